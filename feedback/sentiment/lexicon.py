@@ -1,0 +1,502 @@
+"""Customer-experience sentiment vocabulary layered over TextBlob's adjective lexicon."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Final
+
+# Polarity on TextBlob's scale (good 0.7, great 0.8, excellent 1.0). Written by hand for
+# reviews and customer service; these entries override TextBlob's where both exist.
+CX_WORDS: Final[dict[str, float]] = {
+    # --- praise: quality and experience
+    "great": 0.8, "good": 0.7, "nice": 0.6, "fine": 0.3, "ok": 0.2, "okay": 0.2,
+    "decent": 0.35, "solid": 0.5, "superb": 1.0, "superior": 0.6, "outstanding": 1.0,
+    "exceptional": 1.0, "phenomenal": 1.0, "fabulous": 0.9, "fantastic": 0.9,
+    "terrific": 0.9, "wonderful": 0.9, "brilliant": 0.9, "magnificent": 0.9,
+    "marvelous": 0.9, "marvellous": 0.9, "stellar": 0.9, "splendid": 0.8, "lovely": 0.7,
+    "beautiful": 0.7, "gorgeous": 0.8, "stunning": 0.8, "impressive": 0.7,
+    "incredible": 0.8, "unbelievable": 0.3, "remarkable": 0.6, "amazing": 0.8,
+    "awesome": 0.9, "excellent": 1.0, "perfect": 1.0, "perfectly": 0.7, "flawless": 0.9,
+    "flawlessly": 0.8, "ideal": 0.7, "best": 0.9, "better": 0.4, "finest": 0.8,
+    "favorite": 0.7, "favourite": 0.7, "enjoyable": 0.7, "pleasant": 0.6, "pleasing": 0.6,
+    "delightful": 0.8, "charming": 0.6, "cool": 0.5, "neat": 0.5, "sweet": 0.4,
+    "classy": 0.6, "elegant": 0.6, "sleek": 0.5, "stylish": 0.5, "attractive": 0.5,
+    "cute": 0.5, "fun": 0.6, "exciting": 0.6, "interesting": 0.4, "unique": 0.3,
+    "quality": 0.3, "premium": 0.4, "top-notch": 0.9, "first-rate": 0.9, "first-class": 0.8,
+    "world-class": 0.9, "five-star": 0.9, "a-ok": 0.6,
+    "10/10": 0.9, "gem": 0.7, "winner": 0.7, "bargain": 0.6, "steal": 0.3, "treat": 0.5,
+    "pleasure": 0.7, "joy": 0.7, "delight": 0.7, "kudos": 0.7, "bravo": 0.7,
+    "wow": 0.6, "yay": 0.6, "yum": 0.7, "yummy": 0.8, "thanks": 0.4, "thank": 0.4,
+    "thankful": 0.6, "grateful": 0.6, "appreciate": 0.6, "appreciated": 0.6,
+    "love": 0.7, "loved": 0.7, "loves": 0.7, "loving": 0.6, "adore": 0.8, "like": 0.3,
+    "liked": 0.4, "likes": 0.2, "enjoy": 0.6, "enjoyed": 0.6, "enjoys": 0.5,
+    "recommend": 0.6, "recommended": 0.6, "recommends": 0.5, "recommendation": 0.4,
+    "praise": 0.6, "impressed": 0.7, "satisfied": 0.6, "satisfying": 0.6,
+    "satisfaction": 0.5, "pleased": 0.6, "happy": 0.7, "happier": 0.7, "glad": 0.6,
+    "thrilled": 0.9, "delighted": 0.9, "ecstatic": 0.9, "excited": 0.5, "relieved": 0.4,
+    "comfortable": 0.5, "comfy": 0.5, "cozy": 0.5, "convenient": 0.6, "handy": 0.5,
+    "useful": 0.5, "practical": 0.4, "valuable": 0.5, "worth": 0.4, "worthwhile": 0.6,
+    "worthy": 0.5, "affordable": 0.5, "inexpensive": 0.4, "reasonable": 0.4,
+    "reasonably": 0.3, "value": 0.2, "deal": 0.2, "win": 0.5, "works": 0.3,
+    "working": 0.2, "worked": 0.3,
+    # --- praise: service
+    "helpful": 0.7, "friendly": 0.6, "polite": 0.6, "courteous": 0.6, "kind": 0.6,
+    "nice-looking": 0.5, "welcoming": 0.6, "warm": 0.3, "caring": 0.6, "patient": 0.5,
+    "attentive": 0.6, "accommodating": 0.6, "considerate": 0.6, "respectful": 0.5,
+    "professional": 0.5, "professionally": 0.5, "knowledgeable": 0.6, "competent": 0.5,
+    "skilled": 0.5, "expert": 0.4, "responsive": 0.6, "prompt": 0.6, "promptly": 0.6,
+    "quick": 0.5, "quickly": 0.4, "fast": 0.5, "speedy": 0.6, "swift": 0.5,
+    "efficient": 0.6, "efficiently": 0.5, "punctual": 0.6, "timely": 0.5,
+    "reliable": 0.6, "dependable": 0.6, "trustworthy": 0.6, "honest": 0.5,
+    "transparent": 0.4, "smooth": 0.5, "smoothly": 0.5, "seamless": 0.7,
+    "seamlessly": 0.6, "effortless": 0.6, "easy": 0.5, "easier": 0.4, "easily": 0.4,
+    "simple": 0.3, "straightforward": 0.5, "intuitive": 0.6, "user-friendly": 0.7,
+    "hassle-free": 0.7, "painless": 0.6, "stress-free": 0.6, "trouble-free": 0.7,
+    "sturdy": 0.5, "durable": 0.5, "solidly": 0.4, "well-made": 0.6, "well-built": 0.6,
+    "crisp": 0.5, "clear": 0.4, "clearly": 0.1, "loud": 0.1, "bright": 0.3, "accurate": 0.5,
+    "secure": 0.4, "safe": 0.4, "fresh": 0.5, "clean": 0.5, "spotless": 0.7, "tidy": 0.5,
+    "tasty": 0.7, "delicious": 0.9, "flavorful": 0.7, "flavourful": 0.7, "juicy": 0.5,
+    "tender": 0.5, "authentic": 0.4, "generous": 0.5, "plentiful": 0.4, "hot": 0.1,
+    "fixed": 0.3, "resolved": 0.5, "solved": 0.5, "sorted": 0.4, "refunded": 0.2,
+    "improved": 0.4, "improvement": 0.3, "upgrade": 0.2, "well": 0.15,
+    # --- complaint: quality and experience
+    "bad": -0.7, "worse": -0.7, "worst": -1.0, "poor": -0.6, "poorly": -0.6,
+    "terrible": -1.0, "terribly": -0.8, "horrible": -1.0, "horribly": -0.8, "awful": -1.0,
+    "awfully": -0.4, "dreadful": -0.9, "atrocious": -1.0, "abysmal": -1.0,
+    "appalling": -1.0, "pathetic": -0.8, "lousy": -0.7, "crappy": -0.8, "crap": -0.8,
+    "crummy": -0.7, "shoddy": -0.8, "cheaply": -0.5, "flimsy": -0.6, "fragile": -0.3,
+    "mediocre": -0.5, "subpar": -0.6, "sub-par": -0.6, "inferior": -0.6,
+    "disappointing": -0.7, "disappointed": -0.7, "disappoints": -0.6,
+    "disappointment": -0.7, "disappoint": -0.6, "unhappy": -0.7, "unsatisfied": -0.7,
+    "dissatisfied": -0.7, "displeased": -0.6, "frustrated": -0.6, "frustrating": -0.7,
+    "frustration": -0.6, "annoyed": -0.6, "annoying": -0.7, "irritating": -0.7,
+    "upset": -0.6, "angry": -0.7, "furious": -0.9, "livid": -0.9, "outraged": -0.9,
+    "outrageous": -0.7, "ridiculous": -0.6, "absurd": -0.6, "unacceptable": -0.9,
+    "inexcusable": -0.9, "disgusting": -1.0, "disgusted": -0.9, "gross": -0.7,
+    "nasty": -0.8, "vile": -0.9, "inedible": -0.9, "bland": -0.5, "tasteless": -0.6,
+    "flavorless": -0.6, "flavourless": -0.6, "soggy": -0.6, "greasy": -0.5, "stale": -0.6,
+    "undercooked": -0.6, "overcooked": -0.6, "burnt": -0.5, "burned": -0.3, "raw": -0.2,
+    "cold": -0.2, "lukewarm": -0.4, "dirty": -0.7, "filthy": -0.9, "smelly": -0.6,
+    "sticky": -0.3, "noisy": -0.4, "uncomfortable": -0.6, "awkward": -0.4, "clunky": -0.5,
+    "confusing": -0.5, "confused": -0.4, "complicated": -0.4, "difficult": -0.4,
+    "hard": -0.2, "inconvenient": -0.5, "useless": -0.8, "worthless": -0.9,
+    "pointless": -0.6, "waste": -0.7, "wasted": -0.7, "wasting": -0.6, "junk": -0.8,
+    "garbage": -0.9, "trash": -0.8, "rubbish": -0.8, "joke": -0.5, "nightmare": -0.9,
+    "disaster": -0.9, "mess": -0.6, "messy": -0.5, "fail": -0.7, "failed": -0.6,
+    "fails": -0.6, "failing": -0.6, "failure": -0.7, "problem": -0.4, "problems": -0.4,
+    "problematic": -0.5, "issue": -0.3, "issues": -0.3, "trouble": -0.5,
+    "troubles": -0.5, "hassle": -0.6, "pain": -0.5, "headache": -0.6,
+    "complaint": -0.4, "complaints": -0.4, "complain": -0.4, "complained": -0.4,
+    "regret": -0.7, "regrets": -0.6, "regretted": -0.7, "avoid": -0.6, "beware": -0.7,
+    "scam": -0.9, "ripoff": -0.9, "rip-off": -0.9, "fraud": -0.9, "cheated": -0.8,
+    "misleading": -0.7, "lied": -0.7, "lie": -0.5, "dishonest": -0.8, "sucks": -0.8,
+    "sucked": -0.8, "suck": -0.7, "stinks": -0.7, "hate": -0.8, "hated": -0.8,
+    "hates": -0.8, "dislike": -0.6, "disliked": -0.6, "meh": -0.3, "ugh": -0.5,
+    "overpriced": -0.7, "pricey": -0.3, "expensive": -0.3, "overrated": -0.6,
+    "overcharged": -0.8, "unreliable": -0.7, "inconsistent": -0.5, "inaccurate": -0.6,
+    "defective": -0.8, "faulty": -0.8, "broken": -0.7, "broke": -0.6, "breaks": -0.5,
+    "damaged": -0.7, "cracked": -0.6, "scratched": -0.5, "dented": -0.5, "torn": -0.5,
+    "leaking": -0.5, "leaks": -0.5, "missing": -0.5, "wrong": -0.6, "incorrect": -0.6,
+    "incomplete": -0.5, "lost": -0.5, "stolen": -0.6, "crashes": -0.7, "crashed": -0.7,
+    "crashing": -0.7, "crash": -0.6, "freezes": -0.6, "froze": -0.6, "freezing": -0.4,
+    "glitchy": -0.7, "glitch": -0.5, "glitches": -0.5, "buggy": -0.7, "bug": -0.4,
+    "bugs": -0.4, "laggy": -0.6, "lag": -0.4, "sluggish": -0.5, "unusable": -0.9,
+    "unstable": -0.5, "error": -0.4, "errors": -0.4, "malfunction": -0.7,
+    "malfunctioned": -0.7, "dead": -0.5, "died": -0.5, "dies": -0.5, "dying": -0.4,
+    "weak": -0.4, "static": -0.3, "dropped": -0.3, "drops": -0.3, "slow": -0.5,
+    "slowly": -0.4, "slower": -0.4, "late": -0.5, "later": 0.0, "delayed": -0.6,
+    "delay": -0.5, "delays": -0.5, "overdue": -0.6, "cancelled": -0.5, "canceled": -0.5,
+    "cancellation": -0.3, "refund": -0.3, "returned": -0.4, "return": -0.2,
+    "returning": -0.1, "unavailable": -0.4, "unanswered": -0.6, "ignored": -0.7,
+    "ignoring": -0.6, "unhelpful": -0.7, "rude": -0.8,
+    "rudely": -0.8, "impolite": -0.7, "disrespectful": -0.8, "arrogant": -0.7,
+    "condescending": -0.7, "dismissive": -0.7, "incompetent": -0.8, "clueless": -0.7,
+    "unprofessional": -0.8, "careless": -0.6, "lazy": -0.6, "inattentive": -0.6,
+    "unresponsive": -0.7, "unfriendly": -0.6, "hostile": -0.8, "mean": -0.3,
+    "sloppy": -0.6, "negligent": -0.8, "unreachable": -0.6, "endless": -0.3,
+    "forever": -0.2, "sorry": -0.3, "unfortunately": -0.5, "sadly": -0.5, "sad": -0.5,
+    "poor-quality": -0.7, "low-quality": -0.7, "cheap": -0.3, "tiny": -0.2,
+    "horrendous": -1.0, "horrid": -0.9, "dreadfully": -0.8, "miserable": -0.8,
+    "worthlessly": -0.7, "unbearable": -0.9, "intolerable": -0.9, "painful": -0.6,
+    "stressful": -0.6, "tedious": -0.5, "boring": -0.5, "dull": -0.4, "cramped": -0.4,
+    "crowded": -0.3, "overcrowded": -0.5, "chaotic": -0.5, "disorganized": -0.6,
+    "disorganised": -0.6, "unorganized": -0.6, "hopeless": -0.7, "terrified": -0.5,
+    "shocked": -0.4, "shocking": -0.6, "horrified": -0.8, "embarrassing": -0.6,
+    "insulting": -0.8, "offensive": -0.7, "suspicious": -0.4, "sketchy": -0.6,
+    "dodgy": -0.6, "shady": -0.6, "bogus": -0.7, "fake": -0.6, "counterfeit": -0.8,
+    "overheats": -0.6, "overheating": -0.6, "blurry": -0.5, "fuzzy": -0.4,
+    "muffled": -0.5, "distorted": -0.5, "uncomfortably": -0.5, "lacking": -0.5,
+    "lacks": -0.4, "lackluster": -0.6, "lacklustre": -0.6, "underwhelming": -0.6,
+    "underwhelmed": -0.6, "unimpressed": -0.6, "unimpressive": -0.5, "barely": -0.2,
+}
+
+# Multi-word expressions, matched on lower-case tokens before single words. A slot written
+# "a/b" accepts either token, so one line covers the usual inflections.
+CX_PHRASES: Final[dict[str, float]] = {
+    # --- service failures
+    "charged twice": -0.8, "double charged": -0.8, "charged me twice": -0.8,
+    "overcharged me": -0.8, "hidden fees/charges": -0.7, "never arrived/came/showed": -0.8,
+    "never received": -0.8, "never got": -0.6, "did not arrive": -0.7,
+    "hasn't/haven't arrived": -0.6, "not arrived": -0.6,
+    "not delivered": -0.7, "never delivered": -0.8, "still waiting": -0.7,
+    "still not": -0.4, "still haven't": -0.6, "still hasn't": -0.6,
+    "no one/body called back": -0.8, "nobody called back": -0.8,
+    "never called back": -0.8, "never heard back": -0.8, "no response/reply/answer": -0.7,
+    "never responded/replied/answered": -0.8, "no one/body answered": -0.7,
+    "nobody answered/responded/replied/helped/cared": -0.7,
+    "no one/body answered/responded/replied/helped/cared": -0.7,
+    "on hold": -0.6, "put on hold": -0.6, "kept me waiting": -0.7, "kept waiting": -0.6,
+    "waited forever": -0.7, "took forever": -0.7, "takes forever": -0.7,
+    "waiting forever": -0.7, "for ages": -0.5, "hours later": -0.3,
+    "keeps crashing/freezing/failing/disconnecting/dropping": -0.8,
+    "keep crashing/freezing/failing/disconnecting/dropping": -0.8,
+    "kept crashing/freezing/failing/disconnecting/dropping": -0.8,
+    "stopped working": -0.8, "stops working": -0.8, "quit working": -0.8,
+    "doesn't work": -0.8, "didn't work": -0.7,
+    "does not work": -0.8, "did not work": -0.7, "won't work": -0.7, "not working": -0.7,
+    "no longer works": -0.7, "never worked": -0.8, "broke down": -0.7,
+    "fell apart": -0.8, "falls apart": -0.8, "falling apart": -0.8, "gave up": -0.4,
+    "sent back": -0.5, "send it back": -0.6, "sending it back": -0.6,
+    "returned it": -0.6, "returning it": -0.6, "return it": -0.5,
+    "money back": -0.4, "want a refund": -0.7, "wanted a refund": -0.7,
+    "asked for a refund": -0.6, "demand a refund": -0.8, "no refund": -0.8,
+    "waste of money/time": -0.9, "wasted my money/time": -0.9, "waste your money/time": -0.9,
+    "don't waste": -0.8, "do not waste": -0.8, "throwing money away": -0.8,
+    "don't buy": -0.8, "do not buy": -0.8, "wouldn't buy": -0.7, "would not buy": -0.7,
+    "never buy": -0.7, "never again": -0.8, "never going back": -0.8,
+    "won't be back": -0.8, "will not be back": -0.8, "won't be returning": -0.8,
+    "will not be returning": -0.8, "won't go back": -0.8, "will never go back": -0.8,
+    "won't be coming back": -0.8, "not coming back": -0.7, "not going back": -0.7,
+    "would not recommend": -0.8, "wouldn't recommend": -0.8, "do not recommend": -0.8,
+    "don't recommend": -0.8, "cannot recommend": -0.7, "can't recommend": -0.6,
+    "not recommended": -0.8, "not worth": -0.7, "not worth it": -0.8,
+    "stay away": -0.8, "steer clear": -0.8, "rip off": -0.9, "ripped off": -0.9,
+    "fell short": -0.6, "falls short": -0.6, "let down": -0.6, "let me down": -0.7,
+    "went downhill": -0.7, "gone downhill": -0.7, "goes downhill": -0.7,
+    "piece of junk/crap/garbage/trash/shit": -1.0, "the worst": -1.0,
+    "too long": -0.4, "too slow": -0.6, "too expensive": -0.6, "too much": -0.2,
+    "too small": -0.4, "too big": -0.3, "too loud": -0.4, "too quiet": -0.4,
+    "not enough": -0.4, "nothing special": -0.5, "not impressed": -0.7,
+    "not happy": -0.7, "not satisfied": -0.7, "not good": -0.6, "not great": -0.5,
+    "not very good": -0.6, "not that good": -0.5, "not the best": -0.4,
+    "could be better": -0.4, "could have been better": -0.4, "should have been": -0.2,
+    # 0.0 entries only stop a shorter, misleading match ("looks like" is not "like").
+    "at all": 0.0, "looks/look/looked/feels/feel/felt/seems/seem/seemed/sounds/sound like": 0.0,
+    "just like": 0.0, "would like": 0.0, "like a/the/this/that/an": 0.0, "like new": 0.5,
+    "no help": -0.7, "no use": -0.6, "of no use": -0.7,
+    "wrong item/order/size/address/product/parcel/package": -0.7,
+    "lost my": -0.6, "hung up": -0.7, "hang up": -0.5, "transferred again": -0.6,
+    "passed around": -0.5, "run around": -0.6, "runaround": -0.6, "bounced around": -0.5,
+    "out of stock": -0.3, "no show": -0.7, "no-show": -0.7, "did not show up": -0.7,
+    "didn't show up": -0.7, "never showed up": -0.8, "two/three/four/five days late": -0.6,
+    "arrived late": -0.6, "came late": -0.6, "running late": -0.4,
+    "poor quality": -0.7, "low quality": -0.7, "bad quality": -0.8, "poorly made": -0.7,
+    "cheaply made": -0.7, "made cheaply": -0.7, "battery life sucks": -0.8,
+    "dropped calls": -0.6, "drops calls": -0.6, "drop calls": -0.6,
+    # --- praise
+    "highly recommend": 0.9, "highly recommended": 0.9, "strongly recommend": 0.9,
+    "would recommend": 0.7, "definitely recommend": 0.9, "recommend it": 0.7,
+    "worth every penny": 0.9, "worth the money/price/wait/trip/visit": 0.7,
+    "well worth": 0.8, "money well spent": 0.8, "value for money": 0.6,
+    "good value": 0.7, "great value": 0.8, "great deal": 0.7, "good deal": 0.6,
+    "on time": 0.5, "right on time": 0.6, "ahead of schedule": 0.6, "early": 0.2,
+    "arrived early": 0.5, "came early": 0.4, "next day": 0.2, "same day": 0.2,
+    "no problem/problems/issues/issue/complaints/trouble/hassle": 0.5,
+    "no complaints": 0.6, "not a problem": 0.4, "without a hitch": 0.7,
+    "without any problems/issues/trouble": 0.6, "never had a problem": 0.6,
+    "never had any problems/issues": 0.6, "never disappoints": 0.8,
+    "never fails": 0.5, "can't complain": 0.5, "cannot complain": 0.5,
+    "couldn't be happier": 0.9, "could not be happier": 0.9, "can't beat": 0.7,
+    "cannot beat": 0.7, "can't go wrong": 0.7, "can not go wrong": 0.7,
+    "couldn't ask for more": 0.8, "could not ask for more": 0.8,
+    "can't say enough": 0.7, "cannot say enough": 0.7, "can't wait": 0.5,
+    "above and beyond": 0.9, "went out of their/his/her way": 0.8,
+    "goes out of their/his/her way": 0.8, "out of their way": 0.6,
+    "thank you": 0.5, "thanks so much": 0.6, "5 stars": 0.9, "five stars": 0.9,
+    "a must": 0.7, "must have": 0.7, "must-have": 0.7, "must try": 0.7,
+    "must-try": 0.7, "will be back": 0.7, "will definitely be back": 0.8,
+    "coming back": 0.4, "come back": 0.3, "go back": 0.3, "going back": 0.3,
+    "will return": 0.6, "will definitely return": 0.8, "will be returning": 0.6,
+    "keep coming back": 0.7, "works great/well/perfectly/fine/flawlessly": 0.8,
+    "worked great/well/perfectly/fine/flawlessly": 0.8, "working great/well/perfectly": 0.8,
+    "does the job": 0.5, "did the job": 0.5, "does the trick": 0.5, "did the trick": 0.5,
+    "easy to use": 0.7, "easy to set up": 0.6, "quick and easy": 0.7,
+    "fast and easy": 0.7, "problem solved": 0.6, "sorted it out": 0.5,
+    "sorted out": 0.4, "fixed it": 0.4, "solved my problem/issue": 0.7,
+    "love it": 0.8, "loved it": 0.8, "loving it": 0.8, "love this/these": 0.8,
+    "top notch": 0.9, "first class": 0.8, "spot on": 0.7, "hit the spot": 0.7,
+    "second to none": 0.9, "blown away": 0.8, "blew me away": 0.8,
+    "exceeded my/our expectations": 0.8, "exceeded expectations": 0.8,
+    "met my expectations": 0.5, "pleasantly surprised": 0.7, "good job": 0.7,
+    "great job": 0.8, "well done": 0.6, "job well done": 0.8, "so good": 0.8,
+    "very good": 0.8, "pretty good": 0.6, "really good": 0.8, "not bad": 0.3,
+    "not too bad": 0.2, "no regrets": 0.6, "peace of mind": 0.5, "fair price": 0.5,
+    "good price": 0.6, "great price": 0.7, "reasonably priced": 0.6,
+    "well priced": 0.6, "fairly priced": 0.5, "good quality": 0.7,
+    "high quality": 0.7, "great quality": 0.8, "excellent quality": 0.9,
+    "well made": 0.6, "well built": 0.6, "well designed": 0.6, "well packaged": 0.5,
+    "in perfect condition": 0.7, "in good condition": 0.5, "as described": 0.4,
+    "as advertised": 0.4, "as expected": 0.3, "fits perfectly": 0.7,
+}
+
+# Negators flip the next sentiment word within a short window ("not helpful").
+NEGATORS: Final[frozenset[str]] = frozenset({
+    "not", "no", "never", "none", "nothing", "nobody", "neither", "nor", "without",
+    "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "wasnt", "arent", "werent",
+    "wont", "wouldnt", "couldnt", "shouldnt", "havent", "hasnt", "hadnt", "aint",
+    "lack", "hardly", "nowhere", "n't",
+})
+
+# Multipliers applied to the next sentiment word: boosters > 1, dampeners < 1.
+INTENSIFIERS: Final[dict[str, float]] = {
+    "very": 1.3, "really": 1.3, "so": 1.3, "too": 1.2, "extremely": 1.6,
+    "incredibly": 1.5, "absolutely": 1.5, "totally": 1.4, "completely": 1.4,
+    "utterly": 1.5, "truly": 1.3, "highly": 1.4, "super": 1.4, "exceptionally": 1.5,
+    "especially": 1.2, "particularly": 1.2, "most": 1.2, "ever": 1.1, "quite": 1.1,
+    "remarkably": 1.4, "seriously": 1.3, "definitely": 1.2, "genuinely": 1.2,
+    "insanely": 1.5, "ridiculously": 1.4, "amazingly": 1.4, "awfully": 1.3,
+    "terribly": 1.3, "damn": 1.3, "damned": 1.3, "freaking": 1.3, "fucking": 1.4,
+    "hugely": 1.4, "massively": 1.4, "overly": 1.2, "pretty": 1.1, "fairly": 0.8,
+    "rather": 0.9, "somewhat": 0.7, "slightly": 0.6, "mildly": 0.6, "marginally": 0.6,
+    "kinda": 0.7, "sorta": 0.7, "partly": 0.7, "barely": 0.5, "almost": 0.8,
+    "little": 0.8, "bit": 0.7, "mostly": 0.9, "reasonably": 0.9, "relatively": 0.9,
+}
+
+# Words that weaken what precedes them and stress what follows ("ok but slow").
+CONTRAST_AFTER: Final[frozenset[str]] = frozenset({"but", "however", "yet", "except", "though"})
+# Words whose own clause is the weaker one ("although it was late, it came intact").
+CONTRAST_BEFORE: Final[frozenset[str]] = frozenset({"although", "while", "whereas", "despite"})
+
+# TextBlob adjectives that, in reviews, count or locate things rather than judge them.
+NEUTRAL_WORDS: Final[frozenset[str]] = frozenset({
+    "more", "first", "other", "much", "many", "little", "long", "new", "old", "right",
+    "sure", "few", "free", "high", "low", "full", "whole", "last", "same", "own",
+    "only", "real", "enough", "back", "big", "large", "small", "short", "next", "second",
+    "third", "final", "main", "certain", "particular", "several", "various", "different",
+    "general", "usual", "common", "total", "entire", "actual", "public", "open",
+    "extra", "less", "least", "most", "just", "even", "still", "very", "really", "so",
+    "pretty", "quite", "far", "near", "due", "previous", "recent", "current", "regular",
+    "original", "single", "double", "daily", "early", "away", "light", "dark", "black",
+    "white", "red", "blue", "green", "live", "possible", "available", "ready", "able",
+    "overall", "such", "human", "social", "mobile", "local",
+    "international", "national", "cell", "wireless", "electronic", "digital", "external",
+    "internal", "standard", "normal", "basic", "simple", "plain", "mere", "deep", "wide",
+    "huge", "giant", "top", "bottom", "inside", "outside", "upper", "lower", "hard",
+})
+
+# Emoticons and emoji with their polarity; they also count as English-neutral tokens.
+EMOTICONS: Final[dict[str, float]] = {
+    ":)": 0.6, ":-)": 0.6, ":]": 0.5, "=)": 0.5, ":d": 0.8, ":-d": 0.8, "xd": 0.6,
+    ";)": 0.4, ";-)": 0.4, ":p": 0.3, ":-p": 0.3, "<3": 0.7, ":(": -0.6, ":-(": -0.6,
+    ":[": -0.5, "=(": -0.5, ":'(": -0.7, ":/": -0.3, ":-/": -0.3, ":|": -0.2, ">:(": -0.8,
+    "d:": -0.6,
+    "\U0001f600": 0.7, "\U0001f603": 0.7, "\U0001f604": 0.7, "\U0001f601": 0.7,
+    "\U0001f60a": 0.7, "\U0001f642": 0.5, "\U0001f60d": 0.9, "\U0001f970": 0.9,
+    "\U0001f618": 0.7, "\U0001f44d": 0.6, "\U0001f44f": 0.6, "\U0001f64f": 0.4,
+    "\U0001f389": 0.6, "\U0001f525": 0.5, "\U0001f4af": 0.7, "\u2764": 0.8,
+    "\u2764\ufe0f": 0.8, "\U0001f496": 0.8, "\u2b50": 0.6, "\U0001f31f": 0.6,
+    "\u2705": 0.4, "\U0001f602": 0.4, "\U0001f923": 0.4, "\U0001f60e": 0.5,
+    "\U0001f641": -0.5, "\u2639": -0.5, "\U0001f61e": -0.6, "\U0001f622": -0.6,
+    "\U0001f62d": -0.7, "\U0001f620": -0.8, "\U0001f621": -0.9, "\U0001f92c": -0.9,
+    "\U0001f44e": -0.6, "\U0001f612": -0.5, "\U0001f629": -0.6, "\U0001f62b": -0.6,
+    "\U0001f624": -0.6, "\U0001f644": -0.5, "\U0001f615": -0.4, "\U0001f61f": -0.5,
+    "\U0001f494": -0.7, "\U0001f4a9": -0.7, "\u274c": -0.4, "\U0001f922": -0.8,
+    "\U0001f92e": -0.8,
+}
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Frequent English function words: evidence that a Latin-script comment is English.
+EN_STOPWORDS: Final[frozenset[str]] = _wordset(
+    """a about above after again against all am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his how
+    i if in into is it its itself just me more most my myself no nor not now of off on
+    once only or other our ours out over own same she should so some such than that the
+    their theirs them then there these they this those through to too under until up very
+    was we were what when where which while who whom why will with would you your yours
+    yourself yourselves don't didn't doesn't isn't wasn't won't can't couldn't wouldn't
+    i'm i've it's that's there's they're we're you're i'd i'll got get really never
+    also again ever still even"""
+)
+
+# Function words of other Latin-script languages: evidence against English.
+FOREIGN_STOPWORDS: Final[frozenset[str]] = _wordset(
+    """der die das und ist nicht ein eine einen ich sehr mit auf für zu es sie wir aber
+    auch schon noch kein keine war wurde hat haben bei von dem den des sich nach wie
+    wird mir mich uns euch ihr gut schlecht zum zur über immer wieder leider
+    le la les un une des est et pas très avec pour dans que qui sur ce cette je vous nous
+    mais ou du au aux été était sont ont bien mal merci
+    el los las es muy con para por que en del una uno pero como más está fue son
+    bueno malo gracias nada siempre también
+    il di che è molto non per con una sono della questo ma anche grazie
+    het een niet zeer met voor maar ook geen erg goed slecht
+    o os um uma não muito com para mas por obrigado também"""
+)
+
+
+# Nouns for things a customer wants: "no reply", "without a refund" are complaints even
+# when the noun itself carries no (or a negative) score.
+WANTED_NOUNS: Final[frozenset[str]] = frozenset({
+    "refund", "refunds", "response", "responses", "reply", "replies", "answer", "answers",
+    "help", "support", "signal", "reception", "sound", "flavor", "flavour", "taste",
+    "service", "update", "updates", "apology", "explanation", "communication",
+    "information", "info", "callback", "call", "email", "instructions", "warranty",
+    "option", "options", "effort", "care", "point", "luck", "difference", "improvement",
+    "power", "charge", "connection", "internet", "wifi", "seasoning", "choice", "variety",
+    "tracking", "notice", "notification", "compensation", "solution", "resolution",
+})
+
+# Contractions are split so "doesn't", "doesnt" and "does not" read alike.
+_CONTRACTIONS: Final[dict[str, tuple[str, ...]]] = {
+    "can't": ("can", "not"), "cant": ("can", "not"), "cannot": ("can", "not"),
+    "won't": ("will", "not"), "wont": ("will", "not"), "ain't": ("is", "not"),
+    "shan't": ("shall", "not"), "dont": ("do", "not"), "doesnt": ("does", "not"),
+    "didnt": ("did", "not"), "isnt": ("is", "not"), "wasnt": ("was", "not"),
+    "arent": ("are", "not"), "werent": ("were", "not"), "couldnt": ("could", "not"),
+    "wouldnt": ("would", "not"), "shouldnt": ("should", "not"), "havent": ("have", "not"),
+    "hasnt": ("has", "not"), "hadnt": ("had", "not"),
+}
+
+_EMOTICON_ALTS: Final = "|".join(
+    re.escape(e) for e in sorted((e for e in EMOTICONS if not e[0].isalnum()), key=len,
+                                 reverse=True)
+)
+# One pass: emoticons, emoji, numbers, words (with inner ' or -), then punctuation.
+TOKEN_RE: Final = re.compile(
+    rf"(?P<emo>{_EMOTICON_ALTS})"
+    r"|(?P<emoji>[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]\uFE0F?)"
+    r"|(?P<num>\d+(?:[./]\d+)?)"
+    r"|(?P<word>[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)"
+    r"|(?P<punct>[!?.,;:]+)",
+    re.IGNORECASE,
+)
+
+
+@cache
+def split_word(word: str) -> tuple[str, ...]:
+    """Lower-case a word token and split negative contractions into "<verb> not"."""
+    low = word.lower().replace("\u2019", "'")
+    if low in _CONTRACTIONS:
+        return _CONTRACTIONS[low]
+    if low.endswith("n't") and len(low) > 3:
+        return (low[:-3], "not")
+    return (low,)
+
+
+def words_of(text: str) -> list[str]:
+    """Normalised word tokens of a text, contractions split (used for phrase keys)."""
+    out: list[str] = []
+    for match in TOKEN_RE.finditer(text):
+        token = match.group()
+        if match.lastgroup == "word":
+            out.extend(split_word(token))
+        elif match.lastgroup != "punct":
+            out.append(token.lower())
+    return out
+
+
+def _expand(pattern: str) -> list[str]:
+    """Every phrase a pattern with "a/b" slots stands for."""
+    combos: list[list[str]] = [[]]
+    for slot in pattern.split():
+        options = slot.split("/")
+        combos = [[*combo, option] for combo in combos for option in options]
+    return [" ".join(combo) for combo in combos]
+
+
+_WORD_RE: Final = re.compile(r"<word\s([^>]*?)/?>")
+_ATTR_RE: Final = re.compile(r'(\w+)="([^"]*)"')
+
+
+def _textblob_xml() -> Path:
+    # find_spec locates the package without importing it (which would pull in NLTK).
+    spec = find_spec("textblob")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("textblob is not installed; its sentiment lexicon is required")
+    return Path(next(iter(spec.submodule_search_locations))) / "en" / "en-sentiment.xml"
+
+
+@cache
+def textblob_lexicon() -> dict[str, tuple[float, float, float]]:
+    """TextBlob's word -> (polarity, subjectivity, intensity), averaged as TextBlob does."""
+    senses: dict[str, dict[str | None, list[tuple[float, float, float]]]] = {}
+    # A regex reads this flat one-element-per-line file; no XML parser is needed.
+    for match in _WORD_RE.finditer(_textblob_xml().read_text(encoding="utf-8")):
+        attrs = dict(_ATTR_RE.findall(match.group(1)))
+        form = attrs.get("form")
+        if not form:
+            continue
+        psi = (float(attrs.get("polarity", 0.0)), float(attrs.get("subjectivity", 0.0)),
+               float(attrs.get("intensity", 1.0)))
+        senses.setdefault(form.lower(), {}).setdefault(attrs.get("pos"), []).append(psi)
+    # Same averaging as textblob._text.Sentiment.load: senses per tag, then tags.
+    return {form: _mean3([_mean3(v) for v in by_pos.values()])
+            for form, by_pos in senses.items()}
+
+
+def _mean3(values: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    n = len(values)
+    return (sum(v[0] for v in values) / n, sum(v[1] for v in values) / n,
+            sum(v[2] for v in values) / n)
+
+
+def phrase_subjectivity(polarity: float) -> float:
+    """Subjectivity for a hand-written entry, which has only a polarity."""
+    # Hand-written entries carry no subjectivity; stronger judgements read as more subjective.
+    return round(min(1.0, 0.3 + 0.7 * abs(polarity)), 3)
+
+
+@cache
+def word_table() -> dict[str, tuple[float, float]]:
+    """Single-word lexicon: word -> (polarity, subjectivity), TextBlob plus CX overrides."""
+    table: dict[str, tuple[float, float]] = {}
+    for word, (polarity, subjectivity, _intensity) in textblob_lexicon().items():
+        # Zero-polarity entries would only dilute the average; quantifiers are not opinions.
+        if polarity == 0.0 or " " in word or word in NEUTRAL_WORDS or word in INTENSIFIERS:
+            continue
+        table[word] = (polarity, subjectivity)
+    for word, polarity in CX_WORDS.items():
+        if polarity == 0.0:
+            table.pop(word, None)
+        else:
+            table[word] = (polarity, phrase_subjectivity(polarity))
+    for word in EMOTICONS:
+        table.pop(word, None)
+    return table
+
+
+@cache
+def phrase_table() -> dict[tuple[str, ...], float]:
+    """Multi-word lexicon keyed by normalised token tuples; 0.0 blocks a shorter match."""
+    table: dict[tuple[str, ...], float] = {}
+    for pattern, polarity in CX_PHRASES.items():
+        for phrase in _expand(pattern):
+            key = tuple(words_of(phrase))
+            if len(key) > 1:
+                table.setdefault(key, polarity)
+    return table
+
+
+@cache
+def max_phrase_len() -> int:
+    """Longest phrase in tokens, bounding the matcher's look-ahead."""
+    return max(len(key) for key in phrase_table())
+
+
+@cache
+def phrase_starts() -> frozenset[str]:
+    """First tokens of all phrases, so most positions skip the phrase look-up."""
+    return frozenset(key[0] for key in phrase_table())
+
+
+@cache
+def english_vocabulary() -> frozenset[str]:
+    """Words that count as evidence of English: stop words plus the sentiment lexicon."""
+    phrase_words = {word for key in phrase_table() for word in key}
+    return EN_STOPWORDS | frozenset(word_table()) | frozenset(INTENSIFIERS) | phrase_words
