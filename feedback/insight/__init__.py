@@ -1,0 +1,1 @@
+"""Insight: honest statistics over survey answers — scores, intervals, comparisons, KPI status."""
