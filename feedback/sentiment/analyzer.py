@@ -88,11 +88,17 @@ def _language(text: str, tokens: list[Token]) -> str:
     if not words:
         return "unknown"
     vocabulary = lx.english_vocabulary()
-    english = sum(1 for w in words if w in vocabulary)
-    foreign = sum(1 for w in words if w in lx.FOREIGN_STOPWORDS and w not in vocabulary)
-    # Any recognised English word decides short comments ("Excellent!"); longer ones need
-    # English to outweigh other languages' function words and cover a fair share.
-    if english and english >= 2 * foreign and english * 4 >= len(words):
+    english = foreign = 0
+    for word in words:
+        if word in vocabulary:
+            english += 1
+        elif word in lx.FOREIGN_STOPWORDS:
+            foreign += 1
+        elif _spelling(word) is not None:
+            english += 1
+    # English must outweigh other languages' function words and cover a fair share of
+    # the words (brand names and typos are common, so not all of them).
+    if english and english > 2 * foreign and english * 3 >= len(words):
         return "en"
     return "unknown"
 
@@ -102,16 +108,38 @@ def _language(text: str, tokens: list[Token]) -> str:
 
 @lru_cache(maxsize=65536)
 def _word_score(word: str) -> tuple[float, float] | None:
-    """Lexicon entry for a word, falling back to its base form (-s, -ed, -ing, -ly)."""
+    """Lexicon entry for a word: as written, by base form, or as a one-typo misspelling."""
     table = lx.word_table()
     hit = table.get(word)
-    if hit is not None:
-        return hit
-    for base in _base_forms(word):
-        hit = table.get(base)
-        if hit is not None:
-            return hit
-    return None
+    if hit is None:
+        hit = next((table[b] for b in _base_forms(word) if b in table), None)
+    if hit is None:
+        fixed = _spelling(word)
+        hit = table.get(fixed) if fixed else None
+    if hit is None or hit[0] == 0.0:
+        return None
+    return hit
+
+
+_LETTERS: Final = "abcdefghijklmnopqrstuvwxyz"
+
+
+@lru_cache(maxsize=65536)
+def _spelling(word: str) -> str | None:
+    """The sentiment word one edit away from an unknown word ("satisifed"), if any."""
+    if len(word) < 5 or not word.isascii() or not word.isalpha():
+        return None
+    if word in lx.english_vocabulary():
+        return None  # a real word, not a typo
+    table = lx.word_table()
+    splits = [(word[:k], word[k:]) for k in range(len(word) + 1)]
+    candidates = [a + b[1:] for a, b in splits if b]
+    candidates += [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    candidates += [a + c + b[1:] for a, b in splits if b for c in _LETTERS]
+    candidates += [a + c + b for a, b in splits for c in _LETTERS]
+    # Sorted so the choice between two equally close words is deterministic.
+    hits = sorted({c for c in candidates if c in table and table[c][0] != 0.0})
+    return hits[0] if hits else None
 
 
 def _base_forms(word: str) -> list[str]:
@@ -134,6 +162,13 @@ def _base_forms(word: str) -> list[str]:
         forms += [word[:-3], word[:-3] + "e"]
         if word[-4] == word[-5]:
             forms.append(word[:-4])
+    if word.endswith("ier") or word.endswith("iest"):
+        forms.append(word[: -3 if word.endswith("ier") else -4] + "y")
+    if word.endswith("er") or word.endswith("est"):
+        cut = 2 if word.endswith("er") else 3
+        forms += [word[:-cut], word[: -cut + 1]]
+        if len(word) > cut + 3 and word[-cut - 1] == word[-cut - 2]:
+            forms.append(word[: -cut - 1])
     if word.endswith("ily"):
         forms.append(word[:-3] + "y")
     if word.endswith("ly"):
@@ -178,112 +213,174 @@ def _label(polarity: float, items: list[_Item]) -> str:
     return "neutral"
 
 
-def _assess(tokens: list[Token]) -> list[_Item]:
-    """Turn tokens into weighted sentiment items, applying the rules left to right."""
-    phrases = lx.phrase_table()
-    longest = lx.max_phrase_len()
-    starts = lx.phrase_starts()
-    all_caps = sum(1 for _, kind, caps in tokens if kind == "word" and caps) * 2 > sum(
-        1 for _, kind, _ in tokens if kind == "word"
-    )
-    items: list[_Item] = []
-    clause = 0
-    clause_start = 0  # index into items where the current clause begins
-    weak_clause = False  # clause opened by "although"/"despite"
-    negation = 0  # words left in a negator's reach
-    boost = 1.0
-    boost_left = 0
-    n = len(tokens)
-    i = 0
-    while i < n:
-        term, kind, caps = tokens[i]
-        if kind == "punct":
-            if term[0] == "!":
-                _exclaim(items, clause_start, len(term))
-            if term[0] in _CLAUSE_END or term == ",":
-                if term != "," or weak_clause:
-                    clause += 1
-                    clause_start = len(items)
-                    weak_clause = False
-                negation, boost, boost_left = 0, 1.0, 0
+_RAISING: Final = frozenset({"think", "believe", "feel", "suppose", "guess", "expect"})
+# -ly words that are adjectives ("friendly staff"), not adverbs grading the next word.
+_LY_ADJECTIVES: Final = frozenset({
+    "friendly", "lovely", "ugly", "costly", "timely", "lively", "silly", "smelly", "curly",
+    "elderly", "unfriendly", "user-friendly", "likely", "unlikely", "lonely", "only",
+})
+
+
+class _Reader:
+    """Left-to-right pass over one comment's tokens, collecting weighted items."""
+
+    def __init__(self, tokens: list[Token]) -> None:
+        self.tokens = tokens
+        words = [caps for _, kind, caps in tokens if kind == "word"]
+        # When most words are capitals, capitals are no longer emphasis.
+        self.all_caps = sum(words) * 2 > len(words)
+        self.items: list[_Item] = []
+        self.clause = 0
+        self.clause_start = 0  # index into items where the current clause begins
+        self.weak_clause = False  # clause opened by "although" / "despite"
+        self.negation = 0  # words left in a negator's reach
+        self.boost = 1.0
+        self.boost_left = 0
+        self.excess = False  # after "too": a good word turns into a complaint
+
+    def read(self) -> list[_Item]:
+        i, n = 0, len(self.tokens)
+        while i < n:
+            term, kind, caps = self.tokens[i]
+            if kind == "punct":
+                self.punctuation(term)
+            elif kind in {"emo", "emoji"}:
+                polarity = lx.EMOTICONS.get(term)
+                if polarity is not None:
+                    self.add(polarity, 1.0)
+            else:
+                i += self.word(i, term, kind, caps) - 1
             i += 1
-            continue
-        if kind == "emo" or kind == "emoji":
-            polarity = lx.EMOTICONS.get(term)
-            if polarity is not None:
-                items.append(_Item(polarity, 1.0, 1.0, clause))
-            i += 1
-            continue
-        # Longest phrase first, so "not worth it" wins over "not" + "worth".
-        matched = 0
-        for length in range(min(longest, n - i), 1, -1) if term in starts else ():
-            key = tuple(t for t, _, _ in tokens[i : i + length])
-            value = phrases.get(key)
-            if value is not None:
-                matched = length
-                if value:
-                    own_negation = any(t in lx.NEGATORS for t in key)
-                    polarity = value * boost
-                    if negation and not own_negation:
-                        polarity = _negate(polarity)
-                    if any(c for _, _, c in tokens[i : i + length]) and not all_caps:
-                        polarity *= CAPS_BOOST
-                    items.append(_Item(_clip(polarity), lx.phrase_subjectivity(value),
-                                       _weight(weak_clause), clause))
-                    negation, boost, boost_left = 0, 1.0, 0
-                break
-        if matched:
-            i += matched
-            continue
-        if term in lx.CONTRAST_AFTER and not (term == "though" and _clause_final(tokens, i)):
+        return self.items
+
+    def reset(self) -> None:
+        self.negation, self.boost, self.boost_left, self.excess = 0, 1.0, 0, False
+
+    def new_clause(self, weak: bool = False) -> None:
+        self.clause += 1
+        self.clause_start = len(self.items)
+        self.weak_clause = weak
+
+    def add(self, polarity: float, subjectivity: float) -> None:
+        weight = BEFORE_CONTRAST if self.weak_clause else 1.0
+        self.items.append(_Item(_clip(polarity), subjectivity, weight, self.clause))
+        self.reset()
+
+    def punctuation(self, term: str) -> None:
+        if term[0] == "!":
+            # Each "!" strengthens the clause it closes, up to three.
+            for item in self.items[self.clause_start :]:
+                item.polarity = _clip(item.polarity * (1 + EXCLAIM_STEP * len(term)))
+        if term == ",":
+            if self.weak_clause:
+                self.new_clause()
+            # "never, ever" keeps its negation across the comma.
+            if self.negation < NEGATION_WINDOW:
+                self.reset()
+        elif term[0] in _CLAUSE_END:
+            self.new_clause()
+            self.reset()
+
+    def word(self, i: int, term: str, kind: str, caps: bool) -> int:
+        """Handle the word at i; returns how many tokens it used."""
+        length = self.phrase(i, term)
+        if length:
+            return length
+        if term in lx.CONTRAST_AFTER and not (term == "though" and self.clause_final(i)):
             # What came before the contrast counts for less ("friendly but late").
-            for item in items:
+            for item in self.items:
                 item.weight *= BEFORE_CONTRAST
-            clause += 1
-            clause_start = len(items)
-            negation, boost, boost_left = 0, 1.0, 0
-            i += 1
-            continue
-        if term in lx.CONTRAST_BEFORE or (term == "though" and clause_start == len(items)):
-            clause += 1
-            clause_start = len(items)
-            weak_clause = True
-            i += 1
-            continue
+            self.new_clause()
+            self.reset()
+            return 1
+        opens_clause = self.clause_start == len(self.items)
+        if term in lx.CONTRAST_BEFORE or (term == "though" and opens_clause):
+            self.new_clause(weak=True)
+            return 1
         if term in lx.NEGATORS:
-            negation = NEGATION_WINDOW
-            i += 1
-            continue
+            # "lacked" is itself a complaint and also negates what follows ("lacked flavor").
+            score = _word_score(term)
+            if score is not None:
+                self.add(score[0] * self.boost, score[1])
+            self.negation = NEGATION_WINDOW
+            return 1
         factor = lx.INTENSIFIERS.get(term)
         if factor is not None:
-            boost *= factor
-            boost_left = 2
-            i += 1
-            continue
+            self.boost *= factor
+            self.boost_left = 2
+            self.excess = self.excess or term == "too"
+            return 1
         score = _word_score(term) if kind == "word" else None
+        if score is not None and self.is_adverb_of_next(i, term):
+            # "quickly disappointed": the adverb grades the next word, its own sign is moot.
+            self.boost *= 1.2
+            self.boost_left = 1
+            return 1
         if score is not None:
-            polarity, subjectivity = score
-            polarity *= boost
-            if caps and not all_caps:
-                polarity *= CAPS_BOOST
-            if negation:
-                polarity = _negate(polarity)
-                if term in lx.WANTED_NOUNS:
-                    polarity = WANTED_MISSING
-            items.append(_Item(_clip(polarity), subjectivity, _weight(weak_clause), clause))
-            negation, boost, boost_left = 0, 1.0, 0
-        elif negation and term in lx.WANTED_NOUNS:
-            items.append(_Item(WANTED_MISSING, 0.5, _weight(weak_clause), clause))
-            negation, boost, boost_left = 0, 1.0, 0
+            self.score_word(term, score, caps)
+        elif self.negation and term in lx.WANTED_NOUNS:
+            self.add(WANTED_MISSING, 0.5)
         else:
-            if negation:
-                negation -= 1
-            if boost_left:
-                boost_left -= 1
-                if not boost_left:
-                    boost = 1.0
-        i += 1
-    return items
+            self.skip(term)
+        return 1
+
+    def score_word(self, term: str, score: tuple[float, float], caps: bool) -> None:
+        polarity, subjectivity = score
+        polarity *= self.boost
+        if self.excess and polarity > 0:
+            polarity = -0.4  # "too sweet", "too big"
+        if caps and not self.all_caps:
+            polarity *= CAPS_BOOST
+        if self.negation:
+            polarity = WANTED_MISSING if term in lx.WANTED_NOUNS else _negate(polarity)
+        self.add(polarity, subjectivity)
+
+    def skip(self, term: str) -> None:
+        if self.negation:
+            if term in _RAISING:
+                self.negation = NEGATION_WINDOW  # "I don't think we'll be back"
+            elif len(term) > 2:
+                self.negation -= 1  # small words keep it ("not a good")
+        if self.boost_left:
+            self.boost_left -= 1
+            if not self.boost_left:
+                self.boost = 1.0
+                self.excess = False
+
+    def phrase(self, i: int, term: str) -> int:
+        """Match the longest lexicon phrase starting at i; returns its length or 0."""
+        if term not in lx.phrase_starts():
+            return 0
+        phrases = lx.phrase_table()
+        tokens = self.tokens
+        for length in range(min(lx.max_phrase_len(), len(tokens) - i), 1, -1):
+            key = tuple(t for t, _, _ in tokens[i : i + length])
+            value = phrases.get(key)
+            if value is None:
+                continue
+            if value:
+                polarity = value * self.boost
+                if self.negation and not any(t in lx.NEGATORS for t in key):
+                    polarity = _negate(polarity)
+                if not self.all_caps and any(c for _, _, c in tokens[i : i + length]):
+                    polarity *= CAPS_BOOST
+                self.add(polarity, lx.phrase_subjectivity(value))
+            return length
+        return 0
+
+    def is_adverb_of_next(self, i: int, term: str) -> bool:
+        if not term.endswith("ly") or term in _LY_ADJECTIVES or i + 1 >= len(self.tokens):
+            return False
+        nxt, kind, _ = self.tokens[i + 1]
+        return kind == "word" and _word_score(nxt) is not None
+
+    def clause_final(self, i: int) -> bool:
+        return i + 1 >= len(self.tokens) or self.tokens[i + 1][1] == "punct"
+
+
+def _assess(tokens: list[Token]) -> list[_Item]:
+    """Turn tokens into weighted sentiment items, applying the rules left to right."""
+    return _Reader(tokens).read()
 
 
 def _negate(polarity: float) -> float:
@@ -292,21 +389,6 @@ def _negate(polarity: float) -> float:
 
 def _clip(value: float) -> float:
     return max(-1.0, min(1.0, value))
-
-
-def _weight(weak_clause: bool) -> float:
-    return BEFORE_CONTRAST if weak_clause else 1.0
-
-
-def _clause_final(tokens: list[Token], index: int) -> bool:
-    nxt = tokens[index + 1][1] if index + 1 < len(tokens) else "punct"
-    return nxt == "punct"
-
-
-def _exclaim(items: list[_Item], start: int, count: int) -> None:
-    # Each "!" strengthens the clause it closes, up to three.
-    for item in items[start:]:
-        item.polarity = _clip(item.polarity * (1 + EXCLAIM_STEP * count))
 
 
 def _score_ru(text: str) -> Sentiment:

@@ -25,7 +25,7 @@ CX_WORDS: Final[dict[str, float]] = {
     "delightful": 0.8, "charming": 0.6, "cool": 0.5, "neat": 0.5, "sweet": 0.4,
     "classy": 0.6, "elegant": 0.6, "sleek": 0.5, "stylish": 0.5, "attractive": 0.5,
     "cute": 0.5, "fun": 0.6, "exciting": 0.6, "interesting": 0.4, "unique": 0.3,
-    "quality": 0.3, "premium": 0.4, "top-notch": 0.9, "first-rate": 0.9, "first-class": 0.8,
+    "quality": 0.0, "premium": 0.4, "top-notch": 0.9, "first-rate": 0.9, "first-class": 0.8,
     "world-class": 0.9, "five-star": 0.9, "a-ok": 0.6,
     "10/10": 0.9, "gem": 0.7, "winner": 0.7, "bargain": 0.6, "steal": 0.3, "treat": 0.5,
     "pleasure": 0.7, "joy": 0.7, "delight": 0.7, "kudos": 0.7, "bravo": 0.7,
@@ -59,9 +59,12 @@ CX_WORDS: Final[dict[str, float]] = {
     "crisp": 0.5, "clear": 0.4, "clearly": 0.1, "loud": 0.1, "bright": 0.3, "accurate": 0.5,
     "secure": 0.4, "safe": 0.4, "fresh": 0.5, "clean": 0.5, "spotless": 0.7, "tidy": 0.5,
     "tasty": 0.7, "delicious": 0.9, "flavorful": 0.7, "flavourful": 0.7, "juicy": 0.5,
-    "tender": 0.5, "authentic": 0.4, "generous": 0.5, "plentiful": 0.4, "hot": 0.1,
+    "tender": 0.5, "authentic": 0.4, "generous": 0.5, "plentiful": 0.4, "hot": 0.0, "plenty": 0.3,
     "fixed": 0.3, "resolved": 0.5, "solved": 0.5, "sorted": 0.4, "refunded": 0.2,
-    "improved": 0.4, "improvement": 0.3, "upgrade": 0.2, "well": 0.15,
+    "improved": 0.4, "improvement": 0.3, "upgrade": 0.2, "well": 0.3,
+    "compliment": 0.6, "compliments": 0.6, "complimented": 0.5, "beauty": 0.6,
+    "rocks": 0.6, "rocked": 0.6, "hooked": 0.5, "fan": 0.5, "extensive": 0.3,
+    "immediately": 0.3, "divine": 0.8, "heavenly": 0.8, "fave": 0.7, "faves": 0.7,
     # --- complaint: quality and experience
     "bad": -0.7, "worse": -0.7, "worst": -1.0, "poor": -0.6, "poorly": -0.6,
     "terrible": -1.0, "terribly": -0.8, "horrible": -1.0, "horribly": -0.8, "awful": -1.0,
@@ -109,8 +112,9 @@ CX_WORDS: Final[dict[str, float]] = {
     "weak": -0.4, "static": -0.3, "dropped": -0.3, "drops": -0.3, "slow": -0.5,
     "slowly": -0.4, "slower": -0.4, "late": -0.5, "later": 0.0, "delayed": -0.6,
     "delay": -0.5, "delays": -0.5, "overdue": -0.6, "cancelled": -0.5, "canceled": -0.5,
-    "cancellation": -0.3, "refund": -0.3, "returned": -0.4, "return": -0.2,
-    "returning": -0.1, "unavailable": -0.4, "unanswered": -0.6, "ignored": -0.7,
+    "cancellation": -0.3, "refund": -0.3, "returned": -0.4, "return": 0.0,
+    "returning": 0.0, "latest": 0.0, "unavailable": -0.4, "unanswered": -0.6,
+    "ignored": -0.7,
     "ignoring": -0.6, "unhelpful": -0.7, "rude": -0.8,
     "rudely": -0.8, "impolite": -0.7, "disrespectful": -0.8, "arrogant": -0.7,
     "condescending": -0.7, "dismissive": -0.7, "incompetent": -0.8, "clueless": -0.7,
@@ -118,7 +122,12 @@ CX_WORDS: Final[dict[str, float]] = {
     "unresponsive": -0.7, "unfriendly": -0.6, "hostile": -0.8, "mean": -0.3,
     "sloppy": -0.6, "negligent": -0.8, "unreachable": -0.6, "endless": -0.3,
     "forever": -0.2, "sorry": -0.3, "unfortunately": -0.5, "sadly": -0.5, "sad": -0.5,
-    "poor-quality": -0.7, "low-quality": -0.7, "cheap": -0.3, "tiny": -0.2,
+    "poor-quality": -0.7, "low-quality": -0.7, "cheap": 0.0, "tiny": -0.2,
+    "flaw": -0.6, "flaws": -0.6, "flawed": -0.6, "cumbersome": -0.5, "breakage": -0.6,
+    "unintelligible": -0.7, "distracting": -0.4, "buzzing": -0.4, "hissing": -0.4,
+    "crackling": -0.4, "echo": -0.3, "forgery": -0.7, "forgeries": -0.7, "whine": -0.4,
+    "flop": -0.5, "flops": -0.4, "chewy": -0.4, "overwhelmed": -0.4, "rushed": -0.5,
+    "wait": -0.3, "waited": -0.4, "waiting": -0.3, "lacked": -0.5,
     "horrendous": -1.0, "horrid": -0.9, "dreadfully": -0.8, "miserable": -0.8,
     "worthlessly": -0.7, "unbearable": -0.9, "intolerable": -0.9, "painful": -0.6,
     "stressful": -0.6, "tedious": -0.5, "boring": -0.5, "dull": -0.4, "cramped": -0.4,
@@ -142,14 +151,14 @@ CX_PHRASES: Final[dict[str, float]] = {
     "never received": -0.8, "never got": -0.6, "did not arrive": -0.7,
     "hasn't/haven't arrived": -0.6, "not arrived": -0.6,
     "not delivered": -0.7, "never delivered": -0.8, "still waiting": -0.7,
-    "still not": -0.4, "still haven't": -0.6, "still hasn't": -0.6,
     "no one/body called back": -0.8, "nobody called back": -0.8,
     "never called back": -0.8, "never heard back": -0.8, "no response/reply/answer": -0.7,
     "never responded/replied/answered": -0.8, "no one/body answered": -0.7,
     "nobody answered/responded/replied/helped/cared": -0.7,
     "no one/body answered/responded/replied/helped/cared": -0.7,
     "on hold": -0.6, "put on hold": -0.6, "kept me waiting": -0.7, "kept waiting": -0.6,
-    "waited forever": -0.7, "took forever": -0.7, "takes forever": -0.7,
+    "waited forever": -0.7, "took/takes/waited an/over/almost hour": -0.5,
+    "took/takes/waited over/almost an hour": -0.5, "took forever": -0.7, "takes forever": -0.7,
     "waiting forever": -0.7, "for ages": -0.5, "hours later": -0.3,
     "keeps crashing/freezing/failing/disconnecting/dropping": -0.8,
     "keep crashing/freezing/failing/disconnecting/dropping": -0.8,
@@ -185,7 +194,9 @@ CX_PHRASES: Final[dict[str, float]] = {
     "could be better": -0.4, "could have been better": -0.4, "should have been": -0.2,
     # 0.0 entries only stop a shorter, misleading match ("looks like" is not "like").
     "at all": 0.0, "looks/look/looked/feels/feel/felt/seems/seem/seemed/sounds/sound like": 0.0,
-    "just like": 0.0, "would like": 0.0, "like a/the/this/that/an": 0.0, "like new": 0.5,
+    "just like": 0.0, "would like": 0.0, "like new": 0.5,
+    "like a charm": 0.8, "kind/sort of": 0.0, "must have been/had": 0.0, "best of luck": 0.0,
+    "as well": 0.0, "not believe/imagine": 0.0,
     "no help": -0.7, "no use": -0.6, "of no use": -0.7,
     "wrong item/order/size/address/product/parcel/package": -0.7,
     "lost my": -0.6, "hung up": -0.7, "hang up": -0.5, "transferred again": -0.6,
@@ -216,7 +227,23 @@ CX_PHRASES: Final[dict[str, float]] = {
     "above and beyond": 0.9, "went out of their/his/her way": 0.8,
     "goes out of their/his/her way": 0.8, "out of their way": 0.6,
     "thank you": 0.5, "thanks so much": 0.6, "5 stars": 0.9, "five stars": 0.9,
-    "a must": 0.7, "must have": 0.7, "must-have": 0.7, "must try": 0.7,
+    "a must": 0.7, "must have": 0.7, "to die for": 0.9, "out of this world": 0.9,
+    "thumbs up": 0.7, "thumbs down": -0.7, "five star": 0.8, "right away": 0.4,
+    "straight away": 0.4, "be back": 0.6, "order/buy/ordering/buying/use again": 0.6,
+    "gets/got/get/does the job done": 0.6, "just/exactly what i/we wanted/needed": 0.7,
+    "holds/held/hold up well": 0.6, "better than this/these": -0.4,
+    "better than expected/ever": 0.6, "better than i expected": 0.6,
+    "expected/expect/expecting better/more": -0.5, "below expectations/average/par": -0.6,
+    "above expectations/average": 0.5, "at best": -0.8, "had better": -0.5,
+    "had much/way/far better": -0.5, "seen better": -0.5, "not sure": -0.3,
+    "go/going/look elsewhere": -0.5, "somewhere else": -0.4, "off night/day": -0.5,
+    "needs/need improvement/work": -0.5, "needs/need to improve": -0.5,
+    "half the price": 0.4, "luke warm": -0.4, "not return": -0.6, "never return": -0.7,
+    "would/will return": 0.6, "return it/this/them": -0.5,
+    "not a fan": -0.6,
+    "big/huge fan": 0.7, "feels/felt/looks/looked cheap": -0.6, "cheap plastic": -0.6,
+    "cheap quality": -0.6, "gets/got/getting hot": -0.5, "too hot": -0.4,
+    "must-have": 0.7, "must try": 0.7,
     "must-try": 0.7, "will be back": 0.7, "will definitely be back": 0.8,
     "coming back": 0.4, "come back": 0.3, "go back": 0.3, "going back": 0.3,
     "will return": 0.6, "will definitely return": 0.8, "will be returning": 0.6,
@@ -247,7 +274,7 @@ NEGATORS: Final[frozenset[str]] = frozenset({
     "not", "no", "never", "none", "nothing", "nobody", "neither", "nor", "without",
     "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "wasnt", "arent", "werent",
     "wont", "wouldnt", "couldnt", "shouldnt", "havent", "hasnt", "hadnt", "aint",
-    "lack", "hardly", "nowhere", "n't",
+    "hardly", "nowhere", "rarely", "seldom", "lack", "lacks", "lacked", "lacking",
 })
 
 # Multipliers applied to the next sentiment word: boosters > 1, dampeners < 1.
@@ -260,7 +287,7 @@ INTENSIFIERS: Final[dict[str, float]] = {
     "insanely": 1.5, "ridiculously": 1.4, "amazingly": 1.4, "awfully": 1.3,
     "terribly": 1.3, "damn": 1.3, "damned": 1.3, "freaking": 1.3, "fucking": 1.4,
     "hugely": 1.4, "massively": 1.4, "overly": 1.2, "pretty": 1.1, "fairly": 0.8,
-    "rather": 0.9, "somewhat": 0.7, "slightly": 0.6, "mildly": 0.6, "marginally": 0.6,
+    "rather": 0.9, "somewhat": 0.7, "slightly": 0.6, "mildly": 0.6, "marginally": 0.6, "huge": 1.3,
     "kinda": 0.7, "sorta": 0.7, "partly": 0.7, "barely": 0.5, "almost": 0.8,
     "little": 0.8, "bit": 0.7, "mostly": 0.9, "reasonably": 0.9, "relatively": 0.9,
 }
@@ -282,9 +309,11 @@ NEUTRAL_WORDS: Final[frozenset[str]] = frozenset({
     "original", "single", "double", "daily", "early", "away", "light", "dark", "black",
     "white", "red", "blue", "green", "live", "possible", "available", "ready", "able",
     "overall", "such", "human", "social", "mobile", "local",
-    "international", "national", "cell", "wireless", "electronic", "digital", "external",
+    "international", "national", "cell", "wireless", "electronic", "digital",
+    "external",
     "internal", "standard", "normal", "basic", "simple", "plain", "mere", "deep", "wide",
-    "huge", "giant", "top", "bottom", "inside", "outside", "upper", "lower", "hard",
+    "giant", "sound", "everyday", "legal", "top", "bottom", "inside", "outside", "upper",
+    "lower", "hard",
 })
 
 # Emoticons and emoji with their polarity; they also count as English-neutral tokens.
@@ -462,10 +491,8 @@ def word_table() -> dict[str, tuple[float, float]]:
             continue
         table[word] = (polarity, subjectivity)
     for word, polarity in CX_WORDS.items():
-        if polarity == 0.0:
-            table.pop(word, None)
-        else:
-            table[word] = (polarity, phrase_subjectivity(polarity))
+        # A 0.0 entry stays as a known-neutral word, so no base form is tried for it.
+        table[word] = (polarity, phrase_subjectivity(polarity) if polarity else 0.0)
     for word in EMOTICONS:
         table.pop(word, None)
     return table
@@ -497,6 +524,15 @@ def phrase_starts() -> frozenset[str]:
 
 @cache
 def english_vocabulary() -> frozenset[str]:
-    """Words that count as evidence of English: stop words plus the sentiment lexicon."""
+    """Words that count as evidence of English: stop words, lexicon, TextBlob's word list."""
     phrase_words = {word for key in phrase_table() for word in key}
-    return EN_STOPWORDS | frozenset(word_table()) | frozenset(INTENSIFIERS) | phrase_words
+    # en-spelling.txt (Norvig's word counts, shipped with TextBlob) holds ~29k common words;
+    # it includes some German and French function words, so those are left out here.
+    spelling = _textblob_xml().with_name("en-spelling.txt")
+    common: set[str] = set()
+    for line in spelling.read_text(encoding="utf-8").splitlines():
+        word = line.split(" ", 1)[0]
+        if word and not word.startswith(";"):
+            common.add(word.lower())
+    vocabulary = (common - FOREIGN_STOPWORDS) | EN_STOPWORDS | set(word_table())
+    return frozenset(vocabulary | set(INTENSIFIERS) | phrase_words | NEGATORS)
