@@ -336,6 +336,9 @@ class _Reader:
         self.add(polarity, subjectivity)
 
     def skip(self, term: str) -> None:
+        if self.excess and term not in lx.EN_STOPWORDS:
+            self.add(-0.3, 0.5)  # "too high", "too salty": excess is a complaint
+            return
         if self.negation:
             if term in _RAISING:
                 self.negation = NEGATION_WINDOW  # "I don't think we'll be back"

@@ -1,0 +1,253 @@
+"""Sentiment analyser: labels for customer-experience language, rules, languages, accuracy."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from feedback.sentiment import CommentInsight, read_comment
+from feedback.sentiment.analyzer import ANALYZER_VERSION, Sentiment, analyse
+from feedback.sentiment.evaluate import (
+    CX_SET,
+    DATA_FILES,
+    DEFAULT_DATA,
+    ENV_DATA,
+    load_examples,
+    main,
+    ours,
+    score,
+)
+
+
+def polarity(text: str) -> float:
+    value = analyse(text).polarity
+    assert value is not None, text
+    return value
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The parcel was delayed again.",
+        "I was on hold for an hour.",
+        "They charged twice for one order.",
+        "The app keeps crashing.",
+        "My order never arrived.",
+        "Still waiting for an answer.",
+        "No one called back.",
+        "The agent was rude.",
+        "The screen was broken when it came.",
+        "Everything in the box was damaged.",
+        "The courier was late.",
+        "They cancelled my booking without telling me.",
+        "Would not recommend.",
+        "Complete waste of money.",
+        "Don't buy this.",
+        "Stopped working after a week.",
+        "I returned it the next day.",
+    ],
+)
+def test_complaints_are_negative(text: str) -> None:
+    result = analyse(text)
+    assert result.language == "en"
+    assert result.label == "negative", (text, result)
+    assert result.polarity is not None
+    assert result.polarity < 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Smooth checkout.",
+        "Hassle-free return.",
+        "Quick delivery.",
+        "The agent was very helpful.",
+        "Friendly courier.",
+        "The parcel arrived on time.",
+        "Easy to set up.",
+        "Highly recommend this shop.",
+        "Worth every penny.",
+        "No problems at all.",
+    ],
+)
+def test_praise_is_positive(text: str) -> None:
+    result = analyse(text)
+    assert result.label == "positive", (text, result)
+    assert result.polarity is not None
+    assert result.polarity > 0
+
+
+@pytest.mark.parametrize(
+    ("text", "sign"),
+    [
+        ("The service was not good.", -1),
+        ("The agent wasn't helpful.", -1),
+        ("The courier was never late.", 1),
+        ("We had no problems with the order.", 1),
+        ("It is not bad at all.", 1),
+        ("I don't think we'll be going back.", -1),
+        ("The food wasn't very tasty.", -1),
+    ],
+)
+def test_negation_flips(text: str, sign: int) -> None:
+    assert polarity(text) * sign > 0, text
+
+
+def test_negated_word_is_weaker_than_its_opposite() -> None:
+    # "not good" is a complaint, but a milder one than "bad".
+    assert polarity("not good") > polarity("bad")
+
+
+def test_intensifiers_and_diminishers_scale() -> None:
+    assert polarity("extremely helpful") > polarity("very helpful") > polarity("helpful")
+    assert polarity("helpful") > polarity("slightly helpful") > 0
+    assert polarity("a bit slow") > polarity("slow")
+
+
+def test_exclamation_and_caps_emphasise_without_flipping() -> None:
+    assert polarity("The support was great!!!") > polarity("The support was great.") > 0
+    assert polarity("The support was BAD") < polarity("The support was bad") < 0
+
+
+def test_emoticons_and_emoji_count() -> None:
+    assert polarity("delivered today :)") > 0
+    assert polarity("delivered today :(") < 0
+    assert polarity("the courier came \U0001f44d") > 0
+
+
+def test_contrast_clause_after_but_weighs_more() -> None:
+    assert polarity("The staff were nice but the wait was terrible.") < 0
+    assert polarity("The wait was terrible but the staff were lovely.") > 0
+    assert polarity("Although it was late, the courier was very friendly.") > 0
+
+
+def test_mixed_when_clearly_positive_and_negative_parts() -> None:
+    result = analyse("the courier was friendly but the parcel arrived two days late")
+    assert result.label == "mixed"
+    assert analyse("The courier was friendly and the parcel came early.").label == "positive"
+    assert analyse("The parcel was late and the courier was rude.").label == "negative"
+
+
+def test_neutral_statement() -> None:
+    result = analyse("The parcel came on Tuesday.")
+    assert result == Sentiment(polarity=0.0, subjectivity=0.0, label="neutral", language="en")
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Курьер опоздал на два часа", "ru"),
+        ("Das Essen war sehr gut und der Service schnell", "unknown"),
+        ("El servicio fue muy malo", "unknown"),
+        ("\U0001f600\U0001f44d\U0001f44d", "unknown"),
+        ("asdkj qwpoe zxmnv", "unknown"),
+        ("", "unknown"),
+        ("   ", "unknown"),
+        ("12345", "unknown"),
+    ],
+)
+def test_unreadable_languages_get_no_sentiment(text: str, language: str) -> None:
+    result = analyse(text)
+    assert result.language == language
+    assert result.polarity is None
+    assert result.subjectivity is None
+    assert result.label is None
+
+
+def test_short_english_is_still_english() -> None:
+    assert analyse("Excellent!").language == "en"
+    assert analyse("Cumbersome design.").language == "en"
+
+
+def test_typo_of_a_sentiment_word_is_read() -> None:
+    assert polarity("Very satisifed with the service") > 0
+
+
+def test_scores_stay_in_bounds() -> None:
+    texts = [
+        "BEST BEST BEST!!!!! :) :D <3 extremely amazing, absolutely perfect, love love love",
+        "WORST worst worst!!!!! :( never again, utterly terrible, absolutely disgusting",
+        "not not not never no none",
+        "very very very very very good",
+    ]
+    for text in texts:
+        result = analyse(text)
+        assert result.polarity is not None
+        assert -1.0 <= result.polarity <= 1.0
+        assert result.subjectivity is not None
+        assert 0.0 <= result.subjectivity <= 1.0
+
+
+def test_deterministic_and_thread_safe() -> None:
+    texts = [line.partition("\t")[0] for line in CX_SET.read_text("utf-8").splitlines()]
+    expected = [analyse(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            assert list(pool.map(analyse, texts)) == expected
+
+
+def test_read_comment_blank_is_unscored_without_themes() -> None:
+    for text in ("", "  \n\t"):
+        insight = read_comment(text)
+        assert isinstance(insight, CommentInsight)
+        assert insight.sentiment.polarity is None
+        assert insight.sentiment.label is None
+        assert insight.themes == []
+
+
+def test_read_comment_combines_sentiment_and_themes() -> None:
+    insight = read_comment("The courier was late and rude.")
+    assert insight.sentiment == analyse("The courier was late and rude.")
+    assert insight.sentiment.label == "negative"
+    assert "late delivery" in insight.themes
+
+
+def test_version_is_a_positive_int() -> None:
+    assert isinstance(ANALYZER_VERSION, int)
+    assert ANALYZER_VERSION >= 1
+
+
+def test_hand_written_cx_set_mostly_right() -> None:
+    # The set was written by the lexicon's author, so it is a sanity check, not a benchmark.
+    result = score("cx", "touchpulse", load_examples(CX_SET), ours)
+    assert result.n == 60
+    assert result.accuracy is not None
+    assert result.accuracy >= 0.9
+
+
+def test_score_counts_unanswered_as_wrong() -> None:
+    examples = load_examples(CX_SET)[:10]
+    result = score("cx", "nothing", examples, lambda _text: None)
+    assert result.accuracy == 0.0
+    assert result.unscored == 10
+
+
+def _data_dir() -> Path:
+    return Path(os.environ.get(ENV_DATA, DEFAULT_DATA))
+
+
+@pytest.mark.skipif(not _data_dir().is_dir(), reason="labelled sentences folder not found")
+@pytest.mark.parametrize("name", DATA_FILES)
+def test_accuracy_target_on_labelled_reviews(name: str) -> None:
+    path = _data_dir() / name
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    result = score(name, "touchpulse", load_examples(path), ours)
+    assert result.accuracy is not None
+    assert result.accuracy >= 0.88, result
+
+
+def test_evaluate_cli_writes_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / DATA_FILES[0]).write_text("Great phone.\t1\nTerrible battery.\t0\n", "utf-8")
+    out = tmp_path / "eval.md"
+    assert main(["--data", str(data), "--out", str(out), "--no-cx"]) == 0
+    table = out.read_text("utf-8")
+    assert table == capsys.readouterr().out
+    assert f"| {DATA_FILES[0]} | touchpulse | 2 | 1.000 | 1.000 | 0 |" in table
+    assert "| textblob |" in table
+    assert "| vader |" in table
