@@ -213,7 +213,9 @@ def _label(polarity: float, items: list[_Item]) -> str:
     return "neutral"
 
 
-_RAISING: Final = frozenset({"think", "believe", "feel", "suppose", "guess", "expect"})
+_RAISING: Final = frozenset({
+    "think", "thought", "believe", "feel", "suppose", "guess", "expect",
+})
 # -ly words that are adjectives ("friendly staff"), not adverbs grading the next word.
 _LY_ADJECTIVES: Final = frozenset({
     "friendly", "lovely", "ugly", "costly", "timely", "lively", "silly", "smelly", "curly",
@@ -301,7 +303,8 @@ class _Reader:
             # "lacked" is itself a complaint and also negates what follows ("lacked flavor").
             score = _word_score(term)
             if score is not None:
-                self.add(score[0] * self.boost, score[1])
+                polarity = score[0] * self.boost
+                self.add(_negate(polarity) if self.negation else polarity, score[1])
             self.negation = NEGATION_WINDOW
             return 1
         factor = lx.INTENSIFIERS.get(term)

@@ -64,7 +64,10 @@ CX_WORDS: Final[dict[str, float]] = {
     "improved": 0.4, "improvement": 0.3, "upgrade": 0.2, "well": 0.3,
     "compliment": 0.6, "compliments": 0.6, "complimented": 0.5, "beauty": 0.6,
     "rocks": 0.6, "rocked": 0.6, "hooked": 0.5, "fan": 0.5, "extensive": 0.3,
-    "immediately": 0.3, "divine": 0.8, "heavenly": 0.8, "fave": 0.7, "faves": 0.7,
+    "immediately": 0.3, "divine": 0.8, "prettier": 0.6, "catching": 0.0,
+    "lifesaver": 0.8, "exceeded": 0.6, "exceeds": 0.6, "relief": 0.4, "reassuring": 0.5,
+    "informative": 0.5, "thorough": 0.5, "thoughtful": 0.6, "genuine": 0.4, "sincere": 0.5,
+    "heavenly": 0.8, "fave": 0.7, "faves": 0.7,
     # --- complaint: quality and experience
     "bad": -0.7, "worse": -0.7, "worst": -1.0, "poor": -0.6, "poorly": -0.6,
     "terrible": -1.0, "terribly": -0.8, "horrible": -1.0, "horribly": -0.8, "awful": -1.0,
@@ -128,6 +131,14 @@ CX_WORDS: Final[dict[str, float]] = {
     "crackling": -0.4, "echo": -0.3, "forgery": -0.7, "forgeries": -0.7, "whine": -0.4,
     "flop": -0.5, "flops": -0.4, "chewy": -0.4, "overwhelmed": -0.4, "rushed": -0.5,
     "wait": -0.3, "waited": -0.4, "waiting": -0.3, "lacked": -0.5,
+    "insulted": -0.7, "disrespected": -0.7, "disrespect": -0.7, "horrific": -1.0,
+    "defect": -0.6, "defects": -0.6, "scratches": -0.4, "leak": -0.4, "refused": -0.6,
+    "refuse": -0.5, "denied": -0.5, "declined": -0.3, "excuse": -0.3, "excuses": -0.5,
+    "mistake": -0.5, "mistakes": -0.5, "impossible": -0.6, "unable": -0.4,
+    "struggle": -0.4, "struggled": -0.4, "difficulty": -0.4, "nuisance": -0.5,
+    "inconvenience": -0.5, "outage": -0.5, "downtime": -0.4, "spam": -0.5, "pushy": -0.6,
+    "aggressive": -0.5, "harassed": -0.7, "scammed": -0.9, "stole": -0.7,
+    "overbooked": -0.5, "understaffed": -0.5, "unclean": -0.6, "stained": -0.5,
     "horrendous": -1.0, "horrid": -0.9, "dreadfully": -0.8, "miserable": -0.8,
     "worthlessly": -0.7, "unbearable": -0.9, "intolerable": -0.9, "painful": -0.6,
     "stressful": -0.6, "tedious": -0.5, "boring": -0.5, "dull": -0.4, "cramped": -0.4,
@@ -254,7 +265,8 @@ CX_PHRASES: Final[dict[str, float]] = {
     "fast and easy": 0.7, "problem solved": 0.6, "sorted it out": 0.5,
     "sorted out": 0.4, "fixed it": 0.4, "solved my problem/issue": 0.7,
     "love it": 0.8, "loved it": 0.8, "loving it": 0.8, "love this/these": 0.8,
-    "top notch": 0.9, "first class": 0.8, "spot on": 0.7, "hit the spot": 0.7,
+    "top notch": 0.9, "first class": 0.8, "spot on": 0.7, "hit/hits the spot": 0.7,
+    "life saver": 0.8, "extra mile": 0.8,
     "second to none": 0.9, "blown away": 0.8, "blew me away": 0.8,
     "exceeded my/our expectations": 0.8, "exceeded expectations": 0.8,
     "met my expectations": 0.5, "pleasantly surprised": 0.7, "good job": 0.7,
@@ -534,5 +546,6 @@ def english_vocabulary() -> frozenset[str]:
         word = line.split(" ", 1)[0]
         if word and not word.startswith(";"):
             common.add(word.lower())
-    vocabulary = (common - FOREIGN_STOPWORDS) | EN_STOPWORDS | set(word_table())
+    known = set(textblob_lexicon()) | NEUTRAL_WORDS | set(word_table())
+    vocabulary = ((common | known) - FOREIGN_STOPWORDS) | EN_STOPWORDS
     return frozenset(vocabulary | set(INTENSIFIERS) | phrase_words | NEGATORS)
