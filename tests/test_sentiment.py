@@ -139,7 +139,7 @@ def test_neutral_statement() -> None:
 @pytest.mark.parametrize(
     ("text", "language"),
     [
-        ("Курьер опоздал на два часа", "ru"),
+        ("Я живу в Москве", "ru"),
         ("Das Essen war sehr gut und der Service schnell", "unknown"),
         ("El servicio fue muy malo", "unknown"),
         ("\U0001f600\U0001f44d\U0001f44d", "unknown"),
@@ -155,6 +155,31 @@ def test_unreadable_languages_get_no_sentiment(text: str, language: str) -> None
     assert result.polarity is None
     assert result.subjectivity is None
     assert result.label is None
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Курьер опоздал на два часа, посылка пришла повреждённой", "negative"),
+        ("Доставка быстрая, курьер вежливый, спасибо!", "positive"),
+        ("Приложение постоянно вылетает, поддержка не отвечает", "negative"),
+        ("Никто не перезвонил", "negative"),
+        ("Не очень хорошо", "negative"),
+        ("Заказ пришёл вовремя", "positive"),
+        ("Курьер вежливый, но опоздал на час", "mixed"),
+    ],
+)
+def test_russian_customer_service_lexicon(text: str, label: str) -> None:
+    result = analyse(text)
+    assert result.language == "ru"
+    assert result.label == label, (text, result)
+    assert result.polarity is not None
+    assert -1.0 <= result.polarity <= 1.0
+
+
+def test_russian_without_lexicon_hits_is_unscored() -> None:
+    # The Russian lexicon is small, so silence means "unknown", never a fake neutral 0.0.
+    assert analyse("Я живу в Москве").polarity is None
 
 
 def test_short_english_is_still_english() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from feedback.sentiment import read_comment
-from feedback.sentiment.themes import MAX_THEMES, extract_themes, stem_ru
+from feedback.sentiment.lexicon import stem_ru
+from feedback.sentiment.themes import MAX_THEMES, extract_themes
 
 
 def test_three_late_sentences_share_a_theme() -> None:
@@ -89,6 +90,9 @@ def test_russian_inflections_group() -> None:
     assert "courier" in extract_themes("Спасибо курьеру", "ru")
     assert "late delivery" in extract_themes("Доставка с опозданием", "ru")
     assert "support" in extract_themes("Поддержка не отвечает", "ru")
+    # Judgement words are not themes; a qualifier finds its concept in another clause.
+    assert "хорошо" not in extract_themes("Курьер хорошо", "ru")
+    assert "late delivery" in extract_themes("Курьер вежливый, но опоздал", "ru")
 
 
 def test_unknown_language_has_no_themes() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Final
 
@@ -397,5 +398,53 @@ def _clip(value: float) -> float:
     return max(-1.0, min(1.0, value))
 
 
+_RU_TOKEN: Final = re.compile(r"[а-яё]+|!+|[.?;]", re.IGNORECASE)
+
+
 def _score_ru(text: str) -> Sentiment:
-    return Sentiment(polarity=None, subjectivity=None, label=None, language="ru")
+    """Russian: a small lexicon with negation, intensifiers and contrast; no hit, no score."""
+    table = lx.ru_word_table()
+    wanted = lx.ru_wanted_stems()
+    items: list[_Item] = []
+    clause = clause_start = negation = 0
+    boost = 1.0
+    for match in _RU_TOKEN.finditer(text):
+        word = match.group().lower().replace("ё", "е")
+        if word[0] == "!":
+            for item in items[clause_start:]:
+                item.polarity = _clip(item.polarity * (1 + EXCLAIM_STEP * min(3, len(word))))
+        if not word[0].isalpha():
+            clause, clause_start, negation, boost = clause + 1, len(items), 0, 1.0
+            continue
+        if word in lx.RU_CONTRAST:
+            for item in items:
+                item.weight *= BEFORE_CONTRAST
+            clause, clause_start, negation, boost = clause + 1, len(items), 0, 1.0
+            continue
+        if word in lx.RU_NEGATORS:
+            negation = 2  # "не" binds to the next word or two ("не очень хорошо")
+            continue
+        factor = lx.RU_INTENSIFIERS.get(word)
+        if factor is not None:
+            boost *= factor
+            continue
+        stem = lx.stem_ru(word)
+        polarity = table.get(stem)
+        if polarity is None and negation and stem in wanted:
+            polarity = WANTED_MISSING / NEGATED_NEGATIVE  # negated below to WANTED_MISSING
+        if polarity is None:
+            negation = max(0, negation - 1)
+            continue
+        polarity *= boost
+        if negation:
+            polarity = WANTED_MISSING if stem in wanted else _negate(polarity)
+        items.append(_Item(_clip(polarity), lx.phrase_subjectivity(polarity), 1.0, clause))
+        negation, boost = 0, 1.0
+    if not items:
+        # The Russian lexicon is small: silence means "can't tell", not "neutral".
+        return Sentiment(polarity=None, subjectivity=None, label=None, language="ru")
+    total = sum(item.weight for item in items)
+    polarity = _clip(sum(item.polarity * item.weight for item in items) / total)
+    subjectivity = sum(item.subjectivity * item.weight for item in items) / total
+    return Sentiment(polarity=round(polarity, 4), subjectivity=round(subjectivity, 4),
+                     label=_label(polarity, items), language="ru")

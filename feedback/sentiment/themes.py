@@ -9,6 +9,7 @@ from itertools import pairwise
 from typing import Final
 
 from feedback.sentiment import lexicon as lx
+from feedback.sentiment.lexicon import stem_ru
 
 MAX_THEMES: Final = 8
 
@@ -129,7 +130,8 @@ RU_CONCEPTS: Final[dict[str, str]] = {
     "посылка": "parcel", "посылку": "parcel", "посылки": "parcel", "заказ": "parcel",
     "заказа": "parcel", "заказы": "parcel", "коробка": "packaging", "упаковка": "packaging",
     "упаковку": "packaging", "возврат": "refund", "возврата": "refund",
-    "деньги": "refund", "ожидание": "waiting time", "ждать": "waiting time",
+    "деньги": "billing", "вернуть": "refund", "вернули": "refund",
+    "верните": "refund", "ожидание": "waiting time", "ждать": "waiting time",
     "ждал": "waiting time", "ждали": "waiting time", "жду": "waiting time",
     "очередь": "waiting time", "приложение": "app", "приложения": "app",
     "сайт": "website", "сайте": "website", "оператор": "support",
@@ -169,17 +171,9 @@ RU_STOPWORDS: Final[frozenset[str]] = _words(
         "после над больше тот через эти нас про всего них какая много три эту моя свою этой "
         "перед иногда лучше чуть том нельзя такой им более всегда конечно всю между очень "
         "это мой наш ваш свой весь день дня дней час часа часов раза спасибо просто уже "
-        "снова опять все всё очень постоянно опять вообще уже"
+        "снова опять все всё очень постоянно вообще никто ничто дважды так"
 
 )
-
-# Longest endings first; a stem keeps at least four letters.
-_RU_ENDINGS: Final = tuple(sorted(_words(
-    "иями ями ами ией ией ого его ему ому ыми ими ых их ую юю ая яя ое ее ые ие ый ий ой "
-    "ом ем ам ям ах ях ов ев ей ою ею иям ием ия ья ье ьи ью ию ании ение ения ением ание "
-    "ания анием ться тся лся лась лось лись ала яла ила ыла ело ило али яли или ыли ал ял "
-    "ил ыл ет ют ут ит ат ят ешь ишь ть а я о е ы и у ю ь"
-), key=len, reverse=True))
 
 _SENTENCE_SPLIT: Final = re.compile(r"[.!?;]+|\b(?:but|however|although|though|но|однако|а)\b",
                                     re.IGNORECASE)
@@ -204,9 +198,12 @@ def _themes(text: str, terms_of: TermReader) -> list[str]:
     concepts: list[str] = []
     bigrams: list[str] = []
     singles: list[str] = []
-    for clause in _SENTENCE_SPLIT.split(text):
-        terms = terms_of(clause)
-        found = {concept for _, concept, _, _ in terms if concept}
+    clauses = [terms_of(clause) for clause in _SENTENCE_SPLIT.split(text)]
+    everywhere = {concept for terms in clauses for _, concept, _, _ in terms if concept}
+    for terms in clauses:
+        # A qualifier pairs with concepts in its own clause, or anywhere in the comment
+        # when its clause names none ("the courier was polite but late").
+        found = {concept for _, concept, _, _ in terms if concept} or everywhere
         for _, _, qualifier, _ in terms:
             for needed, family, heading in _COMPOSITES:
                 if qualifier == needed and found & family:
@@ -314,20 +311,12 @@ def _terms_ru(clause: str) -> list[Term]:
         stem = stem_ru(word)
         concept = concepts.get(stem)
         qualifier = qualifiers.get(stem)
-        content = word not in RU_STOPWORDS and len(word) > 3 and not qualifier
+        # Judgement words ("хорошо") say how, not what.
+        judgement = stem in lx.ru_word_table()
+        content = word not in RU_STOPWORDS and len(word) > 3 and not qualifier and not judgement
         # Unmapped words keep their written form: a stem alone is not a readable heading.
         terms.append((word, concept, qualifier, content))
     return terms
-
-
-@lru_cache(maxsize=65536)
-def stem_ru(word: str) -> str:
-    """Strip one inflectional ending, keeping a stem of at least four letters."""
-    word = word.lower().replace("ё", "е")
-    for ending in _RU_ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= 4:
-            return word[: -len(ending)]
-    return word
 
 
 @cache
