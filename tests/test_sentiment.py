@@ -71,6 +71,7 @@ def test_complaints_are_negative(text: str) -> None:
         "Highly recommend this shop.",
         "Worth every penny.",
         "No problems at all.",
+        "Got my refund quickly, thanks."
     ],
 )
 def test_praise_is_positive(text: str) -> None:

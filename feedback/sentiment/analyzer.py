@@ -20,7 +20,7 @@ NEGATION_WINDOW: Final = 3  # words a negator reaches ("wasn't very helpful at a
 BEFORE_CONTRAST: Final = 0.5  # weight of what precedes "but" / follows "although"
 CAPS_BOOST: Final = 1.3
 EXCLAIM_STEP: Final = 0.15  # per "!", up to three
-MIXED_MIN: Final = 0.3  # a part must be at least this strong to count toward "mixed"
+MIXED_MIN: Final = 0.35  # a part must be stronger than a mere mention ("refund")
 NEUTRAL_BAND: Final = 0.05
 
 _CLAUSE_END: Final = frozenset({".", "!", "?", ";", "..."})
