@@ -1,0 +1,1 @@
+"""Access: API keys with roles (admin, owner, ingest), stored only as hashes."""

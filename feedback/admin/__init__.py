@@ -1,0 +1,1 @@
+"""The admin API: owners, journeys with their stages, and touchpoints."""

@@ -1,0 +1,146 @@
+"""HTTP routes for owners, journeys and touchpoints; the rules live in surveys.service."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, patch, post
+from litestar.params import FromQuery, JSONBody
+from litestar.status_codes import HTTP_204_NO_CONTENT
+
+from feedback.access.models import Role
+from feedback.access.service import require
+from feedback.service.dependencies import Caller, CursorParam, Db, IdParam, KeyParam, LimitParam, QueryId
+from surveys import service
+from surveys.models import (
+    Channel,
+    Journey,
+    JourneyCreate,
+    JourneyUpdate,
+    Owner,
+    OwnerCreate,
+    OwnerUpdate,
+    Page,
+    Touchpoint,
+    TouchpointCreate,
+    TouchpointFilter,
+    TouchpointUpdate,
+)
+from surveys.kinds import SurveyKind
+
+SECURITY = [{"BearerAuth": []}]
+
+
+class OwnerController(Controller):
+    """Owners: the teams that answer for touchpoints."""
+
+    path = "/api/v1/owners"
+    tags = ["Owners"]
+    security = SECURITY
+
+    @post("/", summary="Create an owner")
+    async def create(self, data: JSONBody[OwnerCreate], conn: Db, principal: Caller) -> Owner:
+        require(principal)
+        return await service.create_owner(conn, data)
+
+    @get("/", summary="List owners")
+    async def list(self, conn: Db, principal: Caller, cursor: CursorParam = None,
+                   limit: LimitParam = 50) -> Page[Owner]:
+        require(principal, Role.OWNER)
+        return await service.list_owners(conn, cursor=cursor, limit=limit, scope=principal.owner_scope)
+
+    @get("/{owner_id:int}", summary="Read an owner")
+    async def read(self, owner_id: IdParam, conn: Db, principal: Caller) -> Owner:
+        require(principal, Role.OWNER)
+        return await service.get_owner(conn, owner_id, principal.owner_scope)
+
+    @patch("/{owner_id:int}", summary="Change an owner")
+    async def update(self, owner_id: IdParam, data: JSONBody[OwnerUpdate], conn: Db,
+                     principal: Caller) -> Owner:
+        require(principal)
+        return await service.update_owner(conn, owner_id, data)
+
+    @delete("/{owner_id:int}", summary="Delete an owner who owns no touchpoints",
+             status_code=HTTP_204_NO_CONTENT)
+    async def remove(self, owner_id: IdParam, conn: Db, principal: Caller) -> None:
+        require(principal)
+        await service.delete_owner(conn, owner_id)
+
+
+class JourneyController(Controller):
+    """Journeys and their ordered stages."""
+
+    path = "/api/v1/journeys"
+    tags = ["Journeys"]
+    security = SECURITY
+
+    @post("/", summary="Create a journey (default: the eight lifecycle stages)")
+    async def create(self, data: JSONBody[JourneyCreate], conn: Db, principal: Caller) -> Journey:
+        require(principal)
+        return await service.create_journey(conn, data)
+
+    @get("/", summary="List journeys")
+    async def list(self, conn: Db, principal: Caller, cursor: CursorParam = None,
+                   limit: LimitParam = 50) -> Page[Journey]:
+        require(principal, Role.OWNER)
+        return await service.list_journeys(conn, cursor=cursor, limit=limit, scope=principal.owner_scope)
+
+    @get("/{journey_id:int}", summary="Read a journey with its stages")
+    async def read(self, journey_id: IdParam, conn: Db, principal: Caller) -> Journey:
+        require(principal, Role.OWNER)
+        return await service.get_journey(conn, journey_id, principal.owner_scope)
+
+    @patch("/{journey_id:int}", summary="Rename a journey; add, rename, reorder or remove its stages")
+    async def update(self, journey_id: IdParam, data: JSONBody[JourneyUpdate], conn: Db,
+                     principal: Caller) -> Journey:
+        require(principal)
+        return await service.update_journey(conn, journey_id, data)
+
+    @delete("/{journey_id:int}", summary="Delete a journey that holds no touchpoints",
+            status_code=HTTP_204_NO_CONTENT)
+    async def remove(self, journey_id: IdParam, conn: Db, principal: Caller) -> None:
+        require(principal)
+        await service.delete_journey(conn, journey_id)
+
+
+class TouchpointController(Controller):
+    """Touchpoints: where and how customers are asked."""
+
+    path = "/api/v1/touchpoints"
+    tags = ["Touchpoints"]
+    security = SECURITY
+
+    @post("/", summary="Create a touchpoint")
+    async def create(self, data: JSONBody[TouchpointCreate], conn: Db, principal: Caller) -> Touchpoint:
+        require(principal)
+        return await service.create_touchpoint(conn, data)
+
+    @get("/", summary="List touchpoints")
+    async def list(
+        self, conn: Db, principal: Caller, cursor: CursorParam = None, limit: LimitParam = 50,
+        journey: QueryId = None, stage: QueryId = None, owner: QueryId = None,
+        channel: FromQuery[Channel | None] = None, kind: FromQuery[SurveyKind | None] = None,
+        active: FromQuery[bool | None] = None,
+    ) -> Page[Touchpoint]:
+        require(principal, Role.OWNER)
+        filters = TouchpointFilter(journey=journey, stage=stage, owner=owner, channel=channel,
+                                   kind=kind, active=active)
+        return await service.list_touchpoints(conn, cursor=cursor, limit=limit, filters=filters,
+                                              scope=principal.owner_scope)
+
+    @get("/{key:str}", summary="Read a touchpoint")
+    async def read(self, key: KeyParam, conn: Db, principal: Caller) -> Touchpoint:
+        require(principal, Role.OWNER)
+        return await service.get_touchpoint(conn, key, principal.owner_scope)
+
+    @patch("/{key:str}", summary="Change a touchpoint (answers keep the kind they were given on)")
+    async def update(self, key: KeyParam, data: JSONBody[TouchpointUpdate], conn: Db,
+                     principal: Caller) -> Touchpoint:
+        require(principal)
+        return await service.update_touchpoint(conn, key, data)
+
+    @delete("/{key:str}", summary="Delete a touchpoint with no history", status_code=HTTP_204_NO_CONTENT)
+    async def remove(self, key: KeyParam, conn: Db, principal: Caller) -> None:
+        require(principal)
+        await service.delete_touchpoint(conn, key)
+
+
+ROUTES = [OwnerController, JourneyController, TouchpointController]

@@ -1,0 +1,1 @@
+"""The service shell: database, migrations, app factory, logging and the command line."""

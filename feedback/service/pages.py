@@ -1,0 +1,77 @@
+"""Server-rendered pages: Jinja2 set-up, the page language and the friendly error page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Request
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.template.config import TemplateConfig
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+_ERRORS = {
+    "en": {
+        404: ("Page not found", "This link does not lead anywhere. It may have been mistyped."),
+        410: ("This link has expired", "Thank you for wanting to answer — this survey is closed now."),
+        429: ("Too many attempts", "Please wait a little and try again."),
+        422: ("Please check your answer", "Something in the form was not valid."),
+        400: ("Something is not right", "The request could not be understood."),
+        503: ("We'll be right back", "The service is busy for a moment. Please try again shortly."),
+        500: ("Something went wrong", "We could not show this page. Please try again later."),
+    },
+    "ru": {
+        404: ("Страница не найдена", "Эта ссылка никуда не ведёт. Возможно, в ней опечатка."),
+        410: ("Срок действия ссылки истёк", "Спасибо, что хотели ответить — опрос уже закрыт."),
+        429: ("Слишком много попыток", "Пожалуйста, подождите немного и попробуйте снова."),
+        422: ("Проверьте ответ", "Что-то в форме заполнено неверно."),
+        400: ("Что-то не так", "Запрос не удалось понять."),
+        503: ("Скоро вернёмся", "Сервис ненадолго занят. Попробуйте чуть позже."),
+        500: ("Что-то пошло не так", "Не удалось показать страницу. Попробуйте позже."),
+    },
+}
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine)
+
+
+def preferred_locale(request: Request[Any, Any, Any], default: str = "en") -> str:
+    """The first of en/ru the browser asks for, by Accept-Language quality order."""
+    header = request.headers.get("accept-language", "")
+    ranked: list[tuple[float, str]] = []
+    for part in header.split(","):
+        lang, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((quality, lang.strip().lower()[:2]))
+    for _, lang in sorted(ranked, key=lambda item: -item[0]):
+        if lang in ("en", "ru"):
+            return lang
+    return default
+
+
+def branding(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    settings = request.app.state.settings
+    return {
+        "company": settings.company_name,
+        "brand_colour": settings.brand_colour,
+        "logo_url": settings.logo_url,
+    }
+
+
+def error_page(request: Request[Any, Any, Any], status: int, detail: str, locale: str | None = None) -> Template:
+    locale = locale or preferred_locale(request)
+    texts = _ERRORS[locale]
+    title, message = texts.get(status, texts[500] if status >= 500 else texts[400])
+    return Template(
+        template_name="error.html",
+        context={"locale": locale, "title": title, "message": message, "status": status, **branding(request)},
+        status_code=status,
+    )

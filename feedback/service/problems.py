@@ -1,0 +1,131 @@
+"""The one error map: every failure becomes RFC 9457 problem details, or a friendly page for people."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Template
+
+from feedback.service.validation import problem_for
+from surveys.errors import ApplicationError, FieldError
+
+log = logging.getLogger("touchpulse.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] = msgspec.field(default_factory=list)
+
+
+def _wants_page(request: Request[Any, Any, Any]) -> bool:
+    # People reach the survey and report pages; everything else is an API.
+    path = request.url.path
+    return path.startswith(("/s/", "/w/", "/reports/", "/share/")) or path == "/"
+
+
+def _respond(request: Request[Any, Any, Any], status: int, title: str, detail: str,
+             errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
+             ) -> Response[Any]:
+    if _wants_page(request):
+        from feedback.service.pages import error_page
+
+        return error_page(request, status, detail)
+    problem = Problem(
+        type=f"https://touchpulse.dev/problems/{status}", title=title, status=status,
+        detail=detail, instance=request.url.path, errors=errors or [],
+    )
+    return Response(
+        content=msgspec.json.encode(problem), status_code=status, media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def application_error(request: Request[Any, Any, Any], exc: ApplicationError) -> Response[Any] | Template:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if exc.status == 429:
+        headers = {"Retry-After": "10"}
+    return _respond(request, exc.status, exc.title, exc.detail, exc.errors, headers)
+
+
+def _body_type(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
+    field = request.route_handler.parsed_data_field
+    annotation = getattr(field, "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return annotation
+    return None
+
+
+def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    body_type = _body_type(request)
+    # The body was read before validation failed, so it is cached on the connection.
+    body = request._connection_state.body
+    if body_type is not None and isinstance(body, bytes):
+        failure = problem_for(body_type, body)
+        if failure.errors or failure.status == 400:
+            return _respond(request, failure.status, failure.title, failure.detail, failure.errors)
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            field = str(item.get("key") or item.get("source") or "request")
+            errors.append(FieldError(field, str(item.get("message", "is not valid"))))
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
+    return _respond(request, 400 if not errors else 422, "Invalid input", detail, errors)
+
+
+def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    detail = str(exc.detail)
+    if status == 404:
+        detail = f"No route {request.method} {request.url.path}."
+    elif status == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}."
+    elif status == 413:
+        detail = "The request body is too large."
+    elif status >= 500:
+        log.error("server error %s: %s", status, detail)
+        detail = "The service failed to answer; the error was logged."
+    title = {400: "Bad request", 401: "Unauthorized", 404: "Not found", 405: "Method not allowed",
+             413: "Payload too large", 415: "Unsupported media type", 429: "Too many requests"}
+    return _respond(request, status, title.get(status, "Error"), detail, None, dict(exc.headers or {}))
+
+
+def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.warning("database unavailable: %s", exc)
+    return _respond(
+        request, 503, "Service unavailable",
+        "The database is unreachable right now; nothing was recorded. Retry shortly.",
+        headers={"Retry-After": "2"},
+    )
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                        asyncpg.CannotConnectNowError)):
+        return database_unavailable(request, exc)
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _respond(request, 500, "Internal error", "The service failed to answer; the error was logged.")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ApplicationError: application_error,
+    ValidationException: validation_error,
+    HTTPException: http_error,
+    asyncpg.PostgresConnectionError: database_unavailable,
+    asyncpg.CannotConnectNowError: database_unavailable,
+    asyncpg.InterfaceError: database_unavailable,
+    ConnectionError: database_unavailable,
+    Exception: unexpected_error,
+}

@@ -1,0 +1,66 @@
+"""Body validation that lists every offending field, not only the first msgspec meets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from surveys.errors import ClientError, FieldError, InvalidInput
+
+
+def _describe(error: msgspec.ValidationError) -> str:
+    text = str(error)
+    # msgspec appends " - at `$.x`"; the field is named separately.
+    return text.split(" - at `", 1)[0]
+
+
+def field_errors(struct_type: type[msgspec.Struct], raw: Any, prefix: str = "") -> list[FieldError]:
+    """Every problem with `raw` as an instance of `struct_type`, one per field."""
+    if not isinstance(raw, dict):
+        return [FieldError(prefix.rstrip(".") or "body", "must be a JSON object")]
+    errors: list[FieldError] = []
+    fields = {f.encode_name: f for f in msgspec.structs.fields(struct_type)}
+    for key in raw:
+        if key not in fields:
+            errors.append(FieldError(f"{prefix}{key}", "unknown field"))
+    for name, info in fields.items():
+        if name not in raw:
+            if info.required:
+                errors.append(FieldError(f"{prefix}{name}", "is required"))
+            continue
+        try:
+            msgspec.convert(raw[name], type=info.type)
+        except msgspec.ValidationError as exc:
+            errors.append(FieldError(f"{prefix}{name}", _describe(exc)))
+    if not errors:
+        # Cross-field rules live in __post_init__; they surface only on the whole object.
+        try:
+            msgspec.convert(raw, type=struct_type)
+        except msgspec.ValidationError as exc:
+            errors.append(FieldError(prefix.rstrip(".") or "body", _describe(exc)))
+    return errors
+
+
+def decode(struct_type: type[msgspec.Struct], body: bytes) -> Any:
+    """Decode a JSON body into `struct_type`, or raise naming every offending field."""
+    try:
+        return msgspec.json.decode(body, type=struct_type)
+    except msgspec.ValidationError:
+        pass
+    except msgspec.DecodeError as exc:
+        raise ClientError(f"The body is not valid JSON: {exc}") from None
+    raise problem_for(struct_type, body)
+
+
+def problem_for(struct_type: type[msgspec.Struct], body: bytes) -> ClientError:
+    """The error to answer for a body that does not decode into `struct_type`."""
+    try:
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        return ClientError(f"The body is not valid JSON: {exc}")
+    errors = field_errors(struct_type, raw)
+    if not errors:
+        errors = [FieldError("body", "does not match the expected shape")]
+    summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
+    return InvalidInput(f"Invalid fields: {summary}", errors=errors)

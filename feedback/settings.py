@@ -1,0 +1,127 @@
+"""Settings: the environment, read once into one typed object."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import msgspec
+
+
+class SettingsError(Exception):
+    """A setting in the environment is not usable; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything the service reads from its environment."""
+
+    database_url: str | None = None
+    data_dir: Path = Path("var")
+    secret_key: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    workers: int = 1
+    company_name: str = "Touchpulse Demo Shop"
+    brand_colour: str = "#1d4ed8"
+    logo_url: str | None = None
+    # A report withholds a score below this many answers.
+    min_n: int = 30
+    # One invitation per customer across all touchpoints in this many days.
+    fatigue_days: int = 7
+    fatigue_max: int = 1
+    edit_window_days: int = 7
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={value} must be between {low} and {high}")
+    return value
+
+
+def _secret(env: Mapping[str, str], data_dir: Path, embedded: bool) -> str:
+    raw = env.get("TOUCHPULSE_SECRET_KEY", "")
+    if raw:
+        if len(raw) < 32:
+            raise SettingsError("TOUCHPULSE_SECRET_KEY must be at least 32 characters long")
+        return raw
+    if not embedded:
+        raise SettingsError(
+            "TOUCHPULSE_SECRET_KEY is not set; it is required when DATABASE_URL points at a server"
+        )
+    # Development: generate once and keep it beside the data, so links stay valid across restarts.
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and check the environment; raise SettingsError naming the first bad variable."""
+    env = os.environ if env is None else env
+    database_url = env.get("DATABASE_URL") or None
+    if database_url is not None:
+        scheme = urlsplit(database_url).scheme
+        if scheme not in ("postgres", "postgresql"):
+            raise SettingsError(
+                f"DATABASE_URL must start with postgresql:// (got scheme {scheme or 'none'!r})"
+            )
+    data_dir = Path(env.get("TOUCHPULSE_DATA_DIR") or "var").expanduser().resolve()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise SettingsError(f"TOUCHPULSE_DATA_DIR={data_dir} exists and is not a folder")
+    host = env.get("HOST") or "127.0.0.1"
+    port = _int(env, "PORT", 8000, 1, 65535)
+    base_url = (env.get("TOUCHPULSE_BASE_URL") or f"http://{host}:{port}").rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"TOUCHPULSE_BASE_URL={base_url!r} must be an http(s) URL with a host")
+    log_level = (env.get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in _LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL={log_level!r} must be one of {', '.join(_LOG_LEVELS)}")
+    colour = env.get("TOUCHPULSE_BRAND_COLOUR") or "#1d4ed8"
+    if not (len(colour) == 7 and colour[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in colour[1:])):
+        raise SettingsError(f"TOUCHPULSE_BRAND_COLOUR={colour!r} must be a #rrggbb colour")
+    return Settings(
+        database_url=database_url,
+        data_dir=data_dir,
+        secret_key=_secret(env, data_dir, database_url is None),
+        base_url=base_url,
+        host=host,
+        port=port,
+        log_level=log_level,
+        workers=_int(env, "TOUCHPULSE_WORKERS", 1, 1, 64),
+        company_name=env.get("TOUCHPULSE_COMPANY_NAME") or "Touchpulse Demo Shop",
+        brand_colour=colour,
+        logo_url=env.get("TOUCHPULSE_LOGO_URL") or None,
+        min_n=_int(env, "TOUCHPULSE_MIN_N", 30, 1, 100_000),
+        fatigue_days=_int(env, "TOUCHPULSE_FATIGUE_DAYS", 7, 0, 365),
+        fatigue_max=_int(env, "TOUCHPULSE_FATIGUE_MAX", 1, 1, 100),
+        edit_window_days=_int(env, "TOUCHPULSE_EDIT_WINDOW_DAYS", 7, 0, 90),
+    )
+
+
+def log_level_number(settings: Settings) -> int:
+    return logging.getLevelNamesMapping()[settings.log_level]

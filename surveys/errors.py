@@ -1,0 +1,85 @@
+"""One error hierarchy; the service maps it to HTTP in one place (feedback/service/problems.py)."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    """One offending input field and what is wrong with it."""
+
+    field: str
+    message: str
+
+
+class ApplicationError(Exception):
+    """Something went wrong in Touchpulse."""
+
+    status: int = 500
+    title: str = "Internal error"
+
+    def __init__(self, detail: str | None = None, *, errors: list[FieldError] | None = None) -> None:
+        self.detail = detail or (self.__doc__ or self.title).strip()
+        self.errors = errors or []
+        super().__init__(self.detail)
+
+
+class ClientError(ApplicationError):
+    """The request cannot be served as sent."""
+
+    status = 400
+    title = "Bad request"
+
+
+class InvalidInput(ClientError):
+    """The request holds invalid fields."""
+
+    status = 422
+    title = "Invalid input"
+
+
+class NotFound(ClientError):
+    """No such object."""
+
+    status = 404
+    title = "Not found"
+
+
+class Gone(ClientError):
+    """This link has expired."""
+
+    status = 410
+    title = "Gone"
+
+
+class Conflict(ClientError):
+    """The request conflicts with the current state."""
+
+    status = 409
+    title = "Conflict"
+
+
+class Unauthorized(ClientError):
+    """A valid API key is required: send it as 'Authorization: Bearer <key>'."""
+
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(ClientError):
+    """This API key's role does not allow this."""
+
+    status = 403
+    title = "Forbidden"
+
+
+class TooManyRequests(ClientError):
+    """Too many requests; slow down and retry later."""
+
+    status = 429
+    title = "Too many requests"
+
+
+def invalid(field: str, message: str) -> InvalidInput:
+    """An InvalidInput naming one field."""
+    return InvalidInput(f"{field}: {message}", errors=[FieldError(field, message)])

@@ -1,0 +1,152 @@
+"""Survey kinds: the closed set of micro-survey questions, their scales and how each is scored."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+class SurveyKind(enum.StrEnum):
+    """The one question a micro-survey asks."""
+
+    NPS = "nps"
+    CSAT = "csat"
+    CES = "ces"
+
+
+class Band(enum.StrEnum):
+    """Where a score falls on its kind's scale: low hurts, high delights."""
+
+    LOW = "low"
+    MIDDLE = "middle"
+    HIGH = "high"
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """A kind's answer scale and the words at its ends."""
+
+    low: int
+    high: int
+    # Scores at or above this count as "high" (promoter, satisfied, easy).
+    high_from: int
+    # Scores at or below this count as "low" (detractor, dissatisfied, difficult).
+    low_to: int
+    # The metric a KPI target is written in, and its range.
+    metric: str
+    metric_unit: str
+    metric_low: float
+    metric_high: float
+    labels: Mapping[str, tuple[str, str]]
+
+    @property
+    def values(self) -> range:
+        return range(self.low, self.high + 1)
+
+    def contains(self, score: int) -> bool:
+        return self.low <= score <= self.high
+
+    def band(self, score: int) -> Band:
+        if score >= self.high_from:
+            return Band.HIGH
+        if score <= self.low_to:
+            return Band.LOW
+        return Band.MIDDLE
+
+
+SCALES: Mapping[SurveyKind, Scale] = {
+    SurveyKind.NPS: Scale(
+        low=0, high=10, high_from=9, low_to=6,
+        metric="nps", metric_unit="points", metric_low=-100.0, metric_high=100.0,
+        labels={
+            "en": ("Not at all likely", "Extremely likely"),
+            "ru": ("Совсем маловероятно", "Очень вероятно"),
+        },
+    ),
+    SurveyKind.CSAT: Scale(
+        low=1, high=5, high_from=4, low_to=2,
+        metric="csat", metric_unit="%", metric_low=0.0, metric_high=100.0,
+        labels={
+            "en": ("Very dissatisfied", "Very satisfied"),
+            "ru": ("Совсем не доволен", "Очень доволен"),
+        },
+    ),
+    SurveyKind.CES: Scale(
+        low=1, high=7, high_from=5, low_to=3,
+        metric="ces", metric_unit="mean (1–7)", metric_low=1.0, metric_high=7.0,
+        labels={
+            "en": ("Strongly disagree", "Strongly agree"),
+            "ru": ("Полностью не согласен", "Полностью согласен"),
+        },
+    ),
+}
+
+# Default wording per kind and locale; {touchpoint} is the touchpoint's name.
+DEFAULT_QUESTIONS: Mapping[SurveyKind, Mapping[str, str]] = {
+    SurveyKind.NPS: {
+        "en": "How likely are you to recommend us to a friend or colleague?",
+        "ru": "Насколько вероятно, что вы порекомендуете нас другу или коллеге?",
+    },
+    SurveyKind.CSAT: {
+        "en": "How satisfied are you with {touchpoint}?",
+        "ru": "Насколько вы довольны: {touchpoint}?",
+    },
+    SurveyKind.CES: {
+        "en": "{touchpoint} made it easy for me to handle my issue.",
+        "ru": "{touchpoint}: мне было легко решить мой вопрос.",
+    },
+}
+
+SUPPORTED_LOCALES: tuple[str, ...] = ("en", "ru")
+
+
+def scale_of(kind: SurveyKind | str) -> Scale:
+    return SCALES[SurveyKind(kind)]
+
+
+def default_question(kind: SurveyKind | str, locale: str, touchpoint_name: str) -> str:
+    wording = DEFAULT_QUESTIONS[SurveyKind(kind)]
+    template = wording.get(locale, wording["en"])
+    return template.format(touchpoint=touchpoint_name.lower())
+
+
+def band_name(kind: SurveyKind | str, score: int) -> str:
+    """The customer-experience word for a score: promoter, passive, detractor and the like."""
+    band = scale_of(kind).band(score)
+    names = {
+        SurveyKind.NPS: {Band.HIGH: "promoter", Band.MIDDLE: "passive", Band.LOW: "detractor"},
+        SurveyKind.CSAT: {Band.HIGH: "satisfied", Band.MIDDLE: "neutral", Band.LOW: "dissatisfied"},
+        SurveyKind.CES: {Band.HIGH: "easy", Band.MIDDLE: "neutral", Band.LOW: "difficult"},
+    }
+    return names[SurveyKind(kind)][band]
+
+
+def metric_value(kind: SurveyKind | str, counts: Mapping[int, int]) -> float | None:
+    """The kind's headline metric from a score histogram; None when nobody answered.
+
+    NPS: % promoters − % detractors. CSAT: % of 4–5. CES: mean score.
+    """
+    kind = SurveyKind(kind)
+    scale = SCALES[kind]
+    n = sum(counts.values())
+    if n == 0:
+        return None
+    high = sum(c for s, c in counts.items() if s >= scale.high_from)
+    if kind is SurveyKind.NPS:
+        low = sum(c for s, c in counts.items() if s <= scale.low_to)
+        return 100.0 * (high - low) / n
+    if kind is SurveyKind.CSAT:
+        return 100.0 * high / n
+    return sum(s * c for s, c in counts.items()) / n
+
+
+def meets_target(kind: SurveyKind | str, value: float, target: float) -> bool:
+    # Every metric here is "higher is better", so a target is a floor.
+    del kind
+    return value >= target
+
+
+def valid_target(kind: SurveyKind | str, target: float) -> bool:
+    scale = scale_of(kind)
+    return scale.metric_low <= target <= scale.metric_high

@@ -1,0 +1,207 @@
+"""The customer-journey vocabulary as msgspec Structs: owners, journeys, stages, touchpoints."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+import msgspec
+
+from surveys.kinds import SurveyKind
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """Base of every API input: unknown fields are refused, not silently dropped."""
+
+
+class Output(msgspec.Struct, frozen=True, kw_only=True):
+    """Base of every API output."""
+
+
+Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1, description="A positive integer id.")]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Email = Annotated[
+    str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320, description="An email address.")
+]
+TouchpointKey = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
+        description="A slug: lowercase letters, digits and dashes, 1–64 characters.",
+        examples=["order-confirmation-email"],
+    ),
+]
+Locale = Annotated[str, msgspec.Meta(pattern=r"^(en|ru)$", description="en or ru")]
+Wording = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+SampleRate = Annotated[float, msgspec.Meta(ge=0, le=1)]
+Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
+ExpiryDays = Annotated[int, msgspec.Meta(ge=1, le=365)]
+Description = Annotated[str, msgspec.Meta(max_length=2000)]
+StageName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class Channel(enum.StrEnum):
+    """Where the customer meets the touchpoint."""
+
+    EMAIL = "email"
+    APP = "app"
+    WEB = "web"
+    PHONE = "phone"
+    CHAT = "chat"
+    STORE = "store"
+    OTHER = "other"
+
+
+LIFECYCLE_STAGES: tuple[str, ...] = (
+    "Acquisition", "Selection", "Sale", "Onboarding",
+    "Solution", "Evolution", "Loyalty", "Offboarding",
+)
+
+
+class Owner(Output):
+    """The team or person who answers for touchpoints."""
+
+    id: int
+    name: str
+    email: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class OwnerCreate(Input):
+    """An owner to create."""
+
+    name: Name
+    email: Email | None = None
+
+
+class OwnerUpdate(Input):
+    """Fields of an owner to change; absent fields stay as they are."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    email: Email | None | msgspec.UnsetType = msgspec.UNSET
+
+
+class Stage(Output):
+    """One step of a journey, in order."""
+
+    id: int
+    name: str
+    position: int
+
+
+class Journey(Output):
+    """A customer journey and its ordered stages."""
+
+    id: int
+    name: str
+    description: str
+    stages: list[Stage]
+    created_at: datetime
+    updated_at: datetime
+
+
+class JourneyCreate(Input):
+    """A journey to create; without stages it gets the eight lifecycle stages."""
+
+    name: Name
+    description: Description = ""
+    stages: Annotated[list[StageName], msgspec.Meta(min_length=1, max_length=50)] | None = None
+
+
+class StagePlan(Input):
+    """A stage in a journey's new order: an existing id to keep (and rename), or a new name."""
+
+    name: StageName
+    id: Id | None = None
+
+
+class JourneyUpdate(Input):
+    """Journey changes. `stages`, when given, is the complete new order: listed ids are kept
+    (renamed when the name differs), entries without id are added, missing stages are removed."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    description: Description | msgspec.UnsetType = msgspec.UNSET
+    stages: Annotated[list[StagePlan], msgspec.Meta(min_length=1, max_length=50)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+
+
+class Touchpoint(Output):
+    """A moment in the journey where the customer is asked one question."""
+
+    id: int
+    key: str
+    name: str
+    journey_id: int
+    stage_id: int
+    stage: str
+    channel: Channel
+    owner_id: int
+    owner: str
+    kind: SurveyKind
+    # The wording shown, per locale: the touchpoint's own or the kind's default.
+    questions: dict[str, str]
+    custom_questions: dict[str, str]
+    target: float | None
+    sample_rate: float
+    recontact_days: int
+    expiry_days: int
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class TouchpointCreate(Input):
+    """A touchpoint to create."""
+
+    key: TouchpointKey
+    name: Name
+    stage_id: Id
+    channel: Channel
+    owner_id: Id
+    kind: SurveyKind
+    questions: dict[Locale, Wording] = msgspec.field(default_factory=dict)
+    target: float | None = None
+    sample_rate: SampleRate = 1.0
+    recontact_days: Days = 30
+    expiry_days: ExpiryDays = 14
+    active: bool = True
+
+
+class TouchpointUpdate(Input):
+    """Fields of a touchpoint to change. Answers already given keep their kind and scale."""
+
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    stage_id: Id | msgspec.UnsetType = msgspec.UNSET
+    channel: Channel | msgspec.UnsetType = msgspec.UNSET
+    owner_id: Id | msgspec.UnsetType = msgspec.UNSET
+    kind: SurveyKind | msgspec.UnsetType = msgspec.UNSET
+    questions: dict[Locale, Wording] | msgspec.UnsetType = msgspec.UNSET
+    target: float | None | msgspec.UnsetType = msgspec.UNSET
+    sample_rate: SampleRate | msgspec.UnsetType = msgspec.UNSET
+    recontact_days: Days | msgspec.UnsetType = msgspec.UNSET
+    expiry_days: ExpiryDays | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class TouchpointFilter(Input):
+    """Filters of the touchpoint list."""
+
+    journey: int | None = None
+    stage: int | None = None
+    owner: int | None = None
+    channel: Channel | None = None
+    kind: SurveyKind | None = None
+    active: bool | None = None
+
+
+T = TypeVar("T")
+
+
+class Page(Output, Generic[T]):
+    """One page of a list and the cursor of the next; null when this is the last."""
+
+    items: list[T]
+    next_cursor: str | None

@@ -1,0 +1,142 @@
+-- Owners -------------------------------------------------------------------
+
+-- name: insert-owner^
+INSERT INTO owners (name, email) VALUES ($1, $2)
+RETURNING id, name, email, created_at, updated_at;
+
+-- name: get-owner^
+SELECT id, name, email, created_at, updated_at FROM owners
+WHERE id = $1 AND ($2::bigint IS NULL OR id = $2);
+
+-- name: list-owners
+SELECT id, name, email, created_at, updated_at FROM owners
+WHERE id > $1 AND ($2::bigint IS NULL OR id = $2)
+ORDER BY id LIMIT $3;
+
+-- name: update-owner^
+UPDATE owners SET name = $2, email = $3, updated_at = now() WHERE id = $1
+RETURNING id, name, email, created_at, updated_at;
+
+-- name: owned-touchpoint-count$
+SELECT count(*) FROM touchpoints WHERE owner_id = $1;
+
+-- name: delete-owner$
+DELETE FROM owners WHERE id = $1 RETURNING id;
+
+-- Journeys and stages --------------------------------------------------------
+
+-- name: insert-journey$
+INSERT INTO journeys (name, description) VALUES ($1, $2) RETURNING id;
+
+-- name: insert-stages!
+INSERT INTO stages (journey_id, name, position)
+SELECT $1, name, ord - 1 FROM unnest($2::text[]) WITH ORDINALITY AS s(name, ord);
+
+-- name: get-journey^
+-- $2: an owner's id limits the answer to journeys holding that owner's touchpoints.
+SELECT j.id, j.name, j.description, j.created_at, j.updated_at,
+    coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name, 'position', s.position)
+                               ORDER BY s.position)
+              FROM stages s WHERE s.journey_id = j.id), '[]') AS stages
+FROM journeys j
+WHERE j.id = $1
+  AND ($2::bigint IS NULL OR EXISTS (
+        SELECT 1 FROM touchpoints t JOIN stages s ON s.id = t.stage_id
+        WHERE s.journey_id = j.id AND t.owner_id = $2));
+
+-- name: list-journeys
+SELECT j.id, j.name, j.description, j.created_at, j.updated_at,
+    coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'name', s.name, 'position', s.position)
+                               ORDER BY s.position)
+              FROM stages s WHERE s.journey_id = j.id), '[]') AS stages
+FROM journeys j
+WHERE j.id > $1
+  AND ($2::bigint IS NULL OR EXISTS (
+        SELECT 1 FROM touchpoints t JOIN stages s ON s.id = t.stage_id
+        WHERE s.journey_id = j.id AND t.owner_id = $2))
+ORDER BY j.id LIMIT $3;
+
+-- name: update-journey!
+UPDATE journeys SET name = $2, description = $3, updated_at = now() WHERE id = $1;
+
+-- name: lock-journey$
+SELECT id FROM journeys WHERE id = $1 FOR UPDATE;
+
+-- name: journey-stage-ids
+SELECT id FROM stages WHERE journey_id = $1;
+
+-- name: stage-touchpoint-counts
+SELECT s.id, s.name, count(t.id) AS touchpoints
+FROM stages s LEFT JOIN touchpoints t ON t.stage_id = s.id
+WHERE s.id = ANY($1::bigint[])
+GROUP BY s.id, s.name;
+
+-- name: delete-stages!
+DELETE FROM stages WHERE id = ANY($1::bigint[]);
+
+-- name: move-stages-aside!
+-- Names and positions are unique per journey: park them before the new order is written.
+UPDATE stages SET name = '~' || id::text, position = position + 100000 WHERE journey_id = $1;
+
+-- name: place-stage!
+UPDATE stages SET name = $2, position = $3 WHERE id = $1;
+
+-- name: add-stage!
+INSERT INTO stages (journey_id, name, position) VALUES ($1, $2, $3);
+
+-- name: journey-touchpoint-count$
+SELECT count(*) FROM touchpoints t JOIN stages s ON s.id = t.stage_id WHERE s.journey_id = $1;
+
+-- name: delete-journey$
+DELETE FROM journeys WHERE id = $1 RETURNING id;
+
+-- name: stage-exists$
+SELECT EXISTS (SELECT 1 FROM stages WHERE id = $1);
+
+-- Touchpoints ------------------------------------------------------------------
+
+-- name: get-touchpoint^
+SELECT t.id, t.key, t.name, s.journey_id, t.stage_id, s.name AS stage, t.channel,
+    t.owner_id, o.name AS owner, t.kind, t.questions AS custom_questions, t.target,
+    t.sample_rate, t.recontact_days, t.expiry_days, t.active, t.created_at, t.updated_at
+FROM touchpoints t
+JOIN stages s ON s.id = t.stage_id
+JOIN owners o ON o.id = t.owner_id
+WHERE t.key = $1 AND ($2::bigint IS NULL OR t.owner_id = $2);
+
+-- name: list-touchpoints
+SELECT t.id, t.key, t.name, s.journey_id, t.stage_id, s.name AS stage, t.channel,
+    t.owner_id, o.name AS owner, t.kind, t.questions AS custom_questions, t.target,
+    t.sample_rate, t.recontact_days, t.expiry_days, t.active, t.created_at, t.updated_at
+FROM touchpoints t
+JOIN stages s ON s.id = t.stage_id
+JOIN owners o ON o.id = t.owner_id
+WHERE t.id > $1
+  AND ($2::bigint IS NULL OR t.owner_id = $2)
+  AND ($3::bigint IS NULL OR s.journey_id = $3)
+  AND ($4::bigint IS NULL OR t.stage_id = $4)
+  AND ($5::bigint IS NULL OR t.owner_id = $5)
+  AND ($6::text IS NULL OR t.channel = $6)
+  AND ($7::text IS NULL OR t.kind = $7)
+  AND ($8::boolean IS NULL OR t.active = $8)
+ORDER BY t.id LIMIT $9;
+
+-- name: insert-touchpoint$
+INSERT INTO touchpoints (key, name, stage_id, channel, owner_id, kind, questions, target,
+                         sample_rate, recontact_days, expiry_days, active)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+RETURNING key;
+
+-- name: update-touchpoint!
+UPDATE touchpoints SET name = $2, stage_id = $3, channel = $4, owner_id = $5, kind = $6,
+    questions = $7, target = $8, sample_rate = $9, recontact_days = $10, expiry_days = $11,
+    active = $12, updated_at = now()
+WHERE key = $1;
+
+-- name: touchpoint-history^
+SELECT (SELECT count(*) FROM responses r WHERE r.touchpoint_id = t.id) AS responses,
+       (SELECT count(*) FROM invitations i WHERE i.touchpoint_id = t.id) AS invitations
+FROM touchpoints t WHERE t.key = $1;
+
+-- name: delete-touchpoint$
+DELETE FROM touchpoints WHERE key = $1 RETURNING id;

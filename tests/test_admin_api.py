@@ -1,0 +1,188 @@
+"""The admin API over HTTP against real PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.conftest import MakeKey, bearer
+
+Client = httpx.AsyncClient
+
+
+async def _journey(client: Client, admin: dict[str, str]) -> dict[str, Any]:
+    r = await client.post("/api/v1/journeys", json={"name": "Shop"}, headers=admin)
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def _owner(client: Client, admin: dict[str, str], name: str = "Support") -> dict[str, Any]:
+    r = await client.post("/api/v1/owners", json={"name": name, "email": "s@x.example"}, headers=admin)
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def _touchpoint(client: Client, admin: dict[str, str], stage_id: int, owner_id: int,
+                      key: str = "support-call", **extra: Any) -> dict[str, Any]:
+    payload = {"key": key, "name": "Support call", "stage_id": stage_id, "channel": "phone",
+               "owner_id": owner_id, "kind": "csat", "target": 85, **extra}
+    r = await client.post("/api/v1/touchpoints", json=payload, headers=admin)
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+async def test_default_journey_has_the_eight_lifecycle_stages(client: Client, admin: dict[str, str]) -> None:
+    journey = await _journey(client, admin)
+    assert [s["name"] for s in journey["stages"]] == [
+        "Acquisition", "Selection", "Sale", "Onboarding", "Solution", "Evolution", "Loyalty", "Offboarding"]
+
+
+async def test_stages_can_be_added_renamed_reordered_and_removed(client: Client, admin: dict[str, str]) -> None:
+    journey = await _journey(client, admin)
+    s = journey["stages"]
+    plan = [{"id": s[1]["id"], "name": "Choice"}, {"id": s[0]["id"], "name": "Acquisition"},
+            {"name": "Advocacy"}, *({"id": x["id"], "name": x["name"]} for x in s[2:7])]
+    r = await client.patch(f"/api/v1/journeys/{journey['id']}", json={"stages": plan}, headers=admin)
+    assert r.status_code == 200, r.text
+    names = [x["name"] for x in r.json()["stages"]]
+    assert names == ["Choice", "Acquisition", "Advocacy", "Sale", "Onboarding", "Solution", "Evolution", "Loyalty"]
+    assert [x["position"] for x in r.json()["stages"]] == list(range(8))
+    assert r.json()["stages"][0]["id"] == s[1]["id"]
+
+
+async def test_removing_a_stage_with_touchpoints_is_a_conflict(client: Client, admin: dict[str, str]) -> None:
+    journey = await _journey(client, admin)
+    owner = await _owner(client, admin)
+    stage = journey["stages"][4]
+    await _touchpoint(client, admin, stage["id"], owner["id"])
+    plan = [{"id": x["id"], "name": x["name"]} for x in journey["stages"] if x["id"] != stage["id"]]
+    r = await client.patch(f"/api/v1/journeys/{journey['id']}", json={"stages": plan}, headers=admin)
+    assert r.status_code == 409
+    assert "Solution" in r.json()["detail"]
+
+
+async def test_touchpoint_crud_and_defaults(client: Client, admin: dict[str, str]) -> None:
+    journey = await _journey(client, admin)
+    owner = await _owner(client, admin)
+    tp = await _touchpoint(client, admin, journey["stages"][4]["id"], owner["id"],
+                           questions={"en": "How was your call?"})
+    assert tp["stage"] == "Solution" and tp["owner"] == "Support"
+    assert tp["questions"]["en"] == "How was your call?"
+    assert "довольны" in tp["questions"]["ru"]
+    assert tp["sample_rate"] == 1.0 and tp["active"] is True
+    r = await client.patch("/api/v1/touchpoints/support-call", json={"kind": "nps"}, headers=admin)
+    assert r.status_code == 200
+    assert r.json()["kind"] == "nps" and r.json()["target"] is None
+    r = await client.patch("/api/v1/touchpoints/support-call", json={"target": 500}, headers=admin)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "target"
+    r = await client.get("/api/v1/touchpoints/support-call", headers=admin)
+    assert r.json()["kind"] == "nps"
+    r = await client.delete("/api/v1/touchpoints/support-call", headers=admin)
+    assert r.status_code == 204
+    r = await client.get("/api/v1/touchpoints/support-call", headers=admin)
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_duplicate_touchpoint_key_is_a_conflict(client: Client, admin: dict[str, str]) -> None:
+    journey = await _journey(client, admin)
+    owner = await _owner(client, admin)
+    await _touchpoint(client, admin, journey["stages"][0]["id"], owner["id"], key="dup")
+    payload = {"key": "dup", "name": "X", "stage_id": journey["stages"][0]["id"], "channel": "web",
+               "owner_id": owner["id"], "kind": "ces"}
+    r = await client.post("/api/v1/touchpoints", json=payload, headers=admin)
+    assert r.status_code == 409
+
+
+async def test_deleting_an_owner_who_owns_touchpoints_is_a_conflict(
+    client: Client, admin: dict[str, str]
+) -> None:
+    journey = await _journey(client, admin)
+    owner = await _owner(client, admin)
+    await _touchpoint(client, admin, journey["stages"][0]["id"], owner["id"])
+    r = await client.delete(f"/api/v1/owners/{owner['id']}", headers=admin)
+    assert r.status_code == 409
+    assert "still owns 1 touchpoint" in r.json()["detail"]
+    other = await _owner(client, admin, "Other")
+    r = await client.delete(f"/api/v1/owners/{other['id']}", headers=admin)
+    assert r.status_code == 204
+
+
+async def test_lists_filter_and_paginate_with_cursors(client: Client, admin: dict[str, str]) -> None:
+    journey = await _journey(client, admin)
+    a = await _owner(client, admin, "A")
+    b = await _owner(client, admin, "B")
+    for i in range(5):
+        await _touchpoint(client, admin, journey["stages"][i]["id"], a["id"] if i % 2 else b["id"],
+                          key=f"tp-{i}", channel="web" if i < 3 else "app")
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        r = await client.get("/api/v1/touchpoints", params=params, headers=admin)
+        assert r.status_code == 200
+        seen += [t["key"] for t in r.json()["items"]]
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"tp-{i}" for i in range(5)]
+    r = await client.get("/api/v1/touchpoints", params={"owner": a["id"], "channel": "web"}, headers=admin)
+    assert [t["key"] for t in r.json()["items"]] == ["tp-1"]
+    r = await client.get("/api/v1/touchpoints", params={"stage": journey["stages"][4]["id"]}, headers=admin)
+    assert [t["key"] for t in r.json()["items"]] == ["tp-4"]
+    r = await client.get("/api/v1/touchpoints", params={"active": "false"}, headers=admin)
+    assert r.json()["items"] == []
+    r = await client.get("/api/v1/touchpoints", params={"cursor": "not-a-cursor"}, headers=admin)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_validation_lists_every_offending_field(client: Client, admin: dict[str, str]) -> None:
+    payload = {"key": "Bad Key!", "name": "", "stage_id": "x", "channel": "fax", "owner_id": 1,
+               "kind": "nps", "sample_rate": 2, "colour": "red"}
+    r = await client.post("/api/v1/touchpoints", json=payload, headers=admin)
+    assert r.status_code == 422
+    assert r.headers["content-type"].startswith("application/problem+json")
+    fields = {e["field"] for e in r.json()["errors"]}
+    assert fields == {"key", "name", "stage_id", "channel", "sample_rate", "colour"}
+
+
+async def test_keys_roles_and_owner_isolation(client: Client, admin: dict[str, str], make_key: MakeKey) -> None:
+    journey = await _journey(client, admin)
+    mine = await _owner(client, admin, "Mine")
+    theirs = await _owner(client, admin, "Theirs")
+    await _touchpoint(client, admin, journey["stages"][0]["id"], mine["id"], key="mine")
+    await _touchpoint(client, admin, journey["stages"][1]["id"], theirs["id"], key="theirs")
+    owner_key = bearer(await make_key("owner", mine["id"]))
+    ingest_key = bearer(await make_key("ingest"))
+
+    r = await client.get("/api/v1/touchpoints", headers=owner_key)
+    assert [t["key"] for t in r.json()["items"]] == ["mine"]
+    missing = await client.get("/api/v1/touchpoints/nope", headers=owner_key)
+    other = await client.get("/api/v1/touchpoints/theirs", headers=owner_key)
+    assert missing.status_code == other.status_code == 404
+    assert (await client.get(f"/api/v1/owners/{theirs['id']}", headers=owner_key)).status_code == 404
+    assert (await client.get(f"/api/v1/owners/{mine['id']}", headers=owner_key)).status_code == 200
+    r = await client.post("/api/v1/owners", json={"name": "X"}, headers=owner_key)
+    assert r.status_code == 403
+    assert (await client.get("/api/v1/touchpoints", headers=ingest_key)).status_code == 403
+    assert (await client.get("/api/v1/touchpoints")).status_code == 401
+    bad = await client.get("/api/v1/touchpoints", headers=bearer("tp_nothing_here"))
+    assert bad.status_code == 401
+    assert bad.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_health_and_readiness(client: Client) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok", "detail": ""}
+    r = await client.get("/readyz")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    assert r.headers["x-request-id"]
+    assert "script-src" not in r.headers["content-security-policy"]
+    assert "default-src 'none'" in r.headers["content-security-policy"]
