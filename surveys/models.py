@@ -11,11 +11,11 @@ import msgspec
 from surveys.kinds import SurveyKind
 
 
-class Input(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """Base of every API input: unknown fields are refused, not silently dropped."""
 
 
-class Output(msgspec.Struct, frozen=True, kw_only=True):
+class Output(msgspec.Struct, kw_only=True):
     """Base of every API output."""
 
 
@@ -80,7 +80,7 @@ class OwnerUpdate(Input):
     """Fields of an owner to change; absent fields stay as they are."""
 
     name: Name | msgspec.UnsetType = msgspec.UNSET
-    email: Email | None | msgspec.UnsetType = msgspec.UNSET
+    email: Email | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class Stage(Output):
@@ -179,7 +179,7 @@ class TouchpointUpdate(Input):
     owner_id: Id | msgspec.UnsetType = msgspec.UNSET
     kind: SurveyKind | msgspec.UnsetType = msgspec.UNSET
     questions: dict[Locale, Wording] | msgspec.UnsetType = msgspec.UNSET
-    target: float | None | msgspec.UnsetType = msgspec.UNSET
+    target: float | msgspec.UnsetType | None = msgspec.UNSET
     sample_rate: SampleRate | msgspec.UnsetType = msgspec.UNSET
     recontact_days: Days | msgspec.UnsetType = msgspec.UNSET
     expiry_days: ExpiryDays | msgspec.UnsetType = msgspec.UNSET

@@ -13,9 +13,17 @@ from surveys.sql import load
 
 Q = load(__file__)
 if TYPE_CHECKING:
-    Conn: TypeAlias = asyncpg.Connection[asyncpg.Record]
+    from asyncpg.pool import PoolConnectionProxy
+
+    Conn: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
 else:
     Conn = asyncpg.Connection
+
+
+def _one(row: asyncpg.Record | None) -> asyncpg.Record:
+    # RETURNING on an INSERT always yields its row.
+    assert row is not None
+    return row
 
 
 def _owner(row: asyncpg.Record) -> Owner:
@@ -46,7 +54,7 @@ def _touchpoint(row: asyncpg.Record) -> Touchpoint:
 
 
 async def insert_owner(conn: Conn, *, name: str, email: str | None) -> Owner:
-    return _owner(await conn.fetchrow(Q["insert-owner"], name, email))
+    return _owner(_one(await conn.fetchrow(Q["insert-owner"], name, email)))
 
 
 async def get_owner(conn: Conn, *, owner_id: int, scope: int | None = None) -> Owner | None:

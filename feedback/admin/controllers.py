@@ -8,8 +8,17 @@ from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from feedback.access.models import Role
 from feedback.access.service import require
-from feedback.service.dependencies import Caller, CursorParam, Db, IdParam, KeyParam, LimitParam, QueryId
+from feedback.service.dependencies import (
+    Caller,
+    CursorParam,
+    Db,
+    IdParam,
+    KeyParam,
+    LimitParam,
+    QueryId,
+)
 from surveys import service
+from surveys.kinds import SurveyKind
 from surveys.models import (
     Channel,
     Journey,
@@ -24,16 +33,15 @@ from surveys.models import (
     TouchpointFilter,
     TouchpointUpdate,
 )
-from surveys.kinds import SurveyKind
 
-SECURITY = [{"BearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 
 
 class OwnerController(Controller):
     """Owners: the teams that answer for touchpoints."""
 
     path = "/api/v1/owners"
-    tags = ["Owners"]
+    tags = ("Owners",)
     security = SECURITY
 
     @post("/", summary="Create an owner")
@@ -69,7 +77,7 @@ class JourneyController(Controller):
     """Journeys and their ordered stages."""
 
     path = "/api/v1/journeys"
-    tags = ["Journeys"]
+    tags = ("Journeys",)
     security = SECURITY
 
     @post("/", summary="Create a journey (default: the eight lifecycle stages)")
@@ -105,7 +113,7 @@ class TouchpointController(Controller):
     """Touchpoints: where and how customers are asked."""
 
     path = "/api/v1/touchpoints"
-    tags = ["Touchpoints"]
+    tags = ("Touchpoints",)
     security = SECURITY
 
     @post("/", summary="Create a touchpoint")

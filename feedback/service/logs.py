@@ -68,7 +68,7 @@ def request_context(app: ASGIApp) -> ASGIApp:
     """ASGI middleware: request id in, request id and security headers out, one access line."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http":  # type: ignore[comparison-overlap]
             await app(scope, receive, send)
             return
         incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:100]
@@ -96,7 +96,7 @@ def request_context(app: ASGIApp) -> ASGIApp:
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
-                    "%s %s %s", scope["method"], scope["path"], status,
+                    "%s %s %s", scope.get("method"), scope["path"], status,
                     extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
                 )
             request_id.reset(token)
