@@ -111,6 +111,20 @@ def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Res
     )
 
 
+def bad_encoding(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
+    return _respond(request, 400, "Bad request", f"The body is not valid UTF-8 text (byte {exc.start}).")
+
+
+def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    return _respond(request, 400, "Bad request", "The body is nested too deeply to be read.")
+
+
+def unacceptable_value(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[Any]:
+    # Input checks catch almost everything first; this is the net for what PostgreSQL refuses
+    # (a NUL character in text, say), so the answer is a 4xx rather than a 500.
+    return _respond(request, 422, "Invalid input", f"A value was refused by the database: {exc}")
+
+
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                         asyncpg.CannotConnectNowError)):
@@ -127,5 +141,8 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     asyncpg.CannotConnectNowError: database_unavailable,
     asyncpg.InterfaceError: database_unavailable,
     ConnectionError: database_unavailable,
+    UnicodeDecodeError: bad_encoding,
+    RecursionError: too_deep,
+    asyncpg.DataError: unacceptable_value,
     Exception: unexpected_error,
 }

@@ -59,6 +59,8 @@ def problem_for(struct_type: type[msgspec.Struct], body: bytes) -> ClientError:
         raw = msgspec.json.decode(body)
     except msgspec.DecodeError as exc:
         return ClientError(f"The body is not valid JSON: {exc}")
+    except RecursionError:
+        return ClientError("The body is nested too deeply to be read.")
     errors = field_errors(struct_type, raw)
     if not errors:
         errors = [FieldError("body", "does not match the expected shape")]

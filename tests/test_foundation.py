@@ -1,0 +1,145 @@
+"""Settings, migrations, the command line and the service shell."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+from feedback.service import migrations
+from feedback.service.database import connect
+from feedback.settings import SettingsError, load_settings
+from tests.conftest import ROOT, with_database
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"PORT": "eighty"}, "PORT"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://x/y"}, "TOUCHPULSE_SECRET_KEY"),
+        ({"TOUCHPULSE_SECRET_KEY": "short"}, "TOUCHPULSE_SECRET_KEY"),
+        ({"TOUCHPULSE_BASE_URL": "ftp:/nowhere"}, "TOUCHPULSE_BASE_URL"),
+        ({"TOUCHPULSE_MIN_N": "0"}, "TOUCHPULSE_MIN_N"),
+    ],
+)
+def test_a_bad_setting_is_named(env: dict[str, str], named: str, tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), **env})
+
+
+def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
+    first = load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path)})
+    second = load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path)})
+    assert len(first.secret_key) >= 32
+    assert first.secret_key == second.secret_key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_settings_defaults(tmp_path: Path) -> None:
+    s = load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), "PORT": "9000"})
+    assert s.embedded
+    assert s.base_url == "http://127.0.0.1:9000"
+    assert s.min_n == 30
+
+
+async def _fresh_database(server_url: str, name: str) -> str:
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    return with_database(server_url, name)
+
+
+async def test_migrations_apply_to_an_empty_database_and_rerun_is_a_no_op(server_url: str) -> None:
+    url = await _fresh_database(server_url, f"tp_mig_{os.getpid()}")
+    async with connect(url) as conn:
+        applied = await migrations.migrate(conn)
+        assert applied == [m.name for m in migrations.discover()]
+        assert await migrations.migrate(conn) == []
+        tables = {r["tablename"] for r in await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname='public'")}
+        assert {"owners", "journeys", "stages", "touchpoints", "api_keys", "invitations", "responses",
+                "touchpoint_daily", "touchpoint_daily_themes", "touchpoint_daily_funnel"} <= tables
+        versions = await conn.fetch("SELECT version, checksum FROM schema_migrations ORDER BY version")
+        assert [r["version"] for r in versions] == [m.version for m in migrations.discover()]
+
+
+async def test_a_changed_migration_refuses_to_start(server_url: str, tmp_path: Path) -> None:
+    url = await _fresh_database(server_url, f"tp_mig_changed_{os.getpid()}")
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE one (id int);")
+    async with connect(url) as conn:
+        await migrations.migrate(conn, migrations.discover(tmp_path))
+        (tmp_path / "0001_first.sql").write_text("CREATE TABLE one (id bigint);")
+        with pytest.raises(migrations.MigrationError, match="was changed after it was applied"):
+            await migrations.migrate(conn, migrations.discover(tmp_path))
+
+
+async def test_concurrent_migrators_apply_each_file_once(server_url: str) -> None:
+    url = await _fresh_database(server_url, f"tp_mig_race_{os.getpid()}")
+
+    async def run() -> list[str]:
+        async with connect(url) as conn:
+            return await migrations.migrate(conn)
+
+    results = await asyncio.gather(*(run() for _ in range(4)))
+    assert sorted(len(r) for r in results) == [0, 0, 0, len(migrations.discover())]
+
+
+async def test_readiness_fails_while_migrations_are_pending(server_url: str, tmp_path: Path) -> None:
+    from feedback.service.app import create_app
+    from feedback.settings import Settings
+
+    url = await _fresh_database(server_url, f"tp_unready_{os.getpid()}")
+    app = create_app(Settings(database_url=url, secret_key="k" * 40, data_dir=tmp_path), url)
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            r = await client.get("/readyz")
+            assert r.status_code == 503
+            assert "pending migrations" in r.json()["detail"]
+
+
+def _cli(*args: str, database_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "TOUCHPULSE_SECRET_KEY": "s" * 40,
+           "TOUCHPULSE_DATA_DIR": str(tmp_path)}
+    return subprocess.run(
+        [sys.executable, "-m", "feedback.cli", *args], env=env, capture_output=True, text=True,
+        timeout=120, cwd=ROOT, check=False,
+    )
+
+
+def test_cli_keys_create_list_revoke(database_url: str, tmp_path: Path) -> None:
+    created = _cli("keys", "create", "--role", "admin", "--name", "ci", database_url=database_url,
+                   tmp_path=tmp_path)
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith("tp_")
+    assert len(key) > 40
+    listed = _cli("keys", "list", database_url=database_url, tmp_path=tmp_path)
+    assert "admin" in listed.stdout
+    assert key not in listed.stdout
+    bad_owner = _cli("keys", "create", "--role", "owner", "--owner", "999", database_url=database_url,
+                     tmp_path=tmp_path)
+    assert bad_owner.returncode == 2
+    assert "owner 999 does not exist" in bad_owner.stderr
+    revoked = _cli("keys", "revoke", "1", database_url=database_url, tmp_path=tmp_path)
+    assert revoked.returncode == 0, revoked.stderr
+    assert "revoked key 1" in revoked.stdout
+
+
+def test_cli_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "feedback.cli", "migrate"],
+        env={**os.environ, "PORT": "nope", "TOUCHPULSE_DATA_DIR": str(tmp_path)},
+        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "touchpulse: PORT='nope' is not a whole number"

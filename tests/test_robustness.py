@@ -1,0 +1,85 @@
+"""No input makes the service answer 500: bad bodies and ids thrown at every documented route."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+BAD_IDS = ["abc", "-1", "0", "99999999999999999999999", "1.5", "%00", "a" * 300, "' OR 1=1 --"]
+BAD_BODIES: list[tuple[str, bytes]] = [
+    ("malformed JSON", b'{"name": '),
+    ("not an object", b"[1, 2, 3]"),
+    ("unknown fields", b'{"surprise": true, "name": "x"}'),
+    ("wrong types", b'{"name": 12, "email": [], "key": {}, "score": "ten", "customer": 5}'),
+    ("null", b"null"),
+    ("deep nesting", b"[" * 5000 + b"]" * 5000),
+    ("huge", b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}'),
+    ("not UTF-8", b'{"name": "\xff\xfe"}'),
+]
+
+
+async def _operations(client: httpx.AsyncClient) -> list[tuple[str, str]]:
+    spec: dict[str, Any] = (await client.get("/schema/openapi.json")).json()
+    return [(method.upper(), path) for path, item in spec["paths"].items() for method in item
+            if method in ("get", "post", "put", "patch", "delete")]
+
+
+def _fill(path: str, value: str) -> str:
+    return re.sub(r"\{[^}]+\}", value, path)
+
+
+async def test_every_route_is_documented(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/schema/openapi.json")).json()
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                assert operation.get("summary"), f"{method.upper()} {path} has no summary"
+
+
+async def test_bad_ids_and_bodies_never_cause_a_server_error(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    failures: list[str] = []
+    for method, path in await _operations(client):
+        for bad in BAD_IDS if "{" in path else ["-"]:
+            url = _fill(path, bad) if "{" in path else path
+            if method in ("POST", "PUT", "PATCH"):
+                for label, body in BAD_BODIES:
+                    r = await client.request(method, url, content=body, headers={
+                        **admin, "content-type": "application/json"})
+                    if r.status_code >= 500:
+                        failures.append(f"{method} {url} with {label}: {r.status_code} {r.text[:200]}")
+                    elif "/api/" in url and not r.headers.get("content-type", "").startswith(
+                        "application/problem+json"
+                    ):
+                        failures.append(f"{method} {url} with {label}: not problem+json ({r.status_code})")
+            else:
+                r = await client.request(method, url, headers=admin)
+                if r.status_code >= 500:
+                    failures.append(f"{method} {url}: {r.status_code} {r.text[:200]}")
+    assert not failures, "\n".join(failures[:20])
+
+
+async def test_validation_problem_names_each_field(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    r = await client.post("/api/v1/owners", content=b'{"name": 12, "email": "nope", "extra": 1}',
+                          headers={**admin, "content-type": "application/json"})
+    assert r.status_code == 422
+    problem = r.json()
+    assert problem["status"] == 422
+    assert {e["field"] for e in problem["errors"]} == {"name", "email", "extra"}
+    assert "name" in problem["detail"]
+
+
+async def test_huge_body_is_413_problem(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    r = await client.post("/api/v1/owners", content=b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}',
+                          headers={**admin, "content-type": "application/json"})
+    assert r.status_code == 413
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_unknown_route_is_a_problem(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/v1/nothing-here")
+    assert r.status_code == 404
+    assert r.json()["detail"] == "No route GET /api/v1/nothing-here."
