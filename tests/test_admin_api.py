@@ -186,3 +186,28 @@ async def test_health_and_readiness(client: Client) -> None:
     assert r.headers["x-request-id"]
     assert "script-src" not in r.headers["content-security-policy"]
     assert "default-src 'none'" in r.headers["content-security-policy"]
+
+
+async def test_changing_kind_or_wording_never_rewrites_history(
+    client: Client, admin: dict[str, str], conn: Any
+) -> None:
+    journey = await _journey(client, admin)
+    owner = await _owner(client, admin)
+    tp = await _touchpoint(client, admin, journey["stages"][4]["id"], owner["id"])
+    await conn.execute(
+        """INSERT INTO responses (touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min,
+               scale_max, score, channel, source)
+           VALUES ($1, gen_random_uuid(), $2, $3, $4, 'csat', 1, 5, 4, 'phone', 'api')""",
+        tp["id"], journey["id"], tp["stage_id"], owner["id"],
+    )
+    r = await client.patch("/api/v1/touchpoints/support-call",
+                           json={"kind": "nps", "questions": {"en": "Would you recommend our support?"}},
+                           headers=admin)
+    assert r.status_code == 200
+    row = await conn.fetchrow("SELECT kind, scale_min, scale_max, score FROM responses")
+    assert dict(row) == {"kind": "csat", "scale_min": 1, "scale_max": 5, "score": 4}
+    rollup = await conn.fetchrow("SELECT kind, s4, responses FROM touchpoint_daily")
+    assert dict(rollup) == {"kind": "csat", "s4": 1, "responses": 1}
+    r = await client.delete("/api/v1/touchpoints/support-call", headers=admin)
+    assert r.status_code == 409
+    assert "deactivate" in r.json()["detail"]

@@ -1,0 +1,75 @@
+"""Survey kinds, their scales and scoring rules: pure functions, no database."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from feedback.service.logs import JsonLines, request_id
+from surveys.kinds import (
+    Band,
+    SurveyKind,
+    band_name,
+    default_question,
+    meets_target,
+    metric_value,
+    scale_of,
+    valid_target,
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "low", "high"), [(SurveyKind.NPS, 0, 10), (SurveyKind.CSAT, 1, 5), (SurveyKind.CES, 1, 7)]
+)
+def test_scales(kind: SurveyKind, low: int, high: int) -> None:
+    scale = scale_of(kind)
+    assert (scale.low, scale.high) == (low, high)
+    assert list(scale.values) == list(range(low, high + 1))
+    assert not scale.contains(low - 1)
+    assert not scale.contains(high + 1)
+
+
+def test_nps_bands() -> None:
+    assert [band_name("nps", s) for s in range(11)] == ["detractor"] * 7 + ["passive"] * 2 + ["promoter"] * 2
+
+
+def test_csat_and_ces_bands() -> None:
+    assert [scale_of("csat").band(s) for s in range(1, 6)] == [Band.LOW, Band.LOW, Band.MIDDLE, Band.HIGH, Band.HIGH]
+    assert [band_name("ces", s) for s in range(1, 8)] == ["difficult"] * 3 + ["neutral"] + ["easy"] * 3
+
+
+def test_metric_values() -> None:
+    assert metric_value("nps", {10: 50, 8: 30, 3: 20}) == pytest.approx(30.0)
+    assert metric_value("csat", {5: 6, 4: 2, 3: 1, 1: 1}) == pytest.approx(80.0)
+    assert metric_value("ces", {7: 1, 5: 1, 3: 2}) == pytest.approx(4.5)
+    assert metric_value("nps", {}) is None
+
+
+def test_targets_are_in_the_kinds_own_metric() -> None:
+    assert valid_target("nps", -100) and valid_target("nps", 30) and not valid_target("nps", 101)
+    assert valid_target("csat", 85) and not valid_target("csat", -1)
+    assert valid_target("ces", 5.5) and not valid_target("ces", 8)
+    assert meets_target("csat", 85.0, 85.0) and not meets_target("csat", 84.9, 85.0)
+
+
+def test_default_questions_per_locale() -> None:
+    assert "recommend" in default_question("nps", "en", "x")
+    assert "порекомендуете" in default_question("nps", "ru", "x")
+    assert default_question("csat", "en", "Courier delivery") == "How satisfied are you with courier delivery?"
+    assert default_question("ces", "fr", "First login").startswith("first login")
+
+
+def test_log_lines_are_json_with_the_request_id() -> None:
+    token = request_id.set("req-42")
+    try:
+        record = logging.LogRecord("touchpulse.test", logging.INFO, __file__, 1, "hello %s", ("world",), None)
+        record.status = 201
+        line = json.loads(JsonLines().format(record))
+    finally:
+        request_id.reset(token)
+    assert line["message"] == "hello world"
+    assert line["request_id"] == "req-42"
+    assert line["level"] == "info"
+    assert line["status"] == 201
