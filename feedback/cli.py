@@ -11,7 +11,8 @@ from typing import Any
 
 from feedback.service import migrations
 from feedback.service.database import connect, resolve_database_url
-from feedback.settings import Settings, SettingsError, load_settings
+from feedback.service.logs import configure_logging
+from feedback.settings import Settings, SettingsError, load_settings, log_level_number
 
 
 def _fail(message: str) -> int:
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as exc:
         return _fail(str(exc))
+    configure_logging(log_level_number(settings))
     try:
         code: int = args.run(settings, args)
     except migrations.MigrationError as exc:

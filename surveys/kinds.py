@@ -82,7 +82,8 @@ SCALES: Mapping[SurveyKind, Scale] = {
     ),
 }
 
-# Default wording per kind and locale; {touchpoint} is the touchpoint's name.
+# Default wording per kind and locale; {touchpoint} is the touchpoint's name in lower case
+# (mid-sentence), {Touchpoint} as written (starting a sentence).
 DEFAULT_QUESTIONS: Mapping[SurveyKind, Mapping[str, str]] = {
     SurveyKind.NPS: {
         "en": "How likely are you to recommend us to a friend or colleague?",
@@ -93,8 +94,8 @@ DEFAULT_QUESTIONS: Mapping[SurveyKind, Mapping[str, str]] = {
         "ru": "Насколько вы довольны: {touchpoint}?",
     },
     SurveyKind.CES: {
-        "en": "{touchpoint} made it easy for me to handle my issue.",
-        "ru": "{touchpoint}: мне было легко решить мой вопрос.",
+        "en": "{Touchpoint} made it easy for me to get what I needed.",
+        "ru": "{Touchpoint}: мне было легко получить то, что нужно.",
     },
 }
 
@@ -108,7 +109,7 @@ def scale_of(kind: SurveyKind | str) -> Scale:
 def default_question(kind: SurveyKind | str, locale: str, touchpoint_name: str) -> str:
     wording = DEFAULT_QUESTIONS[SurveyKind(kind)]
     template = wording.get(locale, wording["en"])
-    return template.format(touchpoint=touchpoint_name.lower())
+    return template.format(touchpoint=touchpoint_name.lower(), Touchpoint=touchpoint_name)
 
 
 def band_name(kind: SurveyKind | str, score: int) -> str:

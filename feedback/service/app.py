@@ -93,6 +93,8 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
                 security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer")}
             ),
         ),
+        # Logging is set up once by configure_logging: JSON lines, not Litestar's default.
+        logging_config=None,
         debug=False,
     )
 
