@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-ROUTES: list[Any] = []
+from feedback.collection.controllers import ROUTES as COLLECTION_ROUTES
+
+ROUTES: list[Any] = [*COLLECTION_ROUTES]

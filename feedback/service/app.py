@@ -57,6 +57,13 @@ def _route_groups() -> Sequence[Any]:
     return ROUTES
 
 
+def _lifespans() -> Sequence[Any]:
+    # Feature lifespans run inside the pool's: they start after it and stop before it.
+    from feedback.collection.writer import writer_lifespan
+
+    return [writer_lifespan]
+
+
 def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
     """Build the service; `database_url` overrides the settings' (the CLI resolves the embedded one)."""
     url = database_url or settings.database_url
@@ -75,7 +82,7 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         route_handlers=[healthz, readyz, *ADMIN_ROUTES, *_route_groups()],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=[lifespan],
+        lifespan=[lifespan, *_lifespans()],
         state=State({"settings": settings, "key_cache": KeyCache()}),
         template_config=template_config(),
         middleware=[request_context],

@@ -1,0 +1,1 @@
+"""Collection: invitations, survey links and pages, responses from links, apps and widgets."""

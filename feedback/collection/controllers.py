@@ -1,0 +1,150 @@
+"""HTTP routes of collection: triggers, survey links, app answers, the widget and erasure."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Controller, Request, delete, get, post
+from litestar.datastructures import State
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromQuery, JSONBody, Parameter
+from litestar.response import Response, Template
+
+from feedback.access.models import Role
+from feedback.access.service import require
+from feedback.collection import service
+from feedback.collection.models import (
+    BatchCreate,
+    BatchResults,
+    Erasure,
+    InvitationCreate,
+    InvitationDetail,
+    InvitationSent,
+    InvitationSkipped,
+    ResponseCreate,
+)
+from feedback.service.dependencies import Caller, Db, KeyParam, PoolDep
+from feedback.service.pages import branding, error_page, preferred_locale
+from feedback.service.problems import application_error
+from surveys.errors import ApplicationError
+
+SECURITY = [{"BearerAuth": []}]
+AnyRequest = Request[Any, Any, Any]
+Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+TokenParam = Annotated[str, Parameter(max_length=100, description="The survey link's token.")]
+IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key", required=False)]
+CustomerParam = Annotated[str, Parameter(min_length=1, max_length=200, description="A customer reference.")]
+
+
+def _render(request: AnyRequest, view: service.PageView) -> Template:
+    return Template(template_name=view.template, context={**view.context, **branding(request)},
+                    status_code=view.status)
+
+
+def _page_error(request: AnyRequest, exc: ApplicationError) -> Response[Any]:
+    # Link errors speak the invitation's language; the rest take the browser's.
+    locale = getattr(exc, "locale", None)
+    if locale is not None:
+        return error_page(request, exc.status, exc.detail, locale)  # type: ignore[return-value]
+    return application_error(request, exc)  # type: ignore[return-value]
+
+
+class InvitationController(Controller):
+    """Touchpoint events in; survey invitations (or the reason for none) out."""
+
+    path = "/api/v1"
+    tags = ["Invitations"]
+    security = SECURITY
+
+    @post("/touchpoints/{key:str}/invitations", summary="Trigger a survey invitation", status_code=201)
+    async def trigger(self, key: KeyParam, data: JSONBody[InvitationCreate], conn: Db, principal: Caller,
+                      state: State) -> Response[InvitationSent | InvitationSkipped]:
+        require(principal, Role.INGEST)
+        decision = await service.trigger(conn, state.settings, key, data)
+        return Response(decision.body, status_code=decision.status)
+
+    @post(["/invitations:batch", "/invitations/batch"], summary="Trigger up to 1,000 invitations",
+          status_code=200, request_max_body_size=8 * 1024 * 1024)
+    async def batch(self, data: JSONBody[BatchCreate], conn: Db, principal: Caller,
+                    state: State) -> BatchResults:
+        require(principal, Role.INGEST)
+        return await service.trigger_batch(conn, state.settings, data)
+
+    @get("/invitations/{invitation_id:uuid}", summary="Read an invitation, its clicks and response")
+    async def read(self, invitation_id: UUID, conn: Db, principal: Caller) -> InvitationDetail:
+        require(principal, Role.OWNER)
+        return await service.get_invitation(conn, invitation_id, principal.owner_scope)
+
+
+class ResponseController(Controller):
+    """Answers collected by apps and websites."""
+
+    path = "/api/v1/responses"
+    tags = ["Responses"]
+    security = SECURITY
+
+    @post("/", summary="Submit an answer (Idempotency-Key makes retries safe)", status_code=201)
+    async def submit(self, data: JSONBody[ResponseCreate], pool: PoolDep, principal: Caller, state: State,
+                     idempotency_key: IdempotencyKey = None) -> Response[bytes]:
+        require(principal, Role.INGEST)
+        stored = await service.submit_response(pool, state.response_writer, principal, data, idempotency_key)
+        return Response(stored.body, status_code=stored.status, media_type="application/json")
+
+
+class CustomerController(Controller):
+    """Privacy: erase a customer."""
+
+    path = "/api/v1/customers"
+    tags = ["Privacy"]
+    security = SECURITY
+
+    @delete("/{ref:str}", summary="Erase every invitation, click and response of a customer", status_code=200)
+    async def erase(self, ref: CustomerParam, conn: Db, principal: Caller) -> Erasure:
+        require(principal)
+        return await service.erase_customer(conn, ref)
+
+
+class SurveyPages(Controller):
+    """The survey page behind an invitation link: works without JavaScript."""
+
+    path = "/s"
+    include_in_schema = False
+    exception_handlers = {ApplicationError: _page_error}
+
+    @get("/{token:str}", cache=False)
+    async def show(self, request: AnyRequest, token: TokenParam, pool: PoolDep, state: State,
+                   score: FromQuery[str | None] = None) -> Template:
+        view = await service.open_link(pool, state.settings, token, score,
+                                       request.headers.get("user-agent", ""), preferred_locale(request))
+        return _render(request, view)
+
+    @post("/{token:str}", status_code=200)
+    async def send(self, request: AnyRequest, token: TokenParam, data: Form, pool: PoolDep,
+                   state: State) -> Template:
+        view = await service.submit_link(pool, state.settings, token, service.read_form(data),
+                                         preferred_locale(request))
+        return _render(request, view)
+
+
+class WidgetPages(Controller):
+    """The embeddable micro-survey for apps and websites: no cookies, no JavaScript."""
+
+    path = "/w"
+    include_in_schema = False
+    exception_handlers = {ApplicationError: _page_error}
+
+    @get("/{key:str}", cache=False)
+    async def show(self, request: AnyRequest, key: KeyParam, pool: PoolDep) -> Template:
+        return _render(request, await service.widget_page(pool, key, preferred_locale(request)))
+
+    @post("/{key:str}", status_code=200)
+    async def send(self, request: AnyRequest, key: KeyParam, data: Form, pool: PoolDep,
+                   state: State) -> Template:
+        client = request.client.host if request.client else "unknown"
+        view = await service.submit_widget(pool, state.response_writer, state.widget_limiter, key,
+                                           service.read_form(data), client, preferred_locale(request))
+        return _render(request, view)
+
+
+ROUTES = [InvitationController, ResponseController, CustomerController, SurveyPages, WidgetPages]

@@ -1,0 +1,191 @@
+"""Collection inputs and outputs: triggers, invitations, responses, erasure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+
+from surveys.models import Channel, Input, Locale, Output, TouchpointKey
+
+# PostgreSQL text cannot hold NUL; refusing it here keeps bad input a 422, never a 500.
+_NO_NUL = r"^[^\x00]*$"
+CustomerRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_NO_NUL,
+                                          description="The caller's own customer reference.")]
+EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_NO_NUL,
+                                      description="The caller's id of the touchpoint event.")]
+ContextKey = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=_NO_NUL)]
+ContextValue = str | int | float | bool | None
+# Hidden fields: flat, scalar values only; the 4 KiB limit is checked on the encoded form.
+Context = dict[ContextKey, ContextValue]
+Comment = Annotated[str, msgspec.Meta(max_length=2000, pattern=_NO_NUL)]
+# Wide enough to hold any scale, narrow enough for smallint; the kind's scale is checked later.
+RawScore = Annotated[int, msgspec.Meta(ge=-1000, le=1000)]
+Moment = Annotated[datetime, msgspec.Meta(tz=True)]
+
+CONTEXT_MAX_BYTES = 4096
+BATCH_MAX = 1000
+
+
+class InvitationCreate(Input):
+    """A touchpoint event: ask this customer, unless a contact rule says not to."""
+
+    customer: CustomerRef
+    locale: Locale | None = None
+    channel: Channel | None = None
+    context: Context = msgspec.field(default_factory=dict)
+    event_id: EventId | None = None
+
+
+class BatchTrigger(Input):
+    """One trigger of a batch: an invitation request naming its touchpoint."""
+
+    touchpoint: TouchpointKey
+    customer: CustomerRef
+    locale: Locale | None = None
+    channel: Channel | None = None
+    context: Context = msgspec.field(default_factory=dict)
+    event_id: EventId | None = None
+
+    def invitation(self) -> InvitationCreate:
+        return InvitationCreate(customer=self.customer, locale=self.locale, channel=self.channel,
+                                context=self.context, event_id=self.event_id)
+
+
+class BatchCreate(Input):
+    """Up to 1,000 triggers; each is validated on its own so one bad item sinks nothing else."""
+
+    items: Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1, max_length=BATCH_MAX)]
+
+
+class InvitationSent(Output):
+    """The customer is to be asked: the link, its expiry and a ready email block."""
+
+    id: UUID
+    url: str
+    expires_at: datetime
+    email_html: str
+    one_click_urls: dict[str, str]
+
+
+class InvitationSkipped(Output):
+    """The customer is not asked this time, and why."""
+
+    id: UUID
+    skipped: str
+
+
+class ItemProblem(Output):
+    """Why one batch item failed."""
+
+    title: str
+    detail: str
+    errors: list[dict[str, str]] = msgspec.field(default_factory=list)
+
+
+class BatchResult(Output, omit_defaults=True):
+    """The answer to one batch item: the status and body it would have had on its own."""
+
+    status: int
+    body: InvitationSent | InvitationSkipped | None = None
+    problem: ItemProblem | None = None
+
+
+class BatchResults(Output):
+    """One result per batch item, in order."""
+
+    results: list[BatchResult]
+
+
+class SentimentOut(Output):
+    """The sentiment read from a comment; nulls when there is no comment or it was unscored."""
+
+    polarity: float | None
+    subjectivity: float | None
+    label: str | None
+    language: str | None
+
+
+class ResponseOut(Output):
+    """A stored answer."""
+
+    id: UUID
+    touchpoint: str
+    invitation_id: UUID | None
+    kind: str
+    score: int
+    band: str
+    scale_min: int
+    scale_max: int
+    comment: str | None
+    customer: str | None
+    locale: str
+    channel: str
+    source: str
+    context: dict[str, Any]
+    sentiment: SentimentOut
+    themes: list[str]
+    analyzer_version: int
+    occurred_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    edits: int
+
+
+class ResponseCreate(Input):
+    """An answer collected by an app or website."""
+
+    touchpoint: TouchpointKey
+    score: RawScore
+    comment: Comment | None = None
+    customer: CustomerRef | None = None
+    locale: Locale | None = None
+    channel: Channel | None = None
+    context: Context = msgspec.field(default_factory=dict)
+    occurred_at: Moment | None = None
+
+
+class Click(Output):
+    """One opening of a survey link."""
+
+    score: int | None
+    user_agent: str
+    clicked_at: datetime
+
+
+class InvitationDetail(Output):
+    """An invitation with its decision, clicks and response."""
+
+    id: UUID
+    touchpoint: str
+    customer: str
+    locale: str
+    channel: str
+    context: dict[str, Any]
+    event_id: str | None
+    decision: str
+    expires_at: datetime | None
+    created_at: datetime
+    first_clicked_at: datetime | None
+    answered_at: datetime | None
+    suspected_scanner: bool
+    clicks: list[Click]
+    response: ResponseOut | None
+
+
+class Erasure(Output):
+    """What a customer's erasure removed."""
+
+    customer: str
+    invitations: int
+    clicks: int
+    responses: int
+
+
+class SurveyForm(Input):
+    """The survey page's form, as the browser sends it."""
+
+    score: str = ""
+    comment: str = ""

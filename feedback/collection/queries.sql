@@ -1,0 +1,151 @@
+-- Invitations -----------------------------------------------------------------
+
+-- name: lock-customer!
+-- One decision at a time per customer: the fatigue budget spans every touchpoint.
+SELECT pg_advisory_xact_lock(hashtextextended($1, 0));
+
+-- name: invitation-by-event^
+SELECT id, decision, token_nonce, expires_at, locale FROM invitations
+WHERE touchpoint_id = $1 AND event_id = $2;
+
+-- name: asked-here$
+SELECT EXISTS (SELECT 1 FROM invitations
+               WHERE customer_ref = $1 AND touchpoint_id = $2 AND decision = 'sent'
+                 AND created_at > now() - make_interval(days => $3));
+
+-- name: asked-anywhere$
+SELECT count(*) FROM invitations
+WHERE customer_ref = $1 AND decision = 'sent' AND created_at > now() - make_interval(days => $2);
+
+-- name: insert-invitation$
+INSERT INTO invitations (touchpoint_id, id, customer_ref, locale, channel, context, event_id,
+                         decision, token_hash, token_nonce, expires_at)
+VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7, $8, $9, $10, $11)
+ON CONFLICT (touchpoint_id, event_id) DO NOTHING
+RETURNING id;
+
+-- name: invitation-by-token^
+SELECT i.id, i.touchpoint_id, i.customer_ref, i.locale, i.channel, i.context::text AS context,
+       i.expires_at, i.expires_at <= now() AS expired, t.key AS touchpoint
+FROM invitations i JOIN touchpoints t ON t.id = i.touchpoint_id
+WHERE i.token_hash = $1;
+
+-- name: record-click!
+WITH click AS (
+    INSERT INTO invitation_clicks (touchpoint_id, invitation_id, score, user_agent)
+    VALUES ($1, $2, $3, $4)
+)
+-- Different scores clicked within seconds are a mail scanner following every link.
+UPDATE invitations SET
+    first_clicked_at = coalesce(first_clicked_at, now()),
+    suspected_scanner = suspected_scanner OR (
+        $3::smallint IS NOT NULL AND EXISTS (
+            SELECT 1 FROM invitation_clicks c
+            WHERE c.invitation_id = $2 AND c.score IS NOT NULL AND c.score <> $3
+              AND c.clicked_at > now() - interval '10 seconds'))
+WHERE touchpoint_id = $1 AND id = $2;
+
+-- name: mark-answered!
+UPDATE invitations SET answered_at = coalesce(answered_at, now())
+WHERE touchpoint_id = $1 AND id = $2;
+
+-- name: get-invitation^
+SELECT i.id, t.key AS touchpoint, i.customer_ref AS customer, i.locale, i.channel,
+       i.context::text AS context, i.event_id, i.decision, i.expires_at, i.created_at,
+       i.first_clicked_at, i.answered_at, i.suspected_scanner, i.touchpoint_id
+FROM invitations i JOIN touchpoints t ON t.id = i.touchpoint_id
+WHERE i.id = $1 AND ($2::bigint IS NULL OR t.owner_id = $2);
+
+-- name: invitation-clicks
+SELECT score, user_agent, clicked_at FROM invitation_clicks
+WHERE touchpoint_id = $1 AND invitation_id = $2 ORDER BY clicked_at, id;
+
+-- Responses -------------------------------------------------------------------
+
+-- name: upsert-link-response^
+-- One invitation, one response: a second answer edits the first while the window is open.
+INSERT INTO responses AS r (
+    touchpoint_id, id, invitation_id, journey_id, stage_id, owner_id, kind, scale_min, scale_max,
+    score, comment, customer_ref, locale, channel, source, context,
+    sentiment_polarity, sentiment_subjectivity, sentiment_label, language, themes, analyzer_version)
+SELECT $1, $2, $3, s.journey_id, t.stage_id, t.owner_id, t.kind, $4, $5,
+       $6, $7, $8, $9, $10, 'link', $11::text::jsonb, $12, $13, $14, $15, $16, $17
+FROM touchpoints t JOIN stages s ON s.id = t.stage_id
+WHERE t.id = $1
+ON CONFLICT (touchpoint_id, invitation_id) DO UPDATE SET
+    kind = excluded.kind, scale_min = excluded.scale_min, scale_max = excluded.scale_max,
+    score = excluded.score, comment = excluded.comment,
+    sentiment_polarity = excluded.sentiment_polarity,
+    sentiment_subjectivity = excluded.sentiment_subjectivity,
+    sentiment_label = excluded.sentiment_label, language = excluded.language,
+    themes = excluded.themes, analyzer_version = excluded.analyzer_version,
+    edits = r.edits + 1, updated_at = now()
+WHERE r.created_at > now() - make_interval(days => $18) AND now() < $19::timestamptz
+RETURNING id;
+
+-- name: link-response^
+SELECT r.score, r.comment, r.created_at > now() - make_interval(days => $3) AS editable
+FROM responses r WHERE r.touchpoint_id = $1 AND r.invitation_id = $2;
+
+-- name: insert-responses
+-- Group commit: every row of a batch in one statement (the rollup triggers run once).
+INSERT INTO responses (
+    touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max, score,
+    comment, customer_ref, locale, channel, source, context, sentiment_polarity,
+    sentiment_subjectivity, sentiment_label, language, themes, analyzer_version,
+    occurred_at, created_at, updated_at)
+SELECT touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max, score,
+       comment, customer_ref, locale, channel, source, context::jsonb, polarity, subjectivity,
+       label, language, ARRAY(SELECT jsonb_array_elements_text(themes::jsonb)), analyzer_version,
+       occurred_at, created_at, created_at
+FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
+            $7::smallint[], $8::smallint[], $9::smallint[], $10::text[], $11::text[], $12::text[],
+            $13::text[], $14::text[], $15::text[], $16::real[], $17::real[], $18::text[],
+            $19::text[], $20::text[], $21::int[], $22::timestamptz[], $23::timestamptz[])
+    AS u(touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max, score,
+         comment, customer_ref, locale, channel, source, context, polarity, subjectivity,
+         label, language, themes, analyzer_version, occurred_at, created_at);
+
+-- name: insert-idempotency-keys
+-- The first of several concurrent requests with one key wins; the others replay it.
+INSERT INTO idempotency_keys (api_key_id, key, request_hash, status, body)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::int[], $5::bytea[])
+ON CONFLICT (api_key_id, key) DO NOTHING
+RETURNING api_key_id, key;
+
+-- name: get-idempotency-key^
+SELECT request_hash, status, body FROM idempotency_keys
+WHERE api_key_id = $1 AND key = $2 AND created_at > now() - interval '48 hours';
+
+-- name: purge-idempotency-keys!
+DELETE FROM idempotency_keys WHERE created_at < now() - interval '48 hours';
+
+-- name: invitation-response^
+SELECT r.id, t.key AS touchpoint, r.invitation_id, r.kind, r.score, r.scale_min, r.scale_max,
+       r.comment, r.customer_ref AS customer, r.locale, r.channel, r.source,
+       r.context::text AS context, r.sentiment_polarity, r.sentiment_subjectivity,
+       r.sentiment_label, r.language, r.themes, r.analyzer_version, r.occurred_at, r.created_at,
+       r.updated_at, r.edits
+FROM responses r JOIN touchpoints t ON t.id = r.touchpoint_id
+WHERE r.touchpoint_id = $1 AND r.invitation_id = $2;
+
+-- Privacy ---------------------------------------------------------------------
+
+-- name: erase-customer^
+-- Responses first (theirs by reference or through their invitations); clicks go with
+-- their invitations. The rollup triggers subtract every deleted row.
+WITH inv AS (
+    SELECT touchpoint_id, id FROM invitations WHERE customer_ref = $1
+), clicks AS (
+    SELECT count(*) AS n FROM invitation_clicks c
+    WHERE (c.touchpoint_id, c.invitation_id) IN (SELECT touchpoint_id, id FROM inv)
+), resp AS (
+    DELETE FROM responses r
+    WHERE r.customer_ref = $1 OR (r.touchpoint_id, r.invitation_id) IN (SELECT touchpoint_id, id FROM inv)
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM inv) AS invitations, (SELECT n FROM clicks) AS clicks,
+       (SELECT count(*) FROM resp) AS responses;
+
+-- name: erase-invitations!
+DELETE FROM invitations WHERE customer_ref = $1;

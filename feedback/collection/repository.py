@@ -1,0 +1,222 @@
+"""Invitations, clicks and responses in PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+
+from feedback.collection.models import Click, InvitationDetail, ResponseOut, SentimentOut
+from feedback.service.database import Connection
+from surveys.kinds import band_name
+from surveys.sql import load
+
+Q = load(__file__)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkInvitation:
+    """An invitation found by its link token."""
+
+    id: UUID
+    touchpoint_id: int
+    touchpoint: str
+    customer_ref: str
+    locale: str
+    channel: str
+    context: str
+    expires_at: datetime
+    expired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewInvitation:
+    """An invitation decision to store."""
+
+    touchpoint_id: int
+    id: UUID
+    customer_ref: str
+    locale: str
+    channel: str
+    context: str
+    event_id: str | None
+    decision: str
+    token_hash: bytes | None
+    token_nonce: bytes | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewResponse:
+    """A response row ready to insert; the group-commit writer takes many at once."""
+
+    touchpoint_id: int
+    id: UUID
+    journey_id: int
+    stage_id: int
+    owner_id: int
+    kind: str
+    scale_min: int
+    scale_max: int
+    score: int
+    comment: str | None
+    customer_ref: str | None
+    locale: str
+    channel: str
+    source: str
+    context: str
+    polarity: float | None
+    subjectivity: float | None
+    label: str | None
+    language: str | None
+    themes: list[str]
+    analyzer_version: int
+    occurred_at: datetime
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """A stored answer to an Idempotency-Key."""
+
+    api_key_id: int
+    key: str
+    request_hash: bytes
+    status: int
+    body: bytes
+
+
+# Invitations
+
+
+async def lock_customer(conn: Connection, *, customer_ref: str) -> None:
+    await conn.execute(Q["lock-customer"], customer_ref)
+
+
+async def invitation_by_event(conn: Connection, *, touchpoint_id: int, event_id: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(Q["invitation-by-event"], touchpoint_id, event_id)
+
+
+async def asked_here(conn: Connection, *, customer_ref: str, touchpoint_id: int, days: int) -> bool:
+    return bool(await conn.fetchval(Q["asked-here"], customer_ref, touchpoint_id, days))
+
+
+async def asked_anywhere(conn: Connection, *, customer_ref: str, days: int) -> int:
+    return int(await conn.fetchval(Q["asked-anywhere"], customer_ref, days))
+
+
+async def insert_invitation(conn: Connection, new: NewInvitation) -> bool:
+    """Store a decision; False when the event was already decided (the first answer stands)."""
+    got = await conn.fetchval(
+        Q["insert-invitation"], new.touchpoint_id, new.id, new.customer_ref, new.locale, new.channel,
+        new.context, new.event_id, new.decision, new.token_hash, new.token_nonce, new.expires_at,
+    )
+    return got is not None
+
+
+async def invitation_by_token(conn: Connection, *, token_hash: bytes) -> LinkInvitation | None:
+    row = await conn.fetchrow(Q["invitation-by-token"], token_hash)
+    return None if row is None else LinkInvitation(**dict(row))
+
+
+async def record_click(conn: Connection, *, invitation: LinkInvitation, score: int | None,
+                       user_agent: str) -> None:
+    await conn.execute(Q["record-click"], invitation.touchpoint_id, invitation.id, score, user_agent)
+
+
+async def mark_answered(conn: Connection, *, touchpoint_id: int, invitation_id: UUID) -> None:
+    await conn.execute(Q["mark-answered"], touchpoint_id, invitation_id)
+
+
+def _response(row: asyncpg.Record) -> ResponseOut:
+    data = dict(row)
+    return ResponseOut(
+        id=data["id"], touchpoint=data["touchpoint"], invitation_id=data["invitation_id"],
+        kind=data["kind"], score=data["score"], band=band_name(data["kind"], data["score"]),
+        scale_min=data["scale_min"], scale_max=data["scale_max"], comment=data["comment"],
+        customer=data["customer"], locale=data["locale"], channel=data["channel"],
+        source=data["source"], context=msgspec.json.decode(data["context"]),
+        sentiment=SentimentOut(polarity=data["sentiment_polarity"],
+                               subjectivity=data["sentiment_subjectivity"],
+                               label=data["sentiment_label"], language=data["language"]),
+        themes=list(data["themes"]), analyzer_version=data["analyzer_version"],
+        occurred_at=data["occurred_at"], created_at=data["created_at"],
+        updated_at=data["updated_at"], edits=data["edits"],
+    )
+
+
+async def get_invitation(conn: Connection, *, invitation_id: UUID, scope: int | None) -> InvitationDetail | None:
+    row = await conn.fetchrow(Q["get-invitation"], invitation_id, scope)
+    if row is None:
+        return None
+    data: dict[str, Any] = dict(row)
+    touchpoint_id = data.pop("touchpoint_id")
+    clicks = [msgspec.convert(dict(r), Click) for r in
+              await conn.fetch(Q["invitation-clicks"], touchpoint_id, invitation_id)]
+    answer = await conn.fetchrow(Q["invitation-response"], touchpoint_id, invitation_id)
+    data["context"] = msgspec.json.decode(data["context"])
+    return InvitationDetail(**data, clicks=clicks, response=None if answer is None else _response(answer))
+
+
+# Responses
+
+
+async def upsert_link_response(conn: Connection, *, row: NewResponse, invitation: LinkInvitation,
+                               edit_days: int) -> bool:
+    """Insert or edit the invitation's one response; False when the edit window has closed."""
+    got = await conn.fetchval(
+        Q["upsert-link-response"], row.touchpoint_id, row.id, invitation.id, row.scale_min,
+        row.scale_max, row.score, row.comment, row.customer_ref, row.locale, row.channel,
+        row.context, row.polarity, row.subjectivity, row.label, row.language, row.themes,
+        row.analyzer_version, edit_days, invitation.expires_at,
+    )
+    return got is not None
+
+
+async def link_response(conn: Connection, *, invitation: LinkInvitation,
+                        edit_days: int) -> asyncpg.Record | None:
+    return await conn.fetchrow(Q["link-response"], invitation.touchpoint_id, invitation.id, edit_days)
+
+
+async def insert_responses(conn: Connection, rows: list[NewResponse]) -> None:
+    columns = list(zip(*[
+        (r.touchpoint_id, r.id, r.journey_id, r.stage_id, r.owner_id, r.kind, r.scale_min,
+         r.scale_max, r.score, r.comment, r.customer_ref, r.locale, r.channel, r.source, r.context,
+         r.polarity, r.subjectivity, r.label, r.language,
+         msgspec.json.encode(r.themes).decode(), r.analyzer_version, r.occurred_at, r.created_at)
+        for r in rows], strict=True))
+    await conn.execute(Q["insert-responses"], *[list(c) for c in columns])
+
+
+async def insert_idempotency_keys(conn: Connection, records: list[IdempotencyRecord]) -> set[tuple[int, str]]:
+    """Store the records; returns the (api key, key) pairs this call won."""
+    if not records:
+        return set()
+    rows = await conn.fetch(
+        Q["insert-idempotency-keys"], [r.api_key_id for r in records], [r.key for r in records],
+        [r.request_hash for r in records], [r.status for r in records], [r.body for r in records],
+    )
+    return {(int(r["api_key_id"]), str(r["key"])) for r in rows}
+
+
+async def get_idempotency_key(conn: Connection, *, api_key_id: int, key: str) -> asyncpg.Record | None:
+    return await conn.fetchrow(Q["get-idempotency-key"], api_key_id, key)
+
+
+async def purge_idempotency_keys(conn: Connection) -> None:
+    await conn.execute(Q["purge-idempotency-keys"])
+
+
+# Privacy
+
+
+async def erase_customer(conn: Connection, *, customer_ref: str) -> tuple[int, int, int]:
+    """Delete a customer's responses, invitations and clicks; returns the three counts."""
+    row = await conn.fetchrow(Q["erase-customer"], customer_ref)
+    assert row is not None
+    await conn.execute(Q["erase-invitations"], customer_ref)
+    return int(row["invitations"]), int(row["clicks"]), int(row["responses"])

@@ -1,0 +1,450 @@
+"""Collection rules: who is asked, what a link shows, how answers are checked and stored."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import jinja2
+import msgspec
+
+from feedback.access.models import Principal
+from feedback.collection import repository as repo
+from feedback.collection import tokens
+from feedback.collection.errors import ExpiredLink, UnknownLink, UnknownWidget
+from feedback.collection.models import (
+    CONTEXT_MAX_BYTES,
+    BatchCreate,
+    BatchResult,
+    BatchResults,
+    BatchTrigger,
+    Erasure,
+    InvitationCreate,
+    InvitationDetail,
+    InvitationSent,
+    InvitationSkipped,
+    ItemProblem,
+    ResponseCreate,
+    ResponseOut,
+    SentimentOut,
+    SurveyForm,
+)
+from feedback.collection.ratelimit import TokenBuckets
+from feedback.collection.repository import (
+    IdempotencyRecord,
+    LinkInvitation,
+    NewInvitation,
+    NewResponse,
+)
+from feedback.collection.texts import text
+from feedback.collection.writer import Pending, ResponseWriter
+from feedback.sentiment import ANALYZER_VERSION, read_comment
+from feedback.service.database import Connection, Pool
+from feedback.service.pages import TEMPLATES_DIR
+from feedback.settings import Settings
+from surveys import repository as surveys_repo
+from surveys.errors import ApplicationError, InvalidInput, NotFound, TooManyRequests, invalid
+from surveys.kinds import Scale, band_name, scale_of
+from surveys.models import Touchpoint
+
+# The email block is rendered outside any request; autoescape as on the pages.
+_EMAIL = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
+CLOCK_SKEW = timedelta(minutes=5)
+OLDEST_ANSWER = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A trigger's answer: 201 with the link, or 200 with the reason nobody was asked."""
+
+    status: int
+    body: InvitationSent | InvitationSkipped
+
+
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """A page to render: template, its context and the HTTP status."""
+
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    status: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """An API answer as bytes: what an Idempotency-Key replays."""
+
+    status: int
+    body: bytes
+
+
+def _context_json(context: dict[str, Any]) -> str:
+    encoded = msgspec.json.encode(context)
+    if len(encoded) > CONTEXT_MAX_BYTES:
+        raise invalid("context", f"must be at most {CONTEXT_MAX_BYTES} bytes as JSON (got {len(encoded)})")
+    if b"\\u0000" in encoded:
+        raise invalid("context", "values may not contain NUL characters")
+    return encoded.decode()
+
+
+# Triggers
+
+
+def _sampled(touchpoint: Touchpoint, event_id: str | None) -> bool:
+    if touchpoint.sample_rate >= 1:
+        return True
+    if event_id is None:
+        return random.random() < touchpoint.sample_rate
+    # The same event always gets the same draw, so retries cannot re-roll the dice.
+    seed = hashlib.sha256(f"{touchpoint.id}:{event_id}".encode()).digest()
+    return int.from_bytes(seed[:8], "big") / 2**64 < touchpoint.sample_rate
+
+
+async def _decide(conn: Connection, settings: Settings, tp: Touchpoint, data: InvitationCreate) -> str:
+    if not tp.active:
+        return "touchpoint_inactive"
+    if not _sampled(tp, data.event_id):
+        return "sampled_out"
+    if tp.recontact_days and await repo.asked_here(
+            conn, customer_ref=data.customer, touchpoint_id=tp.id, days=tp.recontact_days):
+        return "recently_asked_here"
+    if settings.fatigue_days and await repo.asked_anywhere(
+            conn, customer_ref=data.customer, days=settings.fatigue_days) >= settings.fatigue_max:
+        return "recently_asked_anywhere"
+    return "sent"
+
+
+def _sent(settings: Settings, tp: Touchpoint, invitation_id: UUID, nonce: bytes, expires_at: datetime,
+          locale: str) -> InvitationSent:
+    token = tokens.derive(settings.secret_key, invitation_id, nonce)
+    url = f"{settings.base_url}/s/{token}"
+    scale = scale_of(tp.kind)
+    one_click = {str(n): f"{url}?score={n}" for n in scale.values}
+    low_label, high_label = scale.labels.get(locale, scale.labels["en"])
+    email_html = _EMAIL.get_template("email_block.html").render(
+        question=tp.questions.get(locale, tp.questions["en"]), urls=one_click, low_label=low_label,
+        high_label=high_label, t=text(locale), company=settings.company_name, colour=settings.brand_colour,
+        locale=locale,
+    )
+    return InvitationSent(id=invitation_id, url=url, expires_at=expires_at, email_html=email_html,
+                          one_click_urls=one_click)
+
+
+def _replay(settings: Settings, tp: Touchpoint, row: Any) -> Decision:
+    if row["decision"] != "sent":
+        return Decision(200, InvitationSkipped(id=row["id"], skipped=row["decision"]))
+    return Decision(201, _sent(settings, tp, row["id"], row["token_nonce"], row["expires_at"], row["locale"]))
+
+
+async def trigger(conn: Connection, settings: Settings, key: str, data: InvitationCreate) -> Decision:
+    """Decide whether to ask this customer now; store the decision either way."""
+    tp = await surveys_repo.get_touchpoint(conn, key=key)
+    if tp is None:
+        raise NotFound(f"Touchpoint {key!r} does not exist.")
+    context = _context_json(data.context)
+    locale = data.locale or "en"
+    async with conn.transaction():
+        if data.event_id is not None:
+            seen = await repo.invitation_by_event(conn, touchpoint_id=tp.id, event_id=data.event_id)
+            if seen is not None:
+                return _replay(settings, tp, seen)
+        # Serialises decisions per customer, so concurrent triggers cannot both spend the budget.
+        await repo.lock_customer(conn, customer_ref=data.customer)
+        decision = await _decide(conn, settings, tp, data)
+        invitation_id = tokens.new_id()
+        nonce = tokens.new_nonce() if decision == "sent" else None
+        token_hash = None if nonce is None else tokens.digest(
+            tokens.derive(settings.secret_key, invitation_id, nonce))
+        expires_at = datetime.now(UTC) + timedelta(days=tp.expiry_days) if nonce else None
+        created = await repo.insert_invitation(conn, NewInvitation(
+            touchpoint_id=tp.id, id=invitation_id, customer_ref=data.customer, locale=locale,
+            channel=data.channel or tp.channel, context=context, event_id=data.event_id,
+            decision=decision, token_hash=token_hash, token_nonce=nonce, expires_at=expires_at))
+        if not created:
+            seen = await repo.invitation_by_event(conn, touchpoint_id=tp.id, event_id=data.event_id or "")
+            assert seen is not None
+            return _replay(settings, tp, seen)
+    if nonce is None or expires_at is None:
+        return Decision(200, InvitationSkipped(id=invitation_id, skipped=decision))
+    return Decision(201, _sent(settings, tp, invitation_id, nonce, expires_at, locale))
+
+
+def _problem(exc: ApplicationError) -> ItemProblem:
+    return ItemProblem(title=exc.title, detail=exc.detail,
+                       errors=[{"field": e.field, "message": e.message} for e in exc.errors])
+
+
+async def trigger_batch(conn: Connection, settings: Settings, data: BatchCreate) -> BatchResults:
+    """Each item decided on its own; a bad item gets its problem, the others go ahead."""
+    results: list[BatchResult] = []
+    for raw in data.items:
+        try:
+            item = msgspec.convert(raw, BatchTrigger)
+            if await surveys_repo.get_touchpoint(conn, key=item.touchpoint) is None:
+                raise invalid("touchpoint", f"no touchpoint has the key {item.touchpoint!r}")
+            decision = await trigger(conn, settings, item.touchpoint, item.invitation())
+            results.append(BatchResult(status=decision.status, body=decision.body))
+        except msgspec.ValidationError as exc:
+            field_path = str(exc).rsplit("`$.", 1)[-1].rstrip("`") if "`$." in str(exc) else "item"
+            results.append(BatchResult(status=422, problem=_problem(invalid(field_path, str(exc)))))
+        except ApplicationError as exc:
+            results.append(BatchResult(status=exc.status, problem=_problem(exc)))
+    return BatchResults(results=results)
+
+
+async def get_invitation(conn: Connection, invitation_id: UUID, scope: int | None) -> InvitationDetail:
+    found = await repo.get_invitation(conn, invitation_id=invitation_id, scope=scope)
+    if found is None:
+        raise NotFound(f"Invitation {invitation_id} does not exist.")
+    return found
+
+
+async def erase_customer(conn: Connection, customer_ref: str) -> Erasure:
+    """Erase every trace of a customer in one transaction; the rollups follow by trigger."""
+    if not 1 <= len(customer_ref) <= 200 or "\x00" in customer_ref:
+        raise invalid("customer", "must be 1–200 characters")
+    async with conn.transaction():
+        invitations, clicks, responses = await repo.erase_customer(conn, customer_ref=customer_ref)
+    return Erasure(customer=customer_ref, invitations=invitations, clicks=clicks, responses=responses)
+
+
+# Pages
+
+
+def _scale_view(tp: Touchpoint, locale: str) -> dict[str, Any]:
+    scale = scale_of(tp.kind)
+    low_label, high_label = scale.labels.get(locale, scale.labels["en"])
+    t = text(locale)
+    return {
+        "locale": locale, "t": t, "question": tp.questions.get(locale, tp.questions["en"]),
+        "scores": list(scale.values), "low_label": low_label, "high_label": high_label,
+        "kind": tp.kind.value,
+        "scale_hint": t["scale_hint"].format(low=scale.low, high=scale.high, low_label=low_label,
+                                             high_label=high_label),
+    }
+
+
+def _parse_score(raw: str, scale: Scale) -> int | None:
+    raw = raw.strip()
+    if not raw or len(raw) > 4 or not raw.lstrip("-").isdigit():
+        return None
+    score = int(raw)
+    return score if scale.contains(score) else None
+
+
+def read_form(data: dict[str, Any]) -> SurveyForm:
+    """The form's two fields as text, whatever else a client sends."""
+    def one(name: str) -> str:
+        value = data.get(name, "")
+        value = value[0] if isinstance(value, list) and value else value
+        return value if isinstance(value, str) else ""
+    return SurveyForm(score=one("score"), comment=one("comment").replace("\x00", "").replace("\r\n", "\n"))
+
+
+def _check(form: SurveyForm, tp: Touchpoint, locale: str) -> tuple[int | None, str | None]:
+    scale = scale_of(tp.kind)
+    score = _parse_score(form.score, scale)
+    if score is None:
+        return None, text(locale)["bad_score"].format(low=scale.low, high=scale.high)
+    if len(form.comment) > 2000:
+        return score, text(locale)["long_comment"].format(n=len(form.comment))
+    return score, None
+
+
+def _row(tp: Touchpoint, score: int, comment: str | None, *, customer: str | None, locale: str,
+         channel: str, source: str, context: str, occurred_at: datetime | None = None) -> NewResponse:
+    insight = read_comment(comment or "")
+    scale = scale_of(tp.kind)
+    now = datetime.now(UTC)
+    return NewResponse(
+        touchpoint_id=tp.id, id=tokens.new_id(), journey_id=tp.journey_id, stage_id=tp.stage_id,
+        owner_id=tp.owner_id, kind=tp.kind.value, scale_min=scale.low, scale_max=scale.high,
+        score=score, comment=comment or None, customer_ref=customer, locale=locale, channel=channel,
+        source=source, context=context, polarity=insight.sentiment.polarity,
+        subjectivity=insight.sentiment.subjectivity, label=insight.sentiment.label,
+        language=insight.sentiment.language if comment else None, themes=insight.themes,
+        analyzer_version=ANALYZER_VERSION, occurred_at=occurred_at or now, created_at=now,
+    )
+
+
+async def _link(pool: Pool, settings: Settings, token: str,
+                fallback_locale: str) -> tuple[LinkInvitation, Touchpoint]:
+    if not tokens.well_formed(token):
+        raise UnknownLink(fallback_locale)
+    async with pool.acquire() as conn:
+        invitation = await repo.invitation_by_token(conn, token_hash=tokens.digest(token))
+        if invitation is None:
+            raise UnknownLink(fallback_locale)
+        if invitation.expired:
+            raise ExpiredLink(invitation.locale)
+        tp = await surveys_repo.get_touchpoint(conn, key=invitation.touchpoint)
+    if tp is None:
+        raise UnknownLink(invitation.locale)
+    return invitation, tp
+
+
+def _survey(tp: Touchpoint, locale: str, action: str, *, selected: int | None, comment: str = "",
+            error: str | None = None, status: int = 200) -> PageView:
+    return PageView("survey.html", {**_scale_view(tp, locale), "action": action, "selected": selected,
+                                    "comment": comment, "error": error}, status)
+
+
+def _already(locale: str, status: int) -> PageView:
+    t = text(locale)
+    return PageView("thanks.html", {"locale": locale, "t": t, "title": t["already_title"],
+                                    "body": t["already_body"], "change_url": None}, status)
+
+
+async def open_link(pool: Pool, settings: Settings, token: str, score: str | None, user_agent: str,
+                    fallback_locale: str) -> PageView:
+    """The survey page; a score in the URL (one click from an email) is pre-selected, not recorded."""
+    invitation, tp = await _link(pool, settings, token, fallback_locale)
+    chosen = _parse_score(score, scale_of(tp.kind)) if score is not None else None
+    async with pool.acquire() as conn:
+        # A GET only logs the click: mail scanners follow links, people press Send.
+        await repo.record_click(conn, invitation=invitation, score=chosen, user_agent=user_agent[:500])
+        answer = await repo.link_response(conn, invitation=invitation, edit_days=settings.edit_window_days)
+    if answer is not None and not answer["editable"]:
+        return _already(invitation.locale, 200)
+    selected = chosen if chosen is not None else (None if answer is None else int(answer["score"]))
+    comment = "" if answer is None else answer["comment"] or ""
+    return _survey(tp, invitation.locale, f"/s/{token}", selected=selected, comment=comment)
+
+
+async def submit_link(pool: Pool, settings: Settings, token: str, form: SurveyForm,
+                      fallback_locale: str) -> PageView:
+    """Record (or, within the edit window, change) the invitation's one response."""
+    invitation, tp = await _link(pool, settings, token, fallback_locale)
+    locale = invitation.locale
+    score, error = _check(form, tp, locale)
+    if score is None or error is not None:
+        return _survey(tp, locale, f"/s/{token}", selected=score, comment=form.comment, error=error,
+                       status=422)
+    row = _row(tp, score, form.comment.strip(), customer=invitation.customer_ref, locale=locale,
+               channel=invitation.channel, source="link", context=invitation.context)
+    async with pool.acquire() as conn:
+        async with conn.transaction():
+            stored = await repo.upsert_link_response(conn, row=row, invitation=invitation,
+                                                     edit_days=settings.edit_window_days)
+            if stored:
+                await repo.mark_answered(conn, touchpoint_id=tp.id, invitation_id=invitation.id)
+        answer = await repo.link_response(conn, invitation=invitation, edit_days=settings.edit_window_days)
+    if not stored:
+        return _already(locale, 409)
+    editable = answer is not None and bool(answer["editable"])
+    return _thanks(locale, f"/s/{token}" if editable else None)
+
+
+def _thanks(locale: str, change_url: str | None) -> PageView:
+    t = text(locale)
+    return PageView("thanks.html", {"locale": locale, "t": t, "title": t["thanks_title"],
+                                    "body": t["thanks_body"], "change_url": change_url})
+
+
+# Widget
+
+
+async def _active(pool: Pool, key: str, locale: str) -> Touchpoint:
+    async with pool.acquire() as conn:
+        tp = await surveys_repo.get_touchpoint(conn, key=key)
+    if tp is None or not tp.active:
+        raise UnknownWidget(locale)
+    return tp
+
+
+async def widget_page(pool: Pool, key: str, locale: str) -> PageView:
+    tp = await _active(pool, key, locale)
+    return PageView("widget.html", {**_scale_view(tp, locale), "action": f"/w/{key}", "selected": None,
+                                    "comment": "", "error": None})
+
+
+async def submit_widget(pool: Pool, writer: ResponseWriter, limiter: TokenBuckets, key: str,
+                        form: SurveyForm, client: str, locale: str) -> PageView:
+    """An anonymous answer from an embedded page, rate-limited per client address."""
+    if not limiter.allow(client):
+        raise TooManyRequests()
+    tp = await _active(pool, key, locale)
+    score, error = _check(form, tp, locale)
+    if score is None or error is not None:
+        return PageView("widget.html", {**_scale_view(tp, locale), "action": f"/w/{key}", "selected": score,
+                                        "comment": form.comment, "error": error}, 422)
+    row = _row(tp, score, form.comment.strip(), customer=None, locale=locale, channel=tp.channel.value,
+               source="widget", context="{}")
+    await writer.write(Pending(row))
+    return PageView("survey_widget_thanks.html", {"locale": locale, "t": text(locale)})
+
+
+# Responses from apps and websites
+
+
+def _out(tp: Touchpoint, row: NewResponse, context: dict[str, Any]) -> ResponseOut:
+    return ResponseOut(
+        id=row.id, touchpoint=tp.key, invitation_id=None, kind=row.kind, score=row.score,
+        band=band_name(row.kind, row.score), scale_min=row.scale_min, scale_max=row.scale_max,
+        comment=row.comment, customer=row.customer_ref, locale=row.locale, channel=row.channel,
+        source=row.source, context=context,
+        sentiment=SentimentOut(polarity=row.polarity, subjectivity=row.subjectivity, label=row.label,
+                               language=row.language),
+        themes=row.themes, analyzer_version=row.analyzer_version, occurred_at=row.occurred_at,
+        created_at=row.created_at, updated_at=row.created_at, edits=0,
+    )
+
+
+async def _replayed(pool: Pool, principal: Principal, key: str, request_hash: bytes) -> Stored | None:
+    async with pool.acquire() as conn:
+        found = await repo.get_idempotency_key(conn, api_key_id=principal.key_id, key=key)
+        if random.random() < 0.01:
+            await repo.purge_idempotency_keys(conn)  # opportunistic: no cron needed
+    if found is None:
+        return None
+    if bytes(found["request_hash"]) != request_hash:
+        raise invalid("Idempotency-Key", "was already used with a different request body")
+    return Stored(int(found["status"]), bytes(found["body"]))
+
+
+def _when(occurred_at: datetime | None) -> datetime | None:
+    if occurred_at is None:
+        return None
+    now = datetime.now(UTC)
+    if occurred_at > now + CLOCK_SKEW:
+        raise invalid("occurred_at", "may not be in the future")
+    if occurred_at < now - OLDEST_ANSWER:
+        raise invalid("occurred_at", "may be at most one year old")
+    return occurred_at
+
+
+async def submit_response(pool: Pool, writer: ResponseWriter, principal: Principal,
+                          data: ResponseCreate, idempotency_key: str | None) -> Stored:
+    """Check and store an app's answer through the group-commit writer; replays are byte-identical."""
+    request_hash = hashlib.sha256(msgspec.json.encode(data)).digest()
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= 255:
+            raise invalid("Idempotency-Key", "must be 1–255 characters")
+        replay = await _replayed(pool, principal, idempotency_key, request_hash)
+        if replay is not None:
+            return replay
+    async with pool.acquire() as conn:
+        tp = await surveys_repo.get_touchpoint(conn, key=data.touchpoint)
+    if tp is None:
+        raise invalid("touchpoint", f"no touchpoint has the key {data.touchpoint!r}")
+    scale = scale_of(tp.kind)
+    if not scale.contains(data.score):
+        raise invalid("score", f"must be between {scale.low} and {scale.high} on the {tp.kind.value} scale")
+    occurred_at = _when(data.occurred_at)
+    row = _row(tp, data.score, data.comment, customer=data.customer, locale=data.locale or "en",
+               channel=(data.channel or tp.channel).value, source="api",
+               context=_context_json(data.context), occurred_at=occurred_at)
+    body = msgspec.json.encode(_out(tp, row, data.context))
+    record = None if idempotency_key is None else IdempotencyRecord(
+        principal.key_id, idempotency_key, request_hash, 201, body)
+    if await writer.write(Pending(row, record)):
+        return Stored(201, body)
+    # Another request with this key committed first: answer as it did.
+    replay = await _replayed(pool, principal, idempotency_key or "", request_hash)
+    if replay is None:
+        raise InvalidInput("Idempotency-Key: the concurrent request with this key did not finish")
+    return replay

@@ -1,0 +1,40 @@
+"""Survey-link tokens: 128 random bits (the stored nonce) sealed with the secret key, kept only as hash."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import time
+import uuid
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+def new_nonce() -> bytes:
+    return os.urandom(16)
+
+
+def new_id() -> uuid.UUID:
+    """A UUIDv7: time-ordered, so new rows land at the end of the index."""
+    millis = time.time_ns() // 1_000_000
+    value = (millis & (2**48 - 1)) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)
+    return uuid.UUID(int=value)
+
+
+def derive(secret_key: str, invitation_id: uuid.UUID, nonce: bytes) -> str:
+    """Re-derivable from the stored nonce, so a replayed trigger can give the same link again."""
+    mac = hmac.new(secret_key.encode(), b"survey-link:" + invitation_id.bytes + nonce, hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
+def digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def well_formed(token: str) -> bool:
+    return bool(_TOKEN.match(token))
