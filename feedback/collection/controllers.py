@@ -54,7 +54,7 @@ class InvitationController(Controller):
     """Touchpoint events in; survey invitations (or the reason for none) out."""
 
     path = "/api/v1"
-    tags = ["Invitations"]
+    tags = ("Invitations",)
     security = SECURITY
 
     @post("/touchpoints/{key:str}/invitations", summary="Trigger a survey invitation", status_code=201)
@@ -81,7 +81,7 @@ class ResponseController(Controller):
     """Answers collected by apps and websites."""
 
     path = "/api/v1/responses"
-    tags = ["Responses"]
+    tags = ("Responses",)
     security = SECURITY
 
     @post("/", summary="Submit an answer (Idempotency-Key makes retries safe)", status_code=201)
@@ -96,7 +96,7 @@ class CustomerController(Controller):
     """Privacy: erase a customer."""
 
     path = "/api/v1/customers"
-    tags = ["Privacy"]
+    tags = ("Privacy",)
     security = SECURITY
 
     @delete("/{ref:str}", summary="Erase every invitation, click and response of a customer", status_code=200)
@@ -110,7 +110,7 @@ class SurveyPages(Controller):
 
     path = "/s"
     include_in_schema = False
-    exception_handlers = {ApplicationError: _page_error}
+    exception_handlers = {ApplicationError: _page_error}  # noqa: RUF012 - read once by Litestar
 
     @get("/{token:str}", cache=False)
     async def show(self, request: AnyRequest, token: TokenParam, pool: PoolDep, state: State,
@@ -132,7 +132,7 @@ class WidgetPages(Controller):
 
     path = "/w"
     include_in_schema = False
-    exception_handlers = {ApplicationError: _page_error}
+    exception_handlers = {ApplicationError: _page_error}  # noqa: RUF012 - read once by Litestar
 
     @get("/{key:str}", cache=False)
     async def show(self, request: AnyRequest, key: KeyParam, pool: PoolDep) -> Template:
