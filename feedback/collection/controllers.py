@@ -29,7 +29,7 @@ from feedback.service.pages import branding, error_page, preferred_locale
 from feedback.service.problems import application_error
 from surveys.errors import ApplicationError
 
-SECURITY = [{"BearerAuth": []}]
+SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 AnyRequest = Request[Any, Any, Any]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 TokenParam = Annotated[str, Parameter(max_length=100, description="The survey link's token.")]
@@ -46,8 +46,8 @@ def _page_error(request: AnyRequest, exc: ApplicationError) -> Response[Any]:
     # Link errors speak the invitation's language; the rest take the browser's.
     locale = getattr(exc, "locale", None)
     if locale is not None:
-        return error_page(request, exc.status, exc.detail, locale)  # type: ignore[return-value]
-    return application_error(request, exc)  # type: ignore[return-value]
+        return error_page(request, exc.status, exc.detail, locale)
+    return application_error(request, exc)
 
 
 class InvitationController(Controller):
