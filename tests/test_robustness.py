@@ -83,3 +83,16 @@ async def test_unknown_route_is_a_problem(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/nothing-here")
     assert r.status_code == 404
     assert r.json()["detail"] == "No route GET /api/v1/nothing-here."
+
+
+async def test_every_api_route_refuses_a_missing_or_bad_key(client: httpx.AsyncClient) -> None:
+    refused: list[str] = []
+    for method, path in await _operations(client):
+        if not path.startswith("/api/"):
+            continue
+        url = _fill(path, "1")
+        for headers in ({}, {"Authorization": "Bearer tp_forged_key"}, {"Authorization": "Basic eDp5"}):
+            r = await client.request(method, url, headers=headers, json={})
+            if r.status_code != 401 or not r.headers["content-type"].startswith("application/problem+json"):
+                refused.append(f"{method} {url} {headers}: {r.status_code}")
+    assert not refused, "\n".join(refused)
