@@ -113,6 +113,22 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_conn(url, action))
 
 
+def cmd_rescore(settings: Settings, args: argparse.Namespace) -> int:
+    from feedback.insight.rescore import rescore
+    from feedback.sentiment import ANALYZER_VERSION
+
+    if args.batch < 1:
+        return _fail("--batch must be at least 1")
+    url = resolve_database_url(settings)
+
+    async def work(conn: Any) -> int:
+        done = await rescore(conn, everything=args.all, batch=args.batch)
+        print(f"rescored {done} response(s) with analyser version {ANALYZER_VERSION}")
+        return 0
+
+    return asyncio.run(_with_conn(url, work))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="touchpulse", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -133,6 +149,11 @@ def parser() -> argparse.ArgumentParser:
     keys_sub.add_parser("list", help="list keys (never the keys themselves)")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("id", type=int)
+    rescore = sub.add_parser(
+        "rescore", help="recompute sentiment and themes of responses read by an older analyser")
+    rescore.add_argument("--all", action="store_true", help="every response, whatever its version")
+    rescore.add_argument("--batch", type=int, default=1000, help="responses per transaction")
+    rescore.set_defaults(run=cmd_rescore)
     return p
 
 

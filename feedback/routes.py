@@ -5,5 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from feedback.collection.controllers import ROUTES as COLLECTION_ROUTES
+from feedback.insight.controllers import ROUTES as INSIGHT_ROUTES
 
-ROUTES: list[Any] = [*COLLECTION_ROUTES]
+ROUTES: list[Any] = [*COLLECTION_ROUTES, *INSIGHT_ROUTES]

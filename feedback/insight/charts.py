@@ -1,0 +1,148 @@
+"""Inline SVG charts drawn on the server: no scripts, no CDN, every label escaped."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+from feedback.insight.models import MapStage, Point
+from surveys.kinds import scale_of
+
+_W, _H = 560, 190
+_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 16, 14, 30
+_FONT = 'font-family="system-ui, sans-serif" font-size="11"'
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _segments(points: Sequence[tuple[float, float | None]]) -> list[list[tuple[float, float]]]:
+    """Runs of consecutive defined points: a missing value breaks the line."""
+    runs: list[list[tuple[float, float]]] = [[]]
+    for x, y in points:
+        if y is None:
+            if runs[-1]:
+                runs.append([])
+        else:
+            runs[-1].append((x, y))
+    return [r for r in runs if r]
+
+
+def _polyline(run: Sequence[tuple[float, float]], colour: str, dash: str = "") -> str:
+    coords = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in run)
+    extra = f' stroke-dasharray="{dash}"' if dash else ""
+    return (f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"'
+            f' stroke-linejoin="round"{extra}/>')
+
+
+def trend_chart(points: Sequence[Point], kind: str, target: float | None, title: str) -> Markup:
+    """Weekly score with its 95 % band and the target line, on the kind's full scale."""
+    scale = scale_of(kind)
+    low, high = scale.metric_low, scale.metric_high
+    plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
+
+    def x_of(i: int) -> float:
+        return _LEFT + (plot_w * (i + 0.5) / max(len(points), 1))
+
+    def y_of(v: float) -> float:
+        v = min(max(v, low), high)
+        return _TOP + plot_h * (1 - (v - low) / (high - low))
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="100%" '
+        f'role="img" aria-label="{escape(title)}" class="chart">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for tick in (low, (low + high) / 2, high):
+        y = y_of(tick)
+        parts.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}" '
+                     f'stroke="#e5e7eb"/>')
+        parts.append(f'<text x="{_LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end" {_FONT} '
+                     f'fill="#6b7280">{tick:g}</text>')
+    band = [(x_of(i), p) for i, p in enumerate(points)]
+    for run in _segments([(x, None if p.ci_low is None else 0.0) for x, p in band]):
+        xs = {x for x, _ in run}
+        chosen = [(x, p) for x, p in band if x in xs]
+        upper = [f"{_fmt(x)},{_fmt(y_of(p.ci_high or 0.0))}" for x, p in chosen]
+        lower = [f"{_fmt(x)},{_fmt(y_of(p.ci_low or 0.0))}" for x, p in reversed(chosen)]
+        if len(chosen) == 1:
+            x = chosen[0][0]
+            parts.append(f'<rect x="{_fmt(x - 4)}" y="{_fmt(y_of(chosen[0][1].ci_high or 0.0))}" '
+                         f'width="8" height="{_fmt(y_of(chosen[0][1].ci_low or 0.0) - y_of(chosen[0][1].ci_high or 0.0))}" '
+                         f'fill="#93c5fd" fill-opacity="0.5"/>')
+        else:
+            parts.append(f'<polygon points="{" ".join(upper + lower)}" fill="#93c5fd" '
+                         f'fill-opacity="0.45" stroke="none"/>')
+    if target is not None:
+        y = y_of(target)
+        parts.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}" '
+                     f'stroke="#b45309" stroke-width="1.5" stroke-dasharray="6 4"/>')
+        parts.append(f'<text x="{_W - _RIGHT}" y="{_fmt(y - 4)}" text-anchor="end" {_FONT} '
+                     f'fill="#b45309">target {target:g}</text>')
+    line = [(x_of(i), None if p.value is None else y_of(p.value)) for i, p in enumerate(points)]
+    for run in _segments(line):
+        parts.append(_polyline(run, "#1d4ed8"))
+        for x, y in run:
+            parts.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="3" fill="#1d4ed8"/>')
+    if points:
+        step = max(1, len(points) // 6)
+        for i in range(0, len(points), step):
+            parts.append(f'<text x="{_fmt(x_of(i))}" y="{_H - 10}" text-anchor="middle" {_FONT} '
+                         f'fill="#6b7280">{points[i].start:%d %b}</text>')
+    if not any(p.value is not None for p in points):
+        parts.append(f'<text x="{_W / 2}" y="{_H / 2}" text-anchor="middle" {_FONT} '
+                     f'fill="#6b7280">Too few answers per week to plot a score</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
+
+
+def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | None) -> Markup:
+    """Share of high-band answers and mean sentiment (rescaled to 0–1) across the stages."""
+    width = max(_W, 120 * len(stages) + _LEFT + _RIGHT)
+    height = 230
+    plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - 44
+
+    def x_of(i: int) -> float:
+        return _LEFT + plot_w * (i + 0.5) / max(len(stages), 1)
+
+    def y_of(v: float) -> float:
+        return _TOP + plot_h * (1 - min(max(v, 0.0), 1.0))
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+        f'role="img" aria-label="Emotion curve" class="chart">',
+        "<title>Emotion curve across the journey's stages</title>",
+    ]
+    for tick in (0.0, 0.5, 1.0):
+        y = y_of(tick)
+        parts.append(f'<line x1="{_LEFT}" x2="{width - _RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}" '
+                     f'stroke="#e5e7eb"/>')
+        parts.append(f'<text x="{_LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end" {_FONT} '
+                     f'fill="#6b7280">{tick:g}</text>')
+    score_line = [(x_of(i), None if s.normalised is None else y_of(s.normalised))
+                  for i, s in enumerate(stages)]
+    mood_line = [(x_of(i), None if s.sentiment is None else y_of((s.sentiment + 1) / 2))
+                 for i, s in enumerate(stages)]
+    for run in _segments(mood_line):
+        parts.append(_polyline(run, "#9333ea", "5 4"))
+    for run in _segments(score_line):
+        parts.append(_polyline(run, "#1d4ed8"))
+        for x, y in run:
+            parts.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="4" fill="#1d4ed8"/>')
+    for i, stage in enumerate(stages):
+        keys = {t.key for t in stage.touchpoints}
+        label = escape(stage.name if len(stage.name) <= 16 else stage.name[:15] + "…")
+        parts.append(f'<text x="{_fmt(x_of(i))}" y="{height - 26}" text-anchor="middle" {_FONT} '
+                     f'fill="#111827">{label}</text>')
+        for key, word, colour, dy in ((worst, "worst", "#b91c1c", 0), (best, "best", "#15803d", 12)):
+            if key is not None and key in keys:
+                parts.append(f'<text x="{_fmt(x_of(i))}" y="{height - 12 + dy}" text-anchor="middle" '
+                             f'{_FONT} fill="{colour}" font-weight="600">{word}: {escape(key)}</text>')
+    parts.append(f'<text x="{width - _RIGHT}" y="{_TOP + 10}" text-anchor="end" {_FONT} '
+                 f'fill="#1d4ed8">— share of high-band answers</text>')
+    parts.append(f'<text x="{width - _RIGHT}" y="{_TOP + 24}" text-anchor="end" {_FONT} '
+                 f'fill="#9333ea">- - mean sentiment, (s + 1) / 2</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above

@@ -1,0 +1,241 @@
+"""HTTP routes for scores, responses, reports, share links and the report pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.datastructures import State
+from litestar.params import FromQuery, QueryParameter
+from litestar.response import Stream, Template
+
+from feedback.access.models import Principal, Role
+from feedback.access.service import require
+from feedback.insight import charts, service, sharing
+from feedback.insight.models import (
+    BandName,
+    Bucket,
+    JourneyMap,
+    OwnerReport,
+    ResponseFilter,
+    ResponseItem,
+    Scores,
+    Selection,
+    SentimentLabel,
+    ShareLink,
+    TouchpointReport,
+)
+from feedback.service.database import Pool
+from feedback.service.dependencies import (
+    Caller,
+    CursorParam,
+    Db,
+    IdParam,
+    KeyParam,
+    LimitParam,
+    PoolDep,
+    QueryId,
+)
+from feedback.service.pages import branding
+from surveys.errors import Gone, Unauthorized
+from surveys.kinds import SurveyKind
+from surveys.models import Channel, Page
+
+SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
+
+From = Annotated[date | None, QueryParameter(name="from", description="First UTC day (default: 89 days before to).")]
+To = Annotated[date | None, QueryParameter(name="to", description="Last UTC day (default: today).")]
+TouchpointQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=64)]
+Text = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
+ShareToken = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
+ShareDays = Annotated[int, QueryParameter(ge=1, le=sharing.MAX_DAYS)]
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _settings(state: State) -> Any:
+    return state.settings
+
+
+class ScoreController(Controller):
+    """Scores over any selection of touchpoints, and the answers behind them."""
+
+    path = "/api/v1"
+    tags = ["Insight"]  # noqa: RUF012 - Litestar reads it as a class attribute
+    security = SECURITY
+
+    @get("/scores", summary="A score series with interval, previous period and KPI status")
+    async def scores(
+        self, conn: Db, principal: Caller, state: State, journey: QueryId = None,
+        stage: QueryId = None, owner: QueryId = None, touchpoint: TouchpointQuery = None,
+        channel: FromQuery[Channel | None] = None, kind: FromQuery[SurveyKind | None] = None,
+        start: From = None, end: To = None, bucket: FromQuery[Bucket] = Bucket.WEEK,
+    ) -> Scores:
+        require(principal, Role.OWNER)
+        first, last = service.period(start, end, _today())
+        sel = Selection(journey=journey, stage=stage, owner=owner, touchpoint=touchpoint,
+                        channel=channel, kind=kind, start=first, end=last,
+                        scope=principal.owner_scope)
+        return await service.scores(conn, sel, bucket=bucket, min_n=_settings(state).min_n)
+
+    @get("/responses", summary="Answers, newest first; Accept: text/csv streams them all as CSV")
+    async def responses(
+        self, request: Request[Any, Any, Any], pool: PoolDep, principal: Caller,
+        journey: QueryId = None, stage: QueryId = None, owner: QueryId = None,
+        touchpoint: TouchpointQuery = None, channel: FromQuery[Channel | None] = None,
+        kind: FromQuery[SurveyKind | None] = None, start: From = None, end: To = None,
+        customer: Text = None, band: FromQuery[BandName | None] = None,
+        has_comment: FromQuery[bool | None] = None, label: FromQuery[SentimentLabel | None] = None,
+        theme: Text = None, cursor: CursorParam = None, limit: LimitParam = 50,
+    ) -> Page[ResponseItem] | Stream:
+        require(principal, Role.OWNER)
+        first, last = service.period(start, end, _today())
+        sel = Selection(journey=journey, stage=stage, owner=owner, touchpoint=touchpoint,
+                        channel=channel, kind=kind, start=first, end=last,
+                        scope=principal.owner_scope)
+        filters = ResponseFilter(customer=customer, band=band, has_comment=has_comment,
+                                 label=label, theme=theme)
+        async with pool.acquire() as conn:
+            if "text/csv" not in request.headers.get("accept", ""):
+                return await service.list_responses(conn, sel, filters, cursor=cursor, limit=limit)
+            await service.check_selection(conn, sel)
+        return Stream(
+            _csv(pool, sel, filters), media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="responses-{first}-{last}.csv"'},
+        )
+
+
+async def _csv(pool: Pool, sel: Selection, filters: ResponseFilter) -> AsyncIterator[bytes]:
+    async with pool.acquire() as conn, conn.transaction(readonly=True):
+        async for chunk in service.csv_chunks(conn, sel, filters):
+            yield chunk.encode()
+
+
+class ReportController(Controller):
+    """The JSON behind the report pages, and share links to them."""
+
+    path = "/api/v1"
+    tags = ["Insight"]  # noqa: RUF012 - Litestar reads it as a class attribute
+    security = SECURITY
+
+    @get("/touchpoints/{key:str}/report", summary="A touchpoint's report: score, funnel, pain points")
+    async def touchpoint(self, key: KeyParam, conn: Db, principal: Caller, state: State,
+                         start: From = None, end: To = None) -> TouchpointReport:
+        require(principal, Role.OWNER)
+        first, last = service.period(start, end, _today())
+        return await service.touchpoint_report(conn, key, start=first, end=last,
+                                               scope=principal.owner_scope,
+                                               min_n=_settings(state).min_n)
+
+    @get("/owners/{owner_id:int}/report", summary="An owner's report: every touchpoint, pain points")
+    async def owner_report(self, owner_id: IdParam, conn: Db, principal: Caller, state: State,
+                    start: From = None, end: To = None) -> OwnerReport:
+        require(principal, Role.OWNER)
+        first, last = service.period(start, end, _today())
+        return await service.owner_report(conn, owner_id, start=first, end=last,
+                                          scope=principal.owner_scope, min_n=_settings(state).min_n)
+
+    @get("/journeys/{journey_id:int}/map", summary="A journey map: stages, scores, emotion curve")
+    async def journey(self, journey_id: IdParam, conn: Db, principal: Caller, state: State,
+                      start: From = None, end: To = None) -> JourneyMap:
+        require(principal, Role.OWNER)
+        first, last = service.period(start, end, _today())
+        return await service.journey_map(conn, journey_id, start=first, end=last,
+                                         scope=principal.owner_scope, min_n=_settings(state).min_n)
+
+    @get("/owners/{owner_id:int}/share-link", summary="A signed link to the owner's report (no key)")
+    async def share_link(self, owner_id: IdParam, conn: Db, principal: Caller, state: State,
+                         days: ShareDays = 7) -> ShareLink:
+        require(principal)
+        await service.check_owner(conn, owner_id)
+        return sharing.share_link(_settings(state), owner_id, days)
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+_PAGE_ERRORS = {
+    401: ("This report is private",
+          "Open it with the share link you were sent, or with an API key (Authorization header)."),
+    410: ("This share link has expired",
+          "Share links work for a limited time. Ask the report's owner or an admin for a new one."),
+}
+
+
+def _error(request: Request[Any, Any, Any], status: int) -> Template:
+    title, message = _PAGE_ERRORS[status]
+    return Template(template_name="report_error.html", status_code=status,
+                    context={"title": title, "message": message, "status": status,
+                             **branding(request)},
+                    headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+
+
+async def _page_scope(request: Request[Any, Any, Any], pool: Pool, owner_id: int | None,
+                      share: str | None) -> int | None:
+    """The owner a page is limited to (None: everything), from a share token or an API key."""
+    if share is not None and owner_id is not None:
+        sharing.check_token(request.app.state.settings.secret_key, owner_id, share)
+        return owner_id
+    principal: Principal = await request.app.state.key_cache.principal(
+        pool, request.headers.get("authorization"))
+    require(principal, Role.OWNER)
+    return principal.owner_scope
+
+
+class ReportPages(Controller):
+    """Report pages a person reads and prints: inline SVG, no scripts."""
+
+    path = "/reports"
+    include_in_schema = False
+
+    @get("/owners/{owner_id:int}", cache=False)
+    async def owner_page(self, request: Request[Any, Any, Any], owner_id: IdParam, pool: PoolDep,
+                    share: ShareToken = None, start: From = None, end: To = None) -> Template:
+        try:
+            scope = await _page_scope(request, pool, owner_id, share)
+        except Unauthorized:
+            return _error(request, 401)
+        except Gone:
+            return _error(request, 410)
+        first, last = service.period(start, end, _today())
+        settings = request.app.state.settings
+        async with pool.acquire() as conn:
+            report = await service.owner_report(conn, owner_id, start=first, end=last, scope=scope,
+                                                min_n=settings.min_n)
+        trends = {
+            r.touchpoint.key: charts.trend_chart(r.weekly, r.touchpoint.kind, r.target,
+                                                 f"Weekly {r.touchpoint.kind.upper()} of {r.touchpoint.name}")
+            for r in report.touchpoints
+        }
+        journeys = sorted({r.touchpoint.journey_id for r in report.touchpoints})
+        access = f"owner={owner_id}&share={share}" if share else ""
+        return Template(template_name="report_owner.html", context={
+            "report": report, "trends": trends, "journeys": journeys, "access": access,
+            **branding(request),
+        })
+
+    @get("/journeys/{journey_id:int}", cache=False)
+    async def journey(self, request: Request[Any, Any, Any], journey_id: IdParam, pool: PoolDep,
+                      owner: QueryId = None, share: ShareToken = None, start: From = None,
+                      end: To = None) -> Template:
+        try:
+            scope = await _page_scope(request, pool, owner, share)
+        except Unauthorized:
+            return _error(request, 401)
+        except Gone:
+            return _error(request, 410)
+        first, last = service.period(start, end, _today())
+        async with pool.acquire() as conn:
+            journey = await service.journey_map(conn, journey_id, start=first, end=last, scope=scope,
+                                                min_n=request.app.state.settings.min_n)
+        curve = charts.emotion_curve(journey.stages, journey.worst, journey.best)
+        back = f"/reports/owners/{owner}?share={share}" if share and owner else None
+        return Template(template_name="journey_map.html", context={
+            "journey": journey, "curve": curve, "back": back, "scope": scope, **branding(request),
+        })
+
+
+ROUTES = [ScoreController, ReportController, ReportPages]

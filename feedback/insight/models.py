@@ -1,0 +1,316 @@
+"""Insight answers as msgspec Structs: scores, series, funnels, themes, reports and journey maps."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from uuid import UUID
+
+import msgspec
+
+from surveys.models import Output
+
+
+class Bucket(enum.StrEnum):
+    """The width of one point of a score series."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class BandName(enum.StrEnum):
+    """A score band filter: low (detractor, dissatisfied, difficult), middle, high."""
+
+    LOW = "low"
+    MIDDLE = "middle"
+    HIGH = "high"
+
+
+class SentimentLabel(enum.StrEnum):
+    """The sentiment label of a comment."""
+
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+    MIXED = "mixed"
+
+
+class Selection(msgspec.Struct, frozen=True, kw_only=True):
+    """Which touchpoints (by their current place in the journey) and which days a request reads."""
+
+    journey: int | None = None
+    stage: int | None = None
+    owner: int | None = None
+    touchpoint: str | None = None
+    channel: str | None = None
+    kind: str | None = None
+    start: date
+    end: date
+    # An owner key's owner: it sees only its own touchpoints.
+    scope: int | None = None
+
+
+class ResponseFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Filters of the response list beyond the selection."""
+
+    customer: str | None = None
+    band: BandName | None = None
+    has_comment: bool | None = None
+    label: SentimentLabel | None = None
+    theme: str | None = None
+
+
+class Point(Output):
+    """One bucket of a score series; value and interval are null below the minimum n."""
+
+    start: date
+    n: int
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class ScoreValue(Output):
+    """A headline score with n, its 95 % interval and shares; numbers withheld when insufficient."""
+
+    n: int
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    insufficient: bool
+    mean: float | None
+    share_high: float | None
+    share_low: float | None
+
+
+class Scores(Output):
+    """A score over a selection: the series, the whole period, the previous one and the KPI status."""
+
+    kind: str
+    metric: str
+    definition: str
+    bucket: Bucket
+    start: date = msgspec.field(name="from")
+    end: date = msgspec.field(name="to")
+    min_n: int
+    touchpoints: list[str]
+    series: list[Point]
+    total: ScoreValue
+    previous: ScoreValue
+    previous_from: date
+    previous_to: date
+    delta: float | None
+    significant: bool | None
+    p_value: float | None
+    target: float | None
+    status: str
+
+
+class Funnel(Output):
+    """Invitations of the period and how far they got; rates are shares of invited."""
+
+    definition: str
+    invited: int
+    clicked: int
+    answered: int
+    response_rate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    click_rate: float | None
+    suspected_scanners: int
+    not_asked: int
+
+
+class SentimentSummary(Output):
+    """Mean comment polarity (−1..1) with its interval, and label counts."""
+
+    comments: int
+    n: int
+    mean: float | None
+    ci_low: float | None
+    ci_high: float | None
+    negative: int
+    neutral: int
+    positive: int
+    mixed: int
+    unscored: int
+
+
+class Verbatim(Output):
+    """A customer's own words, quoted as given."""
+
+    response_id: UUID
+    touchpoint: str
+    occurred_at: datetime
+    score: int
+    comment: str
+    sentiment: float | None
+
+
+class ThemeInsight(Output):
+    """What one theme does to the score: see docs/reports.md for the impact definition."""
+
+    theme: str
+    n: int
+    share: float
+    low: int
+    high: int
+    share_of_low: float
+    share_of_high: float
+    impact: float
+    average_score: float | None
+    average_sentiment: float | None
+    touchpoints: list[str]
+    comments: list[Verbatim]
+
+
+class ThemeGrowth(Output):
+    """A theme mentioned in a larger share of answers than in the previous period."""
+
+    theme: str
+    n: int
+    share: float
+    previous_share: float
+    growth: float
+
+
+class Change(Output):
+    """A touchpoint whose score moved significantly since the previous period."""
+
+    touchpoint: str
+    name: str
+    metric: str
+    previous: float | None
+    current: float | None
+    delta: float
+    p_value: float | None
+
+
+class TouchpointRef(Output):
+    """Where a touchpoint sits and who answers for it."""
+
+    key: str
+    name: str
+    journey_id: int
+    stage_id: int
+    stage: str
+    channel: str
+    owner_id: int
+    owner: str
+    kind: str
+    target: float | None
+
+
+class TouchpointReport(Output):
+    """One touchpoint over a period: score, trend, funnel, sentiment, pain and delight."""
+
+    touchpoint: TouchpointRef
+    definition: str
+    start: date = msgspec.field(name="from")
+    end: date = msgspec.field(name="to")
+    score: ScoreValue
+    previous: ScoreValue
+    delta: float | None
+    significant: bool | None
+    p_value: float | None
+    target: float | None
+    status: str
+    weekly: list[Point]
+    funnel: Funnel | None
+    sentiment: SentimentSummary
+    pain_points: list[ThemeInsight]
+    positive_moments: list[ThemeInsight]
+    themes_grown: list[ThemeGrowth]
+
+
+class OwnerRef(Output):
+    """The owner a report is about."""
+
+    id: int
+    name: str
+
+
+class OwnerReport(Output):
+    """Everything an owner answers for, over a period."""
+
+    owner: OwnerRef
+    start: date = msgspec.field(name="from")
+    end: date = msgspec.field(name="to")
+    previous_from: date
+    previous_to: date
+    min_n: int
+    definitions: dict[str, str]
+    touchpoints: list[TouchpointReport]
+    pain_points: list[ThemeInsight]
+    positive_moments: list[ThemeInsight]
+    changes: list[Change]
+    themes_grown: list[ThemeGrowth]
+
+
+class MapTouchpoint(Output):
+    """A touchpoint on the journey map."""
+
+    key: str
+    name: str
+    kind: str
+    owner: str
+    score: ScoreValue
+    normalised: float | None
+    sentiment: float | None
+    sentiment_n: int
+    mark: str | None
+
+
+class MapStage(Output):
+    """A stage on the journey map and its point on the emotion curve."""
+
+    id: int
+    name: str
+    position: int
+    n: int
+    share_high: float | None
+    normalised: float | None
+    sentiment: float | None
+    sentiment_n: int
+    touchpoints: list[MapTouchpoint]
+
+
+class JourneyMap(Output):
+    """A journey's stages left to right, with the emotion curve across them."""
+
+    id: int
+    name: str
+    description: str
+    start: date = msgspec.field(name="from")
+    end: date = msgspec.field(name="to")
+    min_n: int
+    stages: list[MapStage]
+    worst: str | None
+    best: str | None
+
+
+class ResponseItem(Output):
+    """One stored answer."""
+
+    id: UUID
+    touchpoint: str
+    kind: str
+    score: int
+    band: str
+    comment: str | None
+    customer_ref: str | None
+    channel: str
+    locale: str
+    source: str
+    sentiment_polarity: float | None
+    sentiment_label: str | None
+    themes: list[str]
+    occurred_at: datetime
+
+
+class ShareLink(Output):
+    """A signed link that opens an owner's report without an API key until it expires."""
+
+    url: str
+    expires_at: datetime

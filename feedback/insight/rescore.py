@@ -1,0 +1,61 @@
+"""Re-read stored comments with the current analyser: resumable batches, service keeps running.
+
+Each batch of ~1,000 responses, in (touchpoint_id, id) order, is one short transaction: one
+UPDATE ... FROM unnest(...) whose statement-level triggers keep the rollups exact. Progress is
+the analyzer_version itself, so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+from uuid import UUID
+
+from feedback.insight import repository as repo
+from feedback.sentiment import ANALYZER_VERSION, read_comment
+from surveys.repository import Conn
+
+BATCH = 1_000
+_START = (-(2**63), UUID(int=0))
+
+
+def progress_bar(done: int, total: int, width: int = 30) -> str:
+    """A plain-text bar: [#######.......]  700/1000  70%."""
+    share = 1.0 if total <= 0 else min(1.0, done / total)
+    filled = round(width * share)
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done:>{len(str(total))}}/{total} {share:4.0%}"
+
+
+async def rescore(conn: Conn, *, everything: bool = False, batch: int = BATCH,
+                  out: TextIO | None = sys.stderr, version: int = ANALYZER_VERSION) -> int:
+    """Recompute sentiment and themes of responses older than `version` (all with everything);
+    returns how many were rewritten."""
+    total = await repo.rescore_count(conn, everything=everything, version=version)
+    done = 0
+    after: tuple[int, UUID] = _START
+    if out is not None:
+        out.write("\r" + progress_bar(0, total))
+        out.flush()
+    while True:
+        rows = await repo.rescore_batch(conn, everything=everything, version=version, after=after,
+                                        limit=batch)
+        if not rows:
+            break
+        updates: list[tuple[Any, ...]] = []
+        for touchpoint_id, response_id, comment in rows:
+            insight = read_comment(comment or "")
+            s = insight.sentiment
+            updates.append((touchpoint_id, response_id, s.polarity, s.subjectivity, s.label,
+                            s.language if comment else None,
+                            insight.themes))
+        async with conn.transaction():
+            await repo.rescore_update(conn, rows=updates, version=version)
+        done += len(rows)
+        after = (rows[-1][0], rows[-1][1])
+        if out is not None:
+            out.write("\r" + progress_bar(done, max(total, done)))
+            out.flush()
+    if out is not None:
+        out.write("\n")
+        out.flush()
+    return done

@@ -1,0 +1,608 @@
+"""Scores, reports and journey maps assembled from the daily rollups (pure functions where possible)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from feedback.insight import repository as repo
+from feedback.insight.models import (
+    Bucket,
+    Change,
+    Funnel,
+    JourneyMap,
+    MapStage,
+    MapTouchpoint,
+    OwnerRef,
+    OwnerReport,
+    Point,
+    ResponseFilter,
+    ResponseItem,
+    Scores,
+    ScoreValue,
+    Selection,
+    SentimentSummary,
+    ThemeGrowth,
+    ThemeInsight,
+    TouchpointReport,
+)
+from feedback.insight.repository import DailyRow, FunnelRow, ThemeRow, Touchpoint
+from feedback.insight.statistics import (
+    Score,
+    compare,
+    mean_interval,
+    proportion,
+    score_from_counts,
+    target_status,
+)
+from surveys.errors import NotFound, invalid
+from surveys.kinds import Band, SurveyKind, scale_of
+from surveys.models import Page
+from surveys.paging import decode_cursor, encode_cursor
+from surveys.repository import Conn
+
+DEFAULT_DAYS = 90
+MAX_DAYS = 3 * 365 + 1
+EARLIEST = date(1971, 1, 1)
+LATEST = date(9000, 12, 31)
+# A theme must be mentioned this often in a period to be ranked at all.
+MIN_THEME_COUNT = 5
+TOP_THEMES = 5
+
+DEFINITIONS: Mapping[SurveyKind, str] = {
+    SurveyKind.NPS: "NPS = % promoters (9–10) − % detractors (0–6) over answered responses; "
+                    "from −100 to 100",
+    SurveyKind.CSAT: "CSAT = % of answers 4–5 (satisfied) on the 1–5 scale over answered "
+                     "responses; the mean answer is shown too",
+    SurveyKind.CES: "CES = mean answer on the 1–7 scale over answered responses; % easy = "
+                    "share of answers 5–7",
+}
+FUNNEL_DEFINITION = ("response rate = answered / invited (Wilson 95 % interval); funnel = "
+                     "invited → clicked → answered, by day of invitation")
+
+
+def definition(kind: SurveyKind | str, min_n: int) -> str:
+    """The published formula of a kind's score, with the interval and minimum-n rule."""
+    return (f"{DEFINITIONS[SurveyKind(kind)]}. 95 % confidence interval; withheld "
+            f"(insufficient) below n = {min_n}.")
+
+
+# --- periods -------------------------------------------------------------------------------
+
+
+def period(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """The requested days (default: the last 90), checked; a 422 names the offending field."""
+    if end is None:
+        end = today
+    if start is None:
+        start = end - timedelta(days=DEFAULT_DAYS - 1)
+    if start < EARLIEST:
+        raise invalid("from", f"must be {EARLIEST.isoformat()} or later")
+    if end > LATEST:
+        raise invalid("to", f"must be {LATEST.isoformat()} or earlier")
+    if end < start:
+        raise invalid("to", "must not be before from")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise invalid("from", f"the range may span at most 3 years ({MAX_DAYS} days)")
+    return start, end
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period of the same length just before [start, end]."""
+    length = (end - start).days + 1
+    prev_end = start - timedelta(days=1)
+    return prev_end - timedelta(days=length - 1), prev_end
+
+
+def day_range(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00 UTC, the day after end 00:00 UTC): the instants of a period of UTC days."""
+    return (datetime.combine(start, time(), UTC),
+            datetime.combine(end + timedelta(days=1), time(), UTC))
+
+
+def bucket_start(day: date, bucket: Bucket) -> date:
+    if bucket is Bucket.WEEK:
+        return day - timedelta(days=day.weekday())
+    if bucket is Bucket.MONTH:
+        return day.replace(day=1)
+    return day
+
+
+def _next_bucket(start: date, bucket: Bucket) -> date:
+    if bucket is Bucket.WEEK:
+        return start + timedelta(days=7)
+    if bucket is Bucket.MONTH:
+        return (start + timedelta(days=32)).replace(day=1)
+    return start + timedelta(days=1)
+
+
+# --- pure assembly over rollup rows ------------------------------------------------------------
+
+
+def value_of(score: Score) -> ScoreValue:
+    return ScoreValue(
+        n=score.n, value=score.value, ci_low=score.ci_low, ci_high=score.ci_high,
+        insufficient=score.insufficient, mean=score.mean, share_high=score.share_high,
+        share_low=score.share_low,
+    )
+
+
+def histogram(rows: Iterable[DailyRow], kind: str) -> dict[int, int]:
+    """Score counts of the rows of one kind."""
+    counts: dict[int, int] = defaultdict(int)
+    for row in rows:
+        if row.kind == kind:
+            for score, count in row.counts.items():
+                counts[score] += count
+    return dict(counts)
+
+
+def series(rows: Sequence[DailyRow], kind: str, start: date, end: date, bucket: Bucket,
+           min_n: int) -> list[Point]:
+    """One point per bucket from start to end, empty buckets included (n = 0)."""
+    by_bucket: dict[date, list[DailyRow]] = defaultdict(list)
+    for row in rows:
+        if row.kind == kind and start <= row.day <= end:
+            by_bucket[bucket_start(row.day, bucket)].append(row)
+    points = []
+    current = bucket_start(start, bucket)
+    while current <= end:
+        score = score_from_counts(kind, histogram(by_bucket.get(current, ()), kind), min_n=min_n)
+        points.append(Point(start=current, n=score.n, value=score.value, ci_low=score.ci_low,
+                            ci_high=score.ci_high))
+        current = _next_bucket(current, bucket)
+    return points
+
+
+def common_target(touchpoints: Sequence[Touchpoint], kind: str) -> float | None:
+    """The KPI target when every selected touchpoint of this kind has the same one."""
+    targets = {t.ref.target for t in touchpoints if t.ref.kind == kind}
+    if len(targets) != 1:
+        return None
+    return next(iter(targets))
+
+
+def sentiment_summary(rows: Iterable[DailyRow]) -> SentimentSummary:
+    totals: dict[str, float] = defaultdict(float)
+    for row in rows:
+        for name in ("comments", "sentiment_n", "sentiment_sum", "sentiment_sq", "negative",
+                     "neutral", "positive", "mixed", "unscored"):
+            totals[name] += getattr(row, name)
+    n = int(totals["sentiment_n"])
+    mean: float | None = None
+    low = high = None
+    if n:
+        try:
+            mean, interval = mean_interval(n, totals["sentiment_sum"], max(0.0, totals["sentiment_sq"]))
+        except ValueError:  # float sums a hair inconsistent: show the mean alone
+            mean, interval = totals["sentiment_sum"] / n, None
+        if interval is not None:
+            low, high = max(-1.0, interval.low), min(1.0, interval.high)
+    return SentimentSummary(
+        comments=int(totals["comments"]), n=n, mean=mean, ci_low=low, ci_high=high,
+        negative=int(totals["negative"]), neutral=int(totals["neutral"]),
+        positive=int(totals["positive"]), mixed=int(totals["mixed"]),
+        unscored=int(totals["unscored"]),
+    )
+
+
+def funnel(rows: Iterable[FunnelRow]) -> Funnel | None:
+    """The funnel of invitation-based touchpoints; None when nobody was invited."""
+    invited = clicked = answered = scanner = not_asked = 0
+    for row in rows:
+        invited += row.invited
+        clicked += row.clicked
+        answered += row.answered
+        scanner += row.scanner
+        not_asked += row.not_asked
+    if invited <= 0:
+        return None
+    rate, interval = proportion(min(max(answered, 0), invited), invited)
+    return Funnel(
+        definition=FUNNEL_DEFINITION, invited=invited, clicked=clicked, answered=answered,
+        response_rate=100.0 * rate,
+        ci_low=None if interval is None else 100.0 * interval.low,
+        ci_high=None if interval is None else 100.0 * interval.high,
+        click_rate=100.0 * clicked / invited, suspected_scanners=scanner, not_asked=not_asked,
+    )
+
+
+def band_totals(rows: Iterable[DailyRow]) -> tuple[int, int, int]:
+    """(answers, low-band answers, high-band answers), each row banded by its own kind."""
+    n = low = high = 0
+    for row in rows:
+        scale = scale_of(row.kind)
+        for score, count in row.counts.items():
+            n += count
+            band = scale.band(score)
+            if band is Band.LOW:
+                low += count
+            elif band is Band.HIGH:
+                high += count
+    return n, low, high
+
+
+def theme_insights(
+    themes: Iterable[ThemeRow], rows: Iterable[DailyRow], keys: Mapping[int, str], *,
+    min_count: int = MIN_THEME_COUNT, top: int = TOP_THEMES,
+) -> tuple[list[ThemeInsight], list[ThemeInsight]]:
+    """Pain points and positive moments, without verbatims; see docs/reports.md.
+
+    impact = (low-band answers with the theme / all low-band answers)
+           − (high-band answers with the theme / all high-band answers), in percentage points.
+    Pain points: impact > 0, largest first; positive moments: impact < 0, most negative first.
+    """
+    n_all, low_all, high_all = band_totals(rows)
+    grouped: dict[str, list[ThemeRow]] = defaultdict(list)
+    for row in themes:
+        grouped[row.theme].append(row)
+    insights = []
+    for theme, parts in grouped.items():
+        n = sum(p.responses for p in parts)
+        if n < min_count:
+            continue
+        low = sum(p.low for p in parts)
+        high = sum(p.high for p in parts)
+        share_low = 100.0 * low / low_all if low_all else 0.0
+        share_high = 100.0 * high / high_all if high_all else 0.0
+        kinds = {p.kind for p in parts}
+        sentiment_n = sum(p.sentiment_n for p in parts)
+        insights.append(ThemeInsight(
+            theme=theme, n=n, share=100.0 * n / n_all if n_all else 0.0, low=low, high=high,
+            share_of_low=share_low, share_of_high=share_high, impact=share_low - share_high,
+            # A mean score means something only on one scale.
+            average_score=sum(p.score_sum for p in parts) / n if len(kinds) == 1 else None,
+            average_sentiment=(sum(p.sentiment_sum for p in parts) / sentiment_n
+                               if sentiment_n else None),
+            touchpoints=sorted({keys.get(p.touchpoint_id, "?") for p in parts}),
+            comments=[],
+        ))
+    pain = sorted((i for i in insights if i.impact > 0), key=lambda i: (-i.impact, -i.n, i.theme))
+    delight = sorted((i for i in insights if i.impact < 0), key=lambda i: (i.impact, -i.n, i.theme))
+    return pain[:top], delight[:top]
+
+
+def themes_grown(current: Iterable[ThemeRow], previous: Iterable[ThemeRow], n_current: int,
+                 n_previous: int, *, min_count: int = MIN_THEME_COUNT, top: int = TOP_THEMES
+                 ) -> list[ThemeGrowth]:
+    """Themes whose share of answers grew most against the previous period."""
+    now: dict[str, int] = defaultdict(int)
+    before: dict[str, int] = defaultdict(int)
+    for row in current:
+        now[row.theme] += row.responses
+    for row in previous:
+        before[row.theme] += row.responses
+    grown = []
+    for theme, n in now.items():
+        if n < min_count or not n_current:
+            continue
+        share = 100.0 * n / n_current
+        prev = 100.0 * before.get(theme, 0) / n_previous if n_previous else 0.0
+        if share > prev:
+            grown.append(ThemeGrowth(theme=theme, n=n, share=share, previous_share=prev,
+                                     growth=share - prev))
+    return sorted(grown, key=lambda g: (-g.growth, g.theme))[:top]
+
+
+# --- scores API ------------------------------------------------------------------------------
+
+
+def _select_kind(touchpoints: Sequence[Touchpoint], sel: Selection) -> str:
+    if sel.kind is not None:
+        return sel.kind
+    kinds = sorted({t.ref.kind for t in touchpoints})
+    if len(kinds) == 1:
+        return kinds[0]
+    if not kinds:
+        raise invalid("kind", "no touchpoint matches this selection; name a kind (nps, csat or ces)")
+    raise invalid("kind", f"the selection spans kinds ({', '.join(kinds)}); name one with kind=")
+
+
+async def _touchpoints(conn: Conn, sel: Selection) -> list[Touchpoint]:
+    touchpoints = await repo.selected_touchpoints(conn, sel)
+    if sel.touchpoint is not None and not touchpoints:
+        raise NotFound(f"Touchpoint {sel.touchpoint!r} does not exist.")
+    return touchpoints
+
+
+async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int) -> Scores:
+    touchpoints = await _touchpoints(conn, sel)
+    kind = _select_kind(touchpoints, sel)
+    chosen = [t for t in touchpoints if t.ref.kind == kind or sel.kind is not None]
+    ids = [t.id for t in chosen]
+    prev_start, prev_end = previous_period(sel.start, sel.end)
+    rows = await repo.daily_rollups(conn, touchpoint_ids=ids, start=prev_start, end=sel.end)
+    current = [r for r in rows if r.day >= sel.start]
+    earlier = [r for r in rows if r.day <= prev_end]
+    comparison = compare(kind, histogram(current, kind), histogram(earlier, kind), min_n=min_n)
+    target = common_target(chosen, kind)
+    return Scores(
+        kind=kind, metric=scale_of(kind).metric, definition=definition(kind, min_n), bucket=bucket,
+        start=sel.start, end=sel.end, min_n=min_n, touchpoints=[t.ref.key for t in chosen],
+        series=series(current, kind, sel.start, sel.end, bucket, min_n),
+        total=value_of(comparison.current), previous=value_of(comparison.previous),
+        previous_from=prev_start, previous_to=prev_end, delta=comparison.delta,
+        significant=comparison.significant, p_value=comparison.p_value, target=target,
+        status=target_status(comparison.current, target).value,
+    )
+
+
+# --- responses API -----------------------------------------------------------------------------
+
+_BAND_VALUES = {"low": -1, "middle": 0, "high": 1}
+
+
+def _response_filters(sel: Selection, filters: ResponseFilter) -> dict[str, Any]:
+    return {
+        "customer": filters.customer,
+        "band": None if filters.band is None else _BAND_VALUES[filters.band.value],
+        "has_comment": filters.has_comment,
+        "label": None if filters.label is None else filters.label.value,
+        "theme": filters.theme,
+        "kind": sel.kind,
+    }
+
+
+def _decode_after(cursor: str | None) -> tuple[datetime, UUID] | None:
+    values = decode_cursor(cursor, (str, str))
+    if values is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(values[0])), UUID(str(values[1]))
+    except ValueError:
+        raise invalid("cursor", "is not a cursor this API gave out") from None
+
+
+async def list_responses(conn: Conn, sel: Selection, filters: ResponseFilter, *,
+                         cursor: str | None, limit: int) -> Page[ResponseItem]:
+    after = _decode_after(cursor)
+    touchpoints = await _touchpoints(conn, sel)
+    since, until = day_range(sel.start, sel.end)
+    items = await repo.list_responses(
+        conn, touchpoint_ids=[t.id for t in touchpoints], since=since, until=until,
+        filters=_response_filters(sel, filters), after=after, limit=limit + 1,
+    )
+    if len(items) > limit:
+        items = items[:limit]
+        last = items[-1]
+        return Page(items=items, next_cursor=encode_cursor(last.occurred_at.isoformat(), str(last.id)))
+    return Page(items=items, next_cursor=None)
+
+
+CSV_COLUMNS = ("id", "touchpoint", "kind", "score", "band", "comment", "customer_ref", "channel",
+               "locale", "source", "sentiment_polarity", "sentiment_label", "themes", "occurred_at")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(cell: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
+
+
+def csv_cells(item: ResponseItem) -> list[str]:
+    values: list[Any] = [
+        item.id, item.touchpoint, item.kind, item.score, item.band, item.comment,
+        item.customer_ref, item.channel, item.locale, item.source, item.sentiment_polarity,
+        item.sentiment_label, ";".join(item.themes), item.occurred_at.isoformat(),
+    ]
+    return [inert("" if v is None else str(v)) for v in values]
+
+
+async def check_selection(conn: Conn, sel: Selection) -> None:
+    """Raise NotFound now for a touchpoint the caller cannot see, before a stream starts."""
+    await _touchpoints(conn, sel)
+
+
+async def csv_chunks(conn: Conn, sel: Selection, filters: ResponseFilter, *, rows: int = 500
+                     ) -> AsyncIterator[str]:
+    """The CSV export, newest first, read through a server-side cursor; call in a transaction."""
+    touchpoints = await _touchpoints(conn, sel)
+    since, until = day_range(sel.start, sel.end)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    async for item in repo.stream_responses(
+        conn, touchpoint_ids=[t.id for t in touchpoints], since=since, until=until,
+        filters=_response_filters(sel, filters), chunk=rows,
+    ):
+        writer.writerow(csv_cells(item))
+        count += 1
+        if count % rows == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+async def check_owner(conn: Conn, owner_id: int) -> None:
+    if await repo.get_owner(conn, owner_id=owner_id, scope=None) is None:
+        raise NotFound(f"Owner {owner_id} does not exist.")
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+
+class _Period(msgspec.Struct, frozen=True):
+    """Rollups of the selected touchpoints for a period and the one before it."""
+
+    start: date
+    end: date
+    prev_start: date
+    prev_end: date
+    rows: list[DailyRow]
+    prev_rows: list[DailyRow]
+    themes: list[ThemeRow]
+    prev_themes: list[ThemeRow]
+    funnels: dict[int, FunnelRow]
+
+
+async def _read_period(conn: Conn, ids: list[int], start: date, end: date) -> _Period:
+    prev_start, prev_end = previous_period(start, end)
+    rows = await repo.daily_rollups(conn, touchpoint_ids=ids, start=prev_start, end=end)
+    themes = await repo.theme_totals(conn, touchpoint_ids=ids, start=start, end=end)
+    prev_themes = await repo.theme_totals(conn, touchpoint_ids=ids, start=prev_start, end=prev_end)
+    funnels = await repo.funnel_totals(conn, touchpoint_ids=ids, start=start, end=end)
+    return _Period(
+        start=start, end=end, prev_start=prev_start, prev_end=prev_end,
+        rows=[r for r in rows if r.day >= start], prev_rows=[r for r in rows if r.day <= prev_end],
+        themes=themes, prev_themes=prev_themes, funnels=funnels,
+    )
+
+
+async def _with_verbatims(conn: Conn, insights: list[ThemeInsight], ids: list[int], p: _Period,
+                          band: int) -> list[ThemeInsight]:
+    since, until = day_range(p.start, p.end)
+    quotes = await repo.theme_comments(conn, themes=[i.theme for i in insights], touchpoint_ids=ids,
+                                       since=since, until=until, band=band)
+    return [msgspec.structs.replace(i, comments=quotes.get(i.theme, [])) for i in insights]
+
+
+async def _touchpoint_report(conn: Conn, tp: Touchpoint, p: _Period, min_n: int) -> TouchpointReport:
+    kind = tp.ref.kind
+    rows = [r for r in p.rows if r.touchpoint_id == tp.id]
+    prev_rows = [r for r in p.prev_rows if r.touchpoint_id == tp.id]
+    themes = [t for t in p.themes if t.touchpoint_id == tp.id]
+    prev_themes = [t for t in p.prev_themes if t.touchpoint_id == tp.id]
+    comparison = compare(kind, histogram(rows, kind), histogram(prev_rows, kind), min_n=min_n)
+    keys = {tp.id: tp.ref.key}
+    pain, delight = theme_insights(themes, rows, keys)
+    n_now, n_before = band_totals(rows)[0], band_totals(prev_rows)[0]
+    return TouchpointReport(
+        touchpoint=tp.ref, definition=definition(kind, min_n), start=p.start, end=p.end,
+        score=value_of(comparison.current), previous=value_of(comparison.previous),
+        delta=comparison.delta, significant=comparison.significant, p_value=comparison.p_value,
+        target=tp.ref.target, status=target_status(comparison.current, tp.ref.target).value,
+        weekly=series(rows, kind, p.start, p.end, Bucket.WEEK, min_n),
+        funnel=funnel([p.funnels[tp.id]] if tp.id in p.funnels else []),
+        sentiment=sentiment_summary(rows),
+        pain_points=await _with_verbatims(conn, pain, [tp.id], p, -1),
+        positive_moments=await _with_verbatims(conn, delight, [tp.id], p, 1),
+        themes_grown=themes_grown(themes, prev_themes, n_now, n_before),
+    )
+
+
+async def touchpoint_report(conn: Conn, key: str, *, start: date, end: date, scope: int | None,
+                            min_n: int) -> TouchpointReport:
+    sel = Selection(touchpoint=key, start=start, end=end, scope=scope)
+    tp = (await _touchpoints(conn, sel))[0]
+    p = await _read_period(conn, [tp.id], start, end)
+    return await _touchpoint_report(conn, tp, p, min_n)
+
+
+def changes(reports: Iterable[TouchpointReport]) -> list[Change]:
+    """Touchpoints whose score moved significantly (95 %) since the previous period."""
+    out = [
+        Change(touchpoint=r.touchpoint.key, name=r.touchpoint.name, metric=r.touchpoint.kind,
+               previous=r.previous.value, current=r.score.value, delta=r.delta, p_value=r.p_value)
+        for r in reports if r.significant and r.delta is not None
+    ]
+    return sorted(out, key=lambda c: -abs(c.delta))
+
+
+async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, scope: int | None,
+                       min_n: int) -> OwnerReport:
+    owner = await repo.get_owner(conn, owner_id=owner_id, scope=scope)
+    if owner is None:
+        raise NotFound(f"Owner {owner_id} does not exist.")
+    touchpoints = await repo.selected_touchpoints(
+        conn, Selection(owner=owner_id, start=start, end=end, scope=scope))
+    ids = [t.id for t in touchpoints]
+    p = await _read_period(conn, ids, start, end)
+    reports = [await _touchpoint_report(conn, tp, p, min_n) for tp in touchpoints]
+    keys = {t.id: t.ref.key for t in touchpoints}
+    pain, delight = theme_insights(p.themes, p.rows, keys)
+    return OwnerReport(
+        owner=OwnerRef(id=owner[0], name=owner[1]), start=start, end=end,
+        previous_from=p.prev_start, previous_to=p.prev_end, min_n=min_n,
+        definitions={k.value: definition(k, min_n) for k in SurveyKind} | {"funnel": FUNNEL_DEFINITION},
+        touchpoints=reports,
+        pain_points=await _with_verbatims(conn, pain, ids, p, -1),
+        positive_moments=await _with_verbatims(conn, delight, ids, p, 1),
+        changes=changes(reports),
+        themes_grown=themes_grown(p.themes, p.prev_themes, band_totals(p.rows)[0],
+                                  band_totals(p.prev_rows)[0]),
+    )
+
+
+# --- journey map -------------------------------------------------------------------------------
+
+
+def _share_high(rows: Sequence[DailyRow]) -> tuple[int, float | None]:
+    n, _, high = band_totals(rows)
+    return n, (high / n if n else None)
+
+
+def _sentiment(rows: Sequence[DailyRow]) -> tuple[int, float | None]:
+    n = sum(r.sentiment_n for r in rows)
+    return n, (sum(r.sentiment_sum for r in rows) / n if n else None)
+
+
+def journey_stages(
+    stages: Sequence[tuple[int, str, int]], touchpoints: Sequence[Touchpoint],
+    rows: Sequence[DailyRow], min_n: int,
+) -> tuple[list[MapStage], str | None, str | None]:
+    """Stages in order with their touchpoints; the emotion curve is the share of high-band
+    answers (0–1) per stage, shown only from min_n answers; worst and best touchpoint by it."""
+    by_tp: dict[int, list[DailyRow]] = defaultdict(list)
+    for row in rows:
+        by_tp[row.touchpoint_id].append(row)
+    placed: list[MapTouchpoint] = []
+    out = []
+    for stage_id, name, position in stages:
+        members = [t for t in touchpoints if t.ref.stage_id == stage_id]
+        cards = []
+        for t in members:
+            tp_rows = by_tp.get(t.id, [])
+            score = score_from_counts(t.ref.kind, histogram(tp_rows, t.ref.kind), min_n=min_n)
+            n, share = _share_high(tp_rows)
+            s_n, s_mean = _sentiment(tp_rows)
+            cards.append(MapTouchpoint(
+                key=t.ref.key, name=t.ref.name, kind=t.ref.kind, owner=t.ref.owner,
+                score=value_of(score), normalised=share if n >= min_n else None,
+                sentiment=s_mean, sentiment_n=s_n, mark=None,
+            ))
+        stage_rows = [r for t in members for r in by_tp.get(t.id, [])]
+        n, share = _share_high(stage_rows)
+        s_n, s_mean = _sentiment(stage_rows)
+        placed.extend(cards)
+        out.append(MapStage(id=stage_id, name=name, position=position, n=n, share_high=share,
+                            normalised=share if n >= min_n else None, sentiment=s_mean,
+                            sentiment_n=s_n, touchpoints=cards))
+    rated = [c for c in placed if c.normalised is not None]
+    worst = min(rated, key=lambda c: (c.normalised or 0.0, c.key)).key if rated else None
+    best = max(rated, key=lambda c: (c.normalised or 0.0, c.key)).key if rated else None
+    if best == worst and len(rated) < 2:
+        worst = None
+    marks = {worst: "worst", best: "best"}
+    stages_out = [
+        msgspec.structs.replace(s, touchpoints=[
+            msgspec.structs.replace(c, mark=marks.get(c.key)) for c in s.touchpoints])
+        for s in out
+    ]
+    return stages_out, worst, best
+
+
+async def journey_map(conn: Conn, journey_id: int, *, start: date, end: date, scope: int | None,
+                      min_n: int) -> JourneyMap:
+    journey = await repo.get_journey(conn, journey_id=journey_id)
+    if journey is None:
+        raise NotFound(f"Journey {journey_id} does not exist.")
+    touchpoints = await repo.selected_touchpoints(
+        conn, Selection(journey=journey_id, start=start, end=end, scope=scope))
+    if scope is not None and not touchpoints:
+        raise NotFound(f"Journey {journey_id} does not exist.")
+    stages = await repo.journey_stages(conn, journey_id=journey_id)
+    rows = await repo.daily_rollups(conn, touchpoint_ids=[t.id for t in touchpoints], start=start,
+                                    end=end)
+    placed, worst, best = journey_stages(stages, touchpoints, rows, min_n)
+    return JourneyMap(id=journey[0], name=journey[1], description=journey[2], start=start, end=end,
+                      min_n=min_n, stages=placed, worst=worst, best=best)
+
