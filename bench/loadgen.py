@@ -59,7 +59,7 @@ request = function()
   n = n + 1
   local id = "{run}-" .. tid .. "-" .. n
   local body = '{{"touchpoint":"' .. tps[(n % #tps) + 1] .. '","score":' .. (n % 11) ..
-    ',"customer_ref":"' .. id .. '","comment":"' .. esc(comments[(n % #comments) + 1]) .. '"}}'
+    ',"customer":"' .. id .. '","comment":"' .. esc(comments[(n % #comments) + 1]) .. '"}}'
   local headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {key}",
                    ["Idempotency-Key"] = id}}
   return wrk.format("POST", "{path}", headers, body)
