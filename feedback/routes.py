@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Router
+
 from feedback.collection.controllers import ROUTES as COLLECTION_ROUTES
 from feedback.insight.controllers import ROUTES as INSIGHT_ROUTES
 
-ROUTES: list[Any] = [*COLLECTION_ROUTES, *INSIGHT_ROUTES]
+# One router around every group: Litestar refuses two controllers sharing a path (here
+# GET and POST /api/v1/responses) when they are registered separately on the app.
+ROUTES: list[Any] = [Router(path="/", route_handlers=[*COLLECTION_ROUTES, *INSIGHT_ROUTES])]

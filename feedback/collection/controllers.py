@@ -8,7 +8,7 @@ from uuid import UUID
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromQuery, JSONBody, Parameter
+from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter
 from litestar.response import Response, Template
 
 from feedback.access.models import Role
@@ -32,9 +32,11 @@ from surveys.errors import ApplicationError
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 AnyRequest = Request[Any, Any, Any]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
-TokenParam = Annotated[str, Parameter(max_length=100, description="The survey link's token.")]
-IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key", required=False)]
-CustomerParam = Annotated[str, Parameter(min_length=1, max_length=200, description="A customer reference.")]
+TokenParam = Annotated[str, PathParameter(description="The survey link's token.")]
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
+CustomerParam = Annotated[
+    str, PathParameter(min_length=1, max_length=200, description="A customer reference.")
+]
 
 
 def _render(request: AnyRequest, view: service.PageView) -> Template:
@@ -72,7 +74,7 @@ class InvitationController(Controller):
         return await service.trigger_batch(conn, state.settings, data)
 
     @get("/invitations/{invitation_id:uuid}", summary="Read an invitation, its clicks and response")
-    async def read(self, invitation_id: UUID, conn: Db, principal: Caller) -> InvitationDetail:
+    async def read(self, invitation_id: FromPath[UUID], conn: Db, principal: Caller) -> InvitationDetail:
         require(principal, Role.OWNER)
         return await service.get_invitation(conn, invitation_id, principal.owner_scope)
 

@@ -1,0 +1,451 @@
+"""Collection end to end over HTTP against real PostgreSQL: triggers, links, pages, answers."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from feedback.service.database import Connection
+from tests.conftest import MakeKey, bearer
+from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
+
+
+async def _sent(client: Client, admin: Headers, key: str = "delivery", kind: str = "csat",
+                customer: str = "c-1", **extra: Any) -> dict[str, Any]:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, key, kind)
+    r = await invite(client, admin, key, customer, **extra)
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+# Triggers
+
+
+async def test_trigger_sends_a_link_with_email_block_and_one_click_urls(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    body = await _sent(client, admin, context={"order": "A-1", "amount": 12.5, "vip": True, "agent": None})
+    assert body["url"].startswith("http://testserver.local/s/")
+    token = token_of(body["url"])
+    assert len(token) == 43  # 256-bit MAC over a 128-bit random nonce, base64url
+    assert sorted(body["one_click_urls"], key=int) == ["1", "2", "3", "4", "5"]
+    assert body["one_click_urls"]["4"] == body["url"] + "?score=4"
+    email = body["email_html"]
+    assert "<table" in email and "<script" not in email and "<link" not in email
+    for n in range(1, 6):
+        assert f'href="{body["url"]}?score={n}"' in email
+    row = await conn.fetchrow("SELECT decision, token_hash, token_nonce, expires_at, context::text AS c "
+                              "FROM invitations")
+    assert row is not None
+    assert row["decision"] == "sent" and len(row["token_nonce"]) == 16
+    assert token.encode() not in bytes(row["token_hash"])
+    assert abs((row["expires_at"] - datetime.now(UTC)) - timedelta(days=14)) < timedelta(minutes=1)
+    assert '"order": "A-1"' in row["c"]
+
+
+async def test_skips_are_stored_with_their_reason(client: Client, admin: Headers, conn: Connection) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "off", active=False)
+    await touchpoint(client, admin, w, "never", sample_rate=0)
+    await touchpoint(client, admin, w, "here", recontact_days=30)
+    await touchpoint(client, admin, w, "there")
+    r = await invite(client, admin, "off")
+    assert r.status_code == 200 and r.json()["skipped"] == "touchpoint_inactive" and r.json()["id"]
+    r = await invite(client, admin, "never", event_id="e-1")
+    assert r.json()["skipped"] == "sampled_out"
+    assert (await invite(client, admin, "here")).status_code == 201
+    r = await invite(client, admin, "here")
+    assert r.json()["skipped"] == "recently_asked_here"
+    r = await invite(client, admin, "there")
+    assert r.json()["skipped"] == "recently_asked_anywhere"
+    rows = await conn.fetch("SELECT decision FROM invitations ORDER BY created_at")
+    assert [x["decision"] for x in rows] == [
+        "touchpoint_inactive", "sampled_out", "sent", "recently_asked_here", "recently_asked_anywhere"]
+    funnel = await conn.fetchval("SELECT sum(skipped_anywhere) FROM touchpoint_daily_funnel")
+    assert funnel == 1
+
+
+async def test_sampling_is_deterministic_per_event(client: Client, admin: Headers) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "half", sample_rate=0.5, recontact_days=0)
+    outcomes = []
+    for n in range(40):
+        r = await invite(client, admin, "half", customer=f"c{n}", event_id=f"ev-{n}")
+        outcomes.append(r.status_code)
+    assert 201 in outcomes and 200 in outcomes
+    again = [(await invite(client, admin, "half", customer=f"c{n}", event_id=f"ev-{n}")).status_code
+             for n in range(40)]
+    assert again == outcomes
+
+
+async def test_same_event_returns_the_first_answer_and_creates_nothing(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    first = await _sent(client, admin, event_id="order-9")
+    r = await invite(client, admin, "delivery", event_id="order-9")
+    assert r.status_code == 201 and r.json() == first
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == 1
+
+
+async def test_concurrent_same_event_makes_one_invitation(client: Client, admin: Headers,
+                                                          conn: Connection) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    answers = await asyncio.gather(*(invite(client, admin, "delivery", event_id="ev") for _ in range(10)))
+    assert {a.status_code for a in answers} == {201}
+    assert len({a.json()["url"] for a in answers}) == 1
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == 1
+
+
+async def test_fatigue_race_sends_exactly_one(client: Client, admin: Headers, conn: Connection) -> None:
+    w = await world(client, admin)
+    for n in range(20):
+        await touchpoint(client, admin, w, f"tp-{n}")
+    answers = await asyncio.gather(*(invite(client, admin, f"tp-{n}", customer="busy") for n in range(20)))
+    assert sorted(a.status_code for a in answers) == [200] * 19 + [201]
+    assert {a.json()["skipped"] for a in answers if a.status_code == 200} == {"recently_asked_anywhere"}
+    assert await conn.fetchval("SELECT count(*) FROM invitations WHERE decision = 'sent'") == 1
+
+
+async def test_trigger_validation(client: Client, admin: Headers, make_key: MakeKey) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    r = await invite(client, admin, "delivery", context={"nested": {"a": 1}})
+    assert r.status_code == 422 and "context" in r.text
+    r = await invite(client, admin, "delivery", context={"big": "x" * 5000})
+    assert r.status_code == 422 and "4096" in r.text
+    r = await invite(client, admin, "delivery", customer="")
+    assert r.status_code == 422
+    r = await invite(client, admin, "delivery", customer="a\x00b")
+    assert r.status_code == 422
+    r = await invite(client, admin, "delivery", context={"k": "a\x00b"})
+    assert r.status_code == 422
+    assert (await invite(client, admin, "nope")).status_code == 404
+    owner_key = bearer(await make_key("owner", w["owner"]))
+    r = await client.post("/api/v1/touchpoints/delivery/invitations", json={"customer": "x"},
+                          headers=owner_key)
+    assert r.status_code == 403
+    ingest = bearer(await make_key("ingest"))
+    r = await client.post("/api/v1/touchpoints/delivery/invitations", json={"customer": "x"}, headers=ingest)
+    assert r.status_code == 201
+
+
+async def test_batch_one_result_per_item_and_bad_items_sink_nothing(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    items: list[dict[str, Any]] = [{"touchpoint": "delivery", "customer": f"b{n}"} for n in range(5)]
+    items.insert(2, {"touchpoint": "delivery"})
+    items.insert(3, {"touchpoint": "missing", "customer": "z"})
+    items.append({"touchpoint": "delivery", "customer": "b0"})
+    r = await client.post("/api/v1/invitations:batch", json={"items": items}, headers=admin)
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == [201, 201, 422, 422, 201, 201, 201, 200]
+    assert "customer" in results[2]["problem"]["detail"]
+    assert results[3]["problem"]["errors"][0]["field"] == "touchpoint"
+    assert results[7]["body"]["skipped"] == "recently_asked_here"
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == 6
+    r = await client.post("/api/v1/invitations/batch", json={"items": items[:1]}, headers=admin)
+    assert r.status_code == 200
+    r = await client.post("/api/v1/invitations:batch", json={"items": []}, headers=admin)
+    assert r.status_code == 422
+
+
+async def test_batch_of_a_thousand_beyond_the_default_body_limit(client: Client, admin: Headers) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery", active=False)
+    pad = "p" * 2500
+    items = [{"touchpoint": "delivery", "customer": f"c{n}", "context": {"note": pad}} for n in range(1000)]
+    r = await client.post("/api/v1/invitations:batch", json={"items": items}, headers=admin)
+    assert r.status_code == 200, r.text[:300]
+    assert len(r.json()["results"]) == 1000
+    r = await client.post("/api/v1/invitations:batch", json={"items": items + items[:1]}, headers=admin)
+    assert r.status_code == 422
+
+
+async def test_read_invitation_with_clicks_and_response(client: Client, admin: Headers,
+                                                        make_key: MakeKey) -> None:
+    body = await _sent(client, admin, context={"order": "A-7"})
+    await client.get(body["one_click_urls"]["2"].replace("http://testserver.local", ""))
+    await client.post(f"/s/{token_of(body['url'])}", data={"score": "2", "comment": "Courier was late"})
+    r = await client.get(f"/api/v1/invitations/{body['id']}", headers=admin)
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["decision"] == "sent" and got["context"] == {"order": "A-7"}
+    assert [c["score"] for c in got["clicks"]] == [2]
+    assert got["response"]["score"] == 2 and got["response"]["source"] == "link"
+    assert got["first_clicked_at"] and got["answered_at"]
+    other = (await client.post("/api/v1/owners", json={"name": "Other"}, headers=admin)).json()
+    r = await client.get(f"/api/v1/invitations/{body['id']}", headers=bearer(await make_key("owner", other["id"])))
+    assert r.status_code == 404
+    owner_id = (await client.get("/api/v1/touchpoints/delivery", headers=admin)).json()["owner_id"]
+    mine = bearer(await make_key("owner", owner_id))
+    assert (await client.get(f"/api/v1/invitations/{body['id']}", headers=mine)).status_code == 200
+    r = await client.get("/api/v1/invitations/0190a000-0000-7000-8000-000000000000", headers=admin)
+    assert r.status_code == 404
+
+
+# Links and the survey page
+
+
+async def test_survey_page_shows_question_scale_and_labels(client: Client, admin: Headers) -> None:
+    body = await _sent(client, admin, kind="nps")
+    r = await client.get(f"/s/{token_of(body['url'])}")
+    assert r.status_code == 200
+    page = r.text
+    assert "<fieldset" in page and "<legend>" in page
+    assert page.count('type="radio" name="score"') == 11
+    assert "Not at all likely" in page and "Extremely likely" in page
+    assert "What is the main reason for your score?" in page
+    assert 'maxlength="2000"' in page and ">Send</button>" in page
+    assert "Touchpulse Demo Shop" in page and "#1d4ed8" in page
+    assert "<script" not in page
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+
+
+async def test_survey_page_in_russian(client: Client, admin: Headers) -> None:
+    body = await _sent(client, admin, kind="ces", locale="ru")
+    page = (await client.get(f"/s/{token_of(body['url'])}")).text
+    assert 'lang="ru"' in page and "Что главное повлияло на вашу оценку?" in page
+    assert "Полностью не согласен" in page and ">Отправить</button>" in page
+    assert page.count('type="radio" name="score"') == 7
+
+
+async def test_unknown_forged_and_expired_links(client: Client, admin: Headers, conn: Connection) -> None:
+    body = await _sent(client, admin, locale="ru")
+    token = token_of(body["url"])
+    r = await client.get("/s/" + "A" * 43)
+    assert r.status_code == 404 and "Page not found" in r.text
+    r = await client.get("/s/" + token[:-1] + ("A" if token[-1] != "A" else "B"), headers={"Accept-Language": "ru"})
+    assert r.status_code == 404 and "Страница не найдена" in r.text
+    assert (await client.get("/s/short")).status_code == 404
+    assert (await client.get("/s/" + "x" * 300)).status_code == 404
+    await conn.execute("UPDATE invitations SET expires_at = now() - interval '1 minute'")
+    r = await client.get(f"/s/{token}")
+    assert r.status_code == 410 and "Срок действия ссылки истёк" in r.text  # the invitation's language
+    r = await client.post(f"/s/{token}", data={"score": "3"})
+    assert r.status_code == 410
+
+
+async def test_one_click_get_preselects_and_logs_but_records_nothing(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    body = await _sent(client, admin)
+    path = body["one_click_urls"]["4"].replace("http://testserver.local", "")
+    r = await client.get(path, headers={"User-Agent": "Mail/1.0"})
+    assert r.status_code == 200
+    assert 'value="4" checked' in r.text and r.text.count('" checked') == 1
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+    click = await conn.fetchrow("SELECT score, user_agent FROM invitation_clicks")
+    assert click is not None and click["score"] == 4 and click["user_agent"] == "Mail/1.0"
+    inv = await conn.fetchrow("SELECT first_clicked_at, suspected_scanner FROM invitations")
+    assert inv is not None and inv["first_clicked_at"] is not None and not inv["suspected_scanner"]
+    assert (await client.get(path.replace("=4", "=99"))).status_code == 200
+    assert (await client.get(path.replace("=4", "=abc"))).status_code == 200
+
+
+async def test_several_scores_within_seconds_flag_a_scanner(client: Client, admin: Headers,
+                                                            conn: Connection) -> None:
+    body = await _sent(client, admin)
+    for n in ("1", "2", "3"):
+        await client.get(body["one_click_urls"][n].replace("http://testserver.local", ""))
+    assert await conn.fetchval("SELECT suspected_scanner FROM invitations") is True
+    assert await conn.fetchval("SELECT sum(scanner) FROM touchpoint_daily_funnel") == 1
+
+
+async def test_submission_stores_everything_and_thanks(client: Client, admin: Headers,
+                                                       conn: Connection) -> None:
+    body = await _sent(client, admin, locale="en", channel="app", context={"order": "A-1"})
+    token = token_of(body["url"])
+    r = await client.post(f"/s/{token}", data={"score": "2", "comment": "The courier was late and rude."})
+    assert r.status_code == 200 and "Thank you!" in r.text
+    assert f'href="/s/{token}"' in r.text  # may still change the answer
+    row = await conn.fetchrow("SELECT * FROM responses")
+    assert row is not None
+    assert (row["score"], row["kind"], row["scale_min"], row["scale_max"]) == (2, "csat", 1, 5)
+    assert row["source"] == "link" and row["channel"] == "app" and row["locale"] == "en"
+    assert row["customer_ref"] == "c-1" and row["invitation_id"] is not None
+    assert row["sentiment_label"] == "negative" and row["language"] == "en" and row["analyzer_version"] >= 1
+    assert row["themes"]
+    tp = await conn.fetchrow("SELECT t.id, t.owner_id, t.stage_id, s.journey_id FROM touchpoints t "
+                             "JOIN stages s ON s.id = t.stage_id")
+    assert tp is not None
+    assert (row["owner_id"], row["stage_id"], row["journey_id"]) == (tp["owner_id"], tp["stage_id"], tp["journey_id"])
+    assert await conn.fetchval("SELECT answered_at IS NOT NULL FROM invitations")
+    page = (await client.get(f"/s/{token}")).text
+    assert 'value="2" checked' in page and "The courier was late and rude." in page
+
+
+async def test_bad_score_shows_the_page_again_with_a_message(client: Client, admin: Headers,
+                                                            conn: Connection) -> None:
+    body = await _sent(client, admin, locale="ru")
+    token = token_of(body["url"])
+    for score in ("", "0", "6", "abc", "99999999999999999999"):
+        r = await client.post(f"/s/{token}", data={"score": score, "comment": "Мой комментарий"})
+        assert r.status_code == 422
+        assert "Пожалуйста, выберите оценку от 1 до 5." in r.text and "Мой комментарий" in r.text
+    r = await client.post(f"/s/{token}", data={"score": "3", "comment": "x" * 2001})
+    assert r.status_code == 422 and "2001" in r.text
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+
+
+async def test_fifty_concurrent_submissions_make_one_response(client: Client, admin: Headers,
+                                                             conn: Connection) -> None:
+    body = await _sent(client, admin)
+    token = token_of(body["url"])
+    answers = await asyncio.gather(*(client.post(f"/s/{token}", data={"score": str(1 + n % 5)})
+                                     for n in range(50)))
+    assert {a.status_code for a in answers} == {200}
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 1
+    assert await conn.fetchval("SELECT edits FROM responses") == 49
+    assert await conn.fetchval("SELECT sum(responses) FROM touchpoint_daily") == 1
+
+
+async def test_edit_within_window_then_locked(client: Client, admin: Headers, conn: Connection) -> None:
+    body = await _sent(client, admin)
+    token = token_of(body["url"])
+    await client.post(f"/s/{token}", data={"score": "2"})
+    r = await client.post(f"/s/{token}", data={"score": "5", "comment": "Actually fine"})
+    assert r.status_code == 200
+    row = await conn.fetchrow("SELECT score, edits, updated_at > created_at AS moved FROM responses")
+    assert row is not None and (row["score"], row["edits"], row["moved"]) == (5, 1, True)
+    await conn.execute("UPDATE responses SET created_at = now() - interval '8 days'")
+    r = await client.post(f"/s/{token}", data={"score": "1"})
+    assert r.status_code == 409 and "already recorded" in r.text
+    assert await conn.fetchval("SELECT score FROM responses") == 5
+    r = await client.get(f"/s/{token}")
+    assert "already recorded" in r.text and "<form" not in r.text
+
+
+async def test_comments_and_context_are_escaped(client: Client, admin: Headers) -> None:
+    evil = '<script>alert(1)</script>"><svg onload=alert(2)>'
+    body = await _sent(client, admin, context={"agent": evil})
+    token = token_of(body["url"])
+    r = await client.post(f"/s/{token}", data={"score": "9", "comment": evil})
+    assert r.status_code == 422
+    assert "<script>" not in r.text and "<svg" not in r.text
+    assert html.escape(evil, quote=False) in r.text or "&lt;script&gt;" in r.text
+    await client.post(f"/s/{token}", data={"score": "3", "comment": evil})
+    page = (await client.get(f"/s/{token}")).text
+    assert "<script>" not in page and "<svg" not in page and "&lt;svg onload" in page
+
+
+# Apps and websites
+
+
+async def test_api_response_is_validated_and_stored(client: Client, admin: Headers, conn: Connection) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "checkout", kind="ces")
+    r = await client.post("/api/v1/responses", headers=admin, json={
+        "touchpoint": "checkout", "score": 6, "comment": "Quick and easy checkout", "customer": "u1",
+        "channel": "app", "context": {"screen": "pay"}})
+    assert r.status_code == 201, r.text
+    got = r.json()
+    assert got["kind"] == "ces" and got["band"] == "easy" and got["source"] == "api"
+    assert got["sentiment"]["label"] == "positive" and got["themes"]
+    row = await conn.fetchrow("SELECT score, comment, source, context::text AS c FROM responses WHERE id = $1::uuid",
+                              got["id"])
+    assert row is not None and row["score"] == 6 and row["c"] == '{"screen": "pay"}'
+    r = await client.post("/api/v1/responses", headers=admin, json={"touchpoint": "nope", "score": 3})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "touchpoint"
+    r = await client.post("/api/v1/responses", headers=admin, json={"touchpoint": "checkout", "score": 8})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "score" and "1 and 7" in r.text
+    r = await client.post("/api/v1/responses", headers=admin, json={"touchpoint": "checkout", "score": 99999})
+    assert r.status_code == 422
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    r = await client.post("/api/v1/responses", headers=admin,
+                          json={"touchpoint": "checkout", "score": 3, "occurred_at": future})
+    assert r.status_code == 422 and "occurred_at" in r.text
+    old = (datetime.now(UTC) - timedelta(days=400)).isoformat()
+    r = await client.post("/api/v1/responses", headers=admin,
+                          json={"touchpoint": "checkout", "score": 3, "occurred_at": old})
+    assert r.status_code == 422
+    skew = (datetime.now(UTC) + timedelta(minutes=2)).isoformat()
+    r = await client.post("/api/v1/responses", headers=admin,
+                          json={"touchpoint": "checkout", "score": 3, "occurred_at": skew})
+    assert r.status_code == 201
+    r = await client.post("/api/v1/responses", headers=admin,
+                          json={"touchpoint": "checkout", "score": 3, "occurred_at": "2026-01-01T00:00:00"})
+    assert r.status_code == 422  # a time without its zone is ambiguous
+
+
+async def test_idempotency_key_replays_and_refuses_a_different_body(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "checkout", kind="ces")
+    payload = {"touchpoint": "checkout", "score": 5}
+    first = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "k1"}, json=payload)
+    again = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "k1"}, json=payload)
+    assert first.status_code == again.status_code == 201 and first.content == again.content
+    other = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "k1"},
+                              json={**payload, "score": 4})
+    assert other.status_code == 422
+    racing = await asyncio.gather(*(client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "k2"},
+                                                json=payload) for _ in range(20)))
+    assert {r.status_code for r in racing} == {201} and len({r.content for r in racing}) == 1
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 2
+    assert await conn.fetchval("SELECT count(*) FROM idempotency_keys") == 2
+
+
+async def test_two_hundred_concurrent_posts_are_all_committed(client: Client, admin: Headers,
+                                                            conn: Connection) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "checkout", kind="nps")
+    answers = await asyncio.gather(*(client.post("/api/v1/responses", headers=admin, json={
+        "touchpoint": "checkout", "score": n % 11, "comment": "fast delivery" if n % 2 else None})
+        for n in range(200)))
+    assert [a.status_code for a in answers] == [201] * 200
+    ids = [a.json()["id"] for a in answers]
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 200
+    assert await conn.fetchval("SELECT count(*) FROM responses WHERE id = ANY($1::uuid[])", ids) == 200
+    assert await conn.fetchval("SELECT sum(responses) FROM touchpoint_daily") == 200
+
+
+async def test_widget_records_and_thanks_and_is_rate_limited(client: Client, admin: Headers,
+                                                             conn: Connection) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "web-help", kind="csat")
+    await touchpoint(client, admin, w, "retired", active=False)
+    r = await client.get("/w/web-help")
+    assert r.status_code == 200 and "<form" in r.text and "frame-ancestors *" in r.headers["content-security-policy"]
+    assert "set-cookie" not in r.headers and "<script" not in r.text
+    r = await client.post("/w/web-help", data={"score": "5", "comment": "Helpful page"})
+    assert r.status_code == 200 and "Thank you!" in r.text
+    row = await conn.fetchrow("SELECT source, score, customer_ref FROM responses")
+    assert row is not None and (row["source"], row["score"], row["customer_ref"]) == ("widget", 5, None)
+    r = await client.post("/w/web-help", data={"score": "9"})
+    assert r.status_code == 422
+    assert (await client.get("/w/retired")).status_code == 404
+    assert (await client.get("/w/missing", headers={"Accept-Language": "ru"})).status_code == 404
+    statuses = [(await client.post("/w/web-help", data={"score": "4"})).status_code for _ in range(12)]
+    assert 429 in statuses
+    r = await client.post("/w/web-help", data={"score": "4"})
+    assert r.status_code == 429 and "Too many attempts" in r.text
+
+
+# Privacy
+
+
+async def test_erasure_removes_everything_of_a_customer(client: Client, admin: Headers, conn: Connection,
+                                                       make_key: MakeKey) -> None:
+    body = await _sent(client, admin, customer="gone")
+    token = token_of(body["url"])
+    await client.get(f"/s/{token}?score=2")
+    await client.post(f"/s/{token}", data={"score": "2", "comment": "late"})
+    await client.post("/api/v1/responses", headers=admin, json={"touchpoint": "delivery", "score": 4,
+                                                                "customer": "gone"})
+    await client.post("/api/v1/responses", headers=admin, json={"touchpoint": "delivery", "score": 5,
+                                                                "customer": "stays"})
+    ingest = bearer(await make_key("ingest"))
+    assert (await client.delete("/api/v1/customers/gone", headers=ingest)).status_code == 403
+    r = await client.delete("/api/v1/customers/gone", headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"customer": "gone", "invitations": 1, "clicks": 1, "responses": 2}
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 1
+    assert await conn.fetchval("SELECT count(*) FROM invitation_clicks") == 0
+    assert await conn.fetchval("SELECT sum(responses) FROM touchpoint_daily") == 1
+    assert await conn.fetchval("SELECT sum(invited) FROM touchpoint_daily_funnel") == 0
+    r = await client.delete("/api/v1/customers/nobody", headers=admin)
+    assert r.json() == {"customer": "nobody", "invitations": 0, "clicks": 0, "responses": 0}
