@@ -45,8 +45,10 @@ from surveys.models import Channel, Page
 
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 
-From = Annotated[date | None, QueryParameter(name="from", description="First UTC day (default: 89 days before to).")]
-To = Annotated[date | None, QueryParameter(name="to", description="Last UTC day (default: today).")]
+# Dates arrive as text and are parsed by the service, so a 422 names `from` / `to`.
+From = Annotated[str | None, QueryParameter(
+    name="from", description="First UTC day, YYYY-MM-DD (default: 89 days before to).")]
+To = Annotated[str | None, QueryParameter(name="to", description="Last UTC day, YYYY-MM-DD (default: today).")]
 TouchpointQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=64)]
 Text = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
 ShareToken = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
@@ -76,7 +78,7 @@ class ScoreController(Controller):
         start: From = None, end: To = None, bucket: FromQuery[Bucket] = Bucket.WEEK,
     ) -> Scores:
         require(principal, Role.OWNER)
-        first, last = service.period(start, end, _today())
+        first, last = service.period_of(start, end, _today())
         sel = Selection(journey=journey, stage=stage, owner=owner, touchpoint=touchpoint,
                         channel=channel, kind=kind, start=first, end=last,
                         scope=principal.owner_scope)
@@ -93,7 +95,7 @@ class ScoreController(Controller):
         theme: Text = None, cursor: CursorParam = None, limit: LimitParam = 50,
     ) -> Page[ResponseItem] | Stream:
         require(principal, Role.OWNER)
-        first, last = service.period(start, end, _today())
+        first, last = service.period_of(start, end, _today())
         sel = Selection(journey=journey, stage=stage, owner=owner, touchpoint=touchpoint,
                         channel=channel, kind=kind, start=first, end=last,
                         scope=principal.owner_scope)
@@ -105,7 +107,9 @@ class ScoreController(Controller):
             await service.check_selection(conn, sel)
         return Stream(
             _csv(pool, sel, filters), media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="responses-{first}-{last}.csv"'},
+            # Litestar prefers the route's media type to the Stream's: the header settles it.
+            headers={"content-type": "text/csv; charset=utf-8",
+                     "content-disposition": f'attachment; filename="responses-{first}-{last}.csv"'},
         )
 
 
@@ -126,7 +130,7 @@ class ReportController(Controller):
     async def touchpoint(self, key: KeyParam, conn: Db, principal: Caller, state: State,
                          start: From = None, end: To = None) -> TouchpointReport:
         require(principal, Role.OWNER)
-        first, last = service.period(start, end, _today())
+        first, last = service.period_of(start, end, _today())
         return await service.touchpoint_report(conn, key, start=first, end=last,
                                                scope=principal.owner_scope,
                                                min_n=_settings(state).min_n)
@@ -135,7 +139,7 @@ class ReportController(Controller):
     async def owner_report(self, owner_id: IdParam, conn: Db, principal: Caller, state: State,
                     start: From = None, end: To = None) -> OwnerReport:
         require(principal, Role.OWNER)
-        first, last = service.period(start, end, _today())
+        first, last = service.period_of(start, end, _today())
         return await service.owner_report(conn, owner_id, start=first, end=last,
                                           scope=principal.owner_scope, min_n=_settings(state).min_n)
 
@@ -143,7 +147,7 @@ class ReportController(Controller):
     async def journey(self, journey_id: IdParam, conn: Db, principal: Caller, state: State,
                       start: From = None, end: To = None) -> JourneyMap:
         require(principal, Role.OWNER)
-        first, last = service.period(start, end, _today())
+        first, last = service.period_of(start, end, _today())
         return await service.journey_map(conn, journey_id, start=first, end=last,
                                          scope=principal.owner_scope, min_n=_settings(state).min_n)
 
@@ -200,7 +204,7 @@ class ReportPages(Controller):
             return _error(request, 401)
         except Gone:
             return _error(request, 410)
-        first, last = service.period(start, end, _today())
+        first, last = service.period_of(start, end, _today())
         settings = request.app.state.settings
         async with pool.acquire() as conn:
             report = await service.owner_report(conn, owner_id, start=first, end=last, scope=scope,
@@ -227,7 +231,7 @@ class ReportPages(Controller):
             return _error(request, 401)
         except Gone:
             return _error(request, 410)
-        first, last = service.period(start, end, _today())
+        first, last = service.period_of(start, end, _today())
         async with pool.acquire() as conn:
             journey = await service.journey_map(conn, journey_id, start=first, end=last, scope=scope,
                                                 min_n=request.app.state.settings.min_n)

@@ -94,6 +94,23 @@ def period(start: date | None, end: date | None, today: date) -> tuple[date, dat
     return start, end
 
 
+def parse_day(raw: str | None, field: str) -> date | None:
+    """A YYYY-MM-DD query value; a 422 naming the field otherwise."""
+    if raw is None or raw == "":
+        return None
+    if len(raw) != 10:
+        raise invalid(field, "must be a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise invalid(field, "must be a date written YYYY-MM-DD") from None
+
+
+def period_of(start: str | None, end: str | None, today: date) -> tuple[date, date]:
+    """Parse and check the from/to query values."""
+    return period(parse_day(start, "from"), parse_day(end, "to"), today)
+
+
 def previous_period(start: date, end: date) -> tuple[date, date]:
     """The period of the same length just before [start, end]."""
     length = (end - start).days + 1
@@ -315,7 +332,7 @@ async def _touchpoints(conn: Conn, sel: Selection) -> list[Touchpoint]:
 async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int) -> Scores:
     touchpoints = await _touchpoints(conn, sel)
     kind = _select_kind(touchpoints, sel)
-    chosen = [t for t in touchpoints if t.ref.kind == kind or sel.kind is not None]
+    chosen = [t for t in touchpoints if t.ref.kind == kind]
     ids = [t.id for t in chosen]
     prev_start, prev_end = previous_period(sel.start, sel.end)
     rows = await repo.daily_rollups(conn, touchpoint_ids=ids, start=prev_start, end=sel.end)

@@ -1,0 +1,188 @@
+"""Scores and responses over HTTP: definitions, intervals, periods, filters, paging, CSV, scope."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import httpx
+
+from feedback.insight.statistics import compare
+from tests.conftest import MakeKey, bearer
+from tests.test_insight_data import answer, answers, at, catalogue, days_ago
+
+Client = httpx.AsyncClient
+Headers = dict[str, str]
+
+
+async def test_nps_scores_carry_definition_interval_previous_period_and_status(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    # Previous 30 days: 40 answers, NPS 0; current 30 days: 60 answers, NPS +50.
+    now = [10] * 36 + [8] * 18 + [3] * 6
+    before = [10] * 10 + [8] * 20 + [2] * 10
+    await answers(conn, "relationship-nps", now, day=days_ago(3))
+    await answers(conn, "relationship-nps", before, day=days_ago(40))
+    r = await client.get("/api/v1/scores", headers=admin, params={
+        "touchpoint": "relationship-nps", "from": str(days_ago(29)), "to": str(days_ago(0)),
+        "bucket": "week"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["definition"].startswith("NPS = % promoters (9–10) − % detractors (0–6)")
+    assert body["kind"] == "nps" and body["total"]["n"] == 60
+    assert abs(body["total"]["value"] - 50.0) < 1e-9
+    assert body["total"]["ci_low"] < 50 < body["total"]["ci_high"]
+    assert body["previous"]["n"] == 40 and abs(body["previous"]["value"]) < 1e-9
+    expected = compare("nps", {10: 36, 8: 18, 3: 6}, {10: 10, 8: 20, 2: 10})
+    assert abs(body["delta"] - 50.0) < 1e-9 and body["significant"] is expected.significant is True
+    assert body["target"] == 30.0
+    assert body["status"] in ("met", "undecided")
+    assert sum(p["n"] for p in body["series"]) == 60
+    assert all(set(p) == {"start", "n", "value", "ci_low", "ci_high"} for p in body["series"])
+
+
+async def test_scores_below_min_n_are_insufficient(client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    await answers(conn, "support-call", [5, 5, 4, 1, 2], day=days_ago(1))
+    r = await client.get("/api/v1/scores", headers=admin, params={"touchpoint": "support-call"})
+    assert r.status_code == 200, r.text
+    total = r.json()["total"]
+    assert total == {"n": 5, "value": None, "ci_low": None, "ci_high": None, "insufficient": True,
+                     "mean": None, "share_high": None, "share_low": None}
+    assert r.json()["status"] == "insufficient"
+    assert "CSAT = % of answers 4–5" in r.json()["definition"]
+
+
+async def test_a_selection_spanning_kinds_needs_kind(client: Client, admin: Headers, conn: Any) -> None:
+    cat = await catalogue(conn)
+    r = await client.get("/api/v1/scores", headers=admin, params={"journey": cat.journey})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["field"] == "kind"
+    r = await client.get("/api/v1/scores", headers=admin,
+                         params={"journey": cat.journey, "kind": "csat", "bucket": "month"})
+    assert r.status_code == 200, r.text
+    assert sorted(r.json()["touchpoints"]) == ["support-call", "support-chat"]
+    r = await client.get("/api/v1/scores", headers=admin, params={"owner": cat.owners["support"]})
+    assert r.status_code == 200 and r.json()["kind"] == "csat"
+
+
+async def test_bad_periods_are_422_naming_the_field(client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    cases = [
+        ({"from": "2025-05-10", "to": "2025-05-01"}, "to"),
+        ({"from": "2020-01-01", "to": "2025-01-01"}, "from"),
+        ({"from": "2025-13-01"}, "from"),
+        ({"to": "yesterday"}, "to"),
+        ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
+        ({"to": "9999-12-31"}, "to"),
+        ({"bucket": "year"}, "bucket"),
+        ({"journey": "0"}, "journey"),
+        ({"journey": str(2**70)}, "journey"),
+    ]
+    for params, field in cases:
+        paths = ["/api/v1/scores"] + (["/api/v1/responses"] if field != "bucket" else [])
+        for path in paths:
+            r = await client.get(path, headers=admin, params={"touchpoint": "support-call", **params})
+            assert r.status_code == 422, (path, params, r.text)
+            assert field in r.text, (path, params, r.text)
+
+
+async def test_owner_keys_see_only_their_own_touchpoints(
+        client: Client, conn: Any, make_key: MakeKey) -> None:
+    cat = await catalogue(conn)
+    await answers(conn, "first-login", [7] * 3, day=days_ago(1))
+    support = bearer(await make_key("owner", cat.owners["support"]))
+    r = await client.get("/api/v1/scores", headers=support, params={"touchpoint": "first-login"})
+    assert r.status_code == 404
+    r = await client.get("/api/v1/scores", headers=support, params={"touchpoint": "nope"})
+    assert r.status_code == 404
+    r = await client.get("/api/v1/scores", headers=support, params={"journey": cat.journey})
+    assert r.status_code == 200 and sorted(r.json()["touchpoints"]) == ["support-call", "support-chat"]
+    r = await client.get("/api/v1/responses", headers=support)
+    assert r.status_code == 200 and r.json()["items"] == []
+    r = await client.get("/api/v1/responses", headers=support, params={"touchpoint": "first-login"})
+    assert r.status_code == 404
+    r = await client.get("/api/v1/touchpoints/first-login/report", headers=support)
+    assert r.status_code == 404
+    r = await client.get(f"/api/v1/owners/{cat.owners['onboarding']}/report", headers=support)
+    assert r.status_code == 404
+    r = await client.get(f"/api/v1/owners/{cat.owners['support']}/report", headers=support)
+    assert r.status_code == 200
+    r = await client.get(f"/api/v1/owners/{cat.owners['support']}/share-link", headers=support)
+    assert r.status_code == 403
+    ingest = bearer(await make_key("ingest"))
+    assert (await client.get("/api/v1/scores", headers=ingest)).status_code == 403
+    assert (await client.get("/api/v1/scores")).status_code == 401
+
+
+async def test_responses_filter_and_page_by_keyset_cursor(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    for i in range(7):
+        await answer(conn, "support-call", 1 + i % 5, when=at(days_ago(i)),
+                     comment=f"comment {i}" if i % 2 else None,
+                     themes=["waiting time"] if i < 3 else [], customer="c-1" if i == 4 else None,
+                     label="negative" if i % 2 else None, polarity=-0.5 if i % 2 else None)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 3}
+        if cursor:
+            params["cursor"] = cursor
+        r = await client.get("/api/v1/responses", headers=admin, params=params)
+        assert r.status_code == 200, r.text
+        seen += [x["id"] for x in r.json()["items"]]
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 7
+    r = await client.get("/api/v1/responses", headers=admin)
+    items = r.json()["items"]
+    assert [x["id"] for x in items] == seen
+    assert items == sorted(items, key=lambda x: (x["occurred_at"], x["id"]), reverse=True)
+
+    async def count(**params: Any) -> int:
+        r = await client.get("/api/v1/responses", headers=admin, params=params)
+        assert r.status_code == 200, r.text
+        return len(r.json()["items"])
+
+    assert await count(has_comment="true") == 3
+    assert await count(has_comment="false") == 4
+    assert await count(theme="waiting time") == 3
+    assert await count(customer="c-1") == 1
+    assert await count(label="negative") == 3
+    assert await count(band="low") == sum(1 for i in range(7) if 1 + i % 5 <= 2)
+    assert await count(band="high") == sum(1 for i in range(7) if 1 + i % 5 >= 4)
+    for bad in ("x", "eyJ", "WyJhIl0", "WyJub3QtYS1kYXRlIiwgIm5vdC1hLXV1aWQiXQ"):
+        r = await client.get("/api/v1/responses", headers=admin, params={"cursor": bad})
+        assert r.status_code == 422 and "cursor" in r.text, (bad, r.text)
+
+
+async def test_responses_stream_as_csv_with_formulas_made_inert(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    nasty = ["=HYPERLINK(\"http://evil\")", "+1+2", "-3", "@SUM(A1)", "\tx", "\rx", "fine, \"quoted\""]
+    for i, text in enumerate(nasty):
+        await answer(conn, "support-chat", 5, when=at(days_ago(i)), comment=text, customer="=cmd")
+    await conn.execute("""
+        INSERT INTO responses (touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min,
+            scale_max, score, channel, source, occurred_at)
+        SELECT t.id, gen_random_uuid(), s.journey_id, t.stage_id, t.owner_id, 'csat', 1, 5, 3,
+            'phone', 'api', now() - interval '1 hour' * g
+        FROM touchpoints t JOIN stages s ON s.id = t.stage_id, generate_series(1, 1200) g
+        WHERE t.key = 'support-call'""")
+    r = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"})
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/csv"), (r.headers, r.text[:300])
+    rows = list(csv.reader(io.StringIO(r.text)))
+    assert rows[0][:4] == ["id", "touchpoint", "kind", "score"]
+    assert len(rows) == 1 + 1200 + len(nasty)
+    comments = {row[5] for row in rows[1:] if row[1] == "support-chat"}
+    assert comments == {"'" + t for t in nasty[:6]} | {nasty[6]}
+    assert all(row[6] == "'=cmd" for row in rows[1:] if row[1] == "support-chat")
+    for row in rows[1:]:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row), row
+    r = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"},
+                         params={"touchpoint": "missing"})
+    assert r.status_code == 404
