@@ -1,0 +1,221 @@
+"""Owner and touchpoint reports, the journey map, share links and the report pages."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from feedback.insight import sharing
+from feedback.settings import Settings
+from tests.conftest import MakeKey, bearer
+from tests.test_insight_data import Catalogue, answer, at, catalogue, days_ago
+
+Client = httpx.AsyncClient
+Headers = dict[str, str]
+XSS = "<script>alert('x')</script> on hold & ignored"
+
+
+async def _support_story(conn: Any) -> Catalogue:
+    """Support call: long waits drag CSAT down, friendly staff lift it; chat is pleasant."""
+    cat = await catalogue(conn)
+    for i in range(24):
+        await answer(conn, "support-call", 1 + i % 2, when=at(days_ago(i % 20)),
+                     comment=XSS if i == 0 else f"on hold for {20 + i} minutes",
+                     themes=["waiting time"], polarity=-0.6, label="negative")
+    for i in range(20):
+        await answer(conn, "support-call", 5, when=at(days_ago(i % 20)),
+                     comment=f"the agent was friendly ({i})", themes=["friendly staff"],
+                     polarity=0.7, label="positive")
+    for i in range(6):
+        await answer(conn, "support-call", 3, when=at(days_ago(i)))
+    # Previous period: a better month.
+    for i in range(40):
+        await answer(conn, "support-call", 5 if i < 36 else 1, when=at(days_ago(40 + i % 20)))
+    for i in range(35):
+        await answer(conn, "support-chat", 5 if i % 7 else 4, when=at(days_ago(i % 25)),
+                     comment="quick answer in chat", themes=["fast service"], polarity=0.8,
+                     label="positive")
+    await answer(conn, "first-login", 6, when=at(days_ago(2)))
+    # Invitations for the call: 100 sent, 60 clicked, 50 answered, 3 sampled out.
+    await conn.execute("""
+        INSERT INTO invitations (touchpoint_id, id, customer_ref, channel, decision, token_hash,
+            created_at, first_clicked_at, answered_at)
+        SELECT t.id, gen_random_uuid(), 'c' || g, 'email', 'sent', sha256(g::text::bytea),
+            now() - interval '2 days', CASE WHEN g <= 60 THEN now() END,
+            CASE WHEN g <= 50 THEN now() END
+        FROM touchpoints t, generate_series(1, 100) g WHERE t.key = 'support-call'""")
+    await conn.execute("""
+        INSERT INTO invitations (touchpoint_id, id, customer_ref, channel, decision, created_at)
+        SELECT t.id, gen_random_uuid(), 'x' || g, 'email', 'sampled_out', now() - interval '2 days'
+        FROM touchpoints t, generate_series(1, 3) g WHERE t.key = 'support-call'""")
+    return cat
+
+
+def _period() -> dict[str, str]:
+    return {"from": str(days_ago(29)), "to": str(days_ago(0))}
+
+
+async def test_touchpoint_report_ranks_pain_points_and_positive_moments(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await _support_story(conn)
+    r = await client.get("/api/v1/touchpoints/support-call/report", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["definition"].startswith("CSAT = % of answers 4–5")
+    assert report["score"]["n"] == 50 and abs(report["score"]["value"] - 40.0) < 1e-9
+    assert report["previous"]["n"] == 40 and report["significant"] is True
+    assert report["delta"] < 0 and report["status"] == "missed"
+    pain = report["pain_points"]
+    assert [p["theme"] for p in pain] == ["waiting time"]
+    top = pain[0]
+    assert top["n"] == 24 and top["low"] == 24 and top["high"] == 0
+    assert abs(top["share_of_low"] - 100.0) < 1e-9 and abs(top["impact"] - 100.0) < 1e-9
+    assert abs(top["average_score"] - 1.5) < 1e-9 and abs(top["average_sentiment"] + 0.6) < 1e-6
+    assert len(top["comments"]) == 3 and all(c["score"] <= 2 for c in top["comments"])
+    assert [p["theme"] for p in report["positive_moments"]] == ["friendly staff"]
+    assert len(report["positive_moments"][0]["comments"]) == 3
+    funnel = report["funnel"]
+    assert (funnel["invited"], funnel["clicked"], funnel["answered"]) == (100, 60, 50)
+    assert abs(funnel["response_rate"] - 50.0) < 1e-9 and funnel["not_asked"] == 3
+    assert funnel["ci_low"] < 50 < funnel["ci_high"]
+    assert report["sentiment"]["n"] == 44
+    assert sum(p["n"] for p in report["weekly"]) == 50
+    r = await client.get("/api/v1/touchpoints/support-chat/report", headers=admin, params=_period())
+    assert r.json()["funnel"] is None
+
+
+async def test_owner_report_lists_touchpoints_changes_and_themes(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await _support_story(conn)
+    r = await client.get(f"/api/v1/owners/{cat.owners['support']}/report", headers=admin,
+                         params=_period())
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert [t["touchpoint"]["key"] for t in report["touchpoints"]] == ["support-call", "support-chat"]
+    assert report["pain_points"][0]["theme"] == "waiting time"
+    assert {p["theme"] for p in report["positive_moments"]} == {"friendly staff", "fast service"}
+    assert [c["touchpoint"] for c in report["changes"]] == ["support-call"]
+    assert "waiting time" in {g["theme"] for g in report["themes_grown"]}
+    assert set(report["definitions"]) == {"nps", "csat", "ces", "funnel"}
+    for path in (f"/api/v1/owners/{2**40}/report", "/api/v1/touchpoints/none-such/report"):
+        assert (await client.get(path, headers=admin)).status_code == 404
+    r = await client.get(f"/api/v1/owners/{cat.owners['support']}/report", headers=admin,
+                         params={"from": "2026-02-30"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "from"
+
+
+async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await _support_story(conn)
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/html")
+    page = r.text
+    assert "<svg" in page and "@media print" in page
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(" in page
+    for words in ("Pain points", "Positive moments", "What changed since the last period",
+                  "waiting time", "friendly staff", "target missed", "Response rate 50.0 %"):
+        assert words in page, words
+    assert "https://" not in page.split("<main>")[1]  # no CDN
+
+
+async def test_share_links_open_one_owner_report_until_they_expire(
+        client: Client, admin: Headers, conn: Any, settings: Settings) -> None:
+    cat = await _support_story(conn)
+    support, onboarding = cat.owners["support"], cat.owners["onboarding"]
+    r = await client.get(f"/api/v1/owners/{support}/share-link", headers=admin, params={"days": 7})
+    assert r.status_code == 200, r.text
+    link = r.json()
+    url = urlsplit(link["url"])
+    assert url.path == f"/reports/owners/{support}"
+    token = parse_qs(url.query)["share"][0]
+    r = await client.get(f"{url.path}?{url.query}")
+    assert r.status_code == 200 and "waiting time" in r.text
+    # The same token never opens another owner's report.
+    r = await client.get(f"/reports/owners/{onboarding}", params={"share": token})
+    assert r.status_code == 404 and "text/html" in r.headers["content-type"]
+    r = await client.get(f"/reports/owners/{support}", params={"share": token[:-2] + "AA"})
+    assert r.status_code == 404
+    r = await client.get(f"/reports/owners/{support}", params={"share": "%%%"})
+    assert r.status_code == 404
+    expired = sharing.make_token(settings.secret_key, support, int(time.time()) - 1)
+    r = await client.get(f"/reports/owners/{support}", params={"share": expired})
+    assert r.status_code == 410 and "expired" in r.text and "text/html" in r.headers["content-type"]
+    r = await client.get(f"/reports/owners/{support}")
+    assert r.status_code == 401 and "text/html" in r.headers["content-type"]
+    assert "private" in r.text
+    r = await client.get(f"/reports/owners/{support}", headers={"Authorization": "Bearer tp_nope"})
+    assert r.status_code == 401 and "text/html" in r.headers["content-type"]
+    for days in ("0", "366", "x"):
+        r = await client.get(f"/api/v1/owners/{support}/share-link", headers=admin,
+                             params={"days": days})
+        assert r.status_code in (400, 422), days
+    r = await client.get(f"/api/v1/owners/{2**40}/share-link", headers=admin)
+    assert r.status_code == 404
+
+
+async def test_owner_keys_open_only_their_own_owner_page(
+        client: Client, conn: Any, make_key: MakeKey) -> None:
+    cat = await _support_story(conn)
+    key = bearer(await make_key("owner", cat.owners["support"]))
+    assert (await client.get(f"/reports/owners/{cat.owners['support']}", headers=key)).status_code == 200
+    r = await client.get(f"/reports/owners/{cat.owners['onboarding']}", headers=key)
+    assert r.status_code == 404 and "text/html" in r.headers["content-type"]
+    for bad in ("/reports/owners/0", f"/reports/owners/{2**70}", "/reports/owners/abc",
+                f"/reports/owners/{cat.owners['support']}?from=2020-01-01&to=2026-01-01",
+                f"/reports/owners/{cat.owners['support']}?to=junk"):
+        r = await client.get(bad, headers=key)
+        assert 400 <= r.status_code < 500 and "text/html" in r.headers["content-type"], bad
+
+
+async def test_journey_map_shows_stages_emotion_curve_worst_and_best(
+        client: Client, admin: Headers, conn: Any, make_key: MakeKey, settings: Settings) -> None:
+    cat = await _support_story(conn)
+    r = await client.get(f"/api/v1/journeys/{cat.journey}/map", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    journey = r.json()
+    names = [s["name"] for s in journey["stages"]]
+    assert names[:4] == ["Acquisition", "Selection", "Sale", "Onboarding"]
+    solution = journey["stages"][names.index("Solution")]
+    assert [t["key"] for t in solution["touchpoints"]] == ["support-call", "support-chat"]
+    assert solution["n"] == 85 and abs(solution["normalised"] - (20 + 35) / 85) < 1e-9
+    assert journey["worst"] == "support-call" and journey["best"] == "support-chat"
+    r = await client.get(f"/reports/journeys/{cat.journey}", headers=admin)
+    assert r.status_code == 200 and "<svg" in r.text and "<script" not in r.text
+    assert "worst: support-call" in r.text and "best: support-chat" in r.text
+    # An owner's share link shows that owner's touchpoints only.
+    support = cat.owners["support"]
+    token = sharing.make_token(settings.secret_key, support, int(time.time()) + 600)
+    r = await client.get(f"/reports/journeys/{cat.journey}", params={"owner": support, "share": token})
+    assert r.status_code == 200 and "Support call" in r.text and "First login" not in r.text
+    r = await client.get(f"/reports/journeys/{cat.journey}",
+                         params={"owner": cat.owners["onboarding"], "share": token})
+    assert r.status_code == 404
+    key = bearer(await make_key("owner", cat.owners["onboarding"]))
+    r = await client.get(f"/reports/journeys/{cat.journey}", headers=key)
+    assert r.status_code == 200 and "First login" in r.text and "Support call" not in r.text
+    assert (await client.get(f"/reports/journeys/{cat.journey}")).status_code == 401
+    assert (await client.get("/reports/journeys/999999", headers=admin)).status_code == 404
+
+
+def test_share_tokens_are_bound_to_owner_and_expiry() -> None:
+    secret = "s" * 40
+    token = sharing.make_token(secret, 7, 2_000_000_000)
+    assert sharing.check_token(secret, 7, token, now=1_999_999_999) == 2_000_000_000
+    for owner, tok, now in ((8, token, 0), (7, token + "A", 0), (7, "", 0), (70, token, 0)):
+        try:
+            sharing.check_token(secret, owner, tok, now=now)
+        except sharing.NotFound:
+            continue
+        raise AssertionError((owner, tok))
+    try:
+        sharing.check_token(secret, 7, token, now=2_000_000_000)
+    except sharing.ShareExpired:
+        pass
+    else:
+        raise AssertionError("expired token accepted")
+
