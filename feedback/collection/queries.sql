@@ -93,18 +93,27 @@ INSERT INTO responses (
     touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max, score,
     comment, customer_ref, locale, channel, source, context, sentiment_polarity,
     sentiment_subjectivity, sentiment_label, language, themes, analyzer_version,
-    occurred_at, created_at, updated_at)
+    occurred_at, created_at, updated_at, invitation_id)
 SELECT touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max, score,
        comment, customer_ref, locale, channel, source, context::jsonb, polarity, subjectivity,
        label, language, ARRAY(SELECT jsonb_array_elements_text(themes::jsonb)), analyzer_version,
-       occurred_at, created_at, created_at
+       occurred_at, created_at, created_at, invitation_id
 FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
             $7::smallint[], $8::smallint[], $9::smallint[], $10::text[], $11::text[], $12::text[],
             $13::text[], $14::text[], $15::text[], $16::real[], $17::real[], $18::text[],
-            $19::text[], $20::text[], $21::int[], $22::timestamptz[], $23::timestamptz[])
+            $19::text[], $20::text[], $21::int[], $22::timestamptz[], $23::timestamptz[],
+            $24::uuid[])
     AS u(touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max, score,
          comment, customer_ref, locale, channel, source, context, polarity, subjectivity,
-         label, language, themes, analyzer_version, occurred_at, created_at);
+         label, language, themes, analyzer_version, occurred_at, created_at, invitation_id);
+
+-- name: insert-invitations!
+-- Many invitations with their history at once (the demo's past); rollups follow by trigger.
+INSERT INTO invitations (touchpoint_id, id, customer_ref, locale, channel, decision, token_hash,
+                         token_nonce, expires_at, created_at, first_clicked_at, answered_at)
+SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::bytea[], $8::bytea[], $9::timestamptz[], $10::timestamptz[],
+                     $11::timestamptz[], $12::timestamptz[]);
 
 -- name: insert-idempotency-keys
 -- The first of several concurrent requests with one key wins; the others replay it.

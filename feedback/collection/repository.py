@@ -77,6 +77,7 @@ class NewResponse:
     analyzer_version: int
     occurred_at: datetime
     created_at: datetime
+    invitation_id: UUID | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +188,8 @@ async def insert_responses(conn: Connection, rows: list[NewResponse]) -> None:
         (r.touchpoint_id, r.id, r.journey_id, r.stage_id, r.owner_id, r.kind, r.scale_min,
          r.scale_max, r.score, r.comment, r.customer_ref, r.locale, r.channel, r.source, r.context,
          r.polarity, r.subjectivity, r.label, r.language,
-         msgspec.json.encode(r.themes).decode(), r.analyzer_version, r.occurred_at, r.created_at)
+         msgspec.json.encode(r.themes).decode(), r.analyzer_version, r.occurred_at, r.created_at,
+         r.invitation_id)
         for r in rows], strict=True))
     await conn.execute(Q["insert-responses"], *[list(c) for c in columns])
 
@@ -209,6 +211,12 @@ async def get_idempotency_key(conn: Connection, *, api_key_id: int, key: str) ->
 
 async def purge_idempotency_keys(conn: Connection) -> None:
     await conn.execute(Q["purge-idempotency-keys"])
+
+
+async def insert_invitations(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Many invitations in one statement (the demo's history): rows in the query's column order."""
+    columns = list(zip(*rows, strict=True))
+    await conn.execute(Q["insert-invitations"], *[list(c) for c in columns])
 
 
 # Privacy

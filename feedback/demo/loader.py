@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from feedback.demo.catalogue import create_catalogue, has_data
+from feedback.demo.responses import seed_responses
 from feedback.settings import Settings
 from surveys.repository import Conn
 
@@ -24,4 +25,6 @@ async def load_demo(conn: Conn, settings: Settings) -> DemoSummary:
         if await has_data(conn):
             return DemoSummary(False, {})
         owners = await create_catalogue(conn)
+        # The history goes in with the catalogue: a demo is never half loaded.
+        await seed_responses(conn)
     return DemoSummary(True, owners)

@@ -1,0 +1,193 @@
+"""Demo history: invitations and about 3,000 responses over the last 90 days, with known truths.
+
+Seeded truth, by touchpoint (theme keys as `feedback.sentiment.themes.extract_themes` reads the
+seeded comments; the same lists are in `SEEDED_TRUTH`):
+
+- courier-delivery (painful, and worse in the last 30 days than the 30 before):
+  pain "late delivery", "damaged parcel", "courier" (courier didn't call, was rude).
+- support-call (painful): pain "waiting time" (long hold), "transfer" (transferred several times).
+- cancellation-call (painful): pain "cancellation" (hard to cancel), "retention" (pushy offers).
+- first-login (delightful): delight "ease of use", "login", "setup" (smooth, easy, quick setup).
+- support-chat (delightful): delight "friendly staff", "helpful staff".
+- order-confirmation-email (delightful): delight "communication", "confirmation" (clear, fast).
+
+The other seven touchpoints get middling scores and generic comments. About half of the
+responses carry a comment, about 10 % of those in Russian. Fixed seed: every load is the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from feedback.collection import repository as repo
+from feedback.collection.repository import NewResponse
+from feedback.collection.tokens import new_id
+from feedback.sentiment import ANALYZER_VERSION, read_comment
+from surveys import repository as surveys_repo
+from surveys.kinds import scale_of
+from surveys.models import Touchpoint, TouchpointFilter
+from surveys.repository import Conn
+
+SEED = 20261122
+DAYS = 90
+TOTAL = 3000
+CHUNK = 1000
+
+SEEDED_TRUTH: dict[str, dict[str, list[str]]] = {
+    "courier-delivery": {"pain": ["late delivery", "damaged parcel", "courier"], "delight": []},
+    "support-call": {"pain": ["waiting time", "transfer"], "delight": []},
+    "cancellation-call": {"pain": ["cancellation", "retention"], "delight": []},
+    "first-login": {"pain": [], "delight": ["ease of use", "login", "setup"]},
+    "support-chat": {"pain": [], "delight": ["friendly staff", "helpful staff"]},
+    "order-confirmation-email": {"pain": [], "delight": ["communication", "confirmation"]},
+}
+
+# (English, Russian) comments per touchpoint and mood; None where a language has none.
+PAIN: dict[str, tuple[list[str], list[str]]] = {
+    "courier-delivery": ([
+        "The courier was late again", "Late delivery, nobody told me anything",
+        "The courier didn't call before coming", "Courier did not call, just left a note",
+        "The parcel arrived damaged", "Box was damaged and the item broken", "Courier was rude",
+    ], ["Курьер опоздал на два часа", "Посылка пришла повреждённой"]),
+    "support-call": ([
+        "Waited on hold for 40 minutes", "Long waiting time before anyone answered",
+        "Waited too long on the phone", "I was transferred several times",
+        "They transferred me between departments several times",
+        "Transferred three times to different departments",
+    ], ["Долго ждал на линии"]),
+    "cancellation-call": ([
+        "So hard to cancel my subscription", "Pushy retention offers when I just wanted to cancel",
+        "Hard to cancel, the agent kept pushing retention offers",
+    ], []),
+}
+DELIGHT: dict[str, tuple[list[str], list[str]]] = {
+    "first-login": ([
+        "Smooth and easy first login", "Easy to log in and get started", "Setup was quick and easy",
+        "Very quick setup, everything just worked", "The first login was smooth",
+    ], []),
+    "support-chat": ([
+        "Friendly and helpful agent in chat", "The chat agent was really helpful and friendly",
+        "The support agent in chat was friendly", "Helpful chat agent solved it fast",
+    ], ["Вежливый и отзывчивый оператор в чате"]),
+    "order-confirmation-email": ([
+        "Clear email with all the details", "Fast confirmation, clear and simple",
+        "Got the confirmation email instantly, very clear", "The email was clear",
+    ], []),
+}
+GENERIC_GOOD = (["Good service overall", "Everything was fine", "Quick and easy", "Thanks, all good"],
+                ["Всё отлично, спасибо", "Быстрая и простая настройка"])
+GENERIC_BAD = (["Price is too high", "Not great, could be better", "Too slow"],
+               ["Слишком дорого"])
+GENERIC_MID = (["It was okay", "Fine, nothing special"], ["Нормально"])
+
+# Share of low / middle answers (the rest are high) by touchpoint; unlisted ones are middling.
+MOOD: dict[str, tuple[float, float]] = {
+    "courier-delivery": (0.45, 0.25),
+    "support-call": (0.55, 0.25),
+    "cancellation-call": (0.65, 0.2),
+    "first-login": (0.05, 0.1),
+    "support-chat": (0.05, 0.1),
+    "order-confirmation-email": (0.04, 0.12),
+}
+MIDDLING = (0.2, 0.3)
+# How many answers each touchpoint gets, relative to the others.
+WEIGHT = {"courier-delivery": 2.0, "support-call": 1.6, "support-chat": 1.6, "order-confirmation-email": 1.4,
+          "first-login": 1.2, "cancellation-call": 0.8}
+
+
+def _score(rng: random.Random, tp: Touchpoint, low_share: float, mid_share: float) -> int:
+    scale = scale_of(tp.kind)
+    draw = rng.random()
+    if draw < low_share:
+        return rng.randint(scale.low, scale.low_to)
+    if draw < low_share + mid_share:
+        return rng.randint(scale.low_to + 1, scale.high_from - 1)
+    return rng.randint(scale.high_from, scale.high)
+
+
+def _comment(rng: random.Random, key: str, band: str) -> tuple[str, str] | None:
+    if rng.random() >= 0.5:
+        return None
+    pool = {"low": PAIN.get(key, GENERIC_BAD), "high": DELIGHT.get(key, GENERIC_GOOD)}.get(band, GENERIC_MID)
+    russian = rng.random() < 0.1 and bool(pool[1])
+    return (rng.choice(pool[1]), "ru") if russian else (rng.choice(pool[0]), "en")
+
+
+def _moment(rng: random.Random, now: datetime, key: str, low: bool) -> datetime:
+    # Courier delivery got worse lately: its bad answers crowd into the last 30 days.
+    if key == "courier-delivery" and low and rng.random() < 0.5:
+        return now - timedelta(seconds=rng.uniform(60, 30 * 86400))
+    return now - timedelta(seconds=rng.uniform(60, DAYS * 86400))
+
+
+async def seed_responses(conn: Conn, *, total: int = TOTAL) -> int:
+    """Insert the demo history (one multi-row INSERT per chunk); returns the responses made."""
+    rng = random.Random(SEED)
+    now = datetime.now(UTC)
+    tps = await _touchpoints(conn)
+    if not tps:
+        return 0
+    weights = [WEIGHT.get(tp.key, 1.0) for tp in tps]
+    invitations: list[tuple[Any, ...]] = []
+    responses: list[NewResponse] = []
+    for n in range(total):
+        tp = rng.choices(tps, weights)[0]
+        low_share, mid_share = MOOD.get(tp.key, MIDDLING)
+        score = _score(rng, tp, low_share, mid_share)
+        band = scale_of(tp.kind).band(score).value
+        when = _moment(rng, now, tp.key, band == "low")
+        comment = _comment(rng, tp.key, band)
+        customer = f"demo-{rng.randint(1, 2500):05d}"
+        invitation_id = None
+        if tp.channel.value in ("email", "phone", "chat", "store"):
+            invitation_id = new_id()
+            sent_at = when - timedelta(minutes=rng.randint(5, 600))
+            invitations.append(_invitation(tp, invitation_id, customer, comment, sent_at, when, n))
+        responses.append(_response(tp, score, comment, customer, when, invitation_id))
+    # Invitations nobody answered, so the funnel has a shape.
+    for n in range(total // 3):
+        tp = rng.choice([tp for tp in tps if tp.channel.value in ("email", "phone", "chat", "store")])
+        sent_at = now - timedelta(seconds=rng.uniform(3600, DAYS * 86400))
+        clicked = sent_at + timedelta(minutes=3) if rng.random() < 0.25 else None
+        invitations.append(_invitation(tp, new_id(), f"demo-{rng.randint(1, 2500):05d}", None, sent_at,
+                                       None, total + n, clicked))
+    for start in range(0, len(invitations), CHUNK):
+        await repo.insert_invitations(conn, invitations[start:start + CHUNK])
+    for start in range(0, len(responses), CHUNK):
+        await repo.insert_responses(conn, responses[start:start + CHUNK])
+    return len(responses)
+
+
+async def _touchpoints(conn: Conn) -> list[Touchpoint]:
+    found = await surveys_repo.list_touchpoints(conn, after=0, limit=1000, filters=TouchpointFilter())
+    return sorted(found, key=lambda tp: tp.id)
+
+
+def _invitation(tp: Touchpoint, invitation_id: Any, customer: str, comment: tuple[str, str] | None,
+                sent_at: datetime, answered: datetime | None, n: int,
+                clicked: datetime | None = None) -> tuple[Any, ...]:
+    # A token nobody holds: demo links are not openable (the start-up banner makes a live one).
+    token_hash = hashlib.sha256(b"demo-invitation-%d" % n).digest()
+    locale = comment[1] if comment else "en"
+    return (tp.id, invitation_id, customer, locale, tp.channel.value, "sent", token_hash,
+            token_hash[:16], sent_at + timedelta(days=tp.expiry_days),
+            sent_at, answered or clicked, answered)
+
+
+def _response(tp: Touchpoint, score: int, comment: tuple[str, str] | None, customer: str, when: datetime,
+              invitation_id: Any) -> NewResponse:
+    text, locale = comment if comment else ("", "en")
+    insight = read_comment(text)
+    scale = scale_of(tp.kind)
+    return NewResponse(
+        touchpoint_id=tp.id, id=new_id(), journey_id=tp.journey_id, stage_id=tp.stage_id,
+        owner_id=tp.owner_id, kind=tp.kind.value, scale_min=scale.low, scale_max=scale.high, score=score,
+        comment=text or None, customer_ref=customer, locale=locale, channel=tp.channel.value,
+        source="link" if invitation_id else "api", context="{}", polarity=insight.sentiment.polarity,
+        subjectivity=insight.sentiment.subjectivity, label=insight.sentiment.label,
+        language=insight.sentiment.language if text else None, themes=insight.themes,
+        analyzer_version=ANALYZER_VERSION, occurred_at=when, created_at=when, invitation_id=invitation_id,
+    )
