@@ -5,9 +5,12 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
+
 from feedback.demo.loader import load_demo
 from feedback.demo.responses import SEEDED_TRUTH
 from feedback.service.database import Connection
+from feedback.service.urls import startup_banner
 from feedback.settings import Settings
 
 
@@ -46,3 +49,15 @@ async def test_demo_seeds_three_thousand_responses_with_its_truths(conn: Connect
     assert invited > answered > 0
     again = await load_demo(conn, Settings(secret_key="s" * 40, data_dir=tmp_path))
     assert not again.created
+
+
+async def test_start_up_banner_prints_a_live_demo_survey_link(
+        client: httpx.AsyncClient, conn: Connection, settings: Settings, database_url: str) -> None:
+    await load_demo(conn, settings)
+    banner = await startup_banner(settings, database_url)
+    line = next(x for x in banner.splitlines() if "A live demo survey" in x)
+    url = line.split()[-1]
+    assert url.startswith(settings.base_url + "/s/")
+    r = await client.get(url.removeprefix(settings.base_url))
+    assert r.status_code == 200 and "Order confirmation email" in r.text.replace("order confirmation email",
+                                                                                 "Order confirmation email")

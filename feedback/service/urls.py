@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from feedback.service.database import connect
+import secrets
+
+from feedback.service.database import Connection, connect
 from feedback.settings import Settings
+
+
+async def demo_survey_link(conn: Connection, settings: Settings) -> str | None:
+    """A fresh invitation on a demo touchpoint, so there is always a link to try."""
+    from feedback.collection.models import InvitationCreate, InvitationSent
+    from feedback.collection.service import trigger
+    from surveys.errors import NotFound
+
+    try:
+        # A new customer each start: the contact rules would skip a returning one.
+        decision = await trigger(conn, settings, "order-confirmation-email",
+                                 InvitationCreate(customer=f"banner-{secrets.token_hex(4)}"))
+    except NotFound:
+        return None
+    return decision.body.url if isinstance(decision.body, InvitationSent) else None
 
 
 async def startup_banner(settings: Settings, url: str) -> str:
@@ -18,10 +35,13 @@ async def startup_banner(settings: Settings, url: str) -> str:
     async with connect(url) as conn:
         owner = await conn.fetchval("SELECT min(id) FROM owners")
         journey = await conn.fetchval("SELECT min(id) FROM journeys")
+        survey = await demo_survey_link(conn, settings)
     if journey is not None:
         lines.append(f"  Journey map         {base}/reports/journeys/{journey}")
     if owner is not None:
         lines.append(f"  Demo owner report   {base}/reports/owners/{owner}")
+    if survey is not None:
+        lines.append(f"  A live demo survey  {survey}")
     lines.append("Create an API key:    .venv/bin/touchpulse keys create --role admin")
     lines.append("Stop with Ctrl-C.")
     return "\n".join(lines)
