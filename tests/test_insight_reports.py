@@ -10,6 +10,7 @@ import httpx
 
 from feedback.insight import sharing
 from feedback.settings import Settings
+from surveys.errors import NotFound
 from tests.conftest import MakeKey, bearer
 from tests.test_insight_data import Catalogue, answer, at, catalogue, days_ago
 
@@ -209,7 +210,7 @@ def test_share_tokens_are_bound_to_owner_and_expiry() -> None:
     for owner, tok, now in ((8, token, 0), (7, token + "A", 0), (7, "", 0), (70, token, 0)):
         try:
             sharing.check_token(secret, owner, tok, now=now)
-        except sharing.NotFound:
+        except NotFound:
             continue
         raise AssertionError((owner, tok))
     try:

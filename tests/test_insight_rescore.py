@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from feedback.cli import parser
-from feedback.insight import rescore as rescoring
+from feedback.insight import repository as insight_repo
 from feedback.insight.rescore import progress_bar, rescore
 from feedback.sentiment import ANALYZER_VERSION, read_comment
 from tests.test_insight_data import answer, at, catalogue, days_ago
@@ -66,7 +66,7 @@ async def test_an_interrupted_rescore_resumes_where_it_stopped(
         conn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     await _stale(conn, 12)
     calls = 0
-    real = rescoring.repo.rescore_update
+    real = insight_repo.rescore_update
 
     async def failing(conn: Any, **kwargs: Any) -> None:
         nonlocal calls
@@ -75,11 +75,11 @@ async def test_an_interrupted_rescore_resumes_where_it_stopped(
             raise RuntimeError("the process was killed")
         await real(conn, **kwargs)
 
-    monkeypatch.setattr(rescoring.repo, "rescore_update", failing)
+    monkeypatch.setattr(insight_repo, "rescore_update", failing)
     with pytest.raises(RuntimeError):
         await rescore(conn, batch=5, out=None)
     assert await conn.fetchval("SELECT count(*) FROM responses WHERE analyzer_version = 0") == 7
-    monkeypatch.setattr(rescoring.repo, "rescore_update", real)
+    monkeypatch.setattr(insight_repo, "rescore_update", real)
     assert await rescore(conn, batch=5, out=None) == 7
     await _same(conn, DAILY_SCAN, DAILY_ROLLUP)
     await _same(conn, THEMES_SCAN, THEMES_ROLLUP)
