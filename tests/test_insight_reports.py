@@ -220,3 +220,16 @@ def test_share_tokens_are_bound_to_owner_and_expiry() -> None:
     else:
         raise AssertionError("expired token accepted")
 
+
+
+async def test_the_startup_banner_prints_a_demo_owner_report_that_opens_without_a_key(
+        client: Client, conn: Any, settings: Settings, database_url: str) -> None:
+    from feedback.service.urls import startup_banner
+
+    cat = await _support_story(conn)
+    banner = await startup_banner(settings, database_url)
+    line = next(ln for ln in banner.splitlines() if "Demo owner report" in ln)
+    url = urlsplit(line.split()[-1])
+    assert url.path == f"/reports/owners/{cat.owners['support']}" and "share=" in url.query
+    r = await client.get(f"{url.path}?{url.query}")
+    assert r.status_code == 200 and "Support call" in r.text

@@ -33,13 +33,19 @@ async def startup_banner(settings: Settings, url: str) -> str:
         f"  Health              {base}/healthz",
     ]
     async with connect(url) as conn:
-        owner = await conn.fetchval("SELECT min(id) FROM owners")
+        # Customer Support's report shows pain points and positive moments side by side.
+        owner = await conn.fetchval(
+            "SELECT coalesce((SELECT owner_id FROM touchpoints WHERE key = 'support-call'), "
+            "(SELECT min(id) FROM owners))")
         journey = await conn.fetchval("SELECT min(id) FROM journeys")
         survey = await demo_survey_link(conn, settings)
     if journey is not None:
         lines.append(f"  Journey map         {base}/reports/journeys/{journey}")
     if owner is not None:
-        lines.append(f"  Demo owner report   {base}/reports/owners/{owner}")
+        # A signed share link: the report opens in a browser without an API key.
+        from feedback.insight.sharing import share_link
+
+        lines.append(f"  Demo owner report   {share_link(settings, int(owner), days=30).url}")
     if survey is not None:
         lines.append(f"  A live demo survey  {survey}")
     lines.append("Create an API key:    .venv/bin/touchpulse keys create --role admin")
