@@ -1,0 +1,186 @@
+"""A real browser answers a one-click email link against a real server; a phone screenshot."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from websockets.asyncio.client import ClientConnection, connect
+
+from feedback.service.app import create_app
+from feedback.service.database import Connection
+from feedback.settings import Settings
+from tests.conftest import MakeKey, bearer
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.browser
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if found is None:
+        reason = "Chromium is not installed (apt-get install -y chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live_server(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """The service on a loopback port, in a thread of its own."""
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = Settings(database_url=database_url, data_dir=tmp_path, secret_key="browser-" + "k" * 40,
+                        base_url=base)
+    config = uvicorn.Config(create_app(settings, database_url), host="127.0.0.1", port=port,
+                            log_level="warning", ws="none", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+class Browser:
+    """Just enough of the Chrome DevTools Protocol to drive one page."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+        self._ids = itertools.count(1)
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        call_id = next(self._ids)
+        await self.ws.send(json.dumps({"id": call_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(await asyncio.wait_for(self.ws.recv(), 30))
+            if message.get("id") == call_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                result: dict[str, Any] = message.get("result", {})
+                return result
+
+    async def evaluate(self, expression: str) -> Any:
+        got = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return got.get("result", {}).get("value")
+
+    async def wait_for(self, expression: str, seconds: float = 15) -> None:
+        deadline = time.monotonic() + seconds
+        while not await self.evaluate(expression):
+            if time.monotonic() > deadline:
+                raise TimeoutError(expression)
+            await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    binary = _chromium()
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as profile:
+        process = await asyncio.create_subprocess_exec(
+            binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            f"--user-data-dir={profile}", f"--remote-debugging-port={port}", "about:blank",
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            page = await _page_target(port)
+            async with connect(page, max_size=64 * 1024 * 1024) as ws:
+                yield Browser(ws)
+        finally:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def _page_target(port: int) -> str:
+    deadline = time.monotonic() + 30
+    async with httpx.AsyncClient() as http:
+        while True:
+            try:
+                targets = (await http.get(f"http://127.0.0.1:{port}/json/list")).json()
+                pages = [t for t in targets if t.get("type") == "page"]
+                if pages:
+                    url: str = pages[0]["webSocketDebuggerUrl"]
+                    return url
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("Chromium's DevTools endpoint did not come up")
+            await asyncio.sleep(0.2)
+
+
+async def test_one_click_link_from_email_answered_in_a_real_browser(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    admin = bearer(await make_key("admin"))
+    async with httpx.AsyncClient(base_url=live_server, headers=admin) as api:
+        journey = (await api.post("/api/v1/journeys", json={"name": "Shop"})).json()
+        owner = (await api.post("/api/v1/owners", json={"name": "Delivery"})).json()
+        created = await api.post("/api/v1/touchpoints", json={
+            "key": "courier-delivery", "name": "Courier delivery", "stage_id": journey["stages"][4]["id"],
+            "channel": "email", "owner_id": owner["id"], "kind": "nps"})
+        assert created.status_code == 201, created.text
+        sent = (await api.post("/api/v1/touchpoints/courier-delivery/invitations",
+                               json={"customer": "browser-1", "context": {"order": "B-1"}})).json()
+    link = next(part.split('"')[0] for part in sent["email_html"].split('href="')[1:] if "score=3" in part)
+    assert link.startswith(live_server + "/s/")
+
+    await browser.call("Page.enable")
+    await browser.call("Emulation.setDeviceMetricsOverride", width=390, height=844, deviceScaleFactor=2,
+                       mobile=True)
+    await browser.call("Page.navigate", url=link)
+    await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('form')")
+    assert await browser.evaluate("document.querySelector('input[name=score]:checked').value") == "3"
+    shot = await browser.call("Page.captureScreenshot", format="png", captureBeyondViewport=False)
+    out = ROOT / "test-output"
+    out.mkdir(exist_ok=True)
+    (out / "survey-phone.png").write_bytes(base64.b64decode(shot["data"]))
+
+    # Type the way a person does: focus the box, insert text, press the button.
+    await browser.evaluate("document.getElementById('comment').focus()")
+    await browser.call("Input.insertText", text="The courier was late & didn't call <b>")
+    box = await browser.evaluate(
+        "(() => { const b = document.querySelector('button[type=submit]'); b.scrollIntoView();"
+        " const r = b.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+    for kind in ("mousePressed", "mouseReleased"):
+        await browser.call("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left",
+                           clickCount=1)
+    await browser.wait_for("document.body && document.body.innerText.includes('Thank you!')")
+
+    row = await conn.fetchrow("SELECT score, comment, source, context::text AS context FROM responses")
+    assert row is not None
+    assert (row["score"], row["comment"], row["source"]) == (3, "The courier was late & didn't call <b>", "link")
+    assert row["context"] == '{"order": "B-1"}'
+    assert await conn.fetchval("SELECT count(*) FROM invitation_clicks WHERE score = 3") == 1
