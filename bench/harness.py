@@ -231,23 +231,22 @@ def openapi_paths(base_url: str, headers: dict[str, str] | None = None) -> set[s
 
 def app_paths() -> set[str]:
     """Paths the route handlers declare (read without building the app, which may not build)."""
-    from litestar import Controller
-    from litestar.handlers import HTTPRouteHandler
+    return {path for _, path in app_routes()}
+
+
+def app_routes() -> set[tuple[str, str]]:
+    """(method, path) of every route the app factory mounts, from a router holding them all."""
+    from litestar import Router
+    from litestar.routes import HTTPRoute
 
     with warnings.catch_warnings():  # a deprecation in a route module is its own tests' business
         warnings.simplefilter("ignore", DeprecationWarning)
         from feedback.admin.controllers import ROUTES as ADMIN_ROUTES
         from feedback.routes import ROUTES
 
-    found: set[str] = set()
-    for group in [*ADMIN_ROUTES, *ROUTES]:
-        if isinstance(group, type) and issubclass(group, Controller):
-            for value in vars(group).values():
-                if isinstance(value, HTTPRouteHandler):
-                    found |= {_join(group.path, p) for p in value.paths}
-        elif isinstance(group, HTTPRouteHandler):
-            found |= {_join("/", p) for p in group.paths}
-    return found
+        router = Router(path="/", route_handlers=[*ADMIN_ROUTES, *ROUTES])
+    return {(str(method), _join("/", route.path)) for route in router.routes
+            if isinstance(route, HTTPRoute) for method in route.methods if method not in ("HEAD", "OPTIONS")}
 
 
 def _join(base: str, path: str) -> str:

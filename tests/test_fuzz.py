@@ -24,6 +24,7 @@ def fuzz(base_url: str, headers: dict[str, str], examples: int, *,
         import hypothesis
         import schemathesis
         from schemathesis import checks
+        from schemathesis.core.result import Ok
 
         schema = schemathesis.openapi.from_url(base_url + "/schema/openapi.json")
     wanted = ([checks.status_code_conformance] if statuses else
@@ -32,8 +33,11 @@ def fuzz(base_url: str, headers: dict[str, str], examples: int, *,
     failures: list[str] = []
     operations = 0
     for result in schema.get_all_operations():
-        operation = result.ok()
         operations += 1
+        if not isinstance(result, Ok):
+            failures.append(f"an operation the document describes cannot be read: {result.err()}")
+            continue
+        operation = result.ok()
 
         @hypothesis.settings(max_examples=examples, deadline=None, database=None, derandomize=True,
                              suppress_health_check=list(hypothesis.HealthCheck),
