@@ -57,7 +57,7 @@ class BatchTrigger(Input):
 class BatchCreate(Input):
     """Up to 1,000 triggers; each is validated on its own so one bad item sinks nothing else."""
 
-    items: Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1, max_length=BATCH_MAX)]
+    items: Annotated[list[Any], msgspec.Meta(min_length=1, max_length=BATCH_MAX)]
 
 
 class InvitationSent(Output):

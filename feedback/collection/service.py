@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +55,7 @@ from surveys.models import Touchpoint
 # The email block is rendered outside any request; autoescape as on the pages.
 _EMAIL = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
 CLOCK_SKEW = timedelta(minutes=5)
+_SCORE = re.compile(r"^-?[0-9]{1,3}$")
 OLDEST_ANSWER = timedelta(days=365)
 
 
@@ -230,7 +232,8 @@ def _scale_view(tp: Touchpoint, locale: str) -> dict[str, Any]:
 
 def _parse_score(raw: str, scale: Scale) -> int | None:
     raw = raw.strip()
-    if not raw or len(raw) > 4 or not raw.lstrip("-").isdigit():
+    # ASCII digits only: str.isdigit() also accepts '²', which int() refuses.
+    if not _SCORE.match(raw):
         return None
     score = int(raw)
     return score if scale.contains(score) else None

@@ -1,0 +1,107 @@
+"""Odd input to every collection route is refused politely: never a 500."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from feedback.collection.repository import NewResponse
+from feedback.collection.tokens import new_id
+from feedback.collection.writer import Pending, ResponseWriter
+from feedback.service.database import create_pool
+from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
+
+
+async def test_odd_input_never_makes_a_server_error(client: Client, admin: Headers) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    token = token_of((await invite(client, admin, "delivery")).json()["url"])
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    attempts: list[tuple[str, str, dict[str, Any]]] = [
+        ("GET", f"/s/{token}?score=²", {}),
+        ("GET", f"/s/{token}?score=-1", {}),
+        ("GET", f"/s/{token}?score=" + "9" * 50, {}),
+        ("GET", "/s/%00%01", {}),
+        ("POST", f"/s/{token}", {"content": b"score=%C2%B2&comment=%00", "headers": form}),
+        ("POST", f"/s/{token}", {"content": b"score=3&score=4&comment=a&comment=b", "headers": form}),
+        ("POST", f"/s/{token}", {"content": b"\xff\xfe\x00", "headers": form}),
+        ("POST", f"/s/{token}", {"json": {"score": 3}}),
+        ("POST", f"/s/{token}", {"content": b""}),
+        ("POST", f"/s/{token}", {"files": {"score": ("a.txt", b"3")}}),
+        ("POST", "/w/delivery", {"content": b"score=%ED%A0%80", "headers": form}),
+        ("POST", "/w/UPPER", {"data": {"score": "3"}}),
+        ("GET", "/w/" + "a" * 300, {}),
+        ("POST", "/api/v1/invitations:batch", {"json": {"items": [1, "x", None, [], {"touchpoint": 5}]}}),
+        ("POST", "/api/v1/invitations:batch", {"json": {"items": "nope"}}),
+        ("POST", "/api/v1/invitations:batch", {"content": b"{", "headers": {"Content-Type": "application/json"}}),
+        ("POST", "/api/v1/touchpoints/delivery/invitations", {"json": {"customer": "x", "context": [1]}}),
+        ("POST", "/api/v1/touchpoints/delivery/invitations",
+         {"json": {"customer": "x", "context": {"n": 10**40}}}),
+        ("POST", "/api/v1/touchpoints/delivery/invitations", {"json": {"customer": "x", "locale": "de"}}),
+        ("POST", "/api/v1/touchpoints/delivery/invitations", {"json": {"customer": "x", "event_id": ""}}),
+        ("POST", "/api/v1/responses", {"json": {"touchpoint": "delivery", "score": 10**30}}),
+        ("POST", "/api/v1/responses", {"json": {"touchpoint": "delivery", "score": 3.5}}),
+        ("POST", "/api/v1/responses", {"json": {"touchpoint": "delivery", "score": 3, "comment": "x" * 2001}}),
+        ("POST", "/api/v1/responses", {"json": {"touchpoint": "delivery", "score": 3, "occurred_at": "yesterday"}}),
+        ("POST", "/api/v1/responses", {"json": {"touchpoint": "delivery", "score": 3},
+                                        "headers": {"Idempotency-Key": "k" * 300}}),
+        ("POST", "/api/v1/responses", {"json": {"touchpoint": "delivery", "score": 3, "comment": "a\x00b"}}),
+        ("GET", "/api/v1/invitations/not-a-uuid", {}),
+        ("DELETE", "/api/v1/customers/%00", {}),
+        ("DELETE", "/api/v1/customers/" + "c" * 300, {}),
+    ]
+    for method, url, extra in attempts:
+        headers = {**admin, **extra.pop("headers", {})}
+        r = await client.request(method, url, headers=headers, **extra)
+        assert r.status_code < 500, (method, url, r.status_code, r.text[:300])
+    r = await client.post("/api/v1/invitations:batch", headers=admin,
+                          json={"items": [1, {"touchpoint": "delivery", "customer": "ok"}]})
+    assert [x["status"] for x in r.json()["results"]] == [422, 201]
+
+
+class _DownPool:
+    """A pool whose database is gone."""
+
+    def acquire(self) -> Any:
+        raise ConnectionError("database down")
+
+
+async def test_writer_failure_reaches_every_waiter() -> None:
+    writer = ResponseWriter(_DownPool())  # type: ignore[arg-type]
+    outcomes = await asyncio.gather(*(writer.write(Pending(_row(n))) for n in range(5)), return_exceptions=True)
+    assert all(isinstance(o, ConnectionError) for o in outcomes)
+
+
+async def test_writer_groups_concurrent_rows_into_few_transactions(database_url: str, client: Client,
+                                                                   admin: Headers, conn: Any) -> None:
+    w = await world(client, admin)
+    tp = await touchpoint(client, admin, w, "delivery")
+    commits: list[int] = []
+
+    class Counting(ResponseWriter):
+        async def _commit(self, items: list[Pending]) -> list[bool]:
+            commits.append(len(items))
+            return await super()._commit(items)
+
+    pool = await create_pool(database_url)
+    try:
+        writer = Counting(pool)
+        rows = [_row(n, tp["id"], w) for n in range(300)]
+        assert all(await asyncio.gather(*(writer.write(Pending(r)) for r in rows)))
+        await writer.close()
+    finally:
+        await pool.close()
+    assert sum(commits) == 300 and len(commits) <= 3 and max(commits) == 200
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 300
+
+
+def _row(n: int, touchpoint_id: int = 1, w: dict[str, Any] | None = None) -> NewResponse:
+    w = w or {"journey": 1, "stage": 1, "owner": 1}
+    now = datetime.now(UTC)
+    return NewResponse(
+        touchpoint_id=touchpoint_id, id=new_id(), journey_id=w["journey"], stage_id=w["stage"],
+        owner_id=w["owner"], kind="csat", scale_min=1, scale_max=5, score=1 + n % 5, comment=None,
+        customer_ref=None, locale="en", channel="web", source="api", context="{}", polarity=None,
+        subjectivity=None, label=None, language=None, themes=[], analyzer_version=1, occurred_at=now,
+        created_at=now)
