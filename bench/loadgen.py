@@ -14,20 +14,27 @@ import psutil  # type: ignore[import-untyped]
 
 _DONE = r"""
 done = function(summary, latency, requests)
-  local extra = 0
-  for _, t in ipairs(threads) do extra = extra + (t:get("wrapped") or 0) end
+  local extra, c2, c4, c5 = 0, 0, 0, 0
+  for _, t in ipairs(threads) do
+    extra = extra + (t:get("wrapped") or 0)
+    c2 = c2 + (t:get("c2") or 0); c4 = c4 + (t:get("c4") or 0); c5 = c5 + (t:get("c5") or 0)
+  end
   io.write(string.format(
     '\nWRKJSON {"requests":%d,"duration_us":%d,"connect_errors":%d,"read_errors":%d,' ..
     '"write_errors":%d,"status_errors":%d,"timeouts":%d,"p50_us":%d,"p90_us":%d,' ..
-    '"p99_us":%d,"max_us":%d,"wrapped":%d}\n',
+    '"p99_us":%d,"max_us":%d,"wrapped":%d,"c2":%d,"c4":%d,"c5":%d}\n',
     summary.requests, summary.duration, summary.errors.connect, summary.errors.read,
     summary.errors.write, summary.errors.status, summary.errors.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, extra))
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, extra, c2, c4, c5))
 end
 """
 
 _THREADS = r"""
 threads = {}
+c2, c4, c5 = 0, 0, 0
+response = function(status, headers, body)
+  if status < 300 then c2 = c2 + 1 elseif status < 500 then c4 = c4 + 1 else c5 = c5 + 1 end
+end
 local counter = 0
 setup = function(thread)
   counter = counter + 1
@@ -106,6 +113,9 @@ class WrkResult:
     p99_ms: float
     max_ms: float
     wrapped: int = 0
+    ok: int = 0
+    client_errors: int = 0
+    server_errors: int = 0
     rss_mb: dict[int, float] = field(default_factory=dict)
 
     @property
@@ -176,5 +186,6 @@ def run_wrk(name: str, url: str, script: str, workdir: Path, *, threads: int, co
         name=name, requests=data["requests"], seconds=data["duration_us"] / 1e6, errors=errors,
         status_errors=data["status_errors"], p50_ms=data["p50_us"] / 1e3, p90_ms=data["p90_us"] / 1e3,
         p99_ms=data["p99_us"] / 1e3, max_ms=data["max_us"] / 1e3, wrapped=data["wrapped"],
+        ok=data["c2"], client_errors=data["c4"], server_errors=data["c5"],
         rss_mb=rss.peak,
     )

@@ -164,7 +164,7 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
                 return await harness.catalogue(client, admin, owners=2, touchpoints_per_owner=2, prefix="ing")
 
         tps = [t["key"] for t in asyncio.run(setup())]
-        paths = harness.openapi_paths(service.base_url)
+        paths = harness.app_paths()
         pids = service.pids()
         idle = {pid: _rss(pid) for pid in pids}
 
@@ -191,18 +191,23 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
             verdict = "OK" if committed >= b.acknowledged else "LOST ANSWERS"
             notes.append(f"- (b) acknowledged {b.acknowledged:,} (2xx), found {committed:,} rows committed "
                          f"afterwards: {verdict} (rows beyond the acknowledged ones were in flight when "
-                         f"wrk stopped, at most {conns}); {b.status_errors:,} non-2xx, {b.errors} socket errors.")
+                         f"wrk stopped, at most {conns}); {b.client_errors:,} 4xx, {b.server_errors:,} 5xx, "
+                         f"{b.errors} socket errors or timeouts.")
+            failed = _log_lines(service.log, "group commit")
+            if failed:
+                notes.append(f"- the service logged {len(failed)} failed group commits, e.g. `{failed[0][:300]}`")
             notes.append("- synchronous_commit: " + _sync_commit(url))
         else:
-            notes.append(f"- (b) `POST {harness.RESPONSES_PATH}` is not in the OpenAPI document yet: not measured.")
-        if "/s/{token:str}" in paths or any(p.startswith("/s/") for p in paths):
+            notes.append(f"- (b) `POST {harness.RESPONSES_PATH}` is not served yet: not measured.")
+        if "/s/{token:str}" in paths:
             wanted = env_int("BENCH_INVITATIONS", max(2000, int((results[-1].rate or 500) * seconds * 1.3)))
             tokens = asyncio.run(_invitations(service.base_url, admin, tps, min(wanted, 40_000)))
             if tokens:
                 c = load("form", service.base_url, loadgen.form_script(tokens=tokens, comments=COMMENTS))
                 results.append(c)
                 notes.append(f"- (c) {len(tokens):,} invitations made first; {c.wrapped:,} posts went past "
-                             "the last token (edits of an earlier answer).")
+                             f"the last token (edits of an earlier answer); {c.ok:,} 2xx, "
+                             f"{c.client_errors:,} 4xx, {c.server_errors:,} 5xx.")
             else:
                 notes.append("- (c) creating invitations gave no tokens: not measured.")
         else:
@@ -230,6 +235,13 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
                 f"(peak {worst:.0f} MB).", "")
     finally:
         service.stop()
+
+
+def _log_lines(path: Path, needle: str) -> list[str]:
+    try:
+        return [line for line in path.read_text(errors="replace").splitlines() if needle in line]
+    except OSError:
+        return []
 
 
 def _rss(pid: int) -> float:
@@ -375,16 +387,17 @@ def bench_reports(rep: Report, pg: harness.PostgresInstance, work: Path) -> None
         (work / f"rep-{size}").mkdir()
         service.start()
         try:
-            paths = harness.openapi_paths(service.base_url)
+            paths = harness.app_paths()
             start = (date.today() - timedelta(days=365)).isoformat()
+            query = os.environ.get("BENCH_REPORT_QUERY", f"from={start}&to={date.today().isoformat()}")
             wanted = [p for p, there in (
-                ("/api/v1/scores", "/api/v1/scores" in paths),
-                (f"/reports/owners/{owner}", any(q.startswith("/reports/owners/") for q in paths)),
+                (f"/api/v1/scores?owner={owner}&kind=nps&{query}", "/api/v1/scores" in paths),
+                (f"/api/v1/scores?{query}&kind=nps", "/api/v1/scores" in paths),
+                (f"/reports/owners/{owner}?{query}", "/reports/owners/{owner_id:int}" in paths),
             ) if there]
             if wanted:
                 admin = {"Authorization": "Bearer " + asyncio.run(_key(url, "admin"))}
-                query = os.environ.get("BENCH_REPORT_QUERY", f"from={start}&to={date.today().isoformat()}")
-                timed = _time_http(service.base_url, admin, [f"{p}?{query}" for p in wanted], repeat)
+                timed = _time_http(service.base_url, admin, wanted, repeat)
                 for path, res in timed.items():
                     if isinstance(res, str):
                         rows.append([f"{size:,}", "HTTP GET " + path, res, ""])
