@@ -105,3 +105,12 @@ def _row(n: int, touchpoint_id: int = 1, w: dict[str, Any] | None = None) -> New
         customer_ref=None, locale="en", channel="web", source="api", context="{}", polarity=None,
         subjectivity=None, label=None, language=None, themes=[], analyzer_version=1, occurred_at=now,
         created_at=now)
+
+
+async def test_collection_routes_are_in_the_openapi_document(client: Client) -> None:
+    r = await client.get("/schema/openapi.json")
+    assert r.status_code == 200
+    paths = r.json()["paths"]
+    for path in ("/api/v1/touchpoints/{key}/invitations", "/api/v1/invitations:batch",
+                 "/api/v1/invitations/{invitation_id}", "/api/v1/responses", "/api/v1/customers/{ref}"):
+        assert path in paths

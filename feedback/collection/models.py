@@ -60,7 +60,8 @@ class BatchCreate(Input):
     items: Annotated[list[Any], msgspec.Meta(min_length=1, max_length=BATCH_MAX)]
 
 
-class InvitationSent(Output):
+# Tagged (a "decision" field in the JSON) so that the two answers form one documented union.
+class InvitationSent(Output, tag_field="decision", tag="sent"):
     """The customer is to be asked: the link, its expiry and a ready email block."""
 
     id: UUID
@@ -70,7 +71,7 @@ class InvitationSent(Output):
     one_click_urls: dict[str, str]
 
 
-class InvitationSkipped(Output):
+class InvitationSkipped(Output, tag_field="decision", tag="skipped"):
     """The customer is not asked this time, and why."""
 
     id: UUID
