@@ -45,8 +45,10 @@ async def test_demo_reports_find_the_seeded_pain_points_and_positive_moments(
         for item in report["pain_points"] + report["positive_moments"]:
             assert item["n"] >= 5 and len(item["comments"]) <= 3
         shown = report["pain_points"] + report["positive_moments"]
-        assert all(len(p["comments"]) == 3 for p in shown
-                   if p["theme"] in seeded["pain"] + seeded["delight"]), key
+        for item in shown:
+            # Up to three verbatims, each a different wording (the demo repeats its sentences).
+            said = [c["comment"].strip().casefold() for c in item["comments"]]
+            assert 1 <= len(said) <= 3 and len(set(said)) == len(said), (key, item)
     # The owner report agrees, and the pages render on real data.
     owners = await conn.fetch("SELECT DISTINCT owner_id FROM touchpoints")
     for row in owners:

@@ -101,8 +101,8 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
 def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | None) -> Markup:
     """Share of high-band answers and mean sentiment (rescaled to 0–1) across the stages."""
     width = max(_W, 120 * len(stages) + _LEFT + _RIGHT)
-    height = 230
-    plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - 44
+    height = 260
+    plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - 64
 
     def x_of(i: int) -> float:
         return _LEFT + plot_w * (i + 0.5) / max(len(stages), 1)
@@ -125,20 +125,25 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
                   for i, s in enumerate(stages)]
     mood_line = [(x_of(i), None if s.sentiment is None else y_of((s.sentiment + 1) / 2))
                  for i, s in enumerate(stages)]
-    for run in _segments(mood_line):
-        parts.append(_polyline(run, "#9333ea", "5 4"))
-    for run in _segments(score_line):
-        parts.append(_polyline(run, "#1d4ed8"))
-        for x, y in run:
-            parts.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="4" fill="#1d4ed8"/>')
+    # The curve runs through the stages that have enough answers; the others are skipped.
+    mood = [(x, y) for x, y in mood_line if y is not None]
+    score = [(x, y) for x, y in score_line if y is not None]
+    if len(mood) > 1:
+        parts.append(_polyline(mood, "#9333ea", "5 4"))
+    for x, y in mood:
+        parts.append(f'<rect x="{_fmt(x - 3)}" y="{_fmt(y - 3)}" width="6" height="6" fill="#9333ea"/>')
+    if len(score) > 1:
+        parts.append(_polyline(score, "#1d4ed8"))
+    for x, y in score:
+        parts.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="4.5" fill="#1d4ed8"/>')
     for i, stage in enumerate(stages):
         keys = {t.key for t in stage.touchpoints}
         label = escape(stage.name if len(stage.name) <= 16 else stage.name[:15] + "…")
-        parts.append(f'<text x="{_fmt(x_of(i))}" y="{height - 26}" text-anchor="middle" {_FONT} '
-                     f'fill="#111827">{label}</text>')
-        for key, word, colour, dy in ((worst, "worst", "#b91c1c", 0), (best, "best", "#15803d", 12)):
+        parts.append(f'<text x="{_fmt(x_of(i))}" y="{height - 38}" text-anchor="middle" {_FONT} '
+                     f'fill="#111827" font-weight="600">{label}</text>')
+        for key, word, colour, dy in ((worst, "worst", "#b91c1c", 0), (best, "best", "#15803d", 14)):
             if key is not None and key in keys:
-                parts.append(f'<text x="{_fmt(x_of(i))}" y="{height - 12 + dy}" text-anchor="middle" '
+                parts.append(f'<text x="{_fmt(x_of(i))}" y="{height - 22 + dy}" text-anchor="middle" '
                              f'{_FONT} fill="{colour}" font-weight="600">{word}: {escape(key)}</text>')
     parts.append(f'<text x="{width - _RIGHT}" y="{_TOP + 10}" text-anchor="end" {_FONT} '
                  f'fill="#1d4ed8">— share of high-band answers</text>')

@@ -210,8 +210,10 @@ class ReportPages(Controller):
             report = await service.owner_report(conn, owner_id, start=first, end=last, scope=scope,
                                                 min_n=settings.min_n)
         trends = {
-            r.touchpoint.key: charts.trend_chart(r.weekly, r.touchpoint.kind, r.target,
-                                                 f"Weekly {r.touchpoint.kind.upper()} of {r.touchpoint.name}")
+            r.touchpoint.key: charts.trend_chart(
+                r.trend, r.touchpoint.kind, r.target,
+                f"{'Weekly' if r.trend_bucket is Bucket.WEEK else 'Monthly'} "
+                f"{r.touchpoint.kind.upper()} of {r.touchpoint.name}")
             for r in report.touchpoints
         }
         journeys = sorted({r.touchpoint.journey_id for r in report.touchpoints})

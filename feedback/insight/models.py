@@ -217,6 +217,9 @@ class TouchpointReport(Output):
     target: float | None
     status: str
     weekly: list[Point]
+    # What the trend chart plots: the weekly series, or monthly when too few weeks reach min_n.
+    trend_bucket: Bucket
+    trend: list[Point]
     funnel: Funnel | None
     sentiment: SentimentSummary
     pain_points: list[ThemeInsight]

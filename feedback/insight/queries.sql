@@ -43,20 +43,32 @@ GROUP BY touchpoint_id, kind, theme
 HAVING sum(responses) > 0;
 
 -- name: theme-comments
--- Three verbatims per theme: the GIN index on themes, the touchpoints and the time range,
--- then LIMIT. $5 = -1 for pain points (lowest sentiment first), 1 for positive moments.
+-- Three verbatims per theme, each a different wording. The candidates are the theme's 200
+-- latest answers in the low (pain, $5 = -1) or high (delight, $5 = 1) band, found through
+-- the GIN index on themes, touchpoint and time range and cut by LIMIT; of those the
+-- strongest sentiment in the band's direction wins.
 SELECT th.theme, c.id, c.key AS touchpoint, c.occurred_at, c.score, c.comment,
     c.sentiment_polarity
 FROM unnest($1::text[]) AS th(theme)
 CROSS JOIN LATERAL (
-    SELECT r.id, t.key, r.occurred_at, r.score, r.comment, r.sentiment_polarity
-    FROM responses r JOIN touchpoints t ON t.id = r.touchpoint_id
-    WHERE r.themes @> ARRAY[th.theme]
-      AND r.touchpoint_id = ANY($2::bigint[])
-      AND r.occurred_at >= $3 AND r.occurred_at < $4
-      AND r.comment IS NOT NULL AND r.comment <> ''
-      AND score_band(r.kind, r.score) = $5
-    ORDER BY $5 * coalesce(r.sentiment_polarity, 0) DESC, r.occurred_at DESC, r.id DESC
+    SELECT * FROM (
+        SELECT DISTINCT ON (lower(btrim(recent.comment))) recent.*
+        FROM (
+            SELECT r.id, t.key, r.occurred_at, r.score, r.comment, r.sentiment_polarity
+            FROM responses r JOIN touchpoints t ON t.id = r.touchpoint_id
+            WHERE r.themes @> ARRAY[th.theme]
+              AND r.touchpoint_id = ANY($2::bigint[])
+              AND r.occurred_at >= $3 AND r.occurred_at < $4
+              AND r.comment IS NOT NULL AND r.comment <> ''
+              AND score_band(r.kind, r.score) = $5
+            ORDER BY r.occurred_at DESC, r.id DESC
+            LIMIT 200
+        ) recent
+        ORDER BY lower(btrim(recent.comment)), $5 * coalesce(recent.sentiment_polarity, 0) DESC,
+            recent.occurred_at DESC
+    ) distinct_wordings
+    ORDER BY $5 * coalesce(distinct_wordings.sentiment_polarity, 0) DESC,
+        distinct_wordings.occurred_at DESC, distinct_wordings.id DESC
     LIMIT 3
 ) c;
 

@@ -491,13 +491,17 @@ async def _touchpoint_report(conn: Conn, tp: Touchpoint, p: _Period, min_n: int)
     comparison = compare(kind, histogram(rows, kind), histogram(prev_rows, kind), min_n=min_n)
     keys = {tp.id: tp.ref.key}
     pain, delight = theme_insights(themes, rows, keys)
+    weekly = series(rows, kind, p.start, p.end, Bucket.WEEK, min_n)
+    trend_bucket, trend = Bucket.WEEK, weekly
+    if sum(1 for point in weekly if point.value is not None) < 2:
+        trend_bucket, trend = Bucket.MONTH, series(rows, kind, p.start, p.end, Bucket.MONTH, min_n)
     n_now, n_before = band_totals(rows)[0], band_totals(prev_rows)[0]
     return TouchpointReport(
         touchpoint=tp.ref, definition=definition(kind, min_n), start=p.start, end=p.end,
         score=value_of(comparison.current), previous=value_of(comparison.previous),
         delta=comparison.delta, significant=comparison.significant, p_value=comparison.p_value,
         target=tp.ref.target, status=target_status(comparison.current, tp.ref.target).value,
-        weekly=series(rows, kind, p.start, p.end, Bucket.WEEK, min_n),
+        weekly=weekly, trend_bucket=trend_bucket, trend=trend,
         funnel=funnel([p.funnels[tp.id]] if tp.id in p.funnels else []),
         sentiment=sentiment_summary(rows),
         pain_points=await _with_verbatims(conn, pain, [tp.id], p, -1),
@@ -617,6 +621,10 @@ async def journey_map(conn: Conn, journey_id: int, *, start: date, end: date, sc
     if scope is not None and not touchpoints:
         raise NotFound(f"Journey {journey_id} does not exist.")
     stages = await repo.journey_stages(conn, journey_id=journey_id)
+    if scope is not None:
+        # One owner's view: only the stages where that owner has touchpoints.
+        held = {t.ref.stage_id for t in touchpoints}
+        stages = [s for s in stages if s[0] in held]
     rows = await repo.daily_rollups(conn, touchpoint_ids=[t.id for t in touchpoints], start=start,
                                     end=end)
     placed, worst, best = journey_stages(stages, touchpoints, rows, min_n)
