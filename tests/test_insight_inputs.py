@@ -1,0 +1,100 @@
+"""Fast by design and hard to break: scores read rollups only; odd input is a 4xx, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from feedback.insight import service
+from feedback.insight.models import Bucket
+from feedback.insight.repository import DailyRow, ThemeRow
+from tests.test_insight_data import answers, catalogue, days_ago
+
+Client = httpx.AsyncClient
+
+
+async def test_scores_and_journey_map_never_read_the_responses_table(
+        client: Client, admin: dict[str, str], conn: Any) -> None:
+    cat = await catalogue(conn)
+    await answers(conn, "support-call", [5] * 40 + [1] * 10, day=days_ago(3))
+    # With the table out of reach, anything that scans it fails loudly.
+    await conn.execute("ALTER TABLE responses RENAME TO responses_out_of_reach")
+    try:
+        r = await client.get("/api/v1/scores", headers=admin, params={"touchpoint": "support-call"})
+        assert r.status_code == 200 and r.json()["total"]["n"] == 50, r.text
+        r = await client.get(f"/api/v1/journeys/{cat.journey}/map", headers=admin)
+        assert r.status_code == 200, r.text
+        r = await client.get(f"/reports/journeys/{cat.journey}", headers=admin)
+        assert r.status_code == 200, r.text
+    finally:
+        await conn.execute("ALTER TABLE responses_out_of_reach RENAME TO responses")
+
+
+async def test_odd_input_is_a_client_error_never_a_500(
+        client: Client, admin: dict[str, str], conn: Any) -> None:
+    cat = await catalogue(conn)
+    await answers(conn, "support-call", [5, 1], day=days_ago(1), comment="x", themes=["a"])
+    odd: list[tuple[str, dict[str, Any]]] = [
+        ("/api/v1/scores", {"touchpoint": "UPPER"}), ("/api/v1/scores", {"touchpoint": "x" * 500}),
+        ("/api/v1/scores", {"channel": "fax"}), ("/api/v1/scores", {"kind": "nope"}),
+        ("/api/v1/scores", {"owner": "-1"}), ("/api/v1/scores", {"stage": "1.5"}),
+        ("/api/v1/scores", {"from": "2026-01-01T00:00"}), ("/api/v1/scores", {"to": "\x00"}),
+        ("/api/v1/scores", {"from": "+2026-01-01"}),
+        ("/api/v1/responses", {"limit": "0"}), ("/api/v1/responses", {"limit": "501"}),
+        ("/api/v1/responses", {"band": "worst"}), ("/api/v1/responses", {"label": "angry"}),
+        ("/api/v1/responses", {"has_comment": "maybe"}), ("/api/v1/responses", {"theme": "x" * 201}),
+        ("/api/v1/responses", {"customer": ""}), ("/api/v1/responses", {"cursor": "!" * 600}),
+        ("/api/v1/responses", {"cursor": "WyIyMDI2LTAxLTAxIiwgMV0"}),
+        ("/api/v1/touchpoints/UPPER/report", {}), (f"/api/v1/owners/{2**63}/report", {}),
+        (f"/api/v1/journeys/{cat.journey}/map", {"from": "2026-02-29"}),
+        ("/api/v1/journeys/0/map", {}), ("/reports/journeys/1", {"owner": "x", "share": "y"}),
+        ("/reports/owners/1", {"share": "=" * 300}), ("/reports/owners/1", {"share": "\u00e9\u00e9"}),
+    ]
+    for path, params in odd:
+        r = await client.get(path, headers=admin, params=params)
+        assert 400 <= r.status_code < 500, (path, params, r.status_code, r.text[:300])
+    ok = [("/api/v1/responses", {"theme": "a", "customer": "c'; DROP TABLE x; --"}),
+          ("/api/v1/scores", {"touchpoint": "support-call", "bucket": "day", "from": str(days_ago(1095)),
+                              "to": str(days_ago(0))}),
+          ("/reports/owners/" + str(cat.owners["support"]), {"from": str(days_ago(1095))})]
+    for path, params in ok:
+        r = await client.get(path, headers=admin, params=params)
+        assert r.status_code == 200, (path, params, r.text[:300])
+
+
+def test_periods_default_to_the_last_90_days_and_compare_with_the_90_before() -> None:
+    today = days_ago(0)
+    start, end = service.period(None, None, today)
+    assert end == today and (end - start).days == 89
+    prev = service.previous_period(start, end)
+    assert (prev[1] - prev[0]).days == 89 and (start - prev[1]).days == 1
+    week = service.series([], "csat", start, end, Bucket.WEEK, 30)
+    assert all(p.start.weekday() == 0 and p.n == 0 and p.value is None for p in week)
+    month = service.series([], "csat", start, end, Bucket.MONTH, 30)
+    assert all(p.start.day == 1 for p in month)
+
+
+def test_impact_is_share_of_low_minus_share_of_high() -> None:
+    day = days_ago(0)
+    # 40 answers: 20 low (CSAT 1), 20 high (CSAT 5).
+    rows = [DailyRow(touchpoint_id=1, day=day, kind="csat", responses=40, counts={1: 20, 5: 20},
+                     comments=40, sentiment_n=0, sentiment_sum=0.0, sentiment_sq=0.0, negative=0,
+                     neutral=0, positive=0, mixed=0, unscored=0)]
+
+    def theme(name: str, low: int, high: int) -> ThemeRow:
+        return ThemeRow(touchpoint_id=1, kind="csat", theme=name, responses=low + high, low=low,
+                        high=high, score_sum=low + 5 * high, sentiment_n=0, sentiment_sum=0.0)
+
+    pain, delight = service.theme_insights(
+        [theme("wait", 10, 2), theme("refund", 4, 0), theme("staff", 1, 12), theme("app", 3, 3)],
+        rows, {1: "tp"})
+    assert [(p.theme, p.impact) for p in pain] == [("wait", 40.0)]  # 50 % − 10 %; refund has n < 5
+    assert [(d.theme, d.impact) for d in delight] == [("staff", -55.0)]  # 5 % − 60 %
+    assert pain[0].average_score == (10 + 10) / 12 and pain[0].share == 30.0
+
+
+def test_csv_cells_are_made_inert() -> None:
+    for text in ("=1", "+1", "-1", "@x", "\tx", "\rx"):
+        assert service.inert(text) == "'" + text
+    assert service.inert("fine") == "fine" and service.inert("") == ""
