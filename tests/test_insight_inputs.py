@@ -98,3 +98,21 @@ def test_csv_cells_are_made_inert() -> None:
     for text in ("=1", "+1", "-1", "@x", "\tx", "\rx"):
         assert service.inert(text) == "'" + text
     assert service.inert("fine") == "fine" and service.inert("") == ""
+
+
+def test_the_insight_routes_describe_themselves_in_openapi() -> None:
+    from litestar import Litestar
+    from litestar.openapi import OpenAPIConfig
+
+    from feedback.insight.controllers import ROUTES
+    from feedback.service.dependencies import DEPENDENCIES
+
+    app = Litestar(route_handlers=ROUTES, dependencies=DEPENDENCIES,
+                   openapi_config=OpenAPIConfig(title="t", version="1"))
+    paths = app.openapi_schema.to_schema()["paths"]
+    assert {"/api/v1/scores", "/api/v1/responses", "/api/v1/touchpoints/{key}/report",
+            "/api/v1/owners/{owner_id}/report", "/api/v1/owners/{owner_id}/share-link",
+            "/api/v1/journeys/{journey_id}/map"} <= set(paths)
+    names = [p["name"] for p in paths["/api/v1/scores"]["get"]["parameters"]]
+    assert "from" in names and "to" in names and "bucket" in names
+    assert not any(p.startswith("/reports") for p in paths)
