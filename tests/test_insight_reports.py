@@ -86,6 +86,9 @@ async def test_touchpoint_report_ranks_pain_points_and_positive_moments(
     assert sum(p["n"] for p in report["weekly"]) == 50
     r = await client.get("/api/v1/touchpoints/support-chat/report", headers=admin, params=_period())
     assert r.json()["funnel"] is None
+    r = await client.get("/api/v1/scores", headers=admin, params={"owner": report["touchpoint"]["owner_id"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["funnel"]["answered"] == 50 and "answered / invited" in r.json()["funnel"]["definition"]
 
 
 async def test_owner_report_lists_touchpoints_changes_and_themes(

@@ -105,6 +105,8 @@ class Scores(Output):
     p_value: float | None
     target: float | None
     status: str
+    # Invitation-based touchpoints only: null when nobody in the selection was invited.
+    funnel: Funnel | None
 
 
 class Funnel(Output):

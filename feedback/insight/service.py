@@ -340,6 +340,7 @@ async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int) -> S
     earlier = [r for r in rows if r.day <= prev_end]
     comparison = compare(kind, histogram(current, kind), histogram(earlier, kind), min_n=min_n)
     target = common_target(chosen, kind)
+    funnels = await repo.funnel_totals(conn, touchpoint_ids=ids, start=sel.start, end=sel.end)
     return Scores(
         kind=kind, metric=scale_of(kind).metric, definition=definition(kind, min_n), bucket=bucket,
         start=sel.start, end=sel.end, min_n=min_n, touchpoints=[t.ref.key for t in chosen],
@@ -348,6 +349,7 @@ async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int) -> S
         previous_from=prev_start, previous_to=prev_end, delta=comparison.delta,
         significant=comparison.significant, p_value=comparison.p_value, target=target,
         status=target_status(comparison.current, target).value,
+        funnel=funnel(funnels.values()),
     )
 
 
