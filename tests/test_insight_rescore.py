@@ -106,3 +106,23 @@ async def test_touchpulse_rescore_command_shows_progress_on_stderr(
     assert "rescored 9 response(s)" in out.decode()
     assert "\r[" in err.decode() and "9/9 100%" in err.decode()
     assert await conn.fetchval("SELECT count(*) FROM responses WHERE analyzer_version = 0") == 0
+
+
+async def test_a_comment_edited_during_a_rescore_keeps_what_its_edit_computed(
+        conn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _stale(conn, 3)
+    real = insight_repo.rescore_batch
+
+    async def edited_meanwhile(conn: Any, **kwargs: Any) -> Any:
+        rows = await real(conn, **kwargs)
+        if rows:
+            # The customer edits one answer between the read and the write.
+            await conn.execute("UPDATE responses SET comment = 'edited', themes = '{edit}', "
+                               "analyzer_version = $2 WHERE id = $1", rows[0][1], ANALYZER_VERSION)
+        return rows
+
+    monkeypatch.setattr(insight_repo, "rescore_batch", edited_meanwhile)
+    await rescore(conn, out=None)
+    row = await conn.fetchrow("SELECT themes, analyzer_version FROM responses WHERE comment = 'edited'")
+    assert row["themes"] == ["edit"] and row["analyzer_version"] == ANALYZER_VERSION
+    assert await conn.fetchval("SELECT count(*) FROM responses WHERE analyzer_version = 0") == 0

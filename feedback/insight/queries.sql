@@ -119,5 +119,8 @@ UPDATE responses r SET
     themes = string_to_array(u.themes, chr(31)),
     analyzer_version = $8
 FROM unnest($1::bigint[], $2::uuid[], $3::real[], $4::real[], $5::text[], $6::text[],
-            $7::text[]) AS u(touchpoint_id, id, polarity, subjectivity, label, language, themes)
-WHERE r.touchpoint_id = u.touchpoint_id AND r.id = u.id;
+            $7::text[], $9::text[])
+     AS u(touchpoint_id, id, polarity, subjectivity, label, language, themes, comment)
+-- A comment edited since it was read keeps what its edit computed.
+WHERE r.touchpoint_id = u.touchpoint_id AND r.id = u.id
+  AND r.comment IS NOT DISTINCT FROM u.comment;

@@ -195,8 +195,9 @@ async def rescore_batch(
 
 
 async def rescore_update(conn: Conn, *, rows: Sequence[tuple[Any, ...]], version: int) -> None:
-    """rows: (touchpoint_id, id, polarity, subjectivity, label, language, themes)."""
+    """rows: (touchpoint_id, id, polarity, subjectivity, label, language, themes, comment read)."""
     columns = list(zip(*rows, strict=True))
     themes = [THEME_SEPARATOR.join(t) for t in columns[6]]
     await conn.execute(Q["rescore-update"], list(columns[0]), list(columns[1]), list(columns[2]),
-                       list(columns[3]), list(columns[4]), list(columns[5]), themes, version)
+                       list(columns[3]), list(columns[4]), list(columns[5]), themes, version,
+                       list(columns[7]))

@@ -47,7 +47,7 @@ async def rescore(conn: Conn, *, everything: bool = False, batch: int = BATCH,
             s = insight.sentiment
             updates.append((touchpoint_id, response_id, s.polarity, s.subjectivity, s.label,
                             s.language if comment else None,
-                            insight.themes))
+                            insight.themes, comment))
         async with conn.transaction():
             await repo.rescore_update(conn, rows=updates, version=version)
         done += len(rows)
