@@ -462,7 +462,7 @@ def main() -> int:
                 "(fsync on, synchronous_commit on), on the same machine",
                 f"- Sizes: BENCH_RESPONSES={env_int('BENCH_RESPONSES', 1_000_000):,}, "
                 f"BENCH_DURATION={env_int('BENCH_DURATION', 10)} s",
-                f"- Load average when the run started: {_load()} (the cores are shared with other "
+                f"- Load average when the run started: {_loadavg()} (the cores are shared with other "
                 "work; the load generator, the service and PostgreSQL share them too)", "")
         with tempfile.TemporaryDirectory(prefix="touchpulse-bench-") as tmp:
             work = Path(tmp)
@@ -473,13 +473,13 @@ def main() -> int:
             rep.lines += mem.lines
     finally:
         pg.remove()
-    rep.add(f"Whole run: {time.monotonic() - started:,.0f} s; load average at the end: {_load()}.")
+    rep.add(f"Whole run: {time.monotonic() - started:,.0f} s; load average at the end: {_loadavg()}.")
     output.write_text("\n".join(rep.lines) + "\n")
     print(f"wrote {output}", file=sys.stderr)
     return 0
 
 
-def _load() -> str:
+def _loadavg() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
