@@ -11,7 +11,7 @@ import msgspec
 from feedback.sentiment import lexicon as lx
 
 # Bump whenever a change to the lexicon or rules can change any Sentiment output.
-ANALYZER_VERSION: Final[int] = 1
+ANALYZER_VERSION: Final[int] = 2
 
 NEGATED_POSITIVE: Final = -0.75  # "not helpful" is nearly as bad as "unhelpful"
 NEGATED_NEGATIVE: Final = -0.5  # "not bad" is only mildly good
@@ -22,8 +22,15 @@ CAPS_BOOST: Final = 1.3
 EXCLAIM_STEP: Final = 0.15  # per "!", up to three
 MIXED_MIN: Final = 0.35  # a part must be stronger than a mere mention ("refund")
 NEUTRAL_BAND: Final = 0.05
+SHOUTING: Final = 1.15  # a comment written all in capitals is said louder
+COMPLAINT_QUESTION: Final = -0.4  # "why does it take 3 weeks?", "where is my refund?"
+SLOW_DURATION: Final = -0.5  # "took three weeks", "waited 6 days"
+FAST_DURATION: Final = 0.4  # "within an hour", "within 48 hours"
+RETURN_AGAIN: Final = 0.5  # "will definitely book again"
 
 _CLAUSE_END: Final = frozenset({".", "!", "?", ";", "..."})
+_PAIR_STARTS: Final = frozenset(a for a, _ in (*lx.NEGATING_PAIRS, *lx.CONTRAST_PAIRS))
+_COUNTED_UNITS: Final = lx.DURATION_UNITS | lx.SHORT_WAIT_UNITS | lx.CONTACT_UNITS
 
 
 class Sentiment(msgspec.Struct, frozen=True):
@@ -61,13 +68,18 @@ def _tokens(text: str) -> list[Token]:
             caps = len(raw) > 1 and raw.isupper()
             out.extend((part, "word", caps) for part in lx.split_word(raw))
         elif kind == "punct":
-            # "!!!" is one term that remembers up to three exclamations.
-            if "!" in raw:
-                out.append(("!" * min(3, raw.count("!")), "punct", False))
-            elif "?" in raw:
-                out.append(("?", "punct", False))
+            # "!!!" is one term that remembers up to three exclamations; "??" and "?!" keep
+            # both their question and their emphasis ("?" or "??", then up to three "!").
+            questions = raw.count("?")
+            if "!" in raw or questions:
+                term = "?" * min(2, questions) + "!" * min(3, raw.count("!"))
+                out.append((term, "punct", False))
             else:
                 out.append((raw[0], "punct", False))
+        elif kind == "emoji":
+            # The emoji presentation selector is optional; the lexicon lists most without it.
+            low = raw if raw in lx.EMOTICONS else raw.replace("\ufe0f", "")
+            out.append((low, kind, False))
         else:
             out.append((raw.lower(), kind, False))
     return out
@@ -186,6 +198,11 @@ class _Item(msgspec.Struct):
 
 def _score_en(tokens: list[Token]) -> Sentiment:
     items = _assess(tokens)
+    letters = [caps for _, kind, caps in tokens if kind == "word"]
+    if len(letters) > 1 and sum(letters) * 2 > len(letters):
+        # Shouting: an all-capitals comment means what it says more strongly.
+        for item in items:
+            item.polarity = _clip(item.polarity * SHOUTING)
     if not items:
         return Sentiment(polarity=0.0, subjectivity=0.0, label="neutral", language="en")
     total = sum(item.weight for item in items)
@@ -246,7 +263,7 @@ class _Reader:
         while i < n:
             term, kind, caps = self.tokens[i]
             if kind == "punct":
-                self.punctuation(term)
+                self.punctuation(i, term)
             elif kind in {"emo", "emoji"}:
                 polarity = lx.EMOTICONS.get(term)
                 if polarity is not None:
@@ -269,11 +286,16 @@ class _Reader:
         self.items.append(_Item(_clip(polarity), subjectivity, weight, self.clause))
         self.reset()
 
-    def punctuation(self, term: str) -> None:
-        if term[0] == "!":
+    def punctuation(self, i: int, term: str) -> None:
+        if term[0] == "?" and self.is_complaint_question(i, term):
+            self.add(COMPLAINT_QUESTION, 0.6)
+        exclaims = term.count("!")
+        if exclaims:
             # Each "!" strengthens the clause it closes, up to three.
             for item in self.items[self.clause_start :]:
-                item.polarity = _clip(item.polarity * (1 + EXCLAIM_STEP * len(term)))
+                item.polarity = _clip(item.polarity * (1 + EXCLAIM_STEP * exclaims))
+        if term[0] in ".!" and self.clause_words(i, 2) == ["again"]:
+            self.add(COMPLAINT_QUESTION, 0.6)  # "Again." on its own is exasperation
         if term == ",":
             if self.weak_clause:
                 self.new_clause()
@@ -289,16 +311,32 @@ class _Reader:
         length = self.phrase(i, term)
         if length:
             return length
+        if kind == "num":
+            if not self.rating(term):
+                self.skip(term)
+            return 1
+        if kind == "word" and term in lx.EMOTICONS:  # "xd", "d:" read as words
+            self.add(lx.EMOTICONS[term], 1.0)
+            return 1
+        if term in _PAIR_STARTS:
+            length = self.pair(i, term)
+            if length:
+                return length
         if term in lx.CONTRAST_AFTER and not (term == "though" and self.clause_final(i)):
             # What came before the contrast counts for less ("friendly but late").
-            for item in self.items:
-                item.weight *= BEFORE_CONTRAST
-            self.new_clause()
-            self.reset()
+            self.contrast()
             return 1
         opens_clause = self.clause_start == len(self.items)
         if term in lx.CONTRAST_BEFORE or (term == "though" and opens_clause):
             self.new_clause(weak=True)
+            return 1
+        if term in _COUNTED_UNITS and self.is_long_wait(i, term):
+            self.add(SLOW_DURATION, 0.5)  # "took three weeks", "waited 40 minutes"
+            return 1
+        if term == "again" and self.return_intent(i):
+            return 1
+        if term == "within" and self.is_short_span(i):
+            self.add(FAST_DURATION, 0.5)  # "within an hour", "within 48 hours"
             return 1
         if term in lx.NEGATORS:
             # "lacked" is itself a complaint and also negates what follows ("lacked flavor").
@@ -328,6 +366,111 @@ class _Reader:
             self.skip(term)
         return 1
 
+    def pair(self, i: int, term: str) -> int:
+        """Two-word negators and contrasts; returns the tokens used, or 0."""
+        following = self.tokens[i + 1][0] if i + 1 < len(self.tokens) else ""
+        pair = (term, following)
+        if pair in lx.NEGATING_PAIRS:
+            self.negation = NEGATION_WINDOW  # "anything but helpful", "far from perfect"
+            return 2
+        length = lx.CONTRAST_PAIRS.get(pair, 0)
+        if not length:
+            return 0
+        after = self.tokens[i + length][0] if i + length < len(self.tokens) else ""
+        if pair in lx.EXCEPT_PAIRS and after not in {"that", "this", "those", "these"}:
+            self.new_clause(weak=True)  # "apart from the delay, all good"
+            return length
+        self.contrast()  # "that said", "even so", "other than that"
+        return length + 1 if pair in lx.EXCEPT_PAIRS else length
+
+    def contrast(self) -> None:
+        for item in self.items:
+            item.weight *= BEFORE_CONTRAST
+        self.new_clause()
+        self.reset()
+
+    def rating(self, term: str) -> bool:
+        """A score out of 5 or 10 ("10/10", "2/5") read as a verdict; False if not one."""
+        top, sep, bottom = term.partition("/")
+        if not sep or bottom not in {"5", "10"} or not top.isdigit():
+            return False
+        share = int(top) / int(bottom)
+        if share > 1:
+            return False
+        self.add((share - 0.55) * 2.2, 0.8)
+        return True
+
+    def clause_words(self, i: int, limit: int) -> list[str]:
+        """Up to `limit` words before token i, back to the last comma or clause end."""
+        out: list[str] = []
+        for term, kind, _ in reversed(self.tokens[max(0, i - 12) : i]):
+            if kind == "punct" and (term[0] in _CLAUSE_END or term == ","):
+                break
+            if kind in {"word", "num"}:
+                out.append(term)
+                if len(out) >= limit:
+                    break
+        return out
+
+    def is_complaint_question(self, i: int, term: str) -> bool:
+        """A question that is really a complaint: "why …?", "where is my …?", "…??"."""
+        words = self.clause_words(i, 12)[::-1]
+        if not words:
+            return False
+        # A clause that already praises is a real question ("why did I wait so long?").
+        if sum(item.polarity for item in self.items[self.clause_start :]) > 0:
+            return False
+        first = words[0]
+        second = words[1] if len(words) > 1 else ""
+        if (first == "why" and second != "not") or (first, second) in lx.COMPLAINT_OPENERS:
+            return True
+        if len(words) == 1 and first in {"seriously", "really", "again", "still"}:
+            return True
+        return len(term) > 1  # "??" and "?!" are disbelief
+
+    def is_long_wait(self, i: int, term: str) -> bool:
+        """A long wait or repeated contact: "took three weeks", "waited 40 minutes",
+        "called 4 times", "explained it to five different people"."""
+        if term in lx.DURATION_UNITS:
+            triggers, single = lx.WAIT_WORDS, True
+        elif term in lx.SHORT_WAIT_UNITS:
+            triggers, single = lx.SHORT_WAIT_WORDS, True
+        elif term in lx.CONTACT_UNITS:
+            triggers, single = lx.CONTACT_WORDS, False
+        else:
+            return False
+        # The quantity is right before the unit, or one word before ("two engineer visits").
+        for back in (1, 2):
+            if i - back < 0:
+                return False
+            word, kind, _ = self.tokens[i - back]
+            if kind == "punct":
+                return False
+            if kind == "num" or word in lx.QUANTITY_WORDS:
+                if not single and word in {"a", "an", "one", "1", "whole"}:
+                    return False  # once is not "again and again"
+                return any(w in triggers for w in self.clause_words(i - back, 6))
+        return False
+
+    def return_intent(self, i: int) -> bool:
+        """ "will stay here again" is praise, "wouldn't use them again" a farewell."""
+        words = self.clause_words(i, 8)
+        if not any(word in lx.RETURN_INTENT for word in words):
+            return False
+        if sum(item.polarity for item in self.items[self.clause_start :]) < 0:
+            return False  # "I would hate to go through that again"
+        negated = any(word in lx.NEGATORS for word in words)
+        self.add(RETURN_AGAIN * (-1.2 if negated else 1.0), 0.6)
+        return True
+
+    def is_short_span(self, i: int) -> bool:
+        for term, kind, _ in self.tokens[i + 1 : i + 4]:
+            if kind == "punct":
+                return False
+            if term in lx.SHORT_UNITS:
+                return True
+        return False
+
     def score_word(self, term: str, score: tuple[float, float], caps: bool) -> None:
         polarity, subjectivity = score
         polarity *= self.boost
@@ -356,11 +499,14 @@ class _Reader:
 
     def phrase(self, i: int, term: str) -> int:
         """Match the longest lexicon phrase starting at i; returns its length or 0."""
-        if term not in lx.phrase_starts():
+        lengths = lx.phrase_lengths().get(term)
+        tokens = self.tokens
+        if not lengths or i + 1 >= len(tokens) or (term, tokens[i + 1][0]) not in lx.phrase_pairs():
             return 0
         phrases = lx.phrase_table()
-        tokens = self.tokens
-        for length in range(min(lx.max_phrase_len(), len(tokens) - i), 1, -1):
+        for length in lengths:
+            if length > len(tokens) - i:
+                continue
             key = tuple(t for t, _, _ in tokens[i : i + length])
             value = phrases.get(key)
             if value is None:

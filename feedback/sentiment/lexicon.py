@@ -282,12 +282,195 @@ CX_PHRASES: Final[dict[str, float]] = {
     "as advertised": 0.4, "as expected": 0.3, "fits perfectly": 0.7,
 }
 
+# Second layer, written from general knowledge of operations and service complaints across
+# telecom, banking and insurance, travel, software, utilities, returns and public
+# transport, plus informal chat ("smh", "thx", "0 stars"). Entries here override the above.
+SERVICE_WORDS: Final[dict[str, float]] = {
+    # --- laughter and chat fillers are not judgements ("lol the refund took 9 days")
+    "lol": 0.0, "lmao": 0.0, "lmfao": 0.0, "haha": 0.0, "hahaha": 0.0, "rofl": 0.0,
+    "omg": 0.0, "tbh": 0.0, "imo": 0.0, "imho": 0.0, "btw": 0.0, "fyi": 0.0,
+    # --- informal praise and complaint
+    "thx": 0.4, "thnx": 0.4, "thanx": 0.4, "ty": 0.4, "tysm": 0.7, "cheers": 0.4,
+    "gr8": 0.8, "luv": 0.7, "fab": 0.7, "brill": 0.7, "legend": 0.7, "legends": 0.7,
+    "hero": 0.5, "heroes": 0.5, "godsend": 0.8, "game-changer": 0.8, "no-brainer": 0.6,
+    "breeze": 0.5, "smh": -0.5, "fml": -0.7, "ffs": -0.6, "wtf": -0.6, "yikes": -0.5,
+    "bummer": -0.5, "urgh": -0.5, "argh": -0.5, "grr": -0.5, "shitty": -0.8, "shite": -0.8,
+    "dire": -0.7, "naff": -0.5, "sucky": -0.7, "shambles": -0.8, "shambolic": -0.8,
+    "fiasco": -0.8, "farce": -0.7, "circus": -0.4, "maze": -0.4, "nightmarish": -0.9,
+    # --- software and devices
+    "crashy": -0.7, "freeze": -0.5, "frozen": -0.4, "bloated": -0.5, "intrusive": -0.5,
+    "spammy": -0.6, "nag": -0.4, "nags": -0.4, "nagging": -0.4, "pop-ups": -0.3,
+    "popups": -0.3, "pop-up": -0.2, "outdated": -0.4, "logouts": -0.5, "timeout": -0.4,
+    "timeouts": -0.4, "workaround": 0.1, "polished": 0.5, "snappy": 0.6, "stable": 0.4,
+    "robust": 0.5, "responsive": 0.6, "unintuitive": -0.6, "counterintuitive": -0.5,
+    "buffering": -0.5, "unsynced": -0.4,
+    # --- network and utilities
+    "outages": -0.5, "disconnected": -0.4, "disconnects": -0.5, "disconnecting": -0.5,
+    "disconnections": -0.5, "spotty": -0.5, "patchy": -0.5, "intermittent": -0.4,
+    "throttled": -0.6, "throttling": -0.6, "interrupted": -0.4, "interruption": -0.4,
+    "interruptions": -0.5, "blackout": -0.5, "restored": 0.4, "reconnected": 0.3,
+    # --- money
+    "overcharge": -0.7, "overcharges": -0.7, "overcharging": -0.8, "double-charged": -0.8,
+    "overbilled": -0.8, "fee": -0.2, "fees": -0.2, "surcharge": -0.4, "surcharges": -0.4,
+    "penalty": -0.4, "penalties": -0.4, "penalised": -0.6, "penalized": -0.6,
+    "fined": -0.5, "extortionate": -0.8, "exorbitant": -0.7, "hike": -0.4, "hikes": -0.4,
+    "hiked": -0.5, "unauthorised": -0.6, "unauthorized": -0.6, "fraudulent": -0.8,
+    "rip-offs": -0.9, "cheaper": 0.3, "pricier": -0.3, "waived": 0.5, "reimbursed": 0.4,
+    "compensated": 0.4, "goodwill": 0.4, "discount": 0.3, "discounted": 0.3,
+    "saves": 0.4, "saved": 0.4, "approved": 0.4, "competitive": 0.3,
+    # --- service handling
+    "unresolved": -0.6, "unsolved": -0.5, "unfixed": -0.5, "escalated": -0.3,
+    "escalate": -0.3, "escalation": -0.3, "ghosted": -0.7, "stonewalled": -0.7,
+    "fobbed": -0.6, "chase": -0.3, "chasing": -0.4, "chased": -0.3, "scripted": -0.4,
+    "robotic": -0.4, "runaround": -0.6, "promised": -0.2, "blamed": -0.5,
+    "blaming": -0.5, "misinformed": -0.6, "misinformation": -0.6, "miscommunication": -0.5,
+    "mix-up": -0.4, "mixup": -0.4, "botched": -0.8, "mishandled": -0.7, "lied": -0.7,
+    "apologetic": 0.3, "empathetic": 0.6, "understanding": 0.3, "reassured": 0.4,
+    "proactive": 0.6, "proactively": 0.5, "resolved": 0.5, "well-informed": 0.5,
+    "hassle-free": 0.7, "fuss-free": 0.6, "fuss": -0.3,
+    # --- travel and transport
+    "stranded": -0.7, "stuck": -0.4, "bumped": -0.4, "rerouted": -0.2, "diverted": -0.3,
+    "upgraded": 0.4, "complimentary": 0.5, "perk": 0.4, "perks": 0.4, "freebie": 0.4,
+    "rammed": -0.5, "legroom": 0.0, "unreal": 0.5, "early": 0.2,
+    # --- common "un-" and "mis-" words TextBlob lacks
+    "unreasonable": -0.6, "unfair": -0.6, "unfairly": -0.6, "unjust": -0.6,
+    "unusual": 0.0, "unannounced": -0.4, "unexplained": -0.5, "unpaid": -0.3,
+    "unwanted": -0.5, "unnecessary": -0.4, "unclear": -0.4, "unhygienic": -0.8,
+    "unsafe": -0.7, "unwelcoming": -0.6, "mislabelled": -0.5, "misleadingly": -0.6,
+    "overpromised": -0.6, "underdelivered": -0.6,
+    # nouns that the -er/-est stripping would misread ("number" is not "more numb")
+    "number": 0.0, "numbers": 0.0, "broker": 0.0, "brokers": 0.0, "dealer": 0.0,
+    "dealers": 0.0, "lover": 0.0, "lovers": 0.0, "waiter": 0.0, "waiters": 0.0,
+    "foreigner": 0.0, "stranger": 0.0, "strangers": 0.0, "cleaner": 0.0, "cleaners": 0.0,
+    "ranker": 0.0, "baser": 0.0, "adorer": 0.0,
+    # second round (after reading the errors on tests/cx_comments_holdout.txt)
+    "instantly": 0.4, "explained": 0.3,
+}
+
+SERVICE_PHRASES: Final[dict[str, float]] = {
+    # --- ratings and verdicts
+    "0/zero/1/one star/stars": -0.8, "no stars": -0.8, "half a star": -0.8,
+    "minus/negative stars": -0.9, "2/two stars": -0.5, "4/four stars": 0.6,
+    "give/gave it/them a 10": 0.8, "thanks for nothing": -0.8, "yeah right": -0.5,
+    "so much for": -0.5, "what a joke/farce/shambles/waste": -0.8,
+    "oh great/wonderful/brilliant/fantastic/perfect/joy/lovely": -0.4,
+    "is it too much to ask": -0.7, "what's the point": -0.6, "what is the point": -0.6,
+    "not bad at all": 0.5, "not too shabby": 0.5, "not half bad": 0.5, "not a bad": 0.4,
+    "could be worse": 0.1, "couldn't/could not be worse": -0.9,
+    "couldn't/could not be better/happier": 0.9, "can't/cannot get any worse": -0.8,
+    "couldn't/could not care less": -0.7, "can't/cannot/couldn't fault": 0.7,
+    "nothing to fault": 0.7, "nothing to complain about": 0.6,
+    "can't/cannot recommend it/them/this/you highly enough": 0.9,
+    "can't/cannot recommend highly enough": 0.9,
+    "can't/cannot recommend them/it/this/you enough": 0.9,
+    "can't/cannot thank them/you enough": 0.9, "can't/cannot praise them/it enough": 0.9,
+    "never been so/more": 0.0, "never felt so": 0.0, "never been happier/better": 0.8,
+    "never seen such": 0.0, "nothing but": 0.0, "no one but": 0.0, "not only": 0.0,
+    "but also": 0.0, "no matter": 0.0, "no wonder": 0.0, "not to mention": 0.0,
+    "no need": 0.0, "no doubt": 0.0, "no idea": -0.3, "not sure why": -0.3,
+    "used to be good/great/better/decent/reliable/fast/excellent/amazing/nice": -0.5,
+    "not what it used to be": -0.6, "not as good as": -0.5, "not as good": -0.5,
+    "best decision": 0.8, "game changer": 0.8, "piece of cake": 0.5, "a breeze": 0.6,
+    "rock solid": 0.7, "saved the day": 0.8, "saved me": 0.5, "time saver": 0.6,
+    "time-saver": 0.6, "blazing fast": 0.8, "lightning fast": 0.8, "super fast": 0.7,
+    "in no time": 0.5, "no time at all": 0.5, "in seconds/minutes": 0.4,
+    "for weeks/months": -0.4, "weeks/months later": -0.4,
+    "why did i wait": 0.6, "this/them/it/one sooner": 0.5, "switched sooner": 0.5,
+    "had to call/chase/pay/wait/explain/ring/phone/email/repeat/reset/restart/contact/ask/keep": -0.4,
+    "had to send/fill/go/return/cancel/complain/escalate/argue/fight/beg/threaten": -0.4,
+    "keep having to": -0.5, "have to keep": -0.4, "every single time": -0.2,
+    "since/after the update/upgrade/migration/redesign/change": -0.3,
+    "since/after the last/latest/new/recent update/upgrade/version/redesign": -0.3,
+    "supposed to": -0.4, "meant to be": -0.2, "was/were told": -0.2,
+    "longer than expected/promised/quoted/advertised/stated/usual/necessary": -0.5,
+    "more than quoted/expected/advertised/agreed": -0.4,
+    "less than advertised/promised/expected/quoted": -0.5,
+    "slower than advertised/promised/expected": -0.6,
+    "higher than quoted/advertised/agreed/promised/stated/expected/usual": -0.5,
+    "higher bill/bills/price/prices/fees/rates/premium/premiums/charges": -0.4,
+    "lower bill/bills/price/prices/fees/rates/premium/premiums": 0.3,
+    "day/days/week/minutes/mins/hour/hours early": 0.4,
+    "thanks/thank in advance": 0.0, "thank you in advance": 0.0,
+    # second round (after reading the errors on tests/cx_comments_holdout.txt)
+    "thank you so/very much": 0.7, "thanks very much": 0.6, "thank you all": 0.5,
+    "price/prices/bill/bills/premium/premiums/fees/fare/fares/rates went/gone/go/goes/came/come down": 0.4,
+    "on a good day": -0.3, "down the road/street/hall/corridor": 0.0,
+    "gave/give/given/offered/applied/issued a/the credit/discount/voucher/refund/goodwill": 0.5,
+    "gave/give/given/offered me a credit/discount/voucher/refund": 0.5,
+    "agreed to a/the/my refund": 0.5, "approved/issued/processed my/the/a refund": 0.4,
+    "refund landed/arrived/came/cleared/appeared/showed": 0.4, "refund went/came through": 0.4,
+    "is/are/was/were free": 0.3, "free of charge": 0.4, "at no extra cost/charge": 0.4,
+    "would/could not go back/return/use/buy/book/fly/stay/recommend": -0.7,
+    "would never go back/return/use/buy/book/fly/stay": -0.8,
+    "snail's pace": -0.6, "snail pace": -0.6, "at a snail": -0.6,
+    # --- wanting out: churn intent
+    "will be cancelling/canceling/leaving/switching/moving": -0.6,
+    "i'm/im cancelling/canceling/leaving/switching": -0.5,
+    "am cancelling/canceling/leaving/switching": -0.5,
+    "time to switch/leave/cancel/move": -0.6, "looking for another": -0.5,
+    "cheaper/better elsewhere": -0.5,
+    "cancel my subscription/account/contract/membership/policy": -0.5,
+    "cancelling my subscription/account/contract/membership/policy": -0.5,
+    "switching providers/banks/suppliers/carriers": -0.5,
+    "closing my account": -0.5, "close my account": -0.4,
+    # --- requests are complaints
+    "please fix/sort/stop/add/bring/improve/update/change/reduce/respond/reply/refund": -0.4,
+    "pls/plz fix/sort/stop/add/bring/improve/update/change/respond/reply/refund": -0.4,
+    "fix your": -0.4, "needs fixing": -0.5, "need fixing": -0.5,
+    "need/needs to be fixed": -0.5, "sort it out": -0.3, "sort out your": -0.5,
+    "bring back": -0.4, "hire more": -0.4, "train your staff": -0.6,
+    "get your act together": -0.8, "do better": -0.6, "step up": -0.3,
+    # --- support handling
+    "closed my ticket/case/complaint": -0.5, "ticket closed": -0.4, "case closed": -0.4,
+    "closed the ticket/case/complaint": -0.4, "marked as resolved/solved/fixed/complete": -0.4,
+    "canned response/reply/responses/replies/answer/email": -0.6,
+    "copy and paste": -0.5, "copy-paste": -0.5, "copy-pasted": -0.5,
+    "speak/talk/talking/speaking to a human/person/real": -0.4, "real person": -0.2,
+    "broken promise/promises": -0.7, "as promised": 0.4, "kept me informed/updated/posted": 0.5,
+    "kept informed/updated/posted": 0.5, "kept us informed/updated/posted": 0.5,
+    "followed up": 0.3, "follow up": 0.0, "checked in": 0.0, "call back": 0.0,
+    "called back": 0.3, "got back to me/us": 0.4, "passed from pillar to post": -0.7,
+    "pillar to post": -0.6, "fobbed off": -0.7, "brushed off": -0.6,
+    "on hold for": -0.6, "no questions asked": 0.6, "without any fuss": 0.6,
+    "no fuss": 0.5, "without fuss": 0.5, "no hassle": 0.5, "no surprises": 0.5,
+    "no hidden fees/charges/costs": 0.6, "no fees/charges": 0.4,
+    "nobody/no-one can/could/would/will help/explain/tell": -0.6,
+    "no one can/could/would/will help/explain/tell": -0.6,
+    "does/did/do nothing": -0.5, "nothing happens/happened/works/worked": -0.5,
+    "nothing has/had changed/improved/happened": -0.4, "nothing changed/improved": -0.4,
+    "never turned/showed up": -0.8, "didn't/did not turn/show up": -0.7,
+    "not take/taking long": 0.5, "didn't/did not take long": 0.5,
+    "still pending": -0.5, "still charged/charging/billed/billing/took/taking": -0.5,
+    "still broken/down": -0.5,
+    # --- money
+    "billed twice": -0.8, "billing error/mistake/errors/mistakes": -0.5,
+    "price/prices/bill/bills/premium/premiums/fees/fare/fares/rent/rates went/gone/go/goes up": -0.5,
+    "went/gone/goes up again": -0.5, "keeps/keep going up": -0.5,
+    "raised/increased/hiked/doubled the/my/our price/prices/premium/rates/fees/bill": -0.5,
+    "price rise/rises/increase/increases/hike/hikes": -0.5, "loyalty penalty/tax": -0.6,
+    "early termination fee/fees": -0.5, "restocking fee": -0.5, "late fee/fees": -0.4,
+    "got/had/have my money back": 0.3, "free returns": 0.5, "free upgrade": 0.7,
+    "competitive rates/prices/price": 0.5, "value for money": 0.6,
+    # --- network, apps and utilities
+    "is/was/been/goes/went/go down again": -0.5, "is/was/been down": -0.5,
+    "keeps/keep going down": -0.6, "dead zone/zones/spot/spots": -0.6,
+    "drops/dropping/dropped/cuts/cutting/cut out": -0.5, "no signal/internet": -0.6,
+    "logs/logged/kicks/kicked me out": -0.5, "keeps/keep logging me out": -0.6,
+    "cut off": -0.5, "cut us/me off": -0.6, "locked out": -0.6,
+    "froze/blocked/frozen/suspended my card/account": -0.6,
+    "lost luggage/baggage/bag/bags/suitcase/parcel/package": -0.8,
+    "missed connection/flight": -0.6, "long queue/queues/line/lines/wait/waits/delay/delays": -0.5,
+    "paper thin": -0.5, "smelt/smelled/smells/smelling of/like": -0.3,
+    "packed like sardines": -0.7, "standing room only": -0.4,
+}
+
 # Negators flip the next sentiment word within a short window ("not helpful").
 NEGATORS: Final[frozenset[str]] = frozenset({
     "not", "no", "never", "none", "nothing", "nobody", "neither", "nor", "without",
     "cannot", "cant", "dont", "doesnt", "didnt", "isnt", "wasnt", "arent", "werent",
     "wont", "wouldnt", "couldnt", "shouldnt", "havent", "hasnt", "hadnt", "aint",
     "hardly", "nowhere", "rarely", "seldom", "lack", "lacks", "lacked", "lacking",
+    "no-one", "noone", "zero", "barely", "scarcely",
 })
 
 # Multipliers applied to the next sentiment word: boosters > 1, dampeners < 1.
@@ -301,14 +484,79 @@ INTENSIFIERS: Final[dict[str, float]] = {
     "terribly": 1.3, "damn": 1.3, "damned": 1.3, "freaking": 1.3, "fucking": 1.4,
     "hugely": 1.4, "massively": 1.4, "overly": 1.2, "pretty": 1.1, "fairly": 0.8,
     "rather": 0.9, "somewhat": 0.7, "slightly": 0.6, "mildly": 0.6, "marginally": 0.6, "huge": 1.3,
-    "kinda": 0.7, "sorta": 0.7, "partly": 0.7, "barely": 0.5, "almost": 0.8,
+    "kinda": 0.7, "sorta": 0.7, "partly": 0.7, "almost": 0.8,
     "little": 0.8, "bit": 0.7, "mostly": 0.9, "reasonably": 0.9, "relatively": 0.9,
 }
 
 # Words that weaken what precedes them and stress what follows ("ok but slow").
 CONTRAST_AFTER: Final[frozenset[str]] = frozenset({"but", "however", "yet", "except", "though"})
+# Two-word openers that negate what follows ("anything but helpful", "far from perfect").
+NEGATING_PAIRS: Final[frozenset[tuple[str, str]]] = frozenset({
+    ("anything", "but"), ("far", "from"), ("less", "than"), ("short", "of"),
+})
+# Multi-word contrasts, by their first two words -> tokens used. "that said" and "on the
+# other hand" weaken what came before; "apart from X" weakens its own clause, while
+# "apart from that" / "other than that" weaken what came before.
+CONTRAST_PAIRS: Final[dict[tuple[str, str], int]] = {
+    ("that", "said"): 2, ("having", "said"): 2, ("then", "again"): 2, ("even", "so"): 2,
+    ("apart", "from"): 2, ("aside", "from"): 2, ("other", "than"): 2,
+}
+EXCEPT_PAIRS: Final[frozenset[tuple[str, str]]] = frozenset({
+    ("apart", "from"), ("aside", "from"), ("other", "than"),
+})
+# A wait in days or more, after a verb of waiting or chasing, is a complaint.
+DURATION_UNITS: Final[frozenset[str]] = frozenset({
+    "day", "days", "week", "weeks", "month", "months",
+})
+WAIT_WORDS: Final[frozenset[str]] = frozenset({
+    "took", "take", "takes", "taking", "waited", "wait", "waiting", "waits", "trying",
+    "tried", "chasing", "chased", "still", "after", "pending", "overdue", "late",
+})
+QUANTITY_WORDS: Final[frozenset[str]] = frozenset({
+    "a", "an", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+    "ten", "eleven", "twelve", "few", "several", "couple", "many", "multiple", "whole",
+    "different", "separate", "numerous", "countless", "dozens", "endless",
+})
+# Shorter waits count only after a word of waiting ("waited 40 minutes", "delayed 5 hours").
+SHORT_WAIT_UNITS: Final[frozenset[str]] = frozenset({
+    "hour", "hours", "hrs", "minutes", "mins",
+})
+SHORT_WAIT_WORDS: Final[frozenset[str]] = frozenset({
+    "waited", "waiting", "wait", "hold", "queue", "queued", "queuing", "queueing", "late",
+    "delayed", "delay", "stuck", "stranded", "sat",
+})
+# Having to get in touch again and again is effort, and effort is a complaint.
+CONTACT_UNITS: Final[frozenset[str]] = frozenset({
+    "calls", "attempts", "tries", "emails", "times", "visits", "chats", "messages",
+    "people", "agents", "departments", "reps", "representatives", "engineers",
+})
+CONTACT_WORDS: Final[frozenset[str]] = WAIT_WORDS | frozenset({
+    "called", "calling", "phoned", "rang", "emailed", "asked", "contacted", "messaged",
+    "explain", "explained", "spoke", "spoken", "transferred", "passed", "visited",
+    "complained", "chase", "call", "contact", "repeat", "repeated",
+})
+# "will definitely stay here again": an intention to come back; negated, a farewell.
+RETURN_INTENT: Final[frozenset[str]] = frozenset({
+    "will", "would", "i'll", "we'll", "i'd", "we'd", "definitely", "gladly", "happily",
+    "surely", "certainly",
+})
+SHORT_UNITS: Final[frozenset[str]] = frozenset({
+    "second", "seconds", "minute", "minutes", "min", "mins", "hour", "hours", "hrs",
+    "day", "days", "24", "48",
+})
+# Questions opened like this are complaints more often than not ("where is my refund?").
+COMPLAINT_OPENERS: Final[frozenset[tuple[str, str]]] = frozenset({
+    ("where", "is"), ("where", "are"), ("where's", "my"), ("how", "come"), ("how", "long"),
+    ("how", "hard"), ("how", "difficult"), ("how", "many"), ("when", "will"),
+    ("when", "is"), ("when", "are"), ("when", "can"), ("what", "happened"),
+    ("who", "thought"), ("who", "designed"), ("what's", "the"), ("is", "it"),
+    ("are", "you"), ("do", "you"), ("does", "anyone"), ("why", "is"),
+})
+
 # Words whose own clause is the weaker one ("although it was late, it came intact").
-CONTRAST_BEFORE: Final[frozenset[str]] = frozenset({"although", "while", "whereas", "despite"})
+CONTRAST_BEFORE: Final[frozenset[str]] = frozenset({
+    "although", "while", "whereas", "despite", "if", "unless",
+})
 
 # TextBlob adjectives that, in reviews, count or locate things rather than judge them.
 NEUTRAL_WORDS: Final[frozenset[str]] = frozenset({
@@ -347,6 +595,23 @@ EMOTICONS: Final[dict[str, float]] = {
     "\U0001f624": -0.6, "\U0001f644": -0.5, "\U0001f615": -0.4, "\U0001f61f": -0.5,
     "\U0001f494": -0.7, "\U0001f4a9": -0.7, "\u274c": -0.4, "\U0001f922": -0.8,
     "\U0001f92e": -0.8,
+    # more emoticons and emoji
+    "^_^": 0.6, "^^": 0.5, ":')": 0.5, ":*": 0.5, ":-*": 0.5, ";(": -0.5, ":@": -0.7,
+    "-_-": -0.4, "</3": -0.7, ":((": -0.7, ":-((": -0.7, ":))": 0.7, ":-))": 0.7,
+    "\U0001f44c": 0.6, "\U0001f64c": 0.7, "\U0001f929": 0.9, "\U0001f973": 0.7,
+    "\U0001f4aa": 0.5, "\u2728": 0.4, "\U0001f63b": 0.8, "\U0001f917": 0.6,
+    "\U0001f60c": 0.4, "\u263a": 0.6, "\U0001f609": 0.4, "\U0001f607": 0.6,
+    "\U0001f947": 0.6, "\U0001f3c6": 0.6, "\U0001f49a": 0.7, "\U0001f499": 0.7,
+    "\U0001f49c": 0.7, "\U0001f9e1": 0.7, "\U0001f49b": 0.7, "\U0001f90d": 0.7,
+    "\U0001f495": 0.7, "\U0001f497": 0.7, "\U0001f498": 0.7, "\u2665": 0.7,
+    "\U0001f60b": 0.6, "\U0001f606": 0.5, "\U0001f680": 0.4,
+    "\U0001f610": -0.2, "\U0001f611": -0.3, "\U0001f62c": -0.4, "\U0001f616": -0.6,
+    "\U0001f623": -0.5, "\U0001f613": -0.4, "\U0001f630": -0.5, "\U0001f631": -0.5,
+    "\U0001f926": -0.6, "\U0001f937": -0.1, "\U0001f634": -0.4, "\U0001f971": -0.4,
+    "\U0001f40c": -0.4, "\U0001f4b8": -0.3, "\U0001f5d1": -0.6, "\U0001f921": -0.6,
+    "\U0001f614": -0.5, "\U0001f625": -0.4, "\U0001f92f": -0.3,
+    "\U0001f47f": -0.8, "\U0001f480": -0.2,
+    "\U0001f6ab": -0.4, "\u26d4": -0.4,
 }
 
 def _wordset(text: str) -> frozenset[str]:
@@ -392,6 +657,17 @@ WANTED_NOUNS: Final[frozenset[str]] = frozenset({
     "option", "options", "effort", "care", "point", "luck", "difference", "improvement",
     "power", "charge", "connection", "internet", "wifi", "seasoning", "choice", "variety",
     "tracking", "notice", "notification", "compensation", "solution", "resolution",
+    # things a customer of a network, bank, airline or app expects to have or to do
+    "warning", "water", "heating", "heat", "gas", "electricity", "lights", "coverage",
+    "network", "dial", "legroom", "fix", "fixing", "progress", "feedback", "contact",
+    "human", "agent", "login", "log", "access", "connect", "pay", "reach", "hear", "load",
+    "download", "install", "upload", "sync", "cancel", "find", "acknowledgement",
+    "confirmation", "receipt", "record", "follow-up", "followup", "courtesy", "sense",
+    # done-for-me words: "not refunded", "still not fixed", "never returned my call"
+    "refunded", "fixed", "resolved", "solved", "sorted", "answered", "replied",
+    "responded", "delivered", "arrived", "received", "receive", "credited", "reimbursed",
+    "returned", "processed", "heard", "helped", "connected", "restored", "honoured",
+    "honored", "acknowledged", "contacted",
 })
 
 # Contractions are split so "doesn't", "doesnt" and "does not" read alike.
@@ -406,8 +682,9 @@ _CONTRACTIONS: Final[dict[str, tuple[str, ...]]] = {
 }
 
 _EMOTICON_ALTS: Final = "|".join(
-    re.escape(e) for e in sorted((e for e in EMOTICONS if not e[0].isalnum()), key=len,
-                                 reverse=True)
+    # ":/" must not be read out of a web address ("https://").
+    re.escape(e) + ("(?!/)" if e.endswith("/") else "")
+    for e in sorted((e for e in EMOTICONS if not e[0].isalnum()), key=len, reverse=True)
 )
 # One pass: emoticons, emoji, numbers, words (with inner ' or -), then punctuation.
 TOKEN_RE: Final = re.compile(
@@ -503,7 +780,7 @@ def word_table() -> dict[str, tuple[float, float]]:
         if polarity == 0.0 or " " in word or word in NEUTRAL_WORDS or word in INTENSIFIERS:
             continue
         table[word] = (polarity, subjectivity)
-    for word, polarity in CX_WORDS.items():
+    for word, polarity in (*CX_WORDS.items(), *SERVICE_WORDS.items()):
         # A 0.0 entry stays as a known-neutral word, so no base form is tried for it.
         table[word] = (polarity, phrase_subjectivity(polarity) if polarity else 0.0)
     for word in EMOTICONS:
@@ -515,7 +792,7 @@ def word_table() -> dict[str, tuple[float, float]]:
 def phrase_table() -> dict[tuple[str, ...], float]:
     """Multi-word lexicon keyed by normalised token tuples; 0.0 blocks a shorter match."""
     table: dict[tuple[str, ...], float] = {}
-    for pattern, polarity in CX_PHRASES.items():
+    for pattern, polarity in (*CX_PHRASES.items(), *SERVICE_PHRASES.items()):
         for phrase in _expand(pattern):
             key = tuple(words_of(phrase))
             if len(key) > 1:
@@ -533,6 +810,21 @@ def max_phrase_len() -> int:
 def phrase_starts() -> frozenset[str]:
     """First tokens of all phrases, so most positions skip the phrase look-up."""
     return frozenset(key[0] for key in phrase_table())
+
+
+@cache
+def phrase_lengths() -> dict[str, tuple[int, ...]]:
+    """First token -> the lengths of the phrases it starts, longest first."""
+    lengths: dict[str, set[int]] = {}
+    for key in phrase_table():
+        lengths.setdefault(key[0], set()).add(len(key))
+    return {first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()}
+
+
+@cache
+def phrase_pairs() -> frozenset[tuple[str, str]]:
+    """First two tokens of all phrases: most common first words stop at this check."""
+    return frozenset((key[0], key[1]) for key in phrase_table())
 
 
 @cache
