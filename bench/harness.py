@@ -74,6 +74,10 @@ class PostgresInstance:
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
     def start(self, timeout: float = 30) -> None:
         args = [str(_pg_bin() / "postgres"), "-D", str(self.data), "-p", str(self.port),
                 "-h", "127.0.0.1", "-k", str(self.dir), "-c", "max_connections=200"]

@@ -117,6 +117,8 @@ class WrkResult:
     client_errors: int = 0
     server_errors: int = 0
     rss_mb: dict[int, float] = field(default_factory=dict)
+    service_cores: float = 0.0
+    database_cores: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -164,8 +166,27 @@ def wrk_version() -> str:
     return (out.stdout + out.stderr).strip().splitlines()[0]
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            continue
+    return total
+
+
+def database_pids(postmaster: int) -> list[int]:
+    try:
+        root = psutil.Process(postmaster)
+        return [postmaster, *(c.pid for c in root.children(recursive=True))]
+    except psutil.Error:
+        return []
+
+
 def run_wrk(name: str, url: str, script: str, workdir: Path, *, threads: int, connections: int,
-            seconds: int, pids: list[int]) -> WrkResult:
+            seconds: int, pids: list[int], postmaster: int | None = None) -> WrkResult:
     exe = shutil.which("wrk")
     if exe is None:
         raise RuntimeError("wrk is not installed: apt-get install -y wrk")
@@ -175,8 +196,14 @@ def run_wrk(name: str, url: str, script: str, workdir: Path, *, threads: int, co
             "--latency", "-s", str(lua), url]
     with RssSampler(pids) as rss:
         started = time.monotonic()
+        cpu_service = _cpu_seconds(pids)
+        db_before = database_pids(postmaster) if postmaster else []
+        cpu_db = _cpu_seconds(db_before)
         out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, check=False)
-        del started
+        cpu_service = _cpu_seconds(pids) - cpu_service
+        # Backends that started during the run are not counted: pools keep theirs open.
+        cpu_db = _cpu_seconds(db_before) - cpu_db
+        wall = time.monotonic() - started
     line = next((x for x in out.stdout.splitlines() if x.startswith("WRKJSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk gave no summary: {out.stdout[-1500:]} {out.stderr[-1500:]}")
@@ -187,5 +214,5 @@ def run_wrk(name: str, url: str, script: str, workdir: Path, *, threads: int, co
         status_errors=data["status_errors"], p50_ms=data["p50_us"] / 1e3, p90_ms=data["p90_us"] / 1e3,
         p99_ms=data["p99_us"] / 1e3, max_ms=data["max_us"] / 1e3, wrapped=data["wrapped"],
         ok=data["c2"], client_errors=data["c4"], server_errors=data["c5"],
-        rss_mb=rss.peak,
+        rss_mb=rss.peak, service_cores=cpu_service / wall, database_cores=cpu_db / wall,
     )

@@ -170,7 +170,7 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
 
         def load(name: str, target: str, script: str) -> loadgen.WrkResult:
             return loadgen.run_wrk(name, target, script, work, threads=threads, connections=conns,
-                                   seconds=seconds, pids=pids)
+                                   seconds=seconds, pids=pids, postmaster=pg.pid)
 
         rep.add("## 1. Ingest", "",
                 f"`touchpulse serve` (uvicorn, uvloop + httptools, LOG_LEVEL=WARNING) with "
@@ -200,7 +200,7 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
         else:
             notes.append(f"- (b) `POST {harness.RESPONSES_PATH}` is not served yet: not measured.")
         if "/s/{token:str}" in paths:
-            wanted = env_int("BENCH_INVITATIONS", max(2000, int((results[-1].rate or 500) * seconds * 1.3)))
+            wanted = env_int("BENCH_INVITATIONS", max(3000, int(max(results[-1].rate, 500) * seconds * 1.5)))
             tokens = asyncio.run(_invitations(service.base_url, admin, tps, min(wanted, 40_000)))
             if tokens:
                 c = load("form", service.base_url, loadgen.form_script(tokens=tokens, comments=COMMENTS))
@@ -215,9 +215,11 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
         label = {"healthz": "(a) GET /healthz", "responses": "(b) POST /api/v1/responses + comment",
                  "form": "(c) POST /s/{token} form"}
         floor = results[0].rate
-        rep.table(["path", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "vs (a)"],
+        rep.table(["path", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "vs (a)",
+                   "service CPU", "PostgreSQL CPU"],
                   [[label[r.name], f"{r.rate:,.0f}", _ms(r.p50_ms), _ms(r.p90_ms), _ms(r.p99_ms),
-                    _ms(r.max_ms), f"{r.rate / floor:.2f}"] for r in results])
+                    _ms(r.max_ms), f"{r.rate / floor:.2f}", f"{r.service_cores:.2f} cores",
+                    f"{r.database_cores:.2f} cores"] for r in results])
         b_res = next((r for r in results if r.name == "responses"), None)
         if b_res is not None:
             ok = b_res.rate / floor >= 0.5 and b_res.p99_ms < 50
