@@ -228,7 +228,13 @@ class ReportPages(Controller):
                       owner: QueryId = None, share: ShareToken = None, start: From = None,
                       end: To = None) -> Template:
         try:
-            scope = await _page_scope(request, pool, owner, share)
+            if share is not None and owner is None:
+                # A journey share link opens the whole map.
+                sharing.check_token(request.app.state.settings.secret_key, journey_id, share,
+                                    purpose=sharing.JOURNEY_PURPOSE)
+                scope = None
+            else:
+                scope = await _page_scope(request, pool, owner, share)
         except Unauthorized:
             return _error(request, 401)
         except Gone:

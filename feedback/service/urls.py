@@ -40,7 +40,9 @@ async def startup_banner(settings: Settings, url: str) -> str:
         journey = await conn.fetchval("SELECT min(id) FROM journeys")
         survey = await demo_survey_link(conn, settings)
     if journey is not None:
-        lines.append(f"  Journey map         {base}/reports/journeys/{journey}")
+        from feedback.insight.sharing import journey_share_link
+
+        lines.append(f"  Journey map         {journey_share_link(settings, int(journey), days=30).url}")
     if owner is not None:
         # A signed share link: the report opens in a browser without an API key.
         from feedback.insight.sharing import share_link
