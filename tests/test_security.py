@@ -35,6 +35,7 @@ PAYLOADS = {
 # Report pages draw inline SVG charts of their own, so the test looks for the payloads' markup.
 RAW_MARKUP = ("<script", "<svg onload")
 _PATHS = harness.app_paths()
+pytestmark = pytest.mark.slow
 
 
 def needs(*paths: str) -> pytest.MarkDecorator:
