@@ -34,17 +34,21 @@ def comments(data_dir: Path) -> list[str]:
 
 
 def measure(texts: Sequence[str], rounds: int) -> tuple[float, float]:
-    """(first pass, best later pass) in comments per second."""
-    start = time.perf_counter()
+    """(first pass, best later pass) in comments per second of this process's CPU time.
+
+    CPU time, not wall time: the target is per core, and on a shared machine wall time
+    counts the moments another process held the core.
+    """
+    start = time.process_time()
     for text in texts:
         read_comment(text)
-    cold = len(texts) / (time.perf_counter() - start)
+    cold = len(texts) / (time.process_time() - start)
     best = 0.0
     for _ in range(rounds):
-        start = time.perf_counter()
+        start = time.process_time()
         for text in texts:
             read_comment(text)
-        best = max(best, len(texts) / (time.perf_counter() - start))
+        best = max(best, len(texts) / (time.process_time() - start))
     return cold, best
 
 
@@ -62,7 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     read_comment("warm up the lexicon tables")  # loading them is start-up, not per comment
     cold, warm = measure(texts, args.rounds)
     print(f"read_comment over {len(texts)} comments: {cold:,.0f}/s first pass "
-          f"(word caches cold), {warm:,.0f}/s best of {args.rounds} later passes; "
+          f"(word caches cold), {warm:,.0f}/s best of {args.rounds} later passes "
+          f"(CPU time of one core); "
           f"target {TARGET:,}/s")
     return 0 if cold >= TARGET else 1
 
