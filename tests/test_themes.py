@@ -103,3 +103,166 @@ def test_unknown_language_has_no_themes() -> None:
 def test_read_comment_themes_match_language() -> None:
     assert "late delivery" in read_comment("Курьер опоздал").themes
     assert "late delivery" in read_comment("The courier was late").themes
+
+
+# --- Report headings: Russian cases, noun phrases only, no generic words ---------------------
+
+
+@pytest.mark.parametrize(
+    ("forms", "theme"),
+    [
+        (["чат", "чата", "чате", "чатом", "чаты"], "chat"),
+        (["курьер", "курьера", "курьеру", "курьером", "курьеры", "курьеров"], "courier"),
+        (["доставка", "доставки", "доставку", "доставкой", "доставке"], "delivery"),
+        (["заказ", "заказа", "заказу", "заказом", "заказы"], "parcel"),
+        (["возврат", "возврата", "возвратом", "возврате"], "refund"),
+        (["приложение", "приложения", "приложению", "приложением", "приложении"], "app"),
+        (["поддержка", "поддержки", "поддержку", "поддержкой"], "support"),
+        (["настройка", "настройки", "настройку", "настройкой"], "setup"),
+        (["очередь", "очереди", "ожидание", "ожидания"], "waiting time"),
+    ],
+)
+def test_russian_nouns_map_to_one_concept_in_every_case(forms: list[str], theme: str) -> None:
+    for form in forms:
+        assert extract_themes(f"Про {form} скажу одно", "ru")[:1] == [theme], form
+
+
+def test_russian_and_english_share_concept_keys() -> None:
+    pairs = [
+        ("Долго ждал на линии", "Waited on hold for 40 minutes", "waiting time"),
+        ("Вежливый оператор в чате", "Friendly agent in chat", "friendly staff"),
+        ("Отзывчивый оператор", "Helpful agent", "helpful staff"),
+        ("Курьер опоздал", "The courier was late", "late delivery"),
+        ("Простая настройка", "Easy setup", "ease of use"),
+        ("Меня переключали три раза", "I was transferred three times", "transfer"),
+        ("Чат работает отлично", "The chat works great", "chat"),
+    ]
+    for ru, en, theme in pairs:
+        assert theme in extract_themes(ru, "ru"), ru
+        assert theme in extract_themes(en, "en"), en
+
+
+def test_on_the_line_is_waiting_and_the_hotline_is_support() -> None:
+    assert extract_themes("Долго ждал на линии", "ru") == ["waiting time"]
+    assert extract_themes("Висел на линии полчаса", "ru") == ["waiting time"]
+    assert "support" in extract_themes("Горячая линия не отвечает", "ru")
+    assert "waiting time" in extract_themes("Оператора не дождался", "ru")
+
+
+def test_russian_operator_is_a_person_not_a_heading() -> None:
+    themes = extract_themes("Вежливый и отзывчивый оператор в чате", "ru")
+    assert themes == ["friendly staff", "helpful staff", "chat"]
+    assert "rude staff" in extract_themes("Оператор нахамил", "ru")
+    assert extract_themes("Общался с оператором", "ru") == []
+
+
+def test_russian_inflected_or_non_noun_words_are_not_headings() -> None:
+    # Oblique cases, verbs and adverbs are not readable headings when no concept maps them.
+    assert extract_themes("Слишком дорого", "ru") == ["price"]
+    for text in ("Всё сделали аккуратно", "Пришлось долго объяснять", "Сидел в машине"):
+        themes = extract_themes(text, "ru")
+        assert not any(t in text.lower() for t in themes), (text, themes)
+    # A nominative noun and an adjective + noun phrase still make themes.
+    assert extract_themes("Микроволновка шумит", "ru") == ["микроволновка"]
+    assert extract_themes("Холодная пицца", "ru") == ["холодная пицца"]
+
+
+def test_retention_offers_are_a_concept_not_verb_fragments() -> None:
+    themes = extract_themes("Hard to cancel, the agent kept pushing retention offers", "en")
+    assert themes == ["cancellation", "retention"]
+    assert "retention" in extract_themes(
+        "Pushy retention offers when I just wanted to cancel", "en"
+    )
+    assert "retention" in extract_themes("They tried to retain me with a counter offer", "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("The agent kept pushing retention offers", ["kept push", "push retention", "kept"]),
+        ("The courier didn't call before coming", ["call", "coming", "come"]),
+        ("Courier did not call, just left a note", ["left", "call", "left note"]),
+        ("Easy to log in and get started", ["start", "get start"]),
+        ("Long waiting time before anyone answered", ["answer", "anyone answer"]),
+        ("The fliptop started to get loose", ["fliptop start", "start"]),
+    ],
+)
+def test_no_verb_fragments(text: str, fragments: list[str]) -> None:
+    themes = extract_themes(text, "en")
+    for fragment in fragments:
+        assert fragment not in themes, (text, themes)
+
+
+def test_two_word_themes_are_noun_phrases() -> None:
+    assert extract_themes("The hallway carpet got muddy", "en") == ["hallway carpet"]
+    assert extract_themes("The door hinge squeaks", "en") == ["door hinge"]
+    assert "outdoor patio" in extract_themes("You can dine in a charming outdoor patio", "en")
+    # Adjacent words that are not adjective/noun + noun make no phrase.
+    assert extract_themes("I didn't want the clip going over my ear", "en") == ["clip", "ear"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "They transferred me between departments several times",
+        "The company never wrote back",
+        "Good service overall",
+        "The agent was there the whole time",
+        "Great people, great team, a lot of things done the right way",
+        "It took the guy a day to reply to my question",
+        "Support agent solved the issue",
+    ],
+)
+def test_generic_words_are_never_themes_alone(text: str) -> None:
+    generic = {
+        "support",
+        "department",
+        "service",
+        "agent",
+        "company",
+        "thing",
+        "time",
+        "day",
+        "way",
+        "lot",
+        "people",
+        "guy",
+        "team",
+        "issue",
+        "question",
+    }
+    themes = extract_themes(text, "en")
+    assert not generic & set(themes), (text, themes)
+    for theme in themes:
+        assert not generic & set(theme.split()), (text, themes)
+
+
+def test_generic_words_still_count_inside_concepts() -> None:
+    assert "waiting time" in extract_themes("Long waiting time", "en")
+    assert "friendly staff" in extract_themes("The whole team was friendly", "en")
+    assert "rude staff" in extract_themes("The support agent was rude", "en")
+    assert "slow service" in extract_themes("Service was slow", "en")
+    assert "friendly staff" in extract_themes("And service was super friendly", "en")
+    assert "courier" in extract_themes("The delivery guy rang twice", "en")
+    # The support channel named outright stays a theme; a support person does not.
+    assert "support" in extract_themes("Customer service hung up on me", "en")
+    assert "support" not in extract_themes("The support agent in chat was friendly", "en")
+
+
+def test_chat_is_its_own_concept() -> None:
+    for text in ("Friendly and helpful agent in chat", "The chat agent was really helpful"):
+        themes = extract_themes(text, "en")
+        assert "chat" in themes and "support" not in themes, themes
+    assert extract_themes("Чат не работает", "ru") == ["chat"]
+
+
+def test_demo_comments_still_carry_their_seeded_themes() -> None:
+    from feedback.demo.responses import DELIGHT, PAIN, SEEDED_TRUTH
+
+    for key, truth in SEEDED_TRUTH.items():
+        for mood, pool in (("pain", PAIN), ("delight", DELIGHT)):
+            english, russian = pool.get(key, ([], []))
+            found = {t for text in english for t in extract_themes(text, "en")}
+            found |= {t for text in russian for t in extract_themes(text, "ru")}
+            for theme in truth[mood]:
+                assert theme in found, (key, theme, found)

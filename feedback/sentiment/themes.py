@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import cache, lru_cache
+from importlib.util import find_spec
 from itertools import pairwise
+from pathlib import Path
 from typing import Final
 
 from feedback.sentiment import lexicon as lx
@@ -38,13 +40,20 @@ EN_CONCEPTS: Final[dict[str, str]] = {
     "staff": "staff", "employee": "staff", "personnel": "staff", "worker": "staff",
     "waiter": "staff", "waitress": "staff", "server": "staff", "cashier": "staff",
     "clerk": "staff", "receptionist": "staff", "manager": "staff", "bartender": "staff",
-    "host": "staff", "hostess": "staff", "team": "staff",
+    "host": "staff", "hostess": "staff",
     "support": "support", "helpdesk": "support", "help desk": "support",
     "customer service": "support", "customer support": "support", "call center": "support",
-    "hotline": "support", "agent": "support", "operator": "support",
-    "representative": "support", "rep": "support", "advisor": "support",
-    "chat": "support", "chatbot": "support", "bot": "support",
-    "ticket": "support", "callback": "callback", "call back": "callback",
+    "hotline": "support", "tech support": "support", "customer care": "support",
+    "call centre": "support", "ticket": "support",
+    "chat": "chat", "live chat": "chat", "chatbot": "chat", "bot": "chat", "web chat": "chat",
+    "callback": "callback", "call back": "callback",
+    "transfer": "transfer", "put through": "transfer", "redirect": "transfer",
+    "reroute": "transfer", "pass around": "transfer",
+    "retention": "retention", "retention offer": "retention", "retain": "retention",
+    "counteroffer": "retention", "counter offer": "retention",
+    "setup": "setup", "set up": "setup", "installation": "setup", "install": "setup",
+    "onboarding": "setup",
+    "confirmation": "confirmation", "confirm": "confirmation",
     "price": "price", "pricing": "price", "cost": "price", "expensive": "price",
     "pricey": "price", "overprice": "price", "overpriced": "price", "cheap": "price",
     "affordable": "price", "value": "price",
@@ -58,7 +67,7 @@ EN_CONCEPTS: Final[dict[str, str]] = {
     "screen": "screen", "display": "screen", "charger": "charger",
     "food": "food", "meal": "food", "dish": "food", "taste": "taste", "flavor": "taste",
     "flavour": "taste", "portion": "portion size", "menu": "menu",
-    "service": "service", "communication": "communication", "email": "communication",
+    "communication": "communication", "email": "communication",
     "notification": "communication", "message": "communication", "reply": "communication",
     "response": "communication", "store": "store", "shop": "store", "branch": "store",
     "clean": "cleanliness", "dirty": "cleanliness", "cleanliness": "cleanliness",
@@ -77,8 +86,22 @@ EN_QUALIFIERS: Final[dict[str, str]] = {
     "long": "long", "easy": "easy", "intuitive": "easy", "simple": "easy",
 }
 
-_PEOPLE: Final = frozenset({"staff", "courier", "support"})
+# Words and phrases that belong to a concept family, so a judgement next to them makes a
+# composite ("friendly agent" -> "friendly staff"), but that are too vague to be a heading
+# on their own: "the agent", "the chat agent", "good service" name no problem to act on.
+EN_FAMILY_ONLY: Final[dict[str, str]] = {
+    "agent": "support", "operator": "support", "representative": "support", "rep": "support",
+    "advisor": "support", "adviser": "support", "consultant": "support",
+    "specialist": "support", "support agent": "support", "support rep": "support",
+    "support staff": "support", "support team": "support", "service agent": "support",
+    "customer service agent": "support",
+    "team": "staff", "guy": "staff", "lady": "staff", "person": "staff", "people": "staff",
+    "service": "service",
+}
+
+_PEOPLE: Final = frozenset({"staff", "courier", "support", "service"})
 _DELIVERY: Final = frozenset({"delivery", "courier", "parcel", "tracking"})
+_SERVICE: Final = frozenset({"support", "service", "staff", "food", "chat"})
 
 # (qualifier, concept family) -> heading; the concept family is checked by membership.
 _COMPOSITES: Final[tuple[tuple[str, frozenset[str], str], ...]] = (
@@ -92,19 +115,31 @@ _COMPOSITES: Final[tuple[tuple[str, frozenset[str], str], ...]] = (
     ("rude", _PEOPLE, "rude staff"),
     ("helpful", _PEOPLE, "helpful staff"),
     ("unhelpful", _PEOPLE, "unhelpful staff"),
-    ("slow", frozenset({"support", "service", "staff", "food"}), "slow service"),
-    ("late", frozenset({"support", "service", "staff", "food"}), "slow service"),
-    ("fast", frozenset({"support", "service", "staff", "callback"}), "fast service"),
+    ("slow", _SERVICE, "slow service"),
+    ("late", _SERVICE, "slow service"),
+    ("fast", _SERVICE | {"callback"}, "fast service"),
     ("long", frozenset({"waiting time"}), "waiting time"),
-    ("easy", frozenset({"app", "website", "checkout", "login"}), "ease of use"),
+    ("easy", frozenset({"app", "website", "checkout", "login", "setup"}), "ease of use"),
 )
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+# Nouns too vague to head a report on their own ("department", "thing", "time"); they still
+# count inside a concept phrase ("waiting time", "delivery guy").
+EN_GENERIC: Final[frozenset[str]] = _words(
+    "support department company business firm organisation organization service agent "
+    "thing stuff item way lot people person guy lady man woman team day night time week "
+    "month year hour minute moment place issue problem question situation reason "
+    "experience matter kind sort type part end side point fact bit everything "
+    "anything something nothing someone everyone anyone staff member customer client "
+    "manner process option detail"
+)
+
 # Words that never make a theme on their own: function words, time units, fillers.
-EN_THEME_STOPWORDS: Final[frozenset[str]] = lx.EN_STOPWORDS | lx.NEUTRAL_WORDS | _words(
+EN_THEME_STOPWORDS: Final[frozenset[str]] = lx.EN_STOPWORDS | lx.NEUTRAL_WORDS | EN_GENERIC | _words(
 
         "also again ever still even just really much many lot lots bit thing things way "
         "day days week weeks month months year years hour hours minute minutes time times "
@@ -122,42 +157,72 @@ EN_THEME_STOPWORDS: Final[frozenset[str]] = lx.EN_STOPWORDS | lx.NEUTRAL_WORDS |
 
 # --- Russian -------------------------------------------------------------------------------
 
-RU_CONCEPTS: Final[dict[str, str]] = {
-    "курьер": "courier", "курьера": "courier", "курьеру": "courier", "водитель": "courier",
-    "доставщик": "courier", "доставка": "delivery", "доставку": "delivery",
-    "доставки": "delivery", "доставили": "delivery", "доставил": "delivery",
-    "привезли": "delivery", "привез": "delivery", "пришла": "delivery", "пришел": "delivery",
-    "посылка": "parcel", "посылку": "parcel", "посылки": "parcel", "заказ": "parcel",
-    "заказа": "parcel", "заказы": "parcel", "коробка": "packaging", "упаковка": "packaging",
-    "упаковку": "packaging", "возврат": "refund", "возврата": "refund",
-    "деньги": "billing", "вернуть": "refund", "вернули": "refund",
-    "верните": "refund", "ожидание": "waiting time", "ждать": "waiting time",
-    "ждал": "waiting time", "ждали": "waiting time", "жду": "waiting time",
-    "очередь": "waiting time", "приложение": "app", "приложения": "app",
-    "сайт": "website", "сайте": "website", "оператор": "support",
-    "оператора": "support", "поддержка": "support", "поддержку": "support",
-    "поддержки": "support", "сотрудник": "staff", "персонал": "staff", "менеджер": "staff",
-    "продавец": "staff", "официант": "staff", "цена": "price", "цены": "price",
-    "стоимость": "price", "дорого": "price", "дешево": "price", "оплата": "billing",
-    "оплату": "billing", "счет": "billing", "счёт": "billing", "списали": "billing",
-    "качество": "quality", "еда": "food", "обслуживание": "service",
-    "отмена": "cancellation", "отменили": "cancellation", "вылетает": "crashes",
-    "зависает": "crashes", "глючит": "crashes", "ошибка": "crashes",
-    "обновление": "update", "звонок": "callback", "перезвонил": "callback",
-    "перезвонили": "callback", "отвечает": "communication", "ответа": "communication",
-    "ответили": "communication", "ответ": "communication",
+# Concept nouns by stem (the word minus a case ending, see _RU_ENDINGS): every case and
+# number of "чат", "курьер", "доставка", "приложение" ... finds its stem.
+RU_CONCEPT_STEMS: Final[dict[str, str]] = {
+    "чат": "chat", "онлайн-чат": "chat", "чат-бот": "chat", "бот": "chat",
+    "курьер": "courier", "водител": "courier", "доставщик": "courier",
+    "доставк": "delivery", "доставлени": "delivery",
+    "посылк": "parcel", "посылочк": "parcel", "заказ": "parcel", "отправлени": "parcel",
+    "груз": "parcel", "коробк": "packaging", "упаковк": "packaging",
+    "возврат": "refund", "компенсаци": "refund",
+    "ожидани": "waiting time", "очеред": "waiting time",
+    "приложени": "app", "сайт": "website",
+    "поддержк": "support", "техподдержк": "support",
+    "колл-центр": "support", "call-центр": "support",
+    "оператор": "~support", "консультант": "~support", "специалист": "~support",
+    "сотрудник": "staff", "персонал": "staff", "менеджер": "staff", "продавец": "staff",
+    "продавц": "staff", "официант": "staff", "кассир": "staff",
+    "цен": "price", "стоимост": "price", "ценник": "price",
+    "оплат": "billing", "счет": "billing", "деньг": "billing", "денег": "billing",
+    "списани": "billing", "подписк": "billing", "комисси": "billing",
+    "качеств": "quality", "обслуживани": "~service", "сервис": "~service",
+    "отмен": "cancellation", "ошибк": "crashes", "сбо": "crashes", "обновлени": "update",
+    "звонок": "callback", "звонк": "callback", "уведомлени": "communication",
+    "сообщени": "communication", "письм": "communication", "смс": "communication",
+    "ответ": "communication", "переключени": "transfer", "удержани": "retention",
+    "вход": "login", "логин": "login", "парол": "login", "авторизаци": "login",
+    "настройк": "setup", "установк": "setup", "подключени": "setup",
+    "подтверждени": "confirmation", "отслеживани": "tracking", "трек-номер": "tracking",
+    "чистот": "cleanliness",
 }
 
-RU_QUALIFIERS: Final[dict[str, str]] = {
-    "опоздал": "late", "опоздала": "late", "опоздали": "late", "опоздание": "late",
-    "опозданием": "late", "задержка": "late", "задержали": "late", "поздно": "late",
-    "долго": "slow", "медленно": "slow", "медленный": "slow", "быстро": "fast",
-    "быстрый": "fast", "быстрая": "fast", "вовремя": "fast", "вежливый": "friendly",
-    "вежливо": "friendly", "вежливая": "friendly", "приветливый": "friendly",
-    "грубый": "rude", "грубо": "rude", "хамство": "rude", "нахамил": "rude",
-    "грубая": "rude", "помог": "helpful", "помогли": "helpful", "отзывчивый": "helpful",
-    "повреждена": "damaged", "повреждённая": "damaged", "сломан": "damaged",
-    "сломана": "damaged", "разбита": "damaged", "потеряли": "missing",
+# Verb forms (and irregular nouns) that name a concept; looked up as written.
+RU_CONCEPT_FORMS: Final[dict[str, str]] = {
+    "доставили": "delivery", "доставил": "delivery", "доставлена": "delivery",
+    "привезли": "delivery", "привез": "delivery", "пришла": "delivery", "пришел": "delivery",
+    "пришло": "delivery", "вернуть": "refund", "вернули": "refund", "верните": "refund",
+    "ждать": "waiting time", "ждал": "waiting time", "ждала": "waiting time",
+    "ждали": "waiting time", "жду": "waiting time", "ждем": "waiting time",
+    "дождался": "waiting time", "дождалась": "waiting time", "дождаться": "waiting time",
+    "ждет": "waiting time", "ждут": "waiting time", "прождал": "waiting time", "прождала": "waiting time", "прождали": "waiting time",
+    "подождать": "waiting time", "ожидал": "waiting time", "ожидала": "waiting time",
+    "дорого": "price", "дешево": "price", "дороговато": "price", "списали": "billing",
+    "еда": "food", "еды": "food", "еду": "food", "едой": "food",
+    "отменили": "cancellation", "отменить": "cancellation", "отменил": "cancellation",
+    "вылетает": "crashes", "зависает": "crashes", "глючит": "crashes",
+    "перезвонил": "callback", "перезвонили": "callback", "перезвонить": "callback",
+    "отвечает": "communication", "отвечают": "communication", "ответили": "communication",
+    "ответил": "communication", "ответила": "communication",
+    "перевели": "transfer", "переводили": "transfer", "переключили": "transfer",
+    "переключали": "transfer", "перекидывали": "transfer", "футболили": "transfer",
+    "навязывали": "retention", "навязывать": "retention", "уговаривали": "retention",
+    "отговаривали": "retention", "войти": "login", "зайти": "login",
+    "настроить": "setup", "установить": "setup", "подтвердили": "confirmation",
+}
+
+# Judgement stems, matched as word prefixes ("вежлив" -> вежливый, вежливая, вежливо).
+RU_QUALIFIER_PREFIXES: Final[dict[str, str]] = {
+    "опозд": "late", "задерж": "late", "поздн": "late", "поздно": "late",
+    "долго": "slow", "долгий": "slow", "долгая": "slow", "долгое": "slow", "медлен": "slow",
+    "быстр": "fast", "оператив": "fast", "вовремя": "fast", "моментальн": "fast",
+    "вежлив": "friendly", "приветлив": "friendly", "доброжелат": "friendly",
+    "любезн": "friendly", "дружелюб": "friendly",
+    "груб": "rude", "хам": "rude", "нахам": "rude", "невежлив": "rude",
+    "отзывчив": "helpful", "помог": "helpful", "помогл": "helpful",
+    "поврежд": "damaged", "слома": "damaged", "разбит": "damaged", "помят": "damaged",
+    "потерял": "missing", "потеря": "missing",
+    "прост": "easy", "удобн": "easy", "понятн": "easy", "легк": "easy", "легко": "easy",
 }
 
 RU_STOPWORDS: Final[frozenset[str]] = _words(
@@ -171,9 +236,30 @@ RU_STOPWORDS: Final[frozenset[str]] = _words(
         "после над больше тот через эти нас про всего них какая много три эту моя свою этой "
         "перед иногда лучше чуть том нельзя такой им более всегда конечно всю между очень "
         "это мой наш ваш свой весь день дня дней час часа часов раза спасибо просто уже "
-        "снова опять все всё очень постоянно вообще никто ничто дважды так"
+        "снова опять все всё очень постоянно вообще никто ничто дважды так слишком "
+        "совершенно абсолютно вроде итоге итог целом общем"
 
+) | _words(
+    # Russian counterparts of EN_GENERIC.
+    "служба службы службу службе компания компании компанию отдел отдела отделы отделов "
+    "вещь вещи штука дело время раз способ вопрос вопросы ситуация случай человек люди "
+    "товар товара товары минут минуты неделю недели месяц месяца полчаса сутки суток"
 )
+
+# Oblique-case, verb, adjective and adverb endings: an unmapped Russian word written with
+# one of these is not a readable heading ("чате", "слишком"), so it is not shown alone.
+_RU_NOT_HEADING: Final = tuple(sorted(_words(
+    "ть ться л ла ло ли лся лась лось лись ет ут ют ит ат ят ешь ишь ем им ете ите ся "
+    "сь ый ий ой ая яя ое ее ые ого его ому ему ым ых их ыми ими ую юю ом ами ями ах ях ов "
+    "ев е у ю ы и о"
+), key=len, reverse=True))
+_RU_ADJECTIVE: Final = ("ый", "ий", "ой", "ая", "яя", "ое", "ее", "ые", "ие")
+# Noun and adjective case endings, shortest first: the longest stem is tried first.
+_RU_ENDINGS: Final = ("", *sorted(_words(
+    "а я о е ы и у ю ь й ой ей ом ем ам ям ах ях ов ев ами ями ью ия ие ии ию ией ием иям "
+    "иях иями ья ье ьи ьев ьям ьях ьями ый ий ая ое ые ого его ому ему ым им ых их ыми ими "
+    "ую юю ою ею"
+), key=lambda e: (len(e), e)))
 
 _SENTENCE_SPLIT: Final = re.compile(r"[.!?;]+|\b(?:but|however|although|though|но|однако|а)\b",
                                     re.IGNORECASE)
@@ -188,9 +274,17 @@ def extract_themes(text: str, language: str) -> list[str]:
     return []
 
 
-# A term: (lemma, concept or None, qualifier or None, counts as content word).
-Term = tuple[str, str | None, str | None, bool]
+# A term: (lemma, concept family or None, qualifier or None, role, concept shown alone).
+# Role: 0 not a theme word, 1 content but not a noun (verbs: no heading), 2 a modifier that
+# may start a two-word phrase (adjective), 3 a noun, 4 a base-form verb that may also be a
+# noun and so may end a two-word phrase ("door hinge") but is not shown alone ("call").
+Term = tuple[str, str | None, str | None, int, bool]
 TermReader = Callable[[str], list[Term]]
+_MODIFIER: Final = 2
+_NOUN: Final = 3
+_VERB_OR_NOUN: Final = 4
+_HEADS: Final = (_NOUN, _VERB_OR_NOUN)
+_MODIFIERS: Final = (_MODIFIER, _NOUN)
 
 
 def _themes(text: str, terms_of: TermReader) -> list[str]:
@@ -199,22 +293,25 @@ def _themes(text: str, terms_of: TermReader) -> list[str]:
     bigrams: list[str] = []
     singles: list[str] = []
     clauses = [terms_of(clause) for clause in _SENTENCE_SPLIT.split(text)]
-    everywhere = {concept for terms in clauses for _, concept, _, _ in terms if concept}
+    everywhere = {concept for terms in clauses for _, concept, _, _, _ in terms if concept}
     for terms in clauses:
         # A qualifier pairs with concepts in its own clause, or anywhere in the comment
         # when its clause names none ("the courier was polite but late").
-        found = {concept for _, concept, _, _ in terms if concept} or everywhere
-        for _, _, qualifier, _ in terms:
-            for needed, family, heading in _COMPOSITES:
-                if qualifier == needed and found & family:
-                    composites.append(heading)
-        for lemma, concept, qualifier, content in terms:
+        found = {concept for _, concept, _, _, _ in terms if concept} or everywhere
+        for _, _, qualifier, _, _ in terms:
+            if qualifier:
+                for needed, family, heading in _COMPOSITES:
+                    if qualifier == needed and not found.isdisjoint(family):
+                        composites.append(heading)
+        for lemma, concept, qualifier, role, shown in terms:
             if concept:
-                concepts.append(concept)
-            elif content and not qualifier:
+                if shown:
+                    concepts.append(concept)
+            elif role == _NOUN and not qualifier:
                 singles.append(lemma)
-        for (a, ca, qa, ok_a), (b, cb, qb, ok_b) in pairwise(terms):
-            if ok_a and ok_b and not (ca or cb or qa or qb):
+        # Two-word themes are noun phrases only: (adjective or noun) + noun.
+        for (a, ca, qa, role_a, _), (b, cb, qb, role_b, _) in pairwise(terms):
+            if role_b in _HEADS and role_a in _MODIFIERS and not (ca or cb or qa or qb):
                 bigrams.append(f"{a} {b}")
     ordered = [*composites, *concepts, *bigrams, *singles]
     # Words already inside a chosen bigram don't repeat as single themes.
@@ -229,6 +326,13 @@ def _themes(text: str, terms_of: TermReader) -> list[str]:
     return out
 
 
+def _en_concept(key: str) -> tuple[str | None, bool]:
+    concept = EN_CONCEPTS.get(key)
+    if concept:
+        return concept, True
+    return EN_FAMILY_ONLY.get(key), False
+
+
 def _terms_en(clause: str) -> list[Term]:
     """Terms of an English clause, two-word concepts ("customer service") merged."""
     words = [w for w in lx.words_of(clause) if w.isalpha() or "-" in w or "'" in w]
@@ -238,38 +342,64 @@ def _terms_en(clause: str) -> list[Term]:
     while i < len(lemmas):
         if i + 1 < len(lemmas):
             pair = f"{lemmas[i]} {lemmas[i + 1]}"
-            concept = EN_CONCEPTS.get(pair)
+            concept, shown = _en_concept(pair)
             if concept:
-                terms.append((pair, concept, None, True))
+                terms.append((pair, concept, None, _NOUN, shown))
                 i += 2
                 continue
         lemma = lemmas[i]
-        concept = EN_CONCEPTS.get(lemma)
+        concept, shown = _en_concept(lemma)
         qualifier = EN_QUALIFIERS.get(lemma)
-        terms.append((lemma, concept, qualifier, _is_content_en(words[i], lemma)))
+        terms.append((lemma, concept, qualifier, _role_en(words[i], lemma), shown))
         i += 1
     return terms
 
 
 @lru_cache(maxsize=65536)
-def _is_content_en(word: str, lemma: str) -> bool:
+def _role_en(word: str, lemma: str) -> int:
     if word in EN_THEME_STOPWORDS or lemma in EN_THEME_STOPWORDS or len(lemma) < 3:
-        return False
+        return 0
     if lemma in lx.NEGATORS or lemma in lx.INTENSIFIERS or "'" in word:
-        return False
+        return 0
     # Pure judgement words ("great", "terrible") say how, not what.
     score = lx.word_table().get(word) or lx.word_table().get(lemma)
-    return not (score and abs(score[0]) >= 0.1)
+    if score and abs(score[0]) >= 0.1:
+        return 0
+    tags = en_tags()
+    tag = tags.get(word) or tags.get(lemma) or "NN"  # an unknown word is most likely a name
+    if tag.startswith("NN"):
+        return _NOUN
+    if tag.startswith("JJ"):
+        return _MODIFIER
+    if tag in ("VB", "VBP") and word == lemma:
+        return _VERB_OR_NOUN
+    return 1
+
+
+@cache
+def en_tags() -> dict[str, str]:
+    """Most frequent part-of-speech tag of a lower-case English word (TextBlob's Brill lexicon)."""
+    spec = find_spec("textblob")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(next(iter(spec.submodule_search_locations))) / "en" / "en-lexicon.txt"
+    tags: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, _, tag = line.partition(" ")
+        if word.islower() and word not in tags:
+            tags[word] = tag
+    return tags
 
 
 @lru_cache(maxsize=65536)
 def _lemma_en(word: str) -> str:
     """Light lemma: plural -s/-es/-ies, -ed, -ing, -ly, checked against a word list."""
-    if word in EN_CONCEPTS or word in EN_QUALIFIERS or len(word) < 4:
+    if word in EN_CONCEPTS or word in EN_QUALIFIERS or word in EN_FAMILY_ONLY or len(word) < 4:
         return word
     known = lx.english_vocabulary()
     for candidate in _en_candidates(word):
-        if candidate in EN_CONCEPTS or candidate in EN_QUALIFIERS or candidate in known:
+        if (candidate in EN_CONCEPTS or candidate in EN_QUALIFIERS
+                or candidate in EN_FAMILY_ONLY or candidate in known):
             return candidate
     return word
 
@@ -299,28 +429,55 @@ def _en_candidates(word: str) -> list[str]:
     return [c for c in out if len(c) >= 3]
 
 
-_RU_WORD: Final = re.compile(r"[а-яё]+(?:-[а-яё]+)*", re.IGNORECASE)
+_RU_WORD: Final = re.compile(r"[а-яёa-z]+(?:-[а-яёa-z]+)*", re.IGNORECASE)
 
 
 def _terms_ru(clause: str) -> list[Term]:
-    """Terms of a Russian clause: stems mapped through the synonym tables."""
-    concepts, qualifiers = _ru_tables()
+    """Terms of a Russian clause: words mapped through the concept and qualifier tables."""
     terms: list[Term] = []
+    previous = ""
     for match in _RU_WORD.finditer(clause):
         word = match.group().lower().replace("ё", "е")
-        stem = stem_ru(word)
-        concept = concepts.get(stem)
-        qualifier = qualifiers.get(stem)
-        # Judgement words ("хорошо") say how, not what.
-        judgement = stem in lx.ru_word_table()
-        content = word not in RU_STOPWORDS and len(word) > 3 and not qualifier and not judgement
-        # Unmapped words keep their written form: a stem alone is not a readable heading.
-        terms.append((word, concept, qualifier, content))
+        concept, qualifier, role = _ru_word(word)
+        if concept == "~line":
+            # "ждал на линии" is a wait on hold; "горячая линия" is the support line.
+            concept = ("waiting time" if previous == "на"
+                       else "support" if previous.startswith("горяч") else None)
+        shown = not (concept or "").startswith("~")
+        terms.append((word, concept.lstrip("~") if concept else None, qualifier, role, shown))
+        previous = word
     return terms
 
 
-@cache
-def _ru_tables() -> tuple[dict[str, str], dict[str, str]]:
-    concepts = {stem_ru(w): c for w, c in RU_CONCEPTS.items()}
-    qualifiers = {stem_ru(w): q for w, q in RU_QUALIFIERS.items()}
-    return concepts, qualifiers
+@lru_cache(maxsize=65536)
+def _ru_word(word: str) -> tuple[str | None, str | None, int]:
+    """(concept, qualifier, role) of one lower-case Russian word."""
+    concept = RU_CONCEPT_FORMS.get(word) or _ru_concept(word)
+    qualifier = None if concept else _ru_qualifier(word)
+    if concept or qualifier or word in RU_STOPWORDS or len(word) <= 3:
+        return concept, qualifier, 0
+    if stem_ru(word) in lx.ru_word_table():  # judgement words ("хорошо") say how, not what
+        return None, None, 0
+    if word.endswith(_RU_ADJECTIVE):
+        return None, None, _MODIFIER
+    if word.endswith(_RU_NOT_HEADING):
+        return None, None, 1
+    return None, None, _NOUN
+
+
+def _ru_concept(word: str) -> str | None:
+    if word.startswith("лини"):
+        return "~line" if word[4:] in ("", "я", "и", "ю", "ей", "е") else None
+    for ending in _RU_ENDINGS:
+        if word.endswith(ending):
+            stem = word[: len(word) - len(ending)]
+            if len(stem) >= 3 and stem in RU_CONCEPT_STEMS:
+                return RU_CONCEPT_STEMS[stem]
+    return None
+
+
+def _ru_qualifier(word: str) -> str | None:
+    for prefix, qualifier in RU_QUALIFIER_PREFIXES.items():
+        if word.startswith(prefix):
+            return qualifier
+    return None
