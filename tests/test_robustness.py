@@ -85,14 +85,29 @@ async def test_unknown_route_is_a_problem(client: httpx.AsyncClient) -> None:
     assert r.json()["detail"] == "No route GET /api/v1/nothing-here."
 
 
+def _valid_path(path: str, operation: dict[str, Any]) -> str:
+    """The path with each parameter filled by a well-formed value of its documented type."""
+    for param in operation.get("parameters", []):
+        if param.get("in") == "path":
+            schema = param.get("schema", {})
+            value = "00000000-0000-7000-8000-000000000001" if schema.get("format") == "uuid" else (
+                "1" if schema.get("type") == "integer" else "some-key")
+            path = path.replace("{" + param["name"] + "}", value)
+    return path
+
+
 async def test_every_api_route_refuses_a_missing_or_bad_key(client: httpx.AsyncClient) -> None:
     refused: list[str] = []
-    for method, path in await _operations(client):
-        if not path.startswith("/api/"):
-            continue
-        url = _fill(path, "1")
-        for headers in ({}, {"Authorization": "Bearer tp_forged_key"}, {"Authorization": "Basic eDp5"}):
-            r = await client.request(method, url, headers=headers, json={})
-            if r.status_code != 401 or not r.headers["content-type"].startswith("application/problem+json"):
-                refused.append(f"{method} {url} {headers}: {r.status_code}")
+    spec: dict[str, Any] = (await client.get("/schema/openapi.json")).json()
+    for path, item in spec["paths"].items():
+        for method_name, operation in item.items():
+            if not path.startswith("/api/") or method_name not in ("get", "post", "put", "patch", "delete"):
+                continue
+            method, url = method_name.upper(), _valid_path(path, operation)
+            for headers in ({}, {"Authorization": "Bearer tp_forged_key"}, {"Authorization": "Basic eDp5"}):
+                r = await client.request(method, url, headers=headers, json={})
+                if r.status_code != 401 or not r.headers["content-type"].startswith(
+                    "application/problem+json"
+                ):
+                    refused.append(f"{method} {url} {headers}: {r.status_code}")
     assert not refused, "\n".join(refused)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.params import FromQuery, QueryParameter
-from litestar.response import Stream, Template
+from litestar.response import Response, Stream, Template
 
 from feedback.access.models import Principal, Role
 from feedback.access.service import require
@@ -93,7 +93,8 @@ class ScoreController(Controller):
         customer: Text = None, band: FromQuery[BandName | None] = None,
         has_comment: FromQuery[bool | None] = None, label: FromQuery[SentimentLabel | None] = None,
         theme: Text = None, cursor: CursorParam = None, limit: LimitParam = 50,
-    ) -> Page[ResponseItem] | Stream:
+    ) -> Response[Page[ResponseItem]]:
+        # Documented as the JSON page; a CSV request gets a Stream, which is a Response too.
         require(principal, Role.OWNER)
         first, last = service.period_of(start, end, _today())
         sel = Selection(journey=journey, stage=stage, owner=owner, touchpoint=touchpoint,
@@ -103,14 +104,15 @@ class ScoreController(Controller):
                                  label=label, theme=theme)
         async with pool.acquire() as conn:
             if "text/csv" not in request.headers.get("accept", ""):
-                return await service.list_responses(conn, sel, filters, cursor=cursor, limit=limit)
+                return Response(await service.list_responses(conn, sel, filters, cursor=cursor,
+                                                             limit=limit))
             await service.check_selection(conn, sel)
-        return Stream(
+        return cast("Response[Page[ResponseItem]]", Stream(
             _csv(pool, sel, filters), media_type="text/csv; charset=utf-8",
             # Litestar prefers the route's media type to the Stream's: the header settles it.
             headers={"content-type": "text/csv; charset=utf-8",
                      "content-disposition": f'attachment; filename="responses-{first}-{last}.csv"'},
-        )
+        ))
 
 
 async def _csv(pool: Pool, sel: Selection, filters: ResponseFilter) -> AsyncIterator[bytes]:

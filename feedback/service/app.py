@@ -20,6 +20,7 @@ from feedback.service import migrations
 from feedback.service.database import create_pool
 from feedback.service.dependencies import DEPENDENCIES
 from feedback.service.logs import configure_logging, request_context
+from feedback.service.openapi import document_errors
 from feedback.service.pages import template_config
 from feedback.service.problems import EXCEPTION_HANDLERS
 from feedback.settings import Settings, load_settings, log_level_number
@@ -78,7 +79,7 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         finally:
             await app.state.pool.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[healthz, readyz, *ADMIN_ROUTES, *_route_groups()],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
@@ -104,6 +105,8 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    document_errors(app.openapi_schema)
+    return app
 
 
 def app_from_env() -> Litestar:

@@ -1,0 +1,79 @@
+"""Every answer the service can give is documented: the error statuses join each operation."""
+
+from __future__ import annotations
+
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+)
+
+_PROBLEM = Schema(
+    type=OpenAPIType.OBJECT,
+    description="RFC 9457 problem details.",
+    required=["type", "title", "status", "detail"],
+    properties={
+        "type": Schema(type=OpenAPIType.STRING),
+        "title": Schema(type=OpenAPIType.STRING),
+        "status": Schema(type=OpenAPIType.INTEGER),
+        "detail": Schema(type=OpenAPIType.STRING),
+        "instance": Schema(type=OpenAPIType.STRING),
+        "errors": Schema(
+            type=OpenAPIType.ARRAY,
+            items=Schema(
+                type=OpenAPIType.OBJECT, required=["field", "message"],
+                properties={"field": Schema(type=OpenAPIType.STRING),
+                            "message": Schema(type=OpenAPIType.STRING)},
+            ),
+        ),
+    },
+)
+
+_API_ERRORS = {
+    "400": "The request could not be read (bad JSON, bad encoding).",
+    "401": "No API key, or not a valid one.",
+    "403": "The key's role does not allow this.",
+    "404": "No such object, or not one this key may see.",
+    "405": "Method not allowed.",
+    "409": "The request conflicts with the current state.",
+    "410": "Expired.",
+    "413": "The body is too large.",
+    "422": "Invalid input; `errors` names each offending field.",
+    "429": "Too many requests.",
+    "503": "The database is unreachable; nothing was recorded.",
+}
+_PAGE_ERRORS = {k: v for k, v in _API_ERRORS.items() if k not in ("401", "403")}
+
+
+def _operations(path_item: object) -> list[Operation]:
+    found = []
+    for method in ("get", "put", "post", "delete", "patch"):
+        operation = getattr(path_item, method, None)
+        if isinstance(operation, Operation):
+            found.append(operation)
+    return found
+
+
+def document_errors(schema: OpenAPI) -> None:
+    """Add the problem-details error responses to every operation that lacks them."""
+    components = schema.components
+    if components.schemas is None:
+        components.schemas = {}
+    components.schemas["Problem"] = _PROBLEM
+    problem = OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))
+    for path, item in (schema.paths or {}).items():
+        if path.startswith("/api/"):
+            errors, media = _API_ERRORS, {"application/problem+json": problem}
+        elif path in ("/healthz", "/readyz"):
+            errors, media = {"503": _API_ERRORS["503"]}, {"application/json": OpenAPIMediaType(schema=Schema())}
+        else:
+            errors, media = _PAGE_ERRORS, {"text/html": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))}
+        for operation in _operations(item):
+            responses = operation.responses if operation.responses is not None else {}
+            for status, description in errors.items():
+                responses.setdefault(status, OpenAPIResponse(description=description, content=media))
+            operation.responses = responses
