@@ -347,7 +347,7 @@ async def _catalogue(url: str) -> tuple[list[reports_data.Touchpoint], int]:
     return tps, owner
 
 
-async def _check_rollups(url: str) -> tuple[int, int, int]:
+async def _check_rollups(url: str) -> tuple[int, int, int, int, int]:
     async with connect(url) as conn:
         # Loading a year at once rewrites every rollup row once per chunk; live traffic only
         # touches today's rows, so the dead versions are vacuumed before timing, as autovacuum would.
@@ -357,7 +357,9 @@ async def _check_rollups(url: str) -> tuple[int, int, int]:
         rolled = await conn.fetchval("SELECT coalesce(sum(responses), 0) FROM touchpoint_daily")
         themed = await conn.fetchval("SELECT count(*) FROM responses, unnest(themes)")
         themes_rolled = await conn.fetchval("SELECT coalesce(sum(responses), 0) FROM touchpoint_daily_themes")
-    return raw, rolled, int(themed == themes_rolled)
+        daily_rows = await conn.fetchval("SELECT count(*) FROM touchpoint_daily")
+        theme_rows = await conn.fetchval("SELECT count(*) FROM touchpoint_daily_themes")
+    return raw, rolled, int(themed == themes_rolled), daily_rows, theme_rows
 
 
 def bench_reports(rep: Report, pg: harness.PostgresInstance, work: Path) -> None:
@@ -383,11 +385,13 @@ def bench_reports(rep: Report, pg: harness.PostgresInstance, work: Path) -> None
     for size, _ in sizes:
         rate = asyncio.run(_load(url, size - loaded, seed=size, label=f"COPY to {size:,}", tps=tps))
         loaded = size
-        raw, rolled, themes_ok = asyncio.run(_check_rollups(url))
+        raw, rolled, themes_ok, daily_rows, theme_rows = asyncio.run(_check_rollups(url))
         rep.add(f"- loaded to {size:,} responses at {rate:,.0f} rows/s; rollups after COPY: "
                 f"touchpoint_daily counts {rolled:,} of {raw:,} rows"
                 f"{'' if rolled == raw else ' (MISMATCH: COPY did not fire the triggers)'}, theme "
-                f"rollup {'matches' if themes_ok else 'DOES NOT match'} the themes in the rows.")
+                f"rollup {'matches' if themes_ok else 'DOES NOT match'} the themes in the rows; "
+                f"the rollups hold {daily_rows:,} daily rows and {theme_rows:,} daily theme rows "
+                "(bounded by touchpoints × days × themes, not by answers).")
         for name, samples in asyncio.run(_time_sql(url, owner, repeat)).items():
             rows.append([f"{size:,}", "SQL: " + name, _ms(_pct(samples, 50)), _ms(_pct(samples, 99))])
         service = harness.ServiceProcess(url, data_dir=work / f"rep-{size}")
