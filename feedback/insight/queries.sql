@@ -1,5 +1,5 @@
--- Insight reads the daily rollups (O(touchpoints x days)); only the verbatim comments and
--- the response list touch the responses table, always through an index.
+-- Insight reads the daily and monthly rollups (O(touchpoints x days)); only the verbatim
+-- comments and the response list touch the responses table, always through an index.
 
 -- name: selected-touchpoints
 -- The touchpoints a selection names, by their current journey, stage, owner and channel.
@@ -25,6 +25,35 @@ SELECT touchpoint_id, day, kind, responses,
 FROM touchpoint_daily
 WHERE touchpoint_id = ANY($1::bigint[]) AND day BETWEEN $2 AND $3 AND responses > 0;
 
+-- name: period-rollups
+-- touchpoint_daily summed per touchpoint and kind within each (ISO week, month) of [$2, $3],
+-- never across $4 (the first day of the current period after the previous one): every
+-- week or month bucket is a union of these parts, so reports bucket them as they would the
+-- days. day is the first day of the part. Same columns as daily-rollups.
+SELECT touchpoint_id, min(day) AS day, kind, sum(responses)::bigint AS responses,
+    sum(s0)::bigint AS s0, sum(s1)::bigint AS s1, sum(s2)::bigint AS s2, sum(s3)::bigint AS s3,
+    sum(s4)::bigint AS s4, sum(s5)::bigint AS s5, sum(s6)::bigint AS s6, sum(s7)::bigint AS s7,
+    sum(s8)::bigint AS s8, sum(s9)::bigint AS s9, sum(s10)::bigint AS s10,
+    sum(comments)::bigint AS comments, sum(sentiment_n)::bigint AS sentiment_n,
+    sum(sentiment_sum) AS sentiment_sum, sum(sentiment_sq) AS sentiment_sq,
+    sum(negative)::bigint AS negative, sum(neutral)::bigint AS neutral,
+    sum(positive)::bigint AS positive, sum(mixed)::bigint AS mixed,
+    sum(unscored)::bigint AS unscored
+FROM touchpoint_daily
+WHERE touchpoint_id = ANY($1::bigint[]) AND day BETWEEN $2 AND $3 AND responses > 0
+GROUP BY touchpoint_id, kind, day >= $4::date,
+    day - (extract(isodow FROM day)::int - 1), day - (extract(day FROM day)::int - 1);
+
+-- name: daily-totals
+-- touchpoint_daily summed over the touchpoints, per day and kind (the scores API's series).
+SELECT day, kind, sum(responses)::bigint AS responses,
+    sum(s0)::bigint AS s0, sum(s1)::bigint AS s1, sum(s2)::bigint AS s2, sum(s3)::bigint AS s3,
+    sum(s4)::bigint AS s4, sum(s5)::bigint AS s5, sum(s6)::bigint AS s6, sum(s7)::bigint AS s7,
+    sum(s8)::bigint AS s8, sum(s9)::bigint AS s9, sum(s10)::bigint AS s10
+FROM touchpoint_daily
+WHERE touchpoint_id = ANY($1::bigint[]) AND day BETWEEN $2 AND $3 AND responses > 0
+GROUP BY day, kind;
+
 -- name: funnel-totals
 SELECT touchpoint_id, sum(invited)::bigint AS invited, sum(clicked)::bigint AS clicked,
     sum(answered)::bigint AS answered, sum(scanner)::bigint AS scanner,
@@ -34,43 +63,72 @@ WHERE touchpoint_id = ANY($1::bigint[]) AND day BETWEEN $2 AND $3
 GROUP BY touchpoint_id;
 
 -- name: theme-totals
+-- Whole months [$4, $5) from the monthly rollup; the partial months at the ends,
+-- [$2, $4) and [$5, $3], from the daily one. The service splits the period.
 SELECT touchpoint_id, kind, theme, sum(responses)::bigint AS responses,
     sum(low)::bigint AS low, sum(high)::bigint AS high, sum(score_sum)::bigint AS score_sum,
     sum(sentiment_n)::bigint AS sentiment_n, sum(sentiment_sum) AS sentiment_sum
-FROM touchpoint_daily_themes
-WHERE touchpoint_id = ANY($1::bigint[]) AND day BETWEEN $2 AND $3
+FROM (
+    SELECT touchpoint_id, kind, theme, responses, low, high, score_sum, sentiment_n, sentiment_sum
+    FROM touchpoint_monthly_themes
+    WHERE touchpoint_id = ANY($1::bigint[]) AND month >= $4 AND month < $5
+    UNION ALL
+    SELECT touchpoint_id, kind, theme, responses, low, high, score_sum, sentiment_n, sentiment_sum
+    FROM touchpoint_daily_themes
+    WHERE touchpoint_id = ANY($1::bigint[]) AND day >= $2 AND day < $4
+    UNION ALL
+    SELECT touchpoint_id, kind, theme, responses, low, high, score_sum, sentiment_n, sentiment_sum
+    FROM touchpoint_daily_themes
+    WHERE touchpoint_id = ANY($1::bigint[]) AND day >= $5 AND day <= $3
+) parts
 GROUP BY touchpoint_id, kind, theme
 HAVING sum(responses) > 0;
 
 -- name: theme-comments
--- Three verbatims per theme, each a different wording. The candidates are the theme's 200
--- latest answers in the low (pain, $5 = -1) or high (delight, $5 = 1) band, found through
--- the GIN index on themes, touchpoint and time range and cut by LIMIT; of those the
--- strongest sentiment in the band's direction wins.
-SELECT th.theme, c.id, c.key AS touchpoint, c.occurred_at, c.score, c.comment,
-    c.sentiment_polarity
-FROM unnest($1::text[]) AS th(theme)
+-- Three verbatims per request (a theme, a band and a set of touchpoints; one row per
+-- touchpoint in $1..$4), each a different wording. The candidates are the theme's 200
+-- latest answers with a comment in the low (pain, band -1) or high (delight, band 1) band:
+-- per touchpoint at most 200 read backwards from response_theme_comments, then the 200
+-- latest of those. Of those, one per wording (the md5 of lower(btrim(comment))), the
+-- strongest sentiment in the band's direction wins; only the three chosen responses are read.
+WITH wanted AS (
+    SELECT DISTINCT w.request, w.theme, w.band, w.touchpoint_id
+    FROM unnest($1::int[], $2::text[], $3::int[], $4::bigint[])
+         AS w(request, theme, band, touchpoint_id)
+), requests AS (
+    SELECT DISTINCT request, theme, band FROM wanted
+)
+SELECT q.request, r.id, t.key AS touchpoint, r.occurred_at, r.score, r.comment,
+    r.sentiment_polarity
+FROM requests q
 CROSS JOIN LATERAL (
     SELECT * FROM (
-        SELECT DISTINCT ON (lower(btrim(recent.comment))) recent.*
+        SELECT DISTINCT ON (latest.wording) latest.*
         FROM (
-            SELECT r.id, t.key, r.occurred_at, r.score, r.comment, r.sentiment_polarity
-            FROM responses r JOIN touchpoints t ON t.id = r.touchpoint_id
-            WHERE r.themes @> ARRAY[th.theme]
-              AND r.touchpoint_id = ANY($2::bigint[])
-              AND r.occurred_at >= $3 AND r.occurred_at < $4
-              AND r.comment IS NOT NULL AND r.comment <> ''
-              AND score_band(r.kind, r.score) = $5
-            ORDER BY r.occurred_at DESC, r.id DESC
+            SELECT m.touchpoint_id, m.occurred_at, m.id, m.wording, m.sentiment_polarity
+            FROM wanted w
+            CROSS JOIN LATERAL (
+                SELECT m.touchpoint_id, m.occurred_at, m.id, m.wording, m.sentiment_polarity
+                FROM response_theme_comments m
+                WHERE m.touchpoint_id = w.touchpoint_id AND m.theme = w.theme
+                  AND m.band = w.band AND m.occurred_at >= $5 AND m.occurred_at < $6
+                ORDER BY m.occurred_at DESC, m.id DESC
+                LIMIT 200
+            ) m
+            WHERE w.request = q.request
+            ORDER BY m.occurred_at DESC, m.id DESC
             LIMIT 200
-        ) recent
-        ORDER BY lower(btrim(recent.comment)), $5 * coalesce(recent.sentiment_polarity, 0) DESC,
-            recent.occurred_at DESC
+        ) latest
+        ORDER BY latest.wording, q.band * coalesce(latest.sentiment_polarity, 0) DESC,
+            latest.occurred_at DESC
     ) distinct_wordings
-    ORDER BY $5 * coalesce(distinct_wordings.sentiment_polarity, 0) DESC,
+    ORDER BY q.band * coalesce(distinct_wordings.sentiment_polarity, 0) DESC,
         distinct_wordings.occurred_at DESC, distinct_wordings.id DESC
     LIMIT 3
-) c;
+) c
+JOIN responses r ON r.touchpoint_id = c.touchpoint_id AND r.id = c.id
+JOIN touchpoints t ON t.id = r.touchpoint_id
+ORDER BY q.request, q.band * coalesce(c.sentiment_polarity, 0) DESC, c.occurred_at DESC, c.id DESC;
 
 -- name: list-responses
 -- Keyset on (occurred_at DESC, id DESC); $7/$8 are the last row of the previous page.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -85,17 +85,46 @@ async def selected_touchpoints(conn: Conn, sel: Selection) -> list[Touchpoint]:
 
 async def daily_rollups(conn: Conn, *, touchpoint_ids: Sequence[int], start: date, end: date
                         ) -> list[DailyRow]:
-    rows = await conn.fetch(Q["daily-rollups"], list(touchpoint_ids), start, end)
+    return _daily_rows(await conn.fetch(Q["daily-rollups"], list(touchpoint_ids), start, end))
+
+
+async def period_rollups(conn: Conn, *, touchpoint_ids: Sequence[int], start: date, end: date,
+                         split: date) -> list[DailyRow]:
+    """The daily rows of [start, end] summed per touchpoint and kind within each ISO week and
+    month, none across split: each row's day is its part's first day, so any weekly or monthly
+    bucketing (and any period starting at split) sums them exactly as it would the days."""
+    return _daily_rows(await conn.fetch(Q["period-rollups"], list(touchpoint_ids), start, end,
+                                        split))
+
+
+def _daily_rows(rows: Sequence[asyncpg.Record]) -> list[DailyRow]:
+    out = []
+    for r in rows:
+        # By position, in the order of the query's columns: thousands of rows per report.
+        (touchpoint_id, day, kind, responses, *scores, comments, sentiment_n, sentiment_sum,
+         sentiment_sq, negative, neutral, positive, mixed, unscored) = tuple(r)
+        out.append(DailyRow(
+            touchpoint_id=touchpoint_id, day=day, kind=kind, responses=responses,
+            counts={s: c for s, c in enumerate(scores) if c}, comments=comments,
+            sentiment_n=sentiment_n, sentiment_sum=sentiment_sum, sentiment_sq=sentiment_sq,
+            negative=negative, neutral=neutral, positive=positive, mixed=mixed,
+            unscored=unscored,
+        ))
+    return out
+
+
+async def daily_totals(conn: Conn, *, touchpoint_ids: Sequence[int], start: date, end: date
+                       ) -> list[DailyRow]:
+    """Score histograms per day and kind, summed over the touchpoints (touchpoint_id 0); the
+    sentiment fields are left at zero: for scores, which read only the histograms."""
+    rows = await conn.fetch(Q["daily-totals"], list(touchpoint_ids), start, end)
     out = []
     for r in rows:
         counts = {s: int(r[f"s{s}"]) for s in range(11) if r[f"s{s}"]}
         out.append(DailyRow(
-            touchpoint_id=int(r["touchpoint_id"]), day=r["day"], kind=str(r["kind"]),
-            responses=int(r["responses"]), counts=counts, comments=int(r["comments"]),
-            sentiment_n=int(r["sentiment_n"]), sentiment_sum=float(r["sentiment_sum"]),
-            sentiment_sq=float(r["sentiment_sq"]), negative=int(r["negative"]),
-            neutral=int(r["neutral"]), positive=int(r["positive"]), mixed=int(r["mixed"]),
-            unscored=int(r["unscored"]),
+            touchpoint_id=0, day=r["day"], kind=str(r["kind"]), responses=int(r["responses"]),
+            counts=counts, comments=0, sentiment_n=0, sentiment_sum=0.0, sentiment_sq=0.0,
+            negative=0, neutral=0, positive=0, mixed=0, unscored=0,
         ))
     return out
 
@@ -106,27 +135,66 @@ async def funnel_totals(conn: Conn, *, touchpoint_ids: Sequence[int], start: dat
     return {int(r["touchpoint_id"]): msgspec.convert(dict(r), FunnelRow) for r in rows}
 
 
+def month_split(start: date, end: date) -> tuple[date, date]:
+    """[first, stop): the whole calendar months inside [start, end]; first == stop == the day
+    after end when there is none. The days before first and from stop on are partial months."""
+    first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+    after = end + timedelta(days=1)
+    stop = after.replace(day=1)
+    if first >= stop:
+        return after, after
+    return first, stop
+
+
 async def theme_totals(conn: Conn, *, touchpoint_ids: Sequence[int], start: date, end: date
                        ) -> list[ThemeRow]:
-    rows = await conn.fetch(Q["theme-totals"], list(touchpoint_ids), start, end)
+    first, stop = month_split(start, end)
+    rows = await conn.fetch(Q["theme-totals"], list(touchpoint_ids), start, end, first, stop)
     return [msgspec.convert(dict(r), ThemeRow) for r in rows]
+
+
+class QuoteRequest(msgspec.Struct, frozen=True):
+    """Verbatims wanted for one theme in one band (-1 low, 1 high) over some touchpoints."""
+
+    theme: str
+    band: int
+    touchpoint_ids: tuple[int, ...]
+
+
+async def theme_comments_many(
+    conn: Conn, *, requests: Sequence[QuoteRequest], since: datetime, until: datetime,
+) -> list[list[Verbatim]]:
+    """Up to three verbatims per request, in the order of the requests, in one query."""
+    numbers: list[int] = []
+    themes: list[str] = []
+    bands: list[int] = []
+    ids: list[int] = []
+    for number, req in enumerate(requests):
+        for tp in req.touchpoint_ids:
+            numbers.append(number)
+            themes.append(req.theme)
+            bands.append(req.band)
+            ids.append(tp)
+    out: list[list[Verbatim]] = [[] for _ in requests]
+    if not ids:
+        return out
+    rows = await conn.fetch(Q["theme-comments"], numbers, themes, bands, ids, since, until)
+    for r in rows:
+        out[int(r["request"])].append(Verbatim(
+            response_id=r["id"], touchpoint=r["touchpoint"], occurred_at=r["occurred_at"],
+            score=int(r["score"]), comment=str(r["comment"]),
+            sentiment=None if r["sentiment_polarity"] is None else float(r["sentiment_polarity"]),
+        ))
+    return out
 
 
 async def theme_comments(
     conn: Conn, *, themes: Sequence[str], touchpoint_ids: Sequence[int], since: datetime,
     until: datetime, band: int,
 ) -> dict[str, list[Verbatim]]:
-    if not themes:
-        return {}
-    rows = await conn.fetch(Q["theme-comments"], list(themes), list(touchpoint_ids), since, until, band)
-    out: dict[str, list[Verbatim]] = {}
-    for r in rows:
-        out.setdefault(str(r["theme"]), []).append(Verbatim(
-            response_id=r["id"], touchpoint=r["touchpoint"], occurred_at=r["occurred_at"],
-            score=int(r["score"]), comment=str(r["comment"]),
-            sentiment=None if r["sentiment_polarity"] is None else float(r["sentiment_polarity"]),
-        ))
-    return out
+    requests = [QuoteRequest(theme, band, tuple(touchpoint_ids)) for theme in dict.fromkeys(themes)]
+    quotes = await theme_comments_many(conn, requests=requests, since=since, until=until)
+    return {req.theme: found for req, found in zip(requests, quotes, strict=True) if found}
 
 
 def _response(r: asyncpg.Record) -> ResponseItem:

@@ -7,7 +7,7 @@ import io
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
@@ -32,6 +32,7 @@ from feedback.insight.models import (
     ThemeGrowth,
     ThemeInsight,
     TouchpointReport,
+    Verbatim,
 )
 from feedback.insight.repository import DailyRow, FunnelRow, ThemeRow, Touchpoint
 from feedback.insight.statistics import (
@@ -43,7 +44,7 @@ from feedback.insight.statistics import (
     target_status,
 )
 from surveys.errors import NotFound, invalid
-from surveys.kinds import Band, SurveyKind, scale_of
+from surveys.kinds import SurveyKind, scale_of
 from surveys.models import Page
 from surveys.paging import decode_cursor, encode_cursor
 from surveys.repository import Conn
@@ -231,32 +232,45 @@ def funnel(rows: Iterable[FunnelRow]) -> Funnel | None:
     )
 
 
+def _bands(kind: str) -> tuple[int, int]:
+    """(highest low-band score, lowest high-band score) of a kind's scale."""
+    scale = scale_of(kind)
+    return scale.low_to, scale.high_from
+
+
+_BAND_LIMITS: dict[str, tuple[int, int]] = {}
+
+
 def band_totals(rows: Iterable[DailyRow]) -> tuple[int, int, int]:
     """(answers, low-band answers, high-band answers), each row banded by its own kind."""
     n = low = high = 0
     for row in rows:
-        scale = scale_of(row.kind)
+        limits = _BAND_LIMITS.get(row.kind)
+        if limits is None:
+            limits = _BAND_LIMITS[row.kind] = _bands(row.kind)
+        low_to, high_from = limits
         for score, count in row.counts.items():
             n += count
-            band = scale.band(score)
-            if band is Band.LOW:
-                low += count
-            elif band is Band.HIGH:
+            if score >= high_from:
                 high += count
+            elif score <= low_to:
+                low += count
     return n, low, high
 
 
 def theme_insights(
     themes: Iterable[ThemeRow], rows: Iterable[DailyRow], keys: Mapping[int, str], *,
     min_count: int = MIN_THEME_COUNT, top: int = TOP_THEMES,
+    totals: tuple[int, int, int] | None = None,
 ) -> tuple[list[ThemeInsight], list[ThemeInsight]]:
     """Pain points and positive moments, without verbatims; see docs/reports.md.
 
     impact = (low-band answers with the theme / all low-band answers)
            − (high-band answers with the theme / all high-band answers), in percentage points.
     Pain points: impact > 0, largest first; positive moments: impact < 0, most negative first.
+    totals: band_totals(rows) when the caller has them already.
     """
-    n_all, low_all, high_all = band_totals(rows)
+    n_all, low_all, high_all = band_totals(rows) if totals is None else totals
     grouped: dict[str, list[ThemeRow]] = defaultdict(list)
     for row in themes:
         grouped[row.theme].append(row)
@@ -335,7 +349,8 @@ async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int) -> S
     chosen = [t for t in touchpoints if t.ref.kind == kind]
     ids = [t.id for t in chosen]
     prev_start, prev_end = previous_period(sel.start, sel.end)
-    rows = await repo.daily_rollups(conn, touchpoint_ids=ids, start=prev_start, end=sel.end)
+    # Summed over the touchpoints in SQL: scores read only the histograms per day and kind.
+    rows = await repo.daily_totals(conn, touchpoint_ids=ids, start=prev_start, end=sel.end)
     current = [r for r in rows if r.day >= sel.start]
     earlier = [r for r in rows if r.day <= prev_end]
     comparison = compare(kind, histogram(current, kind), histogram(earlier, kind), min_n=min_n)
@@ -449,6 +464,9 @@ async def check_owner(conn: Conn, owner_id: int) -> None:
 # --- reports -----------------------------------------------------------------------------------
 
 
+_Row = TypeVar("_Row", DailyRow, ThemeRow)
+
+
 class _Period(msgspec.Struct, frozen=True):
     """Rollups of the selected touchpoints for a period and the one before it."""
 
@@ -463,9 +481,18 @@ class _Period(msgspec.Struct, frozen=True):
     funnels: dict[int, FunnelRow]
 
 
+def _by_touchpoint(rows: Iterable[_Row]) -> dict[int, list[_Row]]:
+    out: dict[int, list[_Row]] = defaultdict(list)
+    for row in rows:
+        out[row.touchpoint_id].append(row)
+    return out
+
+
 async def _read_period(conn: Conn, ids: list[int], start: date, end: date) -> _Period:
     prev_start, prev_end = previous_period(start, end)
-    rows = await repo.daily_rollups(conn, touchpoint_ids=ids, start=prev_start, end=end)
+    # Reports bucket by week or month only: a row per touchpoint, kind, week and month.
+    rows = await repo.period_rollups(conn, touchpoint_ids=ids, start=prev_start, end=end,
+                                     split=start)
     themes = await repo.theme_totals(conn, touchpoint_ids=ids, start=start, end=end)
     prev_themes = await repo.theme_totals(conn, touchpoint_ids=ids, start=prev_start, end=prev_end)
     funnels = await repo.funnel_totals(conn, touchpoint_ids=ids, start=start, end=end)
@@ -476,29 +503,53 @@ async def _read_period(conn: Conn, ids: list[int], start: date, end: date) -> _P
     )
 
 
-async def _with_verbatims(conn: Conn, insights: list[ThemeInsight], ids: list[int], p: _Period,
-                          band: int) -> list[ThemeInsight]:
-    since, until = day_range(p.start, p.end)
-    quotes = await repo.theme_comments(conn, themes=[i.theme for i in insights], touchpoint_ids=ids,
-                                       since=since, until=until, band=band)
-    return [msgspec.structs.replace(i, comments=quotes.get(i.theme, [])) for i in insights]
+class _Quotes:
+    """Verbatim requests gathered over a whole report, fetched in one query."""
+
+    def __init__(self) -> None:
+        self.requests: list[repo.QuoteRequest] = []
+
+    def ask(self, insights: list[ThemeInsight], ids: Sequence[int], band: int) -> list[int]:
+        first = len(self.requests)
+        self.requests.extend(repo.QuoteRequest(i.theme, band, tuple(ids)) for i in insights)
+        return list(range(first, len(self.requests)))
+
+    async def fetch(self, conn: Conn, p: _Period) -> list[list[Verbatim]]:
+        since, until = day_range(p.start, p.end)
+        return await repo.theme_comments_many(conn, requests=self.requests, since=since,
+                                              until=until)
 
 
-async def _touchpoint_report(conn: Conn, tp: Touchpoint, p: _Period, min_n: int) -> TouchpointReport:
+def _quoted(insights: list[ThemeInsight], asked: list[int], quotes: list[list[Verbatim]]
+            ) -> list[ThemeInsight]:
+    return [msgspec.structs.replace(i, comments=quotes[n]) for i, n in zip(insights, asked, strict=True)]
+
+
+class _Draft(msgspec.Struct, frozen=True):
+    """A touchpoint report without verbatims, which of the gathered verbatim requests fill its
+    pain points and positive moments, and the band totals of its rows now and before."""
+
+    report: TouchpointReport
+    pain: list[int]
+    delight: list[int]
+    totals: tuple[int, int, int]
+    prev_totals: tuple[int, int, int]
+
+
+def _touchpoint_report(tp: Touchpoint, p: _Period, rows: list[DailyRow], prev_rows: list[DailyRow],
+                       themes: list[ThemeRow], prev_themes: list[ThemeRow], min_n: int,
+                       quotes: _Quotes) -> _Draft:
     kind = tp.ref.kind
-    rows = [r for r in p.rows if r.touchpoint_id == tp.id]
-    prev_rows = [r for r in p.prev_rows if r.touchpoint_id == tp.id]
-    themes = [t for t in p.themes if t.touchpoint_id == tp.id]
-    prev_themes = [t for t in p.prev_themes if t.touchpoint_id == tp.id]
     comparison = compare(kind, histogram(rows, kind), histogram(prev_rows, kind), min_n=min_n)
     keys = {tp.id: tp.ref.key}
-    pain, delight = theme_insights(themes, rows, keys)
+    totals, prev_totals = band_totals(rows), band_totals(prev_rows)
+    pain, delight = theme_insights(themes, rows, keys, totals=totals)
     weekly = series(rows, kind, p.start, p.end, Bucket.WEEK, min_n)
     trend_bucket, trend = Bucket.WEEK, weekly
     if sum(1 for point in weekly if point.value is not None) < 2:
         trend_bucket, trend = Bucket.MONTH, series(rows, kind, p.start, p.end, Bucket.MONTH, min_n)
-    n_now, n_before = band_totals(rows)[0], band_totals(prev_rows)[0]
-    return TouchpointReport(
+    n_now, n_before = totals[0], prev_totals[0]
+    report = TouchpointReport(
         touchpoint=tp.ref, definition=definition(kind, min_n), start=p.start, end=p.end,
         score=value_of(comparison.current), previous=value_of(comparison.previous),
         delta=comparison.delta, significant=comparison.significant, p_value=comparison.p_value,
@@ -506,10 +557,25 @@ async def _touchpoint_report(conn: Conn, tp: Touchpoint, p: _Period, min_n: int)
         weekly=weekly, trend_bucket=trend_bucket, trend=trend,
         funnel=funnel([p.funnels[tp.id]] if tp.id in p.funnels else []),
         sentiment=sentiment_summary(rows),
-        pain_points=await _with_verbatims(conn, pain, [tp.id], p, -1),
-        positive_moments=await _with_verbatims(conn, delight, [tp.id], p, 1),
+        pain_points=pain,
+        positive_moments=delight,
         themes_grown=themes_grown(themes, prev_themes, n_now, n_before),
     )
+    return _Draft(report=report, pain=quotes.ask(pain, [tp.id], -1),
+                  delight=quotes.ask(delight, [tp.id], 1), totals=totals, prev_totals=prev_totals)
+
+
+def _with_quotes(draft: _Draft, quotes: list[list[Verbatim]]) -> TouchpointReport:
+    return msgspec.structs.replace(
+        draft.report, pain_points=_quoted(draft.report.pain_points, draft.pain, quotes),
+        positive_moments=_quoted(draft.report.positive_moments, draft.delight, quotes))
+
+
+def _summed(totals: Iterable[tuple[int, int, int]]) -> tuple[int, int, int]:
+    n = low = high = 0
+    for a, b, c in totals:
+        n, low, high = n + a, low + b, high + c
+    return n, low, high
 
 
 async def touchpoint_report(conn: Conn, key: str, *, start: date, end: date, scope: int | None,
@@ -517,7 +583,9 @@ async def touchpoint_report(conn: Conn, key: str, *, start: date, end: date, sco
     sel = Selection(touchpoint=key, start=start, end=end, scope=scope)
     tp = (await _touchpoints(conn, sel))[0]
     p = await _read_period(conn, [tp.id], start, end)
-    return await _touchpoint_report(conn, tp, p, min_n)
+    quotes = _Quotes()
+    draft = _touchpoint_report(tp, p, p.rows, p.prev_rows, p.themes, p.prev_themes, min_n, quotes)
+    return _with_quotes(draft, await quotes.fetch(conn, p))
 
 
 def changes(reports: Iterable[TouchpointReport]) -> list[Change]:
@@ -539,19 +607,29 @@ async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, sco
         conn, Selection(owner=owner_id, start=start, end=end, scope=scope))
     ids = [t.id for t in touchpoints]
     p = await _read_period(conn, ids, start, end)
-    reports = [await _touchpoint_report(conn, tp, p, min_n) for tp in touchpoints]
+    rows, prev_rows = _by_touchpoint(p.rows), _by_touchpoint(p.prev_rows)
+    themes, prev_themes = _by_touchpoint(p.themes), _by_touchpoint(p.prev_themes)
+    quotes = _Quotes()
+    drafts = [_touchpoint_report(tp, p, rows.get(tp.id, []), prev_rows.get(tp.id, []),
+                                 themes.get(tp.id, []), prev_themes.get(tp.id, []), min_n, quotes)
+              for tp in touchpoints]
     keys = {t.id: t.ref.key for t in touchpoints}
-    pain, delight = theme_insights(p.themes, p.rows, keys)
+    # The rows are split by touchpoint, so the owner's band totals are the touchpoints' summed.
+    totals = _summed(d.totals for d in drafts)
+    prev_totals = _summed(d.prev_totals for d in drafts)
+    pain, delight = theme_insights(p.themes, p.rows, keys, totals=totals)
+    pain_asked, delight_asked = quotes.ask(pain, ids, -1), quotes.ask(delight, ids, 1)
+    found = await quotes.fetch(conn, p)
+    reports = [_with_quotes(draft, found) for draft in drafts]
     return OwnerReport(
         owner=OwnerRef(id=owner[0], name=owner[1]), start=start, end=end,
         previous_from=p.prev_start, previous_to=p.prev_end, min_n=min_n,
         definitions={k.value: definition(k, min_n) for k in SurveyKind} | {"funnel": FUNNEL_DEFINITION},
         touchpoints=reports,
-        pain_points=await _with_verbatims(conn, pain, ids, p, -1),
-        positive_moments=await _with_verbatims(conn, delight, ids, p, 1),
+        pain_points=_quoted(pain, pain_asked, found),
+        positive_moments=_quoted(delight, delight_asked, found),
         changes=changes(reports),
-        themes_grown=themes_grown(p.themes, p.prev_themes, band_totals(p.rows)[0],
-                                  band_totals(p.prev_rows)[0]),
+        themes_grown=themes_grown(p.themes, p.prev_themes, totals[0], prev_totals[0]),
     )
 
 
