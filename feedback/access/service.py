@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -52,6 +53,9 @@ class KeyCache:
         self.ttl = ttl
         self.size = size
         self._entries: dict[bytes, tuple[float, Principal | None]] = {}
+        # One lookup per key at a time: the burst of requests a busy client opens with (or
+        # sends when an entry expires) waits for it instead of taking a pool connection each.
+        self._loading: dict[bytes, asyncio.Future[Principal | None]] = {}
 
     async def principal(self, pool: Pool, authorization: str | None) -> Principal:
         if not authorization:
@@ -64,14 +68,34 @@ class KeyCache:
         cached = self._entries.get(digest)
         if cached is not None and cached[0] > now:
             found = cached[1]
+        elif digest in self._loading:
+            found = await asyncio.shield(self._loading[digest])
         else:
-            async with pool.acquire() as conn:
-                found = await repository.principal_by_hash(conn, key_hash=digest)
-            if len(self._entries) >= self.size:
-                self._entries.clear()
-            self._entries[digest] = (now + self.ttl, found)
+            found = await self._load(pool, digest, now)
         if found is None:
             raise Unauthorized("This API key is not valid or has been revoked.")
+        return found
+
+    async def _load(self, pool: Pool, digest: bytes, now: float) -> Principal | None:
+        future: asyncio.Future[Principal | None] = asyncio.get_running_loop().create_future()
+        self._loading[digest] = future
+        try:
+            async with pool.acquire() as conn:
+                found = await repository.principal_by_hash(conn, key_hash=digest)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                future.set_exception(exc)
+                future.exception()  # marked retrieved: the waiters, if any, get it too
+            else:
+                future.cancel()
+            raise
+        else:
+            future.set_result(found)
+        finally:
+            del self._loading[digest]
+        if len(self._entries) >= self.size:
+            self._entries.clear()
+        self._entries[digest] = (now + self.ttl, found)
         return found
 
 

@@ -98,10 +98,13 @@ class ResponseController(Controller):
 
     @post("/", summary="Submit an answer (Idempotency-Key makes retries safe)", status_code=201,
           responses={201: ResponseSpec(data_container=ResponseOut, description="The stored response")})
-    async def submit(self, data: JSONBody[ResponseCreate], pool: PoolDep, principal: Caller, state: State,
+    async def submit(self, data: JSONBody[ResponseCreate], principal: Caller, state: State,
                      idempotency_key: IdempotencyKey = None) -> Response[bytes]:
+        # The pool comes from state, not as a dependency: with the principal as the only async
+        # dependency Litestar awaits it directly instead of starting a task group per request.
         require(principal, Role.INGEST)
-        stored = await service.submit_response(pool, state.response_writer, principal, data, idempotency_key)
+        stored = await service.submit_response(state.pool, state.response_writer, state.touchpoints, principal,
+                                               data, idempotency_key)
         return Response(stored.body, status_code=stored.status, media_type="application/json")
 
 
@@ -135,8 +138,8 @@ class SurveyPages(Controller):
     @post("/{token:str}", status_code=200)
     async def send(self, request: AnyRequest, token: TokenParam, data: Form, pool: PoolDep,
                    state: State) -> Template:
-        view = await service.submit_link(pool, state.settings, token, service.read_form(data),
-                                         preferred_locale(request))
+        view = await service.submit_link(pool, state.response_writer, state.link_reader, state.touchpoints,
+                                         state.settings, token, service.read_form(data), preferred_locale(request))
         return _render(request, view)
 
 

@@ -30,6 +30,13 @@ SELECT i.id, i.touchpoint_id, i.customer_ref, i.locale, i.channel, i.context::te
 FROM invitations i JOIN touchpoints t ON t.id = i.touchpoint_id
 WHERE i.token_hash = $1;
 
+-- name: invitations-by-token
+-- Many link lookups in one round trip (the survey form under load).
+SELECT i.token_hash, i.id, i.touchpoint_id, i.customer_ref, i.locale, i.channel,
+       i.context::text AS context, i.expires_at, i.expires_at <= now() AS expired, t.key AS touchpoint
+FROM invitations i JOIN touchpoints t ON t.id = i.touchpoint_id
+WHERE i.token_hash = ANY($1::bytea[]);
+
 -- name: record-click!
 WITH click AS (
     INSERT INTO invitation_clicks (touchpoint_id, invitation_id, score, user_agent)
@@ -106,6 +113,82 @@ FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], 
     AS u(touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max, score,
          comment, customer_ref, locale, channel, source, context, polarity, subjectivity,
          label, language, themes, analyzer_version, occurred_at, created_at, invitation_id);
+
+-- name: insert-batch
+-- Group commit in one statement: the Idempotency-Keys the batch wins (an expired key left
+-- behind by the purge is taken over) and the rows that go with them, plus rows without a
+-- key. Returns the keys won; the rollup triggers run once for the whole batch.
+WITH won AS (
+    INSERT INTO idempotency_keys AS k (api_key_id, key, request_hash, status, body)
+    SELECT * FROM unnest($25::bigint[], $26::text[], $27::bytea[], $28::int[], $29::bytea[])
+    ON CONFLICT (api_key_id, key) DO UPDATE SET
+        request_hash = excluded.request_hash, status = excluded.status, body = excluded.body,
+        created_at = now()
+    WHERE k.created_at <= now() - interval '48 hours'
+    RETURNING api_key_id, key
+), stored AS (
+    INSERT INTO responses (
+        touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max, score,
+        comment, customer_ref, locale, channel, source, context, sentiment_polarity,
+        sentiment_subjectivity, sentiment_label, language, themes, analyzer_version,
+        occurred_at, created_at, updated_at, invitation_id)
+    SELECT touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max, score,
+           comment, customer_ref, locale, channel, source, context::jsonb, polarity, subjectivity,
+           label, language, ARRAY(SELECT jsonb_array_elements_text(themes::jsonb)), analyzer_version,
+           occurred_at, created_at, created_at, invitation_id
+    FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],
+                $7::smallint[], $8::smallint[], $9::smallint[], $10::text[], $11::text[], $12::text[],
+                $13::text[], $14::text[], $15::text[], $16::real[], $17::real[], $18::text[],
+                $19::text[], $20::text[], $21::int[], $22::timestamptz[], $23::timestamptz[],
+                $24::uuid[], $30::bigint[], $31::text[])
+        AS u(touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max, score,
+             comment, customer_ref, locale, channel, source, context, polarity, subjectivity,
+             label, language, themes, analyzer_version, occurred_at, created_at, invitation_id,
+             key_owner, key)
+    WHERE u.key IS NULL OR EXISTS (SELECT 1 FROM won WHERE won.api_key_id = u.key_owner AND won.key = u.key)
+)
+SELECT api_key_id, key FROM won;
+
+-- name: upsert-link-responses
+-- The survey form through the group commit: each invitation at most once per statement
+-- (the writer splits repeats into rounds). Inserts, or edits while the window is open and
+-- the link has not expired; the first answer marks the invitation answered. Returns the
+-- invitations whose answer was stored.
+WITH up AS (
+    INSERT INTO responses AS r (
+        touchpoint_id, id, invitation_id, journey_id, stage_id, owner_id, kind, scale_min, scale_max,
+        score, comment, customer_ref, locale, channel, source, context,
+        sentiment_polarity, sentiment_subjectivity, sentiment_label, language, themes, analyzer_version)
+    SELECT u.touchpoint_id, u.id, u.invitation_id, s.journey_id, t.stage_id, t.owner_id, t.kind,
+           u.scale_min, u.scale_max, u.score, u.comment, u.customer_ref, u.locale, u.channel, 'link',
+           u.context::jsonb, u.polarity, u.subjectivity, u.label, u.language,
+           ARRAY(SELECT jsonb_array_elements_text(u.themes::jsonb)), u.analyzer_version
+    FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::smallint[], $5::smallint[], $6::smallint[],
+                $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::real[], $13::real[],
+                $14::text[], $15::text[], $16::text[], $17::int[])
+        AS u(touchpoint_id, id, invitation_id, scale_min, scale_max, score, comment, customer_ref,
+             locale, channel, context, polarity, subjectivity, label, language, themes,
+             analyzer_version)
+    JOIN touchpoints t ON t.id = u.touchpoint_id
+    JOIN stages s ON s.id = t.stage_id
+    ON CONFLICT (touchpoint_id, invitation_id) DO UPDATE SET
+        kind = excluded.kind, scale_min = excluded.scale_min, scale_max = excluded.scale_max,
+        score = excluded.score, comment = excluded.comment,
+        sentiment_polarity = excluded.sentiment_polarity,
+        sentiment_subjectivity = excluded.sentiment_subjectivity,
+        sentiment_label = excluded.sentiment_label, language = excluded.language,
+        themes = excluded.themes, analyzer_version = excluded.analyzer_version,
+        edits = r.edits + 1, updated_at = now()
+    WHERE r.created_at > now() - make_interval(days => $18)
+      AND now() < (SELECT i.expires_at FROM invitations i
+                   WHERE i.touchpoint_id = r.touchpoint_id AND i.id = r.invitation_id)
+    RETURNING r.touchpoint_id, r.invitation_id
+), answered AS (
+    UPDATE invitations i SET answered_at = now()
+    FROM up
+    WHERE i.touchpoint_id = up.touchpoint_id AND i.id = up.invitation_id AND i.answered_at IS NULL
+)
+SELECT invitation_id FROM up;
 
 -- name: insert-invitations!
 -- Many invitations with their history at once (the demo's past); rollups follow by trigger.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,8 +13,10 @@ import asyncpg
 import msgspec
 
 from feedback.collection.models import Click, InvitationDetail, ResponseOut, SentimentOut
-from feedback.service.database import Connection
+from feedback.service.database import Connection, Pool
+from surveys import repository as surveys_repo
 from surveys.kinds import band_name
+from surveys.models import Touchpoint
 from surveys.sql import load
 
 Q = load(__file__)
@@ -91,6 +95,60 @@ class IdempotencyRecord:
     body: bytes
 
 
+class TouchpointCache:
+    """Touchpoints by key for the ingest paths, so an answer costs no catalogue lookup.
+
+    Per process, like the API-key cache: an entry lives `ttl` seconds, so a touchpoint's
+    change (kind, stage, owner, deactivation) reaches new answers within that time. Unknown
+    keys are not cached: a touchpoint created a moment ago is found at once.
+    """
+
+    def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[str, tuple[float, Touchpoint]] = {}
+        # One lookup per key at a time: a burst of answers after start-up or expiry waits for
+        # it instead of taking a pool connection each.
+        self._loading: dict[str, asyncio.Future[Touchpoint | None]] = {}
+
+    def _cached(self, key: str) -> Touchpoint | None:
+        cached = self._entries.get(key)
+        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+
+    async def get(self, pool: Pool, key: str) -> Touchpoint | None:
+        found = self._cached(key)
+        if found is not None:
+            return found
+        loading = self._loading.get(key)
+        if loading is not None:
+            return await asyncio.shield(loading)
+        future: asyncio.Future[Touchpoint | None] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            async with pool.acquire() as conn:
+                found = await self._load(conn, key)
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                future.set_exception(exc)
+                future.exception()  # marked retrieved: the waiters, if any, get it too
+            else:
+                future.cancel()
+            raise
+        else:
+            future.set_result(found)
+        finally:
+            del self._loading[key]
+        return found
+
+    async def _load(self, conn: Connection, key: str) -> Touchpoint | None:
+        found = await surveys_repo.get_touchpoint(conn, key=key)
+        if found is not None:
+            if len(self._entries) >= self.size:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + self.ttl, found)
+        return found
+
+
 # Invitations
 
 
@@ -122,6 +180,16 @@ async def insert_invitation(conn: Connection, new: NewInvitation) -> bool:
 async def invitation_by_token(conn: Connection, *, token_hash: bytes) -> LinkInvitation | None:
     row = await conn.fetchrow(Q["invitation-by-token"], token_hash)
     return None if row is None else LinkInvitation(**dict(row))
+
+
+async def invitations_by_token(conn: Connection, token_hashes: list[bytes]) -> dict[bytes, LinkInvitation]:
+    rows = await conn.fetch(Q["invitations-by-token"], token_hashes)
+    found: dict[bytes, LinkInvitation] = {}
+    for row in rows:
+        data = dict(row)
+        token_hash = bytes(data.pop("token_hash"))
+        found[token_hash] = LinkInvitation(**data)
+    return found
 
 
 async def record_click(conn: Connection, *, invitation: LinkInvitation, score: int | None,
@@ -192,6 +260,49 @@ async def insert_responses(conn: Connection, rows: list[NewResponse]) -> None:
          r.invitation_id)
         for r in rows], strict=True))
     await conn.execute(Q["insert-responses"], *[list(c) for c in columns])
+
+
+def _row_columns(rows: list[NewResponse]) -> list[list[Any]]:
+    if not rows:
+        return [[] for _ in range(24)]
+    return [list(c) for c in zip(*[
+        (r.touchpoint_id, r.id, r.journey_id, r.stage_id, r.owner_id, r.kind, r.scale_min,
+         r.scale_max, r.score, r.comment, r.customer_ref, r.locale, r.channel, r.source, r.context,
+         r.polarity, r.subjectivity, r.label, r.language,
+         msgspec.json.encode(r.themes).decode(), r.analyzer_version, r.occurred_at, r.created_at,
+         r.invitation_id)
+        for r in rows], strict=True)]
+
+
+async def insert_batch(conn: Connection, rows: list[tuple[NewResponse, IdempotencyRecord | None]]
+                       ) -> set[tuple[int, str]]:
+    """One statement for a group commit: rows without a key, and rows whose key this call wins.
+
+    Each (api key, key) pair may appear at most once; returns the pairs won.
+    """
+    records = [r for _, r in rows if r is not None]
+    won = await conn.fetch(
+        Q["insert-batch"], *_row_columns([row for row, _ in rows]),
+        [r.api_key_id for r in records], [r.key for r in records], [r.request_hash for r in records],
+        [r.status for r in records], [r.body for r in records],
+        [None if r is None else r.api_key_id for _, r in rows], [None if r is None else r.key for _, r in rows],
+    )
+    return {(int(r["api_key_id"]), str(r["key"])) for r in won}
+
+
+async def upsert_link_responses(conn: Connection, rows: list[tuple[NewResponse, LinkInvitation]],
+                                edit_days: int) -> set[UUID]:
+    """Insert or edit each invitation's one response (each invitation at most once here).
+
+    Returns the invitations whose answer was stored; the others' edit window has closed.
+    """
+    columns: list[list[Any]] = [list(c) for c in zip(*[
+        (r.touchpoint_id, r.id, inv.id, r.scale_min, r.scale_max, r.score, r.comment,
+         r.customer_ref, r.locale, r.channel, r.context, r.polarity, r.subjectivity, r.label,
+         r.language, msgspec.json.encode(r.themes).decode(), r.analyzer_version)
+        for r, inv in rows], strict=True)] or [[] for _ in range(17)]
+    got = await conn.fetch(Q["upsert-link-responses"], *columns, edit_days)
+    return {r["invitation_id"] for r in got}
 
 
 async def insert_idempotency_keys(conn: Connection, records: list[IdempotencyRecord]) -> set[tuple[int, str]]:

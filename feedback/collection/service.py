@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,9 +41,10 @@ from feedback.collection.repository import (
     LinkInvitation,
     NewInvitation,
     NewResponse,
+    TouchpointCache,
 )
 from feedback.collection.texts import text
-from feedback.collection.writer import Pending, ResponseWriter
+from feedback.collection.writer import LinkReader, Pending, ResponseWriter
 from feedback.sentiment import ANALYZER_VERSION, read_comment
 from feedback.service.database import Connection, Pool
 from feedback.service.pages import TEMPLATES_DIR
@@ -274,6 +276,22 @@ def _row(tp: Touchpoint, score: int, comment: str | None, *, customer: str | Non
     )
 
 
+async def _link_batched(pool: Pool, reader: LinkReader, touchpoints: TouchpointCache, token: str,
+                        fallback_locale: str) -> tuple[LinkInvitation, Touchpoint]:
+    """As _link, through the batched reader and the touchpoint cache: no pool round trip when warm."""
+    if not tokens.well_formed(token):
+        raise UnknownLink(fallback_locale)
+    invitation = await reader.get(tokens.digest(token))
+    if invitation is None:
+        raise UnknownLink(fallback_locale)
+    if invitation.expired:
+        raise ExpiredLink(invitation.locale)
+    tp = await touchpoints.get(pool, invitation.touchpoint)
+    if tp is None:
+        raise UnknownLink(invitation.locale)
+    return invitation, tp
+
+
 async def _link(pool: Pool, settings: Settings, token: str,
                 fallback_locale: str) -> tuple[LinkInvitation, Touchpoint]:
     if not tokens.well_formed(token):
@@ -318,10 +336,14 @@ async def open_link(pool: Pool, settings: Settings, token: str, score: str | Non
     return _survey(tp, invitation.locale, f"/s/{token}", selected=selected, comment=comment)
 
 
-async def submit_link(pool: Pool, settings: Settings, token: str, form: SurveyForm,
-                      fallback_locale: str) -> PageView:
-    """Record (or, within the edit window, change) the invitation's one response."""
-    invitation, tp = await _link(pool, settings, token, fallback_locale)
+async def submit_link(pool: Pool, writer: ResponseWriter, reader: LinkReader, touchpoints: TouchpointCache,
+                      settings: Settings, token: str, form: SurveyForm, fallback_locale: str) -> PageView:
+    """Record (or, within the edit window, change) the invitation's one response.
+
+    Through the group-commit writer: the answer and the invitation's answered mark commit
+    together before the page thanks the customer.
+    """
+    invitation, tp = await _link_batched(pool, reader, touchpoints, token, fallback_locale)
     locale = invitation.locale
     score, error = _check(form, tp, locale)
     if score is None or error is not None:
@@ -329,16 +351,11 @@ async def submit_link(pool: Pool, settings: Settings, token: str, form: SurveyFo
                        status=422)
     row = _row(tp, score, form.comment.strip(), customer=invitation.customer_ref, locale=locale,
                channel=invitation.channel, source="link", context=invitation.context)
-    async with pool.acquire() as conn:
-        async with conn.transaction():
-            stored = await repo.upsert_link_response(conn, row=row, invitation=invitation,
-                                                     edit_days=settings.edit_window_days)
-            if stored:
-                await repo.mark_answered(conn, touchpoint_id=tp.id, invitation_id=invitation.id)
-        answer = await repo.link_response(conn, invitation=invitation, edit_days=settings.edit_window_days)
+    stored = await writer.write(Pending(row, link=invitation, edit_days=settings.edit_window_days))
     if not stored:
         return _already(locale, 409)
-    editable = answer is not None and bool(answer["editable"])
+    # Stored means inserted now, or edited inside the window: editable while the window is open.
+    editable = settings.edit_window_days > 0
     return _thanks(locale, f"/s/{token}" if editable else None)
 
 
@@ -397,11 +414,14 @@ def _out(tp: Touchpoint, row: NewResponse, context: dict[str, Any]) -> ResponseO
     )
 
 
+# At most one purge of expired Idempotency-Keys per process this often (no cron needed).
+PURGE_EVERY = 60.0
+_next_purge = 0.0
+
+
 async def _replayed(pool: Pool, principal: Principal, key: str, request_hash: bytes) -> Stored | None:
     async with pool.acquire() as conn:
         found = await repo.get_idempotency_key(conn, api_key_id=principal.key_id, key=key)
-        if random.random() < 0.01:
-            await repo.purge_idempotency_keys(conn)  # opportunistic: no cron needed
     if found is None:
         return None
     if bytes(found["request_hash"]) != request_hash:
@@ -420,18 +440,17 @@ def _when(occurred_at: datetime | None) -> datetime | None:
     return occurred_at
 
 
-async def submit_response(pool: Pool, writer: ResponseWriter, principal: Principal,
-                          data: ResponseCreate, idempotency_key: str | None) -> Stored:
-    """Check and store an app's answer through the group-commit writer; replays are byte-identical."""
-    request_hash = hashlib.sha256(msgspec.json.encode(data)).digest()
-    if idempotency_key is not None:
-        if not 1 <= len(idempotency_key) <= 255:
-            raise invalid("Idempotency-Key", "must be 1–255 characters")
-        replay = await _replayed(pool, principal, idempotency_key, request_hash)
-        if replay is not None:
-            return replay
-    async with pool.acquire() as conn:
-        tp = await surveys_repo.get_touchpoint(conn, key=data.touchpoint)
+async def _maybe_purge(pool: Pool) -> None:
+    global _next_purge
+    if time.monotonic() >= _next_purge:
+        _next_purge = time.monotonic() + PURGE_EVERY
+        async with pool.acquire() as conn:
+            await repo.purge_idempotency_keys(conn)
+
+
+async def _prepare(touchpoints: TouchpointCache, pool: Pool, data: ResponseCreate,
+                   ) -> tuple[Touchpoint, NewResponse]:
+    tp = await touchpoints.get(pool, data.touchpoint)
     if tp is None:
         raise invalid("touchpoint", f"no touchpoint has the key {data.touchpoint!r}")
     scale = scale_of(tp.kind)
@@ -441,6 +460,30 @@ async def submit_response(pool: Pool, writer: ResponseWriter, principal: Princip
     row = _row(tp, data.score, data.comment, customer=data.customer, locale=data.locale or "en",
                channel=(data.channel or tp.channel).value, source="api",
                context=_context_json(data.context), occurred_at=occurred_at)
+    return tp, row
+
+
+async def submit_response(pool: Pool, writer: ResponseWriter, touchpoints: TouchpointCache, principal: Principal,
+                          data: ResponseCreate, idempotency_key: str | None) -> Stored:
+    """Check and store an app's answer through the group-commit writer; replays are byte-identical.
+
+    An Idempotency-Key is claimed in the same transaction as the row: a key seen before loses
+    the claim and the request replays the stored answer (or is refused for a different body).
+    """
+    request_hash = hashlib.sha256(msgspec.json.encode(data)).digest()
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= 255:
+            raise invalid("Idempotency-Key", "must be 1–255 characters")
+        await _maybe_purge(pool)
+    try:
+        tp, row = await _prepare(touchpoints, pool, data)
+    except ApplicationError:
+        # A retry of an accepted request replays its answer even if the check would now fail.
+        if idempotency_key is not None:
+            replay = await _replayed(pool, principal, idempotency_key, request_hash)
+            if replay is not None:
+                return replay
+        raise
     body = msgspec.json.encode(_out(tp, row, data.context))
     record = None if idempotency_key is None else IdempotencyRecord(
         principal.key_id, idempotency_key, request_hash, 201, body)

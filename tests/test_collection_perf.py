@@ -1,0 +1,150 @@
+"""The ingest path's performance mechanics keep their promises: one flush at a time, one
+lookup per touchpoint, expired Idempotency-Keys reusable, form answers through the writer."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from feedback.collection import repository as repo
+from feedback.collection.repository import TouchpointCache
+from feedback.collection.writer import LinkReader, Pending, ResponseWriter
+from feedback.service.database import Connection, create_pool
+from surveys import repository as surveys_repo
+from tests.test_collection_robustness import _row
+from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
+
+
+async def test_writer_never_runs_two_flushes_at_once(database_url: str, client: Client, admin: Headers,
+                                                      conn: Connection) -> None:
+    w = await world(client, admin)
+    tp = await touchpoint(client, admin, w, "delivery")
+    running, most = 0, 0
+
+    class Watched(ResponseWriter):
+        async def _commit(self, items: list[Pending]) -> list[bool]:
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            try:
+                return await super()._commit(items)
+            finally:
+                running -= 1
+
+    pool = await create_pool(database_url)
+    try:
+        writer = Watched(pool, max_rows=7)
+        for wave in range(3):
+            rows = [_row(n + 100 * wave, tp["id"], w) for n in range(40)]
+            assert all(await asyncio.gather(*(writer.write(Pending(r)) for r in rows)))
+        await writer.close()
+    finally:
+        await pool.close()
+    assert most == 1
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 120
+    assert await conn.fetchval("SELECT sum(responses) FROM touchpoint_daily") == 120
+
+
+async def test_touchpoint_cache_looks_up_once_for_a_burst(database_url: str, client: Client, admin: Headers,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    calls: list[str] = []
+    real = surveys_repo.get_touchpoint
+
+    async def counted(conn: Connection, *, key: str, scope: int | None = None) -> Any:
+        calls.append(key)
+        await asyncio.sleep(0.01)
+        return await real(conn, key=key, scope=scope)
+
+    monkeypatch.setattr(surveys_repo, "get_touchpoint", counted)
+    pool = await create_pool(database_url)
+    try:
+        cache = TouchpointCache(ttl=60)
+        found = await asyncio.gather(*(cache.get(pool, "delivery") for _ in range(30)))
+        assert {tp.key for tp in found if tp is not None} == {"delivery"} and calls == ["delivery"]
+        # Unknown keys are not cached: a touchpoint made a moment later is found at once.
+        assert await cache.get(pool, "later") is None
+        await touchpoint(client, admin, w, "later")
+        assert await cache.get(pool, "later") is not None
+    finally:
+        await pool.close()
+
+
+async def test_an_expired_idempotency_key_can_be_used_again(client: Client, admin: Headers,
+                                                            conn: Connection) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "checkout", kind="ces")
+    first = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "old"},
+                              json={"touchpoint": "checkout", "score": 5})
+    assert first.status_code == 201
+    await conn.execute("UPDATE idempotency_keys SET created_at = now() - interval '49 hours'")
+    again = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "old"},
+                              json={"touchpoint": "checkout", "score": 4})
+    assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 2
+    replay = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "old"},
+                               json={"touchpoint": "checkout", "score": 4})
+    assert replay.status_code == 201 and replay.content == again.content
+
+
+async def test_a_replay_wins_over_a_check_that_would_now_fail(client: Client, admin: Headers,
+                                                              conn: Connection) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "checkout", kind="ces")
+    payload = {"touchpoint": "checkout", "score": 5}
+    first = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "k"}, json=payload)
+    assert first.status_code == 201
+    await conn.execute("UPDATE touchpoints SET key = 'renamed'")
+    await asyncio.sleep(0)  # the cache still knows 'checkout' for a few seconds; the key replays anyway
+    again = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "k"}, json=payload)
+    assert again.status_code == 201 and again.content == first.content
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 1
+
+
+async def test_form_answers_in_one_batch_store_and_edit_in_order(client: Client, admin: Headers,
+                                                                 conn: Connection) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    tokens = [token_of((await invite(client, admin, "delivery", customer=f"c-{n}")).json()["url"]) for n in range(5)]
+    answers = await asyncio.gather(*(client.post(f"/s/{t}", data={"score": str(1 + k)})
+                                     for k in range(3) for t in tokens))
+    assert {a.status_code for a in answers} == {200}
+    rows = await conn.fetch("SELECT score, edits FROM responses")
+    assert len(rows) == 5 and {(r["score"], r["edits"]) for r in rows} == {(3, 2)}
+    assert await conn.fetchval("SELECT count(*) FROM invitations WHERE answered_at IS NOT NULL") == 5
+    assert await conn.fetchval("SELECT sum(answered) FROM touchpoint_daily_funnel") == 5
+    assert await conn.fetchval("SELECT sum(responses) FROM touchpoint_daily") == 5
+    assert await conn.fetchval("SELECT sum(s3) FROM touchpoint_daily") == 5
+
+
+async def test_link_reader_answers_many_lookups_with_one_query(database_url: str, client: Client,
+                                                               admin: Headers) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    from feedback.collection import tokens as link_tokens
+
+    hashes = [link_tokens.digest(token_of((await invite(client, admin, "delivery", customer=f"c-{n}")).json()["url"]))
+              for n in range(4)]
+    queries: list[int] = []
+    real = repo.invitations_by_token
+
+    async def counted(conn: Connection, token_hashes: list[bytes]) -> Any:
+        queries.append(len(token_hashes))
+        return await real(conn, token_hashes)
+
+    pool = await create_pool(database_url)
+    try:
+        reader = LinkReader(pool)
+        setattr(repo, "invitations_by_token", counted)  # noqa: B010 - restored below
+        try:
+            found = await asyncio.gather(*(reader.get(h) for h in [*hashes, b"nope" * 8]))
+        finally:
+            setattr(repo, "invitations_by_token", real)  # noqa: B010
+        await reader.close()
+    finally:
+        await pool.close()
+    assert [f is not None for f in found] == [True] * 4 + [False]
+    assert queries == [5]
