@@ -33,6 +33,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("touchpulse.writer")
 
 
+def _usable(conn: PoolConnection | None) -> bool:
+    """False for no connection, a closed one, or one the pool took back when it broke."""
+    if conn is None:
+        return False
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:  # released back to the pool (it does so when a connection is lost)
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
     """A response to write, with the Idempotency-Key record that must commit with it.
@@ -178,17 +188,18 @@ class ResponseWriter:
         return winners
 
     async def _connection(self) -> PoolConnection:
-        if self._conn is None or self._conn.is_closed():
-            await self._drop_connection()
-            conn = await self.pool.acquire()
-            try:
-                # Explicit, so a server default of 'off' can never turn a 201 into a lost answer.
-                await conn.execute("SET synchronous_commit = on")
-            except BaseException:
-                await self.pool.release(conn)
-                raise
-            self._conn = conn
-        return self._conn
+        if self._conn is not None and _usable(self._conn):
+            return self._conn
+        await self._drop_connection()
+        conn = await self.pool.acquire()
+        try:
+            # Explicit, so a server default of 'off' can never turn a 201 into a lost answer.
+            await conn.execute("SET synchronous_commit = on")
+        except BaseException:
+            await self.pool.release(conn)
+            raise
+        self._conn = conn
+        return conn
 
     async def _drop_connection(self) -> None:
         """Give the connection back (the pool resets or discards it); the next flush takes another."""
@@ -247,7 +258,7 @@ class LinkReader:
             while self._pending:
                 batch, self._pending = self._pending[:self.max_rows], self._pending[self.max_rows:]
                 try:
-                    if self._conn is None or self._conn.is_closed():
+                    if self._conn is None or not _usable(self._conn):
                         await self._drop_connection()
                         self._conn = await self.pool.acquire()
                     found = await repo.invitations_by_token(self._conn, list({h for h, _ in batch}))
