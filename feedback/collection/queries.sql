@@ -52,10 +52,6 @@ UPDATE invitations SET
               AND c.clicked_at > now() - interval '10 seconds'))
 WHERE touchpoint_id = $1 AND id = $2;
 
--- name: mark-answered!
-UPDATE invitations SET answered_at = coalesce(answered_at, now())
-WHERE touchpoint_id = $1 AND id = $2;
-
 -- name: get-invitation^
 SELECT i.id, t.key AS touchpoint, i.customer_ref AS customer, i.locale, i.channel,
        i.context::text AS context, i.event_id, i.decision, i.expires_at, i.created_at,
@@ -68,27 +64,6 @@ SELECT score, user_agent, clicked_at FROM invitation_clicks
 WHERE touchpoint_id = $1 AND invitation_id = $2 ORDER BY clicked_at, id;
 
 -- Responses -------------------------------------------------------------------
-
--- name: upsert-link-response^
--- One invitation, one response: a second answer edits the first while the window is open.
-INSERT INTO responses AS r (
-    touchpoint_id, id, invitation_id, journey_id, stage_id, owner_id, kind, scale_min, scale_max,
-    score, comment, customer_ref, locale, channel, source, context,
-    sentiment_polarity, sentiment_subjectivity, sentiment_label, language, themes, analyzer_version)
-SELECT $1, $2, $3, s.journey_id, t.stage_id, t.owner_id, t.kind, $4, $5,
-       $6, $7, $8, $9, $10, 'link', $11::text::jsonb, $12, $13, $14, $15, $16, $17
-FROM touchpoints t JOIN stages s ON s.id = t.stage_id
-WHERE t.id = $1
-ON CONFLICT (touchpoint_id, invitation_id) DO UPDATE SET
-    kind = excluded.kind, scale_min = excluded.scale_min, scale_max = excluded.scale_max,
-    score = excluded.score, comment = excluded.comment,
-    sentiment_polarity = excluded.sentiment_polarity,
-    sentiment_subjectivity = excluded.sentiment_subjectivity,
-    sentiment_label = excluded.sentiment_label, language = excluded.language,
-    themes = excluded.themes, analyzer_version = excluded.analyzer_version,
-    edits = r.edits + 1, updated_at = now()
-WHERE r.created_at > now() - make_interval(days => $18) AND now() < $19::timestamptz
-RETURNING id;
 
 -- name: link-response^
 SELECT r.score, r.comment, r.created_at > now() - make_interval(days => $3) AS editable
@@ -197,13 +172,6 @@ INSERT INTO invitations (touchpoint_id, id, customer_ref, locale, channel, decis
 SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],
                      $7::bytea[], $8::bytea[], $9::timestamptz[], $10::timestamptz[],
                      $11::timestamptz[], $12::timestamptz[]);
-
--- name: insert-idempotency-keys
--- The first of several concurrent requests with one key wins; the others replay it.
-INSERT INTO idempotency_keys (api_key_id, key, request_hash, status, body)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::bytea[], $4::int[], $5::bytea[])
-ON CONFLICT (api_key_id, key) DO NOTHING
-RETURNING api_key_id, key;
 
 -- name: get-idempotency-key^
 SELECT request_hash, status, body FROM idempotency_keys

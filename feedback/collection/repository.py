@@ -197,10 +197,6 @@ async def record_click(conn: Connection, *, invitation: LinkInvitation, score: i
     await conn.execute(Q["record-click"], invitation.touchpoint_id, invitation.id, score, user_agent)
 
 
-async def mark_answered(conn: Connection, *, touchpoint_id: int, invitation_id: UUID) -> None:
-    await conn.execute(Q["mark-answered"], touchpoint_id, invitation_id)
-
-
 def _response(row: asyncpg.Record) -> ResponseOut:
     data = dict(row)
     return ResponseOut(
@@ -232,18 +228,6 @@ async def get_invitation(conn: Connection, *, invitation_id: UUID, scope: int | 
 
 
 # Responses
-
-
-async def upsert_link_response(conn: Connection, *, row: NewResponse, invitation: LinkInvitation,
-                               edit_days: int) -> bool:
-    """Insert or edit the invitation's one response; False when the edit window has closed."""
-    got = await conn.fetchval(
-        Q["upsert-link-response"], row.touchpoint_id, row.id, invitation.id, row.scale_min,
-        row.scale_max, row.score, row.comment, row.customer_ref, row.locale, row.channel,
-        row.context, row.polarity, row.subjectivity, row.label, row.language, row.themes,
-        row.analyzer_version, edit_days, invitation.expires_at,
-    )
-    return got is not None
 
 
 async def link_response(conn: Connection, *, invitation: LinkInvitation,
@@ -303,17 +287,6 @@ async def upsert_link_responses(conn: Connection, rows: list[tuple[NewResponse, 
         for r, inv in rows], strict=True)] or [[] for _ in range(17)]
     got = await conn.fetch(Q["upsert-link-responses"], *columns, edit_days)
     return {r["invitation_id"] for r in got}
-
-
-async def insert_idempotency_keys(conn: Connection, records: list[IdempotencyRecord]) -> set[tuple[int, str]]:
-    """Store the records; returns the (api key, key) pairs this call won."""
-    if not records:
-        return set()
-    rows = await conn.fetch(
-        Q["insert-idempotency-keys"], [r.api_key_id for r in records], [r.key for r in records],
-        [r.request_hash for r in records], [r.status for r in records], [r.body for r in records],
-    )
-    return {(int(r["api_key_id"]), str(r["key"])) for r in rows}
 
 
 async def get_idempotency_key(conn: Connection, *, api_key_id: int, key: str) -> asyncpg.Record | None:
