@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,6 +16,7 @@ from litestar.response import Response, Template
 from feedback.access.models import Role
 from feedback.access.service import require
 from feedback.collection import service
+from feedback.collection.errors import ExpiredLink, UnknownLink
 from feedback.collection.models import (
     BatchCreate,
     BatchResults,
@@ -29,7 +31,7 @@ from feedback.collection.models import (
 from feedback.service.dependencies import Caller, Db, KeyParam, PoolDep
 from feedback.service.pages import branding, error_page, preferred_locale
 from feedback.service.problems import application_error
-from surveys.errors import ApplicationError
+from surveys.errors import ApplicationError, TooManyRequests
 
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 AnyRequest = Request[Any, Any, Any]
@@ -121,6 +123,20 @@ class CustomerController(Controller):
         return await service.erase_customer(conn, ref)
 
 
+async def _guarding_guesses(request: AnyRequest, state: State, view: Coroutine[Any, Any, Any]) -> Any:
+    """Run a link lookup; wrong tokens are counted per client address, and refused past the limit."""
+    client = request.client.host if request.client else "unknown"
+    limiter = state.guess_limiter
+    if limiter.exhausted(client):
+        view.close()
+        raise TooManyRequests()
+    try:
+        return await view
+    except (UnknownLink, ExpiredLink):
+        limiter.allow(client)
+        raise
+
+
 class SurveyPages(Controller):
     """The survey page behind an invitation link: works without JavaScript."""
 
@@ -131,15 +147,17 @@ class SurveyPages(Controller):
     @get("/{token:str}", cache=False)
     async def show(self, request: AnyRequest, token: TokenParam, pool: PoolDep, state: State,
                    score: FromQuery[str | None] = None) -> Template:
-        view = await service.open_link(pool, state.settings, token, score,
-                                       request.headers.get("user-agent", ""), preferred_locale(request))
+        view = await _guarding_guesses(request, state, service.open_link(
+            pool, state.settings, token, score, request.headers.get("user-agent", ""),
+            preferred_locale(request)))
         return _render(request, view)
 
     @post("/{token:str}", status_code=200)
     async def send(self, request: AnyRequest, token: TokenParam, data: Form, pool: PoolDep,
                    state: State) -> Template:
-        view = await service.submit_link(pool, state.response_writer, state.link_reader, state.touchpoints,
-                                         state.settings, token, service.read_form(data), preferred_locale(request))
+        view = await _guarding_guesses(request, state, service.submit_link(
+            pool, state.response_writer, state.link_reader, state.touchpoints, state.settings, token,
+            service.read_form(data), preferred_locale(request)))
         return _render(request, view)
 
 

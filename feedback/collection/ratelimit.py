@@ -14,6 +14,13 @@ class TokenBuckets:
         self.max_keys = max_keys
         self._buckets: dict[str, tuple[float, float]] = {}
 
+    def exhausted(self, key: str) -> bool:
+        """Whether the next `allow` would refuse, without spending anything."""
+        if key not in self._buckets:
+            return False
+        tokens, last = self._buckets[key]
+        return min(float(self.rate), tokens + (time.monotonic() - last) * self.rate / self.per) < 1
+
     def allow(self, key: str) -> bool:
         now = time.monotonic()
         tokens, last = self._buckets.get(key, (float(self.rate), now))

@@ -301,6 +301,8 @@ async def writer_lifespan(app: Litestar) -> AsyncIterator[None]:
     app.state.link_reader = reader
     # Ten widget answers a minute per address: enough for people, too few for a script.
     app.state.widget_limiter = TokenBuckets(rate=10, per=60.0)
+    # Wrong survey tokens cost a client one token each: 30 a minute, then 429s.
+    app.state.guess_limiter = TokenBuckets(rate=30, per=60.0)
     # Per process, entries live 5 s (see TouchpointCache).
     app.state.touchpoints = TouchpointCache(ttl=5.0)
     await writer.warm()
