@@ -142,7 +142,10 @@ def _sync_commit(url: str) -> str:
     where = [s for r in overrides for s in (r["setconfig"] or []) if "synchronous_commit" in s]
     grep = subprocess.run(["grep", "-rn", "synchronous_commit", str(ROOT / "feedback")],
                           capture_output=True, text=True, check=False).stdout.strip()
-    code = "no SET in feedback/" if not grep else "set in code: " + grep.replace("\n", "; ")
+    sets = [line.split(":", 2)[2].strip() for line in grep.splitlines()
+            if "SET" in line and not line.split(":", 2)[2].strip().startswith("#")]
+    where_code = "; ".join(f"`{x}`" for x in sets)
+    code = f"the service itself runs {where_code}" if sets else "the service sets nothing itself"
     return f"server default `{global_value}`, role/database overrides: {where or 'none'}, {code}"
 
 
