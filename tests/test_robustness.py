@@ -111,3 +111,13 @@ async def test_every_api_route_refuses_a_missing_or_bad_key(client: httpx.AsyncC
                 ):
                     refused.append(f"{method} {url} {headers}: {r.status_code}")
     assert not refused, "\n".join(refused)
+
+
+async def test_security_headers_on_every_answer_even_unknown_paths(client: httpx.AsyncClient) -> None:
+    for path in ("/nowhere", "/s/unknown-token", "/healthz", "/schema/openapi.json", "/reports/owners/1"):
+        r = await client.get(path)
+        csp = r.headers["content-security-policy"]
+        assert "default-src 'none'" in csp, path
+        assert "script-src" not in csp, path
+        assert r.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors *" in (await client.get("/w/unknown")).headers["content-security-policy"]

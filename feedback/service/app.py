@@ -19,7 +19,7 @@ from feedback.admin.controllers import ROUTES as ADMIN_ROUTES
 from feedback.service import migrations
 from feedback.service.database import create_pool
 from feedback.service.dependencies import DEPENDENCIES
-from feedback.service.logs import configure_logging, request_context
+from feedback.service.logs import configure_logging, request_context, security_headers
 from feedback.service.openapi import document_errors
 from feedback.service.pages import template_config
 from feedback.service.problems import EXCEPTION_HANDLERS
@@ -87,6 +87,7 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         state=State({"settings": settings, "key_cache": KeyCache()}),
         template_config=template_config(),
         middleware=[request_context],
+        before_send=[security_headers],
         request_max_body_size=2 * 1024 * 1024,
         openapi_config=OpenAPIConfig(
             title="Touchpulse",

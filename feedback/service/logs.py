@@ -76,7 +76,6 @@ def request_context(app: ASGIApp) -> ASGIApp:
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 0
-        widget = scope["path"].startswith("/w/")
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -84,10 +83,6 @@ def request_context(app: ASGIApp) -> ASGIApp:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", rid.encode()))
-                for name, value in SECURITY_HEADERS:
-                    if widget and name == b"content-security-policy":
-                        value = WIDGET_CSP[1]
-                    headers.append((name, value))
                 message["headers"] = headers
             await send(message)
 
@@ -102,3 +97,19 @@ def request_context(app: ASGIApp) -> ASGIApp:
             request_id.reset(token)
 
     return middleware
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """Litestar before-send hook: every answer, even a 404 for an unknown path, carries them."""
+    if message["type"] != "http.response.start":
+        return
+    widget = scope["path"].startswith("/w/")
+    headers = [h for h in message.get("headers", []) if h[0] not in _SECURITY_NAMES]
+    for name, value in SECURITY_HEADERS:
+        if widget and name == b"content-security-policy":
+            value = WIDGET_CSP[1]
+        headers.append((name, value))
+    message["headers"] = headers
+
+
+_SECURITY_NAMES = frozenset(name for name, _ in SECURITY_HEADERS)
