@@ -170,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"refusing to start: {exc}")
     except (OSError, ConnectionError) as exc:
         return _fail(f"cannot reach the database: {exc}")
+    except RuntimeError as exc:  # the embedded server missing or failing to start
+        return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
     return code
