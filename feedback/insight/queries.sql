@@ -91,44 +91,47 @@ HAVING sum(responses) > 0;
 -- per touchpoint at most 200 read backwards from response_theme_comments, then the 200
 -- latest of those. Of those, one per wording (the md5 of lower(btrim(comment))), the
 -- strongest sentiment in the band's direction wins; only the three chosen responses are read.
-WITH wanted AS (
-    SELECT DISTINCT w.request, w.theme, w.band, w.touchpoint_id
+-- Each request carries its touchpoints as an array, so a request no longer scans every
+-- request's (request, touchpoint) rows to find its own.
+WITH requests AS (
+    SELECT w.request, w.theme, w.band, array_agg(DISTINCT w.touchpoint_id) AS touchpoint_ids
     FROM unnest($1::int[], $2::text[], $3::int[], $4::bigint[])
          AS w(request, theme, band, touchpoint_id)
-), requests AS (
-    SELECT DISTINCT request, theme, band FROM wanted
-)
-SELECT q.request, r.id, t.key AS touchpoint, r.occurred_at, r.score, r.comment,
-    r.sentiment_polarity
-FROM requests q
-CROSS JOIN LATERAL (
-    SELECT * FROM (
-        SELECT DISTINCT ON (latest.wording) latest.*
-        FROM (
-            SELECT m.touchpoint_id, m.occurred_at, m.id, m.wording, m.sentiment_polarity
-            FROM wanted w
-            CROSS JOIN LATERAL (
+    GROUP BY w.request, w.theme, w.band
+), chosen AS (
+    SELECT q.request, q.band, c.touchpoint_id, c.id, c.occurred_at, c.sentiment_polarity
+    FROM requests q
+    CROSS JOIN LATERAL (
+        SELECT * FROM (
+            SELECT DISTINCT ON (latest.wording) latest.*
+            FROM (
                 SELECT m.touchpoint_id, m.occurred_at, m.id, m.wording, m.sentiment_polarity
-                FROM response_theme_comments m
-                WHERE m.touchpoint_id = w.touchpoint_id AND m.theme = w.theme
-                  AND m.band = w.band AND m.occurred_at >= $5 AND m.occurred_at < $6
+                FROM unnest(q.touchpoint_ids) AS w(touchpoint_id)
+                CROSS JOIN LATERAL (
+                    SELECT m.touchpoint_id, m.occurred_at, m.id, m.wording, m.sentiment_polarity
+                    FROM response_theme_comments m
+                    WHERE m.touchpoint_id = w.touchpoint_id AND m.theme = q.theme
+                      AND m.band = q.band AND m.occurred_at >= $5 AND m.occurred_at < $6
+                    ORDER BY m.occurred_at DESC, m.id DESC
+                    LIMIT 200
+                ) m
                 ORDER BY m.occurred_at DESC, m.id DESC
                 LIMIT 200
-            ) m
-            WHERE w.request = q.request
-            ORDER BY m.occurred_at DESC, m.id DESC
-            LIMIT 200
-        ) latest
-        ORDER BY latest.wording, q.band * coalesce(latest.sentiment_polarity, 0) DESC,
-            latest.occurred_at DESC
-    ) distinct_wordings
-    ORDER BY q.band * coalesce(distinct_wordings.sentiment_polarity, 0) DESC,
-        distinct_wordings.occurred_at DESC, distinct_wordings.id DESC
-    LIMIT 3
-) c
+            ) latest
+            ORDER BY latest.wording, q.band * coalesce(latest.sentiment_polarity, 0) DESC,
+                latest.occurred_at DESC
+        ) distinct_wordings
+        ORDER BY q.band * coalesce(distinct_wordings.sentiment_polarity, 0) DESC,
+            distinct_wordings.occurred_at DESC, distinct_wordings.id DESC
+        LIMIT 3
+    ) c
+)
+SELECT c.request, r.id, t.key AS touchpoint, r.occurred_at, r.score, r.comment,
+    r.sentiment_polarity
+FROM chosen c
 JOIN responses r ON r.touchpoint_id = c.touchpoint_id AND r.id = c.id
 JOIN touchpoints t ON t.id = r.touchpoint_id
-ORDER BY q.request, q.band * coalesce(c.sentiment_polarity, 0) DESC, c.occurred_at DESC, c.id DESC;
+ORDER BY c.request, c.band * coalesce(c.sentiment_polarity, 0) DESC, c.occurred_at DESC, c.id DESC;
 
 -- name: list-responses
 -- Keyset on (occurred_at DESC, id DESC); $7/$8 are the last row of the previous page.

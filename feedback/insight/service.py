@@ -165,14 +165,21 @@ def histogram(rows: Iterable[DailyRow], kind: str) -> dict[int, int]:
 def series(rows: Sequence[DailyRow], kind: str, start: date, end: date, bucket: Bucket,
            min_n: int) -> list[Point]:
     """One point per bucket from start to end, empty buckets included (n = 0)."""
-    by_bucket: dict[date, list[DailyRow]] = defaultdict(list)
+    # One pass: each bucket's histogram summed as the rows come (what histogram() would
+    # give for the bucket's rows, scores in the same order).
+    by_bucket: dict[date, dict[int, int]] = {}
     for row in rows:
         if row.kind == kind and start <= row.day <= end:
-            by_bucket[bucket_start(row.day, bucket)].append(row)
+            first = bucket_start(row.day, bucket)
+            counts = by_bucket.get(first)
+            if counts is None:
+                counts = by_bucket[first] = {}
+            for value, count in row.counts.items():
+                counts[value] = counts.get(value, 0) + count
     points = []
     current = bucket_start(start, bucket)
     while current <= end:
-        score = score_from_counts(kind, histogram(by_bucket.get(current, ()), kind), min_n=min_n)
+        score = score_from_counts(kind, by_bucket.get(current, {}), min_n=min_n)
         points.append(Point(start=current, n=score.n, value=score.value, ci_low=score.ci_low,
                             ci_high=score.ci_high))
         current = _next_bucket(current, bucket)
