@@ -121,3 +121,13 @@ async def test_security_headers_on_every_answer_even_unknown_paths(client: httpx
         assert "script-src" not in csp, path
         assert r.headers["x-content-type-options"] == "nosniff"
     assert "frame-ancestors *" in (await client.get("/w/unknown")).headers["content-security-policy"]
+
+
+async def test_the_api_reference_page_lists_every_operation_without_scripts(client: httpx.AsyncClient) -> None:
+    r = await client.get("/docs")
+    assert r.status_code == 200
+    assert "<script" not in r.text
+    for method, path in await _operations(client):
+        assert path in r.text, f"{method} {path} missing from /docs"
+    assert "/api/v1/touchpoints/{key}/invitations" in r.text
+    assert "stage_id" in r.text  # the body fields of POST /api/v1/touchpoints

@@ -28,7 +28,7 @@ async def startup_banner(settings: Settings, url: str) -> str:
     lines = [
         "",
         "Touchpulse is starting. Open:",
-        f"  API docs            {base}/schema/swagger",
+        f"  API docs            {base}/docs",
         f"  OpenAPI document    {base}/schema/openapi.json",
         f"  Health              {base}/healthz",
     ]

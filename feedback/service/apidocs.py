@@ -1,0 +1,73 @@
+"""API reference as a plain server-rendered page: no JavaScript, no CDN, readable offline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.response import Template
+
+from feedback.service.pages import branding
+
+_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+def _type_of(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[-1]
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            return " | ".join(_type_of(s) for s in schema[key])
+    kind = schema.get("type", "any")
+    if kind == "array":
+        return f"list of {_type_of(schema.get('items', {}))}"
+    if "enum" in schema:
+        return " | ".join(repr(v) for v in schema["enum"])
+    return str(schema.get("format", kind))
+
+
+def _fields(spec: dict[str, Any], schema: dict[str, Any]) -> list[dict[str, str]]:
+    """The properties of a (referenced) object schema, one row each."""
+    if "$ref" in schema:
+        schema = spec.get("components", {}).get("schemas", {}).get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
+    required = set(schema.get("required", []))
+    return [
+        {"name": name, "type": _type_of(prop), "required": "yes" if name in required else "",
+         "description": str(prop.get("description", ""))}
+        for name, prop in schema.get("properties", {}).items()
+    ]
+
+
+def reference(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Operations grouped by tag, in document order."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for path, item in spec.get("paths", {}).items():
+        for method in _METHODS:
+            op = item.get(method)
+            if op is None:
+                continue
+            body = op.get("requestBody", {}).get("content", {})
+            body_schema = next(iter(body.values()), {}).get("schema") if body else None
+            groups.setdefault((op.get("tags") or ["Other"])[0], []).append({
+                "method": method.upper(), "path": path, "summary": op.get("summary", ""),
+                "description": op.get("description", ""),
+                "parameters": [
+                    {"name": p["name"], "in": p["in"], "type": _type_of(p.get("schema", {})),
+                     "required": "yes" if p.get("required") else "",
+                     "description": p.get("description", "")}
+                    for p in op.get("parameters", [])
+                ],
+                "body": _fields(spec, body_schema) if body_schema else [],
+                "statuses": sorted(op.get("responses", {})),
+                "secured": bool(op.get("security")),
+            })
+    return [{"tag": tag, "operations": ops} for tag, ops in groups.items()]
+
+
+@get("/docs", summary="The API reference as a page", tags=["Operations"], include_in_schema=False)
+async def api_docs(request: Request[Any, Any, Any]) -> Template:
+    spec = request.app.openapi_schema.to_schema()
+    return Template(template_name="api_docs.html", context={
+        "title": spec["info"]["title"], "intro": spec["info"].get("description", ""),
+        "groups": reference(spec), "locale": "en", **branding(request),
+    })
