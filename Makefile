@@ -36,6 +36,7 @@ eval: $(STAMP)
 	$(BIN)/python -m feedback.sentiment.evaluate
 
 bench: $(STAMP)
+	command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
 	$(BIN)/python -m bench.run
 
 clean:
