@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as exc:
         return _fail(str(exc))
-    configure_logging(log_level_number(settings))
+    # Only the server logs to stdout: a command's own output (a new key) stays clean there.
+    configure_logging(log_level_number(settings), None if args.command == "serve" else sys.stderr)
     try:
         code: int = args.run(settings, args)
     except migrations.MigrationError as exc:

