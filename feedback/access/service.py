@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import secrets
-import time
 
 from feedback.access import repository
 from feedback.access.models import ApiKey, NewKey, Principal, Role
+from feedback.service.cache import TtlCache
 from feedback.service.database import Connection, Pool
 from surveys.errors import Forbidden, NotFound, Unauthorized, invalid
 
@@ -50,12 +49,8 @@ class KeyCache:
     """
 
     def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._entries: dict[bytes, tuple[float, Principal | None]] = {}
-        # One lookup per key at a time: the burst of requests a busy client opens with (or
-        # sends when an entry expires) waits for it instead of taking a pool connection each.
-        self._loading: dict[bytes, asyncio.Future[Principal | None]] = {}
+        # Unknown keys are remembered too: a client retrying a bad key costs no lookups.
+        self._cache: TtlCache[bytes, Principal] = TtlCache(ttl, size, keep_none=True)
 
     async def principal(self, pool: Pool, authorization: str | None) -> Principal:
         if not authorization:
@@ -64,38 +59,14 @@ class KeyCache:
         if scheme.lower() != "bearer" or not key.strip().startswith(_PREFIX):
             raise Unauthorized("The Authorization header must be 'Bearer <API key>'.")
         digest = hash_key(key.strip())
-        now = time.monotonic()
-        cached = self._entries.get(digest)
-        if cached is not None and cached[0] > now:
-            found = cached[1]
-        elif digest in self._loading:
-            found = await asyncio.shield(self._loading[digest])
-        else:
-            found = await self._load(pool, digest, now)
+
+        async def load() -> Principal | None:
+            async with pool.acquire() as conn:
+                return await repository.principal_by_hash(conn, key_hash=digest)
+
+        found = await self._cache.get(digest, load)
         if found is None:
             raise Unauthorized("This API key is not valid or has been revoked.")
-        return found
-
-    async def _load(self, pool: Pool, digest: bytes, now: float) -> Principal | None:
-        future: asyncio.Future[Principal | None] = asyncio.get_running_loop().create_future()
-        self._loading[digest] = future
-        try:
-            async with pool.acquire() as conn:
-                found = await repository.principal_by_hash(conn, key_hash=digest)
-        except BaseException as exc:
-            if isinstance(exc, Exception):
-                future.set_exception(exc)
-                future.exception()  # marked retrieved: the waiters, if any, get it too
-            else:
-                future.cancel()
-            raise
-        else:
-            future.set_result(found)
-        finally:
-            del self._loading[digest]
-        if len(self._entries) >= self.size:
-            self._entries.clear()
-        self._entries[digest] = (now + self.ttl, found)
         return found
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +11,7 @@ import asyncpg
 import msgspec
 
 from feedback.collection.models import Click, InvitationDetail, ResponseOut, SentimentOut
+from feedback.service.cache import TtlCache
 from feedback.service.database import Connection, Pool
 from surveys import repository as surveys_repo
 from surveys.kinds import band_name
@@ -104,52 +103,14 @@ class TouchpointCache:
     """
 
     def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
-        self.ttl = ttl
-        self.size = size
-        self._entries: dict[str, tuple[float, Touchpoint]] = {}
-        # One lookup per key at a time: a burst of answers after start-up or expiry waits for
-        # it instead of taking a pool connection each.
-        self._loading: dict[str, asyncio.Future[Touchpoint | None]] = {}
-
-    def _cached(self, key: str) -> Touchpoint | None:
-        cached = self._entries.get(key)
-        return cached[1] if cached is not None and cached[0] > time.monotonic() else None
+        self._cache: TtlCache[str, Touchpoint] = TtlCache(ttl, size, keep_none=False)
 
     async def get(self, pool: Pool, key: str) -> Touchpoint | None:
-        found = self._cached(key)
-        if found is not None:
-            return found
-        loading = self._loading.get(key)
-        if loading is not None:
-            return await asyncio.shield(loading)
-        future: asyncio.Future[Touchpoint | None] = asyncio.get_running_loop().create_future()
-        self._loading[key] = future
-        try:
+        async def load() -> Touchpoint | None:
             async with pool.acquire() as conn:
-                found = await self._load(conn, key)
-        except BaseException as exc:
-            if isinstance(exc, Exception):
-                future.set_exception(exc)
-                future.exception()  # marked retrieved: the waiters, if any, get it too
-            else:
-                future.cancel()
-            raise
-        else:
-            future.set_result(found)
-        finally:
-            del self._loading[key]
-        return found
+                return await surveys_repo.get_touchpoint(conn, key=key)
 
-    async def _load(self, conn: Connection, key: str) -> Touchpoint | None:
-        found = await surveys_repo.get_touchpoint(conn, key=key)
-        if found is not None:
-            if len(self._entries) >= self.size:
-                self._entries.clear()
-            self._entries[key] = (time.monotonic() + self.ttl, found)
-        return found
-
-
-# Invitations
+        return await self._cache.get(key, load)
 
 
 async def lock_customer(conn: Connection, *, customer_ref: str) -> None:
