@@ -3,7 +3,8 @@
 Sizes come from the environment so that a quick run is possible:
 BENCH_RESPONSES (1,000,000), BENCH_RESPONSES_SMALL (100,000), BENCH_DURATION seconds per load
 (10), BENCH_CONNECTIONS (32), BENCH_WRK_THREADS (1), BENCH_WORKERS (1), BENCH_REPEAT report
-timings (30), BENCH_OUTPUT (bench/results.md).
+timings (30), BENCH_OUTPUT (bench/results.md), BENCH_ONLY (a comma list of ingest, reports,
+sentiment: run only those parts; the default runs all three).
 """
 
 from __future__ import annotations
@@ -481,9 +482,13 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="touchpulse-bench-") as tmp:
             work = Path(tmp)
             mem = Report()
-            bench_ingest(rep, mem, pg, work)
-            bench_reports(rep, pg, work)
-            bench_sentiment(rep)
+            only = {p.strip() for p in os.environ.get("BENCH_ONLY", "ingest,reports,sentiment").split(",")}
+            if "ingest" in only:
+                bench_ingest(rep, mem, pg, work)
+            if "reports" in only:
+                bench_reports(rep, pg, work)
+            if "sentiment" in only:
+                bench_sentiment(rep)
             rep.lines += mem.lines
     finally:
         pg.remove()
