@@ -7,8 +7,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import msgspec
 
-from feedback.insight import sharing
+from feedback.insight import service, sharing
 from feedback.settings import Settings
 from surveys.errors import NotFound
 from tests.conftest import MakeKey, bearer
@@ -125,6 +126,22 @@ async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
                   "waiting time", "friendly staff", "target missed", "Response rate 50.0 %"):
         assert words in page, words
     assert "https://" not in page.split("<main>")[1]  # no CDN
+
+
+async def test_the_page_reads_the_owner_report_without_touchpoint_verbatims(conn: Any) -> None:
+    """The page shows only the owner's verbatims: the report it reads is the full one without
+    the touchpoints' verbatims, every number and the owner's quotes the same."""
+    cat = await _support_story(conn)
+    args: dict[str, Any] = {"start": days_ago(29), "end": days_ago(0), "scope": None, "min_n": 5}
+    full = await service.owner_report(conn, cat.owners["support"], **args)
+    page = await service.owner_report(conn, cat.owners["support"], **args, touchpoint_quotes=False)
+    assert any(i.comments for r in full.touchpoints for i in r.pain_points + r.positive_moments)
+    stripped = [msgspec.structs.replace(
+        r, pain_points=[msgspec.structs.replace(i, comments=[]) for i in r.pain_points],
+        positive_moments=[msgspec.structs.replace(i, comments=[]) for i in r.positive_moments])
+        for r in full.touchpoints]
+    assert page == msgspec.structs.replace(full, touchpoints=stripped)
+    assert page.pain_points[0].comments and page.pain_points == full.pain_points
 
 
 async def test_share_links_open_one_owner_report_until_they_expire(

@@ -30,6 +30,17 @@ def _segments(points: Sequence[tuple[float, float | None]]) -> list[list[tuple[f
     return [r for r in runs if r]
 
 
+def _runs(defined: Sequence[bool]) -> list[list[int]]:
+    """Runs of consecutive indices whose point is defined: what _segments gives, by index."""
+    runs: list[list[int]] = [[]]
+    for i, there in enumerate(defined):
+        if there:
+            runs[-1].append(i)
+        elif runs[-1]:
+            runs.append([])
+    return [r for r in runs if r]
+
+
 def _polyline(run: Sequence[tuple[float, float]], colour: str, dash: str = "") -> str:
     coords = " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in run)
     extra = f' stroke-dasharray="{dash}"' if dash else ""
@@ -61,18 +72,18 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
                      f'stroke="#e5e7eb"/>')
         parts.append(f'<text x="{_LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end" {_FONT} '
                      f'fill="#6b7280">{tick:g}</text>')
-    band = [(x_of(i), p) for i, p in enumerate(points)]
-    for run in _segments([(x, None if p.ci_low is None else 0.0) for x, p in band]):
-        xs = {x for x, _ in run}
-        chosen = [(x, p) for x, p in band if x in xs]
-        upper = [f"{_fmt(x)},{_fmt(y_of(p.ci_high or 0.0))}" for x, p in chosen]
-        lower = [f"{_fmt(x)},{_fmt(y_of(p.ci_low or 0.0))}" for x, p in reversed(chosen)]
-        if len(chosen) == 1:
-            x = chosen[0][0]
-            parts.append(f'<rect x="{_fmt(x - 4)}" y="{_fmt(y_of(chosen[0][1].ci_high or 0.0))}" '
-                         f'width="8" height="{_fmt(y_of(chosen[0][1].ci_low or 0.0) - y_of(chosen[0][1].ci_high or 0.0))}" '
+    # Each coordinate is formatted once: a year has 53 weekly points per chart.
+    xs = [_fmt(x_of(i)) for i in range(len(points))]
+    for run in _runs([p.ci_low is not None for p in points]):
+        if len(run) == 1:
+            i = run[0]
+            top, bottom = y_of(points[i].ci_high or 0.0), y_of(points[i].ci_low or 0.0)
+            parts.append(f'<rect x="{_fmt(x_of(i) - 4)}" y="{_fmt(top)}" '
+                         f'width="8" height="{_fmt(bottom - top)}" '
                          f'fill="#93c5fd" fill-opacity="0.5"/>')
         else:
+            upper = [f"{xs[i]},{_fmt(y_of(points[i].ci_high or 0.0))}" for i in run]
+            lower = [f"{xs[i]},{_fmt(y_of(points[i].ci_low or 0.0))}" for i in reversed(run)]
             parts.append(f'<polygon points="{" ".join(upper + lower)}" fill="#93c5fd" '
                          f'fill-opacity="0.45" stroke="none"/>')
     if target is not None:
@@ -81,11 +92,12 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
                      f'stroke="#b45309" stroke-width="1.5" stroke-dasharray="6 4"/>')
         parts.append(f'<text x="{_W - _RIGHT}" y="{_fmt(y - 4)}" text-anchor="end" {_FONT} '
                      f'fill="#b45309">target {target:g}</text>')
-    line = [(x_of(i), None if p.value is None else y_of(p.value)) for i, p in enumerate(points)]
-    for run in _segments(line):
-        parts.append(_polyline(run, "#1d4ed8"))
-        for x, y in run:
-            parts.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="3" fill="#1d4ed8"/>')
+    ys = [None if p.value is None else _fmt(y_of(p.value)) for p in points]
+    for run in _runs([y is not None for y in ys]):
+        coords = " ".join(f"{xs[i]},{ys[i]}" for i in run)
+        parts.append(f'<polyline points="{coords}" fill="none" stroke="#1d4ed8" stroke-width="2"'
+                     f' stroke-linejoin="round"/>')
+        parts.extend(f'<circle cx="{xs[i]}" cy="{ys[i]}" r="3" fill="#1d4ed8"/>' for i in run)
     if points:
         step = max(1, len(points) // 6)
         for i in range(0, len(points), step):

@@ -209,8 +209,9 @@ class ReportPages(Controller):
         first, last = service.period_of(start, end, _today())
         settings = request.app.state.settings
         async with pool.acquire() as conn:
+            # The page quotes only the owner's pain points and positive moments.
             report = await service.owner_report(conn, owner_id, start=first, end=last, scope=scope,
-                                                min_n=settings.min_n)
+                                                min_n=settings.min_n, touchpoint_quotes=False)
         trends = {
             r.touchpoint.key: charts.trend_chart(
                 r.trend, r.touchpoint.kind, r.target,

@@ -38,9 +38,9 @@ from feedback.insight.repository import DailyRow, FunnelRow, ThemeRow, Touchpoin
 from feedback.insight.statistics import (
     Score,
     compare,
+    histogram_score,
     mean_interval,
     proportion,
-    score_from_counts,
     target_status,
 )
 from surveys.errors import NotFound, invalid
@@ -177,9 +177,10 @@ def series(rows: Sequence[DailyRow], kind: str, start: date, end: date, bucket: 
             for value, count in row.counts.items():
                 counts[value] = counts.get(value, 0) + count
     points = []
+    survey_kind = SurveyKind(kind)
     current = bucket_start(start, bucket)
     while current <= end:
-        score = score_from_counts(kind, by_bucket.get(current, {}), min_n=min_n)
+        score = histogram_score(survey_kind, by_bucket.get(current, {}), min_n)
         points.append(Point(start=current, n=score.n, value=score.value, ci_low=score.ci_low,
                             ci_high=score.ci_high))
         current = _next_bucket(current, bucket)
@@ -606,7 +607,9 @@ def changes(reports: Iterable[TouchpointReport]) -> list[Change]:
 
 
 async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, scope: int | None,
-                       min_n: int) -> OwnerReport:
+                       min_n: int, touchpoint_quotes: bool = True) -> OwnerReport:
+    """touchpoint_quotes=False leaves each touchpoint's pain points and positive moments without
+    verbatims (the page shows only the owner's): the rest is the same report."""
     owner = await repo.get_owner(conn, owner_id=owner_id, scope=scope)
     if owner is None:
         raise NotFound(f"Owner {owner_id} does not exist.")
@@ -617,8 +620,10 @@ async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, sco
     rows, prev_rows = _by_touchpoint(p.rows), _by_touchpoint(p.prev_rows)
     themes, prev_themes = _by_touchpoint(p.themes), _by_touchpoint(p.prev_themes)
     quotes = _Quotes()
+    # Requests that are not sent leave their insights without verbatims.
+    tp_quotes = quotes if touchpoint_quotes else _Quotes()
     drafts = [_touchpoint_report(tp, p, rows.get(tp.id, []), prev_rows.get(tp.id, []),
-                                 themes.get(tp.id, []), prev_themes.get(tp.id, []), min_n, quotes)
+                                 themes.get(tp.id, []), prev_themes.get(tp.id, []), min_n, tp_quotes)
               for tp in touchpoints]
     keys = {t.id: t.ref.key for t in touchpoints}
     # The rows are split by touchpoint, so the owner's band totals are the touchpoints' summed.
@@ -627,7 +632,7 @@ async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, sco
     pain, delight = theme_insights(p.themes, p.rows, keys, totals=totals)
     pain_asked, delight_asked = quotes.ask(pain, ids, -1), quotes.ask(delight, ids, 1)
     found = await quotes.fetch(conn, p)
-    reports = [_with_quotes(draft, found) for draft in drafts]
+    reports = [_with_quotes(d, found) if touchpoint_quotes else d.report for d in drafts]
     return OwnerReport(
         owner=OwnerRef(id=owner[0], name=owner[1]), start=start, end=end,
         previous_from=p.prev_start, previous_to=p.prev_end, min_n=min_n,
@@ -669,7 +674,7 @@ def journey_stages(
         cards = []
         for t in members:
             tp_rows = by_tp.get(t.id, [])
-            score = score_from_counts(t.ref.kind, histogram(tp_rows, t.ref.kind), min_n=min_n)
+            score = histogram_score(SurveyKind(t.ref.kind), histogram(tp_rows, t.ref.kind), min_n)
             n, share = _share_high(tp_rows)
             s_n, s_mean = _sentiment(tp_rows)
             cards.append(MapTouchpoint(

@@ -308,7 +308,28 @@ def score_from_counts(
     scale = scale_of(kind)
     _check_min_n(min_n)
     _check_open_unit(confidence, "confidence")
-    s = _summarise(scale, counts)
+    return _score(kind, scale, _summarise(scale, counts), min_n, confidence)
+
+
+def histogram_score(kind: SurveyKind, counts: Mapping[int, int], min_n: int) -> Score:
+    """score_from_counts at 95 % for a histogram summed from rollup rows, which hold only
+    scores of their kind's scale: not checked again (reports score hundreds per page)."""
+    scale = scale_of(kind)
+    n = high = low = total = total_sq = 0
+    high_from, low_to = scale.high_from, scale.low_to
+    for score, count in counts.items():
+        n += count
+        total += score * count
+        total_sq += score * score * count
+        if score >= high_from:
+            high += count
+        elif score <= low_to:
+            low += count
+    summary = _Summary(n=n, high=high, low=low, total=total, total_sq=total_sq)
+    return _score(kind, scale, summary, min_n, DEFAULT_CONFIDENCE)
+
+
+def _score(kind: SurveyKind, scale: Scale, s: _Summary, min_n: int, confidence: float) -> Score:
     # A mean's t interval needs two answers, whatever min_n says.
     if s.n < max(min_n, 2 if kind is SurveyKind.CES else 1):
         return Score(
@@ -358,13 +379,16 @@ def compare(
     """Current against previous period: delta and a two-sided test; None when either is thin."""
     kind = SurveyKind(kind)
     scale = scale_of(kind)
-    current = score_from_counts(kind, current_counts, min_n=min_n, confidence=confidence)
-    previous = score_from_counts(kind, previous_counts, min_n=min_n, confidence=confidence)
+    _check_min_n(min_n)
+    _check_open_unit(confidence, "confidence")
+    # Each histogram is checked and summarised once, for its score and for the test.
+    a, b = _summarise(scale, current_counts), _summarise(scale, previous_counts)
+    current = _score(kind, scale, a, min_n, confidence)
+    previous = _score(kind, scale, b, min_n, confidence)
     if current.value is None or previous.value is None:
         return Comparison(
             current=current, previous=previous, delta=None, significant=None, p_value=None
         )
-    a, b = _summarise(scale, current_counts), _summarise(scale, previous_counts)
     if kind is SurveyKind.NPS:
         p_value = _nps_p_value(a, b)
     elif kind is SurveyKind.CSAT:
@@ -428,6 +452,7 @@ def target_status(score: Score, target: float | None) -> TargetStatus:
 # --- checks --------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
 def _z(confidence: float) -> float:
     return -_STANDARD_NORMAL.inv_cdf(_tail(confidence))
 
