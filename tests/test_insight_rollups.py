@@ -349,3 +349,28 @@ async def test_reports_are_the_same_as_from_the_daily_rows(conn: Any, monkeypatc
     before = await reports()
     assert any(r.get("pain_points") for r in now)
     _close(now, before)
+
+
+def test_theme_pieces_cover_each_day_of_the_period_exactly_once() -> None:
+    """Months plus days minus days: every day of [start, end] counted once, no other day."""
+    rng = random.Random(7)
+
+    def days(a: date, b: date) -> list[date]:
+        return [a + timedelta(days=i) for i in range((b - a).days)]
+
+    for _ in range(3000):
+        start = date(2024, 1, 1) + timedelta(days=rng.randrange(800))
+        end = start + timedelta(days=rng.choice([0, 1, 5, 20, 40, 90, 364, rng.randrange(1100)]))
+        p = repo.theme_pieces(start, end)
+        counted: dict[date, int] = {}
+        month = p.months_from
+        while month < p.months_to:
+            after = (month + timedelta(days=32)).replace(day=1)
+            for day in days(month, after):
+                counted[day] = counted.get(day, 0) + 1
+            month = after
+        for sign, ranges in ((1, p.plus), (-1, p.minus)):
+            for day in days(ranges[0], ranges[1]) + days(ranges[2], ranges[3]):
+                counted[day] = counted.get(day, 0) + sign
+        assert {d for d, n in counted.items() if n} == set(days(start, end + timedelta(days=1)))
+        assert set(counted.values()) <= {0, 1}, (start, end)

@@ -29,7 +29,9 @@ WHERE touchpoint_id = ANY($1::bigint[]) AND day BETWEEN $2 AND $3 AND responses 
 -- touchpoint_daily summed per touchpoint and kind within each (ISO week, month) of [$2, $3],
 -- never across $4 (the first day of the current period after the previous one): every
 -- week or month bucket is a union of these parts, so reports bucket them as they would the
--- days. day is the first day of the part. Same columns as daily-rollups.
+-- days. day is the first day of the part. Same columns as daily-rollups. The week and month
+-- starts are date arithmetic (1900-01-01 was a Monday): extract() is numeric and costs more
+-- than the sums.
 SELECT touchpoint_id, min(day) AS day, kind, sum(responses)::bigint AS responses,
     sum(s0)::bigint AS s0, sum(s1)::bigint AS s1, sum(s2)::bigint AS s2, sum(s3)::bigint AS s3,
     sum(s4)::bigint AS s4, sum(s5)::bigint AS s5, sum(s6)::bigint AS s6, sum(s7)::bigint AS s7,
@@ -42,7 +44,7 @@ SELECT touchpoint_id, min(day) AS day, kind, sum(responses)::bigint AS responses
 FROM touchpoint_daily
 WHERE touchpoint_id = ANY($1::bigint[]) AND day BETWEEN $2 AND $3 AND responses > 0
 GROUP BY touchpoint_id, kind, day >= $4::date,
-    day - (extract(isodow FROM day)::int - 1), day - (extract(day FROM day)::int - 1);
+    day - (day - date '1900-01-01') % 7, day - (date_part('day', day)::int - 1);
 
 -- name: daily-totals
 -- touchpoint_daily summed over the touchpoints, per day and kind (the scores API's series).
@@ -63,23 +65,27 @@ WHERE touchpoint_id = ANY($1::bigint[]) AND day BETWEEN $2 AND $3
 GROUP BY touchpoint_id;
 
 -- name: theme-totals
--- Whole months [$4, $5) from the monthly rollup; the partial months at the ends,
--- [$2, $4) and [$5, $3], from the daily one. The service splits the period.
+-- The months [$2, $3) from the monthly rollup, plus the days [$4, $5) and [$6, $7), minus the
+-- days [$8, $9) and [$10, $11) from the daily one: repository.theme_pieces cuts the period so
+-- that few daily rows are read. The integer columns are exact either way.
 SELECT touchpoint_id, kind, theme, sum(responses)::bigint AS responses,
     sum(low)::bigint AS low, sum(high)::bigint AS high, sum(score_sum)::bigint AS score_sum,
     sum(sentiment_n)::bigint AS sentiment_n, sum(sentiment_sum) AS sentiment_sum
 FROM (
     SELECT touchpoint_id, kind, theme, responses, low, high, score_sum, sentiment_n, sentiment_sum
     FROM touchpoint_monthly_themes
-    WHERE touchpoint_id = ANY($1::bigint[]) AND month >= $4 AND month < $5
+    WHERE touchpoint_id = ANY($1::bigint[]) AND month >= $2 AND month < $3
     UNION ALL
     SELECT touchpoint_id, kind, theme, responses, low, high, score_sum, sentiment_n, sentiment_sum
     FROM touchpoint_daily_themes
-    WHERE touchpoint_id = ANY($1::bigint[]) AND day >= $2 AND day < $4
+    WHERE touchpoint_id = ANY($1::bigint[])
+      AND ((day >= $4 AND day < $5) OR (day >= $6 AND day < $7))
     UNION ALL
-    SELECT touchpoint_id, kind, theme, responses, low, high, score_sum, sentiment_n, sentiment_sum
+    SELECT touchpoint_id, kind, theme, -responses, -low, -high, -score_sum, -sentiment_n,
+        -sentiment_sum
     FROM touchpoint_daily_themes
-    WHERE touchpoint_id = ANY($1::bigint[]) AND day >= $5 AND day <= $3
+    WHERE touchpoint_id = ANY($1::bigint[])
+      AND ((day >= $8 AND day < $9) OR (day >= $10 AND day < $11))
 ) parts
 GROUP BY touchpoint_id, kind, theme
 HAVING sum(responses) > 0;

@@ -135,21 +135,60 @@ async def funnel_totals(conn: Conn, *, touchpoint_ids: Sequence[int], start: dat
     return {int(r["touchpoint_id"]): msgspec.convert(dict(r), FunnelRow) for r in rows}
 
 
-def month_split(start: date, end: date) -> tuple[date, date]:
-    """[first, stop): the whole calendar months inside [start, end]; first == stop == the day
-    after end when there is none. The days before first and from stop on are partial months."""
-    first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+class ThemePieces(msgspec.Struct, frozen=True):
+    """How theme-totals reads [start, end]: the months [months_from, months_to) from the
+    monthly rollup, plus the days of `plus`, minus the days of `minus` (each two [from, to)
+    day ranges, possibly empty) from the daily one."""
+
+    months_from: date
+    months_to: date
+    plus: tuple[date, date, date, date]
+    minus: tuple[date, date, date, date]
+
+
+def theme_pieces(start: date, end: date) -> ThemePieces:
+    """A partial month at either end is read day by day, or, when fewer of its days lie outside
+    the period, as its monthly row minus those days: a period ending today reads the few days
+    after today (usually none) instead of the month so far."""
     after = end + timedelta(days=1)
-    stop = after.replace(day=1)
-    if first >= stop:
-        return after, after
-    return first, stop
+    first_month, last_month = start.replace(day=1), end.replace(day=1)
+    empty = (after, after)
+    if first_month == last_month:
+        outside = (start - first_month).days + (_next_month(end) - after).days
+        if outside < (after - start).days:
+            return ThemePieces(first_month, _next_month(end), (*empty, *empty),
+                               (first_month, start, after, _next_month(end)))
+        return ThemePieces(after, after, (start, after, *empty), (*empty, *empty))
+    months_from, months_to = first_month, _next_month(end)
+    plus: list[date] = []
+    minus: list[date] = []
+    if start != first_month:
+        if (start - first_month).days < (_next_month(start) - start).days:
+            minus += [first_month, start]
+        else:
+            months_from = _next_month(start)
+            plus += [start, months_from]
+    if after != months_to:
+        if (months_to - after).days < (after - last_month).days:
+            minus += [after, months_to]
+        else:
+            months_to = last_month
+            plus += [last_month, after]
+    plus += [after] * (4 - len(plus))
+    minus += [after] * (4 - len(minus))
+    return ThemePieces(months_from, months_to, (plus[0], plus[1], plus[2], plus[3]),
+                       (minus[0], minus[1], minus[2], minus[3]))
 
 
 async def theme_totals(conn: Conn, *, touchpoint_ids: Sequence[int], start: date, end: date
                        ) -> list[ThemeRow]:
-    first, stop = month_split(start, end)
-    rows = await conn.fetch(Q["theme-totals"], list(touchpoint_ids), start, end, first, stop)
+    p = theme_pieces(start, end)
+    rows = await conn.fetch(Q["theme-totals"], list(touchpoint_ids), p.months_from, p.months_to,
+                            *p.plus, *p.minus)
     return [msgspec.convert(dict(r), ThemeRow) for r in rows]
 
 
