@@ -105,8 +105,8 @@ class ResponseController(Controller):
         # The pool comes from state, not as a dependency: with the principal as the only async
         # dependency Litestar awaits it directly instead of starting a task group per request.
         require(principal, Role.INGEST)
-        stored = await service.submit_response(state.pool, state.response_writer, state.touchpoints, principal,
-                                               data, idempotency_key)
+        stored = await service.submit_response(state.pool, state.response_writer, state.comment_reader,
+                                               state.touchpoints, principal, data, idempotency_key)
         return Response(stored.body, status_code=stored.status, media_type="application/json")
 
 
@@ -156,8 +156,8 @@ class SurveyPages(Controller):
     async def send(self, request: AnyRequest, token: TokenParam, data: Form, pool: PoolDep,
                    state: State) -> Template:
         view = await _guarding_guesses(request, state, service.submit_link(
-            pool, state.response_writer, state.link_reader, state.touchpoints, state.settings, token,
-            service.read_form(data), preferred_locale(request)))
+            pool, state.response_writer, state.link_reader, state.comment_reader, state.touchpoints,
+            state.settings, token, service.read_form(data), preferred_locale(request)))
         return _render(request, view)
 
 
@@ -176,8 +176,9 @@ class WidgetPages(Controller):
     async def send(self, request: AnyRequest, key: KeyParam, data: Form, pool: PoolDep,
                    state: State) -> Template:
         client = request.client.host if request.client else "unknown"
-        view = await service.submit_widget(pool, state.response_writer, state.widget_limiter, key,
-                                           service.read_form(data), client, preferred_locale(request))
+        view = await service.submit_widget(pool, state.response_writer, state.comment_reader,
+                                           state.widget_limiter, key, service.read_form(data), client,
+                                           preferred_locale(request))
         return _render(request, view)
 
 

@@ -207,16 +207,15 @@ async def insert_responses(conn: Connection, rows: list[NewResponse]) -> None:
     await conn.execute(Q["insert-responses"], *[list(c) for c in columns])
 
 
-def _row_columns(rows: list[NewResponse]) -> list[list[Any]]:
-    if not rows:
-        return [[] for _ in range(24)]
-    return [list(c) for c in zip(*[
-        (r.touchpoint_id, r.id, r.journey_id, r.stage_id, r.owner_id, r.kind, r.scale_min,
-         r.scale_max, r.score, r.comment, r.customer_ref, r.locale, r.channel, r.source, r.context,
-         r.polarity, r.subjectivity, r.label, r.language,
-         msgspec.json.encode(r.themes).decode(), r.analyzer_version, r.occurred_at, r.created_at,
-         r.invitation_id)
-        for r in rows], strict=True)]
+class _Keyed(msgspec.Struct):
+    """An Idempotency-Key record as insert-batch reads it, tied to its response by id."""
+
+    response_id: UUID
+    api_key_id: int
+    key: str
+    request_hash: bytes
+    status: int
+    body: bytes
 
 
 async def insert_batch(conn: Connection, rows: list[tuple[NewResponse, IdempotencyRecord | None]]
@@ -225,13 +224,10 @@ async def insert_batch(conn: Connection, rows: list[tuple[NewResponse, Idempoten
 
     Each (api key, key) pair may appear at most once; returns the pairs won.
     """
-    records = [r for _, r in rows if r is not None]
-    won = await conn.fetch(
-        Q["insert-batch"], *_row_columns([row for row, _ in rows]),
-        [r.api_key_id for r in records], [r.key for r in records], [r.request_hash for r in records],
-        [r.status for r in records], [r.body for r in records],
-        [None if r is None else r.api_key_id for _, r in rows], [None if r is None else r.key for _, r in rows],
-    )
+    keyed = [_Keyed(row.id, r.api_key_id, r.key, r.request_hash, r.status, r.body)
+             for row, r in rows if r is not None]
+    # Both parameters are json: the connection's codec encodes them with msgspec.
+    won = await conn.fetch(Q["insert-batch"], [row for row, _ in rows], keyed)
     return {(int(r["api_key_id"]), str(r["key"])) for r in won}
 
 

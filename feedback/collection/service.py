@@ -45,7 +45,8 @@ from feedback.collection.repository import (
 )
 from feedback.collection.texts import text
 from feedback.collection.writer import LinkReader, Pending, ResponseWriter
-from feedback.sentiment import ANALYZER_VERSION, read_comment
+from feedback.sentiment import ANALYZER_VERSION, CommentInsight
+from feedback.sentiment.reader import CommentReader
 from feedback.service.database import Connection, Pool
 from feedback.service.pages import TEMPLATES_DIR
 from feedback.settings import Settings
@@ -260,9 +261,8 @@ def _check(form: SurveyForm, tp: Touchpoint, locale: str) -> tuple[int | None, s
     return score, None
 
 
-def _row(tp: Touchpoint, score: int, comment: str | None, *, customer: str | None, locale: str,
-         channel: str, source: str, context: str, occurred_at: datetime | None = None) -> NewResponse:
-    insight = read_comment(comment or "")
+def _row(tp: Touchpoint, score: int, comment: str | None, insight: CommentInsight, *, customer: str | None,
+         locale: str, channel: str, source: str, context: str, occurred_at: datetime | None = None) -> NewResponse:
     scale = scale_of(tp.kind)
     now = datetime.now(UTC)
     return NewResponse(
@@ -336,8 +336,9 @@ async def open_link(pool: Pool, settings: Settings, token: str, score: str | Non
     return _survey(tp, invitation.locale, f"/s/{token}", selected=selected, comment=comment)
 
 
-async def submit_link(pool: Pool, writer: ResponseWriter, reader: LinkReader, touchpoints: TouchpointCache,
-                      settings: Settings, token: str, form: SurveyForm, fallback_locale: str) -> PageView:
+async def submit_link(pool: Pool, writer: ResponseWriter, reader: LinkReader, comments: CommentReader,
+                      touchpoints: TouchpointCache, settings: Settings, token: str, form: SurveyForm,
+                      fallback_locale: str) -> PageView:
     """Record (or, within the edit window, change) the invitation's one response.
 
     Through the group-commit writer: the answer and the invitation's answered mark commit
@@ -349,8 +350,9 @@ async def submit_link(pool: Pool, writer: ResponseWriter, reader: LinkReader, to
     if score is None or error is not None:
         return _survey(tp, locale, f"/s/{token}", selected=score, comment=form.comment, error=error,
                        status=422)
-    row = _row(tp, score, form.comment.strip(), customer=invitation.customer_ref, locale=locale,
-               channel=invitation.channel, source="link", context=invitation.context)
+    comment = form.comment.strip()
+    row = _row(tp, score, comment, await comments.read(comment), customer=invitation.customer_ref,
+               locale=locale, channel=invitation.channel, source="link", context=invitation.context)
     stored = await writer.write(Pending(row, link=invitation, edit_days=settings.edit_window_days))
     if not stored:
         return _already(locale, 409)
@@ -382,8 +384,8 @@ async def widget_page(pool: Pool, key: str, locale: str) -> PageView:
                                     "comment": "", "error": None})
 
 
-async def submit_widget(pool: Pool, writer: ResponseWriter, limiter: TokenBuckets, key: str,
-                        form: SurveyForm, client: str, locale: str) -> PageView:
+async def submit_widget(pool: Pool, writer: ResponseWriter, comments: CommentReader, limiter: TokenBuckets,
+                        key: str, form: SurveyForm, client: str, locale: str) -> PageView:
     """An anonymous answer from an embedded page, rate-limited per client address."""
     if not limiter.allow(client):
         raise TooManyRequests()
@@ -392,8 +394,9 @@ async def submit_widget(pool: Pool, writer: ResponseWriter, limiter: TokenBucket
     if score is None or error is not None:
         return PageView("widget.html", {**_scale_view(tp, locale), "action": f"/w/{key}", "selected": score,
                                         "comment": form.comment, "error": error}, 422)
-    row = _row(tp, score, form.comment.strip(), customer=None, locale=locale, channel=tp.channel.value,
-               source="widget", context="{}")
+    comment = form.comment.strip()
+    row = _row(tp, score, comment, await comments.read(comment), customer=None, locale=locale,
+               channel=tp.channel.value, source="widget", context="{}")
     await writer.write(Pending(row))
     return PageView("survey_widget_thanks.html", {"locale": locale, "t": text(locale)})
 
@@ -448,7 +451,7 @@ async def _maybe_purge(pool: Pool) -> None:
             await repo.purge_idempotency_keys(conn)
 
 
-async def _prepare(touchpoints: TouchpointCache, pool: Pool, data: ResponseCreate,
+async def _prepare(touchpoints: TouchpointCache, pool: Pool, comments: CommentReader, data: ResponseCreate,
                    ) -> tuple[Touchpoint, NewResponse]:
     tp = await touchpoints.get(pool, data.touchpoint)
     if tp is None:
@@ -457,14 +460,15 @@ async def _prepare(touchpoints: TouchpointCache, pool: Pool, data: ResponseCreat
     if not scale.contains(data.score):
         raise invalid("score", f"must be between {scale.low} and {scale.high} on the {tp.kind.value} scale")
     occurred_at = _when(data.occurred_at)
-    row = _row(tp, data.score, data.comment, customer=data.customer, locale=data.locale or "en",
+    row = _row(tp, data.score, data.comment, await comments.read(data.comment or ""),
+               customer=data.customer, locale=data.locale or "en",
                channel=(data.channel or tp.channel).value, source="api",
                context=_context_json(data.context), occurred_at=occurred_at)
     return tp, row
 
 
-async def submit_response(pool: Pool, writer: ResponseWriter, touchpoints: TouchpointCache, principal: Principal,
-                          data: ResponseCreate, idempotency_key: str | None) -> Stored:
+async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentReader, touchpoints: TouchpointCache,
+                          principal: Principal, data: ResponseCreate, idempotency_key: str | None) -> Stored:
     """Check and store an app's answer through the group-commit writer; replays are byte-identical.
 
     An Idempotency-Key is claimed in the same transaction as the row: a key seen before loses
@@ -476,7 +480,7 @@ async def submit_response(pool: Pool, writer: ResponseWriter, touchpoints: Touch
             raise invalid("Idempotency-Key", "must be 1–255 characters")
         await _maybe_purge(pool)
     try:
-        tp, row = await _prepare(touchpoints, pool, data)
+        tp, row = await _prepare(touchpoints, pool, comments, data)
     except ApplicationError:
         # A retry of an accepted request replays its answer even if the check would now fail.
         if idempotency_key is not None:

@@ -23,6 +23,7 @@ from feedback.collection.repository import (
     TouchpointCache,
 )
 from feedback.sentiment import read_comment
+from feedback.sentiment.reader import CommentReader
 from feedback.service.database import Connection, Pool
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ class Pending:
     idempotency: IdempotencyRecord | None = None
     link: LinkInvitation | None = None
     edit_days: int = 0
+
+
 
 
 class ResponseWriter:
@@ -299,6 +302,8 @@ async def writer_lifespan(app: Litestar) -> AsyncIterator[None]:
     app.state.response_writer = writer
     reader = LinkReader(app.state.pool)
     app.state.link_reader = reader
+    comments = CommentReader(offload=app.state.settings.sentiment_process)
+    app.state.comment_reader = comments
     # Ten widget answers a minute per address: enough for people, too few for a script.
     app.state.widget_limiter = TokenBuckets(rate=10, per=60.0)
     # Wrong survey tokens cost a client one token each: 30 a minute, then 429s.
@@ -310,9 +315,11 @@ async def writer_lifespan(app: Litestar) -> AsyncIterator[None]:
         await reader.warm()
     except Exception as exc:  # the first lookup will try again
         log.warning("link reader warm-up failed: %s", exc)
-    # The sentiment lexicons load on first use (~80 ms): not in the first customer's request.
+    # The sentiment lexicons load on first use (~80 ms): not in the first customer's request,
+    # here or (with the comment-reading process) in the child, which reads one before it counts.
     read_comment("The courier was late but the support team was helpful, thank you")
     read_comment("Курьер опоздал, но поддержка помогла, спасибо")
+    await comments.start()
     # What start-up made (modules, templates, the sentiment lexicons) lives as long as the
     # process: out of the collector's sight, a full collection under load takes a few ms
     # instead of ~45 ms, a stall every request in flight would wait out.
@@ -320,5 +327,6 @@ async def writer_lifespan(app: Litestar) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await comments.close()
         await writer.close()
         await reader.close()
