@@ -356,7 +356,7 @@ async def _check_rollups(url: str) -> tuple[int, int, int, int, int]:
         # Loading a year at once rewrites every rollup row once per chunk; live traffic only
         # touches today's rows, so the dead versions are vacuumed before timing, as autovacuum would.
         await conn.execute("VACUUM (ANALYZE) touchpoint_daily, touchpoint_daily_themes, touchpoint_daily_funnel, "
-                           "touchpoint_monthly_themes, response_theme_comments")
+                           "touchpoint_monthly_themes, response_theme_comments, touchpoint_week_parts")
         await conn.execute("ANALYZE responses")
         raw = await conn.fetchval("SELECT count(*) FROM responses")
         rolled = await conn.fetchval("SELECT coalesce(sum(responses), 0) FROM touchpoint_daily")

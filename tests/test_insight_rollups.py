@@ -37,6 +37,12 @@ SELECT touchpoint_id, day, kind, responses, """ + ", ".join(f"s{s}" for s in ran
     round(sentiment_sq::numeric, 6) AS sentiment_sq, negative, neutral, positive, mixed, unscored
 FROM touchpoint_daily WHERE responses <> 0
 """
+# The week part rollup (migration 0004): the same sums per (ISO week, month) part.
+PARTS_SCAN = DAILY_SCAN.replace(
+    "(occurred_at AT TIME ZONE 'UTC')::date AS day",
+    "week_part((occurred_at AT TIME ZONE 'UTC')::date) AS part")
+PARTS_ROLLUP = DAILY_ROLLUP.replace("day,", "part,").replace(
+    "touchpoint_daily", "touchpoint_week_parts")
 THEMES_SCAN = """
 SELECT touchpoint_id, (occurred_at AT TIME ZONE 'UTC')::date AS day, kind, theme,
     count(*) AS responses,
@@ -83,6 +89,7 @@ async def test_rollups_equal_a_full_scan_after_random_inserts_edits_and_erasures
             comment=comment, themes=rng.sample(THEMES, rng.randint(0, 3)), polarity=polarity,
             label=label)))
     await _same(conn, DAILY_SCAN, DAILY_ROLLUP)
+    await _same(conn, PARTS_SCAN, PARTS_ROLLUP)
     await _same(conn, THEMES_SCAN, THEMES_ROLLUP)
 
     for _ in range(150):
@@ -109,6 +116,7 @@ async def test_rollups_equal_a_full_scan_after_random_inserts_edits_and_erasures
     await conn.execute("UPDATE responses SET themes = array_append(themes, 'price') "
                        "WHERE NOT themes @> ARRAY['price'] AND score % 2 = 0")
     await _same(conn, DAILY_SCAN, DAILY_ROLLUP)
+    await _same(conn, PARTS_SCAN, PARTS_ROLLUP)
     await _same(conn, THEMES_SCAN, THEMES_ROLLUP)
 
     for key, rid in rng.sample(ids, 120):
@@ -116,6 +124,7 @@ async def test_rollups_equal_a_full_scan_after_random_inserts_edits_and_erasures
         await conn.execute("DELETE FROM responses WHERE id = $1", rid)
     await conn.execute("DELETE FROM responses WHERE score = 0")
     await _same(conn, DAILY_SCAN, DAILY_ROLLUP)
+    await _same(conn, PARTS_SCAN, PARTS_ROLLUP)
     await _same(conn, THEMES_SCAN, THEMES_ROLLUP)
     assert await conn.fetchval("SELECT count(*) FROM touchpoint_daily WHERE responses = 0 AND "
                                "(s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7 + s8 + s9 + s10 + comments "
@@ -230,11 +239,14 @@ async def test_monthly_rollup_and_comment_index_equal_a_full_scan(conn: Any) -> 
     await catalogue(conn)
     await _same(conn, MONTHLY_SCAN, MONTHLY_ROLLUP)
     await _random_writes(conn, random.Random(3))
+    await _same(conn, PARTS_SCAN, PARTS_ROLLUP)
     await _same(conn, THEMES_SCAN, THEMES_ROLLUP)
     await _same(conn, MONTHLY_SCAN, MONTHLY_ROLLUP)
     await _same(conn, COMMENTS_SCAN, COMMENTS_INDEX)
     await conn.execute("DELETE FROM responses")
     assert await conn.fetchval("SELECT count(*) FROM response_theme_comments") == 0
+    assert await conn.fetchval("SELECT count(*) FROM touchpoint_week_parts "
+                               "WHERE responses <> 0 OR s0 + s5 + s10 + comments <> 0") == 0
     assert await conn.fetchval("SELECT count(*) FROM touchpoint_monthly_themes "
                                "WHERE responses <> 0 OR low <> 0 OR high <> 0") == 0
 
@@ -374,3 +386,21 @@ def test_theme_pieces_cover_each_day_of_the_period_exactly_once() -> None:
                 counted[day] = counted.get(day, 0) + sign
         assert {d for d, n in counted.items() if n} == set(days(start, end + timedelta(days=1)))
         assert set(counted.values()) <= {0, 1}, (start, end)
+
+
+async def test_week_parts_start_on_mondays_and_first_days_of_months(conn: Any) -> None:
+    first = date(2023, 12, 20)
+    days = [first + timedelta(days=i) for i in range(120)]
+    got = await conn.fetch("SELECT d::date AS day, week_part(d::date) AS part "
+                           "FROM unnest($1::date[]) AS d", days)
+    assert {r["day"]: r["part"] for r in got} == {d: repo.part_start(d) for d in days}
+    for start in days[:60]:
+        for end in (start, start + timedelta(days=5), start + timedelta(days=40)):
+            whole_from, whole_to = repo.whole_parts(start, end)
+            inside = [d for d in days if whole_from <= d < whole_to]
+            # Whole parts: they start and end inside the period, on part boundaries.
+            assert all(start <= d <= end for d in inside)
+            assert whole_from >= whole_to or repo.part_start(whole_from) == whole_from
+            assert whole_from >= whole_to or repo.part_start(whole_to) == whole_to
+            assert whole_from - start < timedelta(days=7)
+            assert end + timedelta(days=1) - whole_to < timedelta(days=7)

@@ -26,12 +26,13 @@ FROM touchpoint_daily
 WHERE touchpoint_id = ANY($1::bigint[]) AND day BETWEEN $2 AND $3 AND responses > 0;
 
 -- name: period-rollups
--- touchpoint_daily summed per touchpoint and kind within each (ISO week, month) of [$2, $3],
--- never across $4 (the first day of the current period after the previous one): every
--- week or month bucket is a union of these parts, so reports bucket them as they would the
--- days. day is the first day of the part. Same columns as daily-rollups. The week and month
--- starts are date arithmetic (1900-01-01 was a Monday): extract() is numeric and costs more
--- than the sums.
+-- The rollups of [$2, $3] summed per touchpoint and kind within each (ISO week, month) part,
+-- never across $4 (the first day of the current period after the previous one): every week
+-- or month bucket is a union of these parts, so reports bucket them as they would the days.
+-- Whole parts come from touchpoint_week_parts, [$5, $6) and [$7, $8) by first day; the days
+-- at the periods' ends, $9, from touchpoint_daily. day is the first day of the part (or of
+-- its days in the period). Same columns as daily-rollups. The week and month starts are date
+-- arithmetic (1900-01-01 was a Monday): extract() is numeric and costs more than the sums.
 SELECT touchpoint_id, min(day) AS day, kind, sum(responses)::bigint AS responses,
     sum(s0)::bigint AS s0, sum(s1)::bigint AS s1, sum(s2)::bigint AS s2, sum(s3)::bigint AS s3,
     sum(s4)::bigint AS s4, sum(s5)::bigint AS s5, sum(s6)::bigint AS s6, sum(s7)::bigint AS s7,
@@ -41,8 +42,21 @@ SELECT touchpoint_id, min(day) AS day, kind, sum(responses)::bigint AS responses
     sum(negative)::bigint AS negative, sum(neutral)::bigint AS neutral,
     sum(positive)::bigint AS positive, sum(mixed)::bigint AS mixed,
     sum(unscored)::bigint AS unscored
-FROM touchpoint_daily
-WHERE touchpoint_id = ANY($1::bigint[]) AND day BETWEEN $2 AND $3 AND responses > 0
+FROM (
+    SELECT touchpoint_id, part AS day, kind, responses, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9,
+        s10, comments, sentiment_n, sentiment_sum, sentiment_sq, negative, neutral, positive,
+        mixed, unscored
+    FROM touchpoint_week_parts
+    WHERE touchpoint_id = ANY($1::bigint[]) AND responses > 0
+      AND ((part >= $5 AND part < $6) OR (part >= $7 AND part < $8))
+    UNION ALL
+    SELECT touchpoint_id, day, kind, responses, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9,
+        s10, comments, sentiment_n, sentiment_sum, sentiment_sq, negative, neutral, positive,
+        mixed, unscored
+    FROM touchpoint_daily
+    WHERE touchpoint_id = ANY($1::bigint[]) AND day = ANY($9::date[]) AND responses > 0
+      AND day BETWEEN $2 AND $3
+) parts
 GROUP BY touchpoint_id, kind, day >= $4::date,
     day - (day - date '1900-01-01') % 7, day - (date_part('day', day)::int - 1);
 

@@ -88,13 +88,40 @@ async def daily_rollups(conn: Conn, *, touchpoint_ids: Sequence[int], start: dat
     return _daily_rows(await conn.fetch(Q["daily-rollups"], list(touchpoint_ids), start, end))
 
 
+def _days(start: date, stop: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((stop - start).days)]
+
+
+def part_start(day: date) -> date:
+    """The first day of a day's week part: its ISO week's Monday or its month's first day."""
+    return max(day - timedelta(days=day.weekday()), day.replace(day=1))
+
+
+def whole_parts(start: date, end: date) -> tuple[date, date]:
+    """[first, stop): the first days of the week parts wholly inside [start, end]; the days
+    before first and from stop on are the ends, read day by day. first >= stop when none."""
+    first = start if part_start(start) == start else min(
+        start + timedelta(days=7 - start.weekday()), _next_month(start))
+    return first, part_start(end + timedelta(days=1))
+
+
 async def period_rollups(conn: Conn, *, touchpoint_ids: Sequence[int], start: date, end: date,
                          split: date) -> list[DailyRow]:
     """The daily rows of [start, end] summed per touchpoint and kind within each ISO week and
-    month, none across split: each row's day is its part's first day, so any weekly or monthly
-    bucketing (and any period starting at split) sums them exactly as it would the days."""
+    month, none across split: each row's day is its part's first day (or its first day in the
+    period), so any weekly or monthly bucketing (and any period starting at split) sums them
+    exactly as it would the days. Whole parts come from the week part rollup."""
+    ranges: list[date] = []
+    ends: list[date] = []
+    for a, b in ((start, split - timedelta(days=1)), (split, end)):
+        after = b + timedelta(days=1)
+        first, stop = whole_parts(a, b) if a <= b else (a, a)
+        if first >= stop:
+            first = stop = after
+        ranges += [first, stop]
+        ends += _days(a, first) + _days(stop, after)
     return _daily_rows(await conn.fetch(Q["period-rollups"], list(touchpoint_ids), start, end,
-                                        split))
+                                        split, *ranges, ends))
 
 
 def _daily_rows(rows: Sequence[asyncpg.Record]) -> list[DailyRow]:

@@ -15,7 +15,7 @@ from statistics import NormalDist
 
 import msgspec
 
-from surveys.kinds import Scale, SurveyKind, scale_of
+from surveys.kinds import SCALES, Scale, SurveyKind, scale_of
 
 DEFAULT_MIN_N = 30
 DEFAULT_CONFIDENCE = 0.95
@@ -230,6 +230,11 @@ def proportion(
     _check_open_unit(confidence, "confidence")
     if n == 0:
         return 0.0, None
+    return _wilson(k, n, confidence)
+
+
+def _wilson(k: int, n: int, confidence: float) -> tuple[float, Interval]:
+    """proportion() for checked 0 <= k <= n, n > 0."""
     z = _z(confidence)
     p = k / n
     z2n = z * z / n
@@ -251,9 +256,14 @@ def mean_interval(
         raise ValueError("total must be finite and total_sq finite and non-negative")
     if n == 0:
         return None, None
-    mean = total / n
     if n == 1:
-        return mean, None
+        return total / n, None
+    return _mean_t(n, total, total_sq, confidence)
+
+
+def _mean_t(n: int, total: float, total_sq: float, confidence: float) -> tuple[float, Interval]:
+    """mean_interval() for checked finite sums and n >= 2."""
+    mean = total / n
     # With integer sums (score histograms) the numerator is exact.
     spread = n * total_sq - total * total
     if spread < -1e-9 * total * total:
@@ -314,7 +324,7 @@ def score_from_counts(
 def histogram_score(kind: SurveyKind, counts: Mapping[int, int], min_n: int) -> Score:
     """score_from_counts at 95 % for a histogram summed from rollup rows, which hold only
     scores of their kind's scale: not checked again (reports score hundreds per page)."""
-    scale = scale_of(kind)
+    scale = SCALES[kind]
     n = high = low = total = total_sq = 0
     high_from, low_to = scale.high_from, scale.low_to
     for score, count in counts.items():
@@ -342,12 +352,11 @@ def _score(kind: SurveyKind, scale: Scale, s: _Summary, min_n: int, confidence: 
         half = 100.0 * _z(confidence) * math.sqrt(_nps_variance(s))
         ci_low, ci_high = max(-100.0, value - half), min(100.0, value + half)
     elif kind is SurveyKind.CSAT:
-        share, wilson = proportion(s.high, s.n, confidence=confidence)
-        assert wilson is not None  # n >= 1 above
+        # The counts were checked (or trusted) already: n >= 1 here, n >= 2 for CES below.
+        share, wilson = _wilson(s.high, s.n, confidence)
         value, ci_low, ci_high = 100.0 * share, 100.0 * wilson.low, 100.0 * wilson.high
     else:
-        _, mean_ci = mean_interval(s.n, s.total, s.total_sq, confidence=confidence)
-        assert mean_ci is not None  # n >= 2 above
+        _, mean_ci = _mean_t(s.n, s.total, s.total_sq, confidence)
         value = mean
         # A t interval is symmetric and may poke past the scale's ends; the mean cannot.
         ci_low = max(scale.metric_low, mean_ci.low)
