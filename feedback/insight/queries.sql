@@ -113,14 +113,36 @@ HAVING sum(responses) > 0;
 -- strongest sentiment in the band's direction wins; only the three chosen responses are read.
 -- Each request carries its touchpoints as an array, so a request no longer scans every
 -- request's (request, touchpoint) rows to find its own.
+-- Over several touchpoints, `since` first moves up to the latest k-th answer's time among
+-- them (k = 200 / touchpoints, rounded up): the touchpoints holding k answers hold at least
+-- 200 from then on, so the 200 latest all lie there and each touchpoint reads only its
+-- answers since then, not 200 of them.
 WITH requests AS (
     SELECT w.request, w.theme, w.band, array_agg(DISTINCT w.touchpoint_id) AS touchpoint_ids
     FROM unnest($1::int[], $2::text[], $3::int[], $4::bigint[])
          AS w(request, theme, band, touchpoint_id)
     GROUP BY w.request, w.theme, w.band
+), bounded AS (
+    SELECT q.*, coalesce(b.since, $5) AS since
+    FROM requests q
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN count(kth.occurred_at) * (199 / cardinality(q.touchpoint_ids) + 1)
+                         >= 200 THEN min(kth.occurred_at) END AS since
+        FROM unnest(q.touchpoint_ids) AS w(touchpoint_id)
+        LEFT JOIN LATERAL (
+            SELECT m.occurred_at
+            FROM response_theme_comments m
+            WHERE m.touchpoint_id = w.touchpoint_id AND m.theme = q.theme
+              AND m.band = q.band AND m.occurred_at >= $5 AND m.occurred_at < $6
+            ORDER BY m.occurred_at DESC, m.id DESC
+            OFFSET 199 / cardinality(q.touchpoint_ids)
+            LIMIT 1
+        ) kth ON true
+        WHERE cardinality(q.touchpoint_ids) > 2
+    ) b
 ), chosen AS (
     SELECT q.request, q.band, c.touchpoint_id, c.id, c.occurred_at, c.sentiment_polarity
-    FROM requests q
+    FROM bounded q
     CROSS JOIN LATERAL (
         SELECT * FROM (
             SELECT DISTINCT ON (latest.wording) latest.*
@@ -131,7 +153,7 @@ WITH requests AS (
                     SELECT m.touchpoint_id, m.occurred_at, m.id, m.wording, m.sentiment_polarity
                     FROM response_theme_comments m
                     WHERE m.touchpoint_id = w.touchpoint_id AND m.theme = q.theme
-                      AND m.band = q.band AND m.occurred_at >= $5 AND m.occurred_at < $6
+                      AND m.band = q.band AND m.occurred_at >= q.since AND m.occurred_at < $6
                     ORDER BY m.occurred_at DESC, m.id DESC
                     LIMIT 200
                 ) m
