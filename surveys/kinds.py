@@ -114,13 +114,14 @@ def default_question(kind: SurveyKind | str, locale: str, touchpoint_name: str) 
 
 def band_name(kind: SurveyKind | str, score: int) -> str:
     """The customer-experience word for a score: promoter, passive, detractor and the like."""
-    band = scale_of(kind).band(score)
-    names = {
-        SurveyKind.NPS: {Band.HIGH: "promoter", Band.MIDDLE: "passive", Band.LOW: "detractor"},
-        SurveyKind.CSAT: {Band.HIGH: "satisfied", Band.MIDDLE: "neutral", Band.LOW: "dissatisfied"},
-        SurveyKind.CES: {Band.HIGH: "easy", Band.MIDDLE: "neutral", Band.LOW: "difficult"},
-    }
-    return names[SurveyKind(kind)][band]
+    return _BAND_NAMES[SurveyKind(kind)][scale_of(kind).band(score)]
+
+
+_BAND_NAMES = {
+    SurveyKind.NPS: {Band.HIGH: "promoter", Band.MIDDLE: "passive", Band.LOW: "detractor"},
+    SurveyKind.CSAT: {Band.HIGH: "satisfied", Band.MIDDLE: "neutral", Band.LOW: "dissatisfied"},
+    SurveyKind.CES: {Band.HIGH: "easy", Band.MIDDLE: "neutral", Band.LOW: "difficult"},
+}
 
 
 def metric_value(kind: SurveyKind | str, counts: Mapping[int, int]) -> float | None:

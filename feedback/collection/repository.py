@@ -53,9 +53,12 @@ class NewInvitation:
     expires_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class NewResponse:
-    """A response row ready to insert; the group-commit writer takes many at once."""
+class NewResponse(msgspec.Struct, frozen=True, gc=False):
+    """A response row ready to insert; the group-commit writer takes many at once.
+
+    A Struct, not a dataclass: made on every answer, and a frozen dataclass's __init__ sets
+    its two dozen fields one object.__setattr__ at a time.
+    """
 
     touchpoint_id: int
     id: UUID
@@ -83,8 +86,7 @@ class NewResponse:
     invitation_id: UUID | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class IdempotencyRecord:
+class IdempotencyRecord(msgspec.Struct, frozen=True, gc=False):
     """A stored answer to an Idempotency-Key."""
 
     api_key_id: int

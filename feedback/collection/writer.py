@@ -7,11 +7,11 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeAlias
 from uuid import UUID
 
 import asyncpg
+import msgspec
 from litestar import Litestar
 
 from feedback.collection import repository as repo
@@ -44,8 +44,7 @@ def _usable(conn: PoolConnection | None) -> bool:
         return False
 
 
-@dataclass(frozen=True, slots=True)
-class Pending:
+class Pending(msgspec.Struct, frozen=True, gc=False):
     """A response to write, with the Idempotency-Key record that must commit with it.
 
     With `link`, the row is the answer to that invitation: inserted, or an edit of its one
@@ -95,8 +94,9 @@ class ResponseWriter:
                 self._flush_now()
             elif self._timer is None:
                 self._timer = loop.call_later(self.max_wait, self._flush_now)
-        # Shielded: a client that hangs up must not cancel the batch it shares with others.
-        return await asyncio.shield(future)
+        # A client that hangs up cancels only its own future: the flush is a task of its own,
+        # and it skips futures already done.
+        return await future
 
     def _flush_now(self) -> None:
         if self._timer is not None:

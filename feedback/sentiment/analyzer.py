@@ -89,14 +89,15 @@ def _tokens(text: str) -> list[Token]:
 
 
 def _language(text: str, tokens: list[Token]) -> str:
-    cyrillic = latin = 0
-    for char in text:
-        if "\u0400" <= char <= "\u04ff":
-            cyrillic += 1
-        elif char.isascii() and char.isalpha():
-            latin += 1
-    if cyrillic > latin:
-        return "ru"
+    if not text.isascii():  # an all-ASCII text has no Cyrillic: skip the count
+        cyrillic = latin = 0
+        for char in text:
+            if "\u0400" <= char <= "\u04ff":
+                cyrillic += 1
+            elif char.isascii() and char.isalpha():
+                latin += 1
+        if cyrillic > latin:
+            return "ru"
     words = [tok for tok, kind, _ in tokens if kind == "word"]
     if not words:
         return "unknown"

@@ -18,6 +18,8 @@ log = logging.getLogger("touchpulse.sentiment")
 
 
 
+
+
 class CommentReader:
     """Sentiment and themes of the comments answers bring, many per round trip to a child process.
 
