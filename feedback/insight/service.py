@@ -36,11 +36,14 @@ from feedback.insight.models import (
 )
 from feedback.insight.repository import DailyRow, FunnelRow, ThemeRow, Touchpoint
 from feedback.insight.statistics import (
+    EMPTY_TALLY,
     Score,
     compare,
     histogram_score,
     mean_interval,
     proportion,
+    tally,
+    tally_score,
     target_status,
 )
 from surveys.errors import NotFound, invalid
@@ -165,22 +168,29 @@ def histogram(rows: Iterable[DailyRow], kind: str) -> dict[int, int]:
 def series(rows: Sequence[DailyRow], kind: str, start: date, end: date, bucket: Bucket,
            min_n: int) -> list[Point]:
     """One point per bucket from start to end, empty buckets included (n = 0)."""
-    # One pass: each bucket's histogram summed as the rows come (what histogram() would
-    # give for the bucket's rows, scores in the same order).
-    by_bucket: dict[date, dict[int, int]] = {}
+    # One pass: each bucket's tally summed as the rows come (the tally of what histogram()
+    # would give for the bucket's rows).
+    survey_kind = SurveyKind(kind)
+    by_bucket: dict[date, list[int]] = {}
     for row in rows:
         if row.kind == kind and start <= row.day <= end:
             first = bucket_start(row.day, bucket)
-            counts = by_bucket.get(first)
-            if counts is None:
-                counts = by_bucket[first] = {}
-            for value, count in row.counts.items():
-                counts[value] = counts.get(value, 0) + count
+            n, high, low, total, total_sq = tally(survey_kind, row.counts)
+            acc = by_bucket.get(first)
+            if acc is None:
+                by_bucket[first] = [n, high, low, total, total_sq]
+            else:
+                acc[0] += n
+                acc[1] += high
+                acc[2] += low
+                acc[3] += total
+                acc[4] += total_sq
     points = []
-    survey_kind = SurveyKind(kind)
     current = bucket_start(start, bucket)
     while current <= end:
-        score = histogram_score(survey_kind, by_bucket.get(current, {}), min_n)
+        acc = by_bucket.get(current)
+        score = tally_score(survey_kind, EMPTY_TALLY if acc is None else (
+            acc[0], acc[1], acc[2], acc[3], acc[4]), min_n)
         points.append(Point(start=current, n=score.n, value=score.value, ci_low=score.ci_low,
                             ci_high=score.ci_high))
         current = _next_bucket(current, bucket)

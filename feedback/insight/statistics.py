@@ -10,7 +10,6 @@ import enum
 import functools
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from statistics import NormalDist
 
 import msgspec
@@ -276,9 +275,8 @@ def _mean_t(n: int, total: float, total_sq: float, confidence: float) -> tuple[f
 # --- scores --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Summary:
-    """A histogram reduced to what every statistic here needs."""
+class _Summary(msgspec.Struct, frozen=True):
+    """A histogram reduced to what every statistic here needs (a Struct: built per bucket)."""
 
     n: int
     high: int
@@ -321,9 +319,14 @@ def score_from_counts(
     return _score(kind, scale, _summarise(scale, counts), min_n, confidence)
 
 
-def histogram_score(kind: SurveyKind, counts: Mapping[int, int], min_n: int) -> Score:
-    """score_from_counts at 95 % for a histogram summed from rollup rows, which hold only
-    scores of their kind's scale: not checked again (reports score hundreds per page)."""
+Tally = tuple[int, int, int, int, int]
+EMPTY_TALLY: Tally = (0, 0, 0, 0, 0)
+
+
+def tally(kind: SurveyKind, counts: Mapping[int, int]) -> Tally:
+    """(n, high-band n, low-band n, Σ score, Σ score²) of a histogram summed from rollup rows,
+    which hold only scores of their kind's scale (not checked again). Tallies add up element
+    by element to the tally of the histograms added up."""
     scale = SCALES[kind]
     n = high = low = total = total_sq = 0
     high_from, low_to = scale.high_from, scale.low_to
@@ -335,8 +338,19 @@ def histogram_score(kind: SurveyKind, counts: Mapping[int, int], min_n: int) -> 
             high += count
         elif score <= low_to:
             low += count
+    return n, high, low, total, total_sq
+
+
+def tally_score(kind: SurveyKind, counts: Tally, min_n: int) -> Score:
+    """score_from_counts at 95 % from a histogram's tally: reports score hundreds per page."""
+    n, high, low, total, total_sq = counts
     summary = _Summary(n=n, high=high, low=low, total=total, total_sq=total_sq)
-    return _score(kind, scale, summary, min_n, DEFAULT_CONFIDENCE)
+    return _score(kind, SCALES[kind], summary, min_n, DEFAULT_CONFIDENCE)
+
+
+def histogram_score(kind: SurveyKind, counts: Mapping[int, int], min_n: int) -> Score:
+    """score_from_counts at 95 % for a histogram summed from rollup rows (not checked again)."""
+    return tally_score(kind, tally(kind, counts), min_n)
 
 
 def _score(kind: SurveyKind, scale: Scale, s: _Summary, min_n: int, confidence: float) -> Score:
