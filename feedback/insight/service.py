@@ -206,26 +206,30 @@ def common_target(touchpoints: Sequence[Touchpoint], kind: str) -> float | None:
 
 
 def sentiment_summary(rows: Iterable[DailyRow]) -> SentimentSummary:
-    totals: dict[str, float] = defaultdict(float)
+    comments = n = negative = neutral = positive = mixed = unscored = 0
+    total = total_sq = 0.0
     for row in rows:
-        for name in ("comments", "sentiment_n", "sentiment_sum", "sentiment_sq", "negative",
-                     "neutral", "positive", "mixed", "unscored"):
-            totals[name] += getattr(row, name)
-    n = int(totals["sentiment_n"])
+        comments += row.comments
+        n += row.sentiment_n
+        total += row.sentiment_sum
+        total_sq += row.sentiment_sq
+        negative += row.negative
+        neutral += row.neutral
+        positive += row.positive
+        mixed += row.mixed
+        unscored += row.unscored
     mean: float | None = None
     low = high = None
     if n:
         try:
-            mean, interval = mean_interval(n, totals["sentiment_sum"], max(0.0, totals["sentiment_sq"]))
+            mean, interval = mean_interval(n, total, max(0.0, total_sq))
         except ValueError:  # float sums a hair inconsistent: show the mean alone
-            mean, interval = totals["sentiment_sum"] / n, None
+            mean, interval = total / n, None
         if interval is not None:
             low, high = max(-1.0, interval.low), min(1.0, interval.high)
     return SentimentSummary(
-        comments=int(totals["comments"]), n=n, mean=mean, ci_low=low, ci_high=high,
-        negative=int(totals["negative"]), neutral=int(totals["neutral"]),
-        positive=int(totals["positive"]), mixed=int(totals["mixed"]),
-        unscored=int(totals["unscored"]),
+        comments=comments, n=n, mean=mean, ci_low=low, ci_high=high, negative=negative,
+        neutral=neutral, positive=positive, mixed=mixed, unscored=unscored,
     )
 
 
