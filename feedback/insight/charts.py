@@ -57,9 +57,11 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
     def x_of(i: int) -> float:
         return _LEFT + (plot_w * (i + 0.5) / max(len(points), 1))
 
+    span = high - low
+
     def y_of(v: float) -> float:
         v = min(max(v, low), high)
-        return _TOP + plot_h * (1 - (v - low) / (high - low))
+        return _TOP + plot_h * (1 - (v - low) / span)
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="100%" '
@@ -73,7 +75,8 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
         parts.append(f'<text x="{_LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end" {_FONT} '
                      f'fill="#6b7280">{tick:g}</text>')
     # Each coordinate is formatted once: a year has 53 weekly points per chart.
-    xs = [_fmt(x_of(i)) for i in range(len(points))]
+    count = max(len(points), 1)
+    xs = [f"{_LEFT + (plot_w * (i + 0.5) / count):.1f}" for i in range(len(points))]
     for run in _runs([p.ci_low is not None for p in points]):
         if len(run) == 1:
             i = run[0]
@@ -82,8 +85,13 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
                          f'width="8" height="{_fmt(bottom - top)}" '
                          f'fill="#93c5fd" fill-opacity="0.5"/>')
         else:
-            upper = [f"{xs[i]},{_fmt(y_of(points[i].ci_high or 0.0))}" for i in run]
-            lower = [f"{xs[i]},{_fmt(y_of(points[i].ci_low or 0.0))}" for i in reversed(run)]
+            # y_of inlined: three values per point.
+            upper = [f"{xs[i]},"
+                     f"{_TOP + plot_h * (1 - (min(max(points[i].ci_high or 0.0, low), high) - low) / span):.1f}"
+                     for i in run]
+            lower = [f"{xs[i]},"
+                     f"{_TOP + plot_h * (1 - (min(max(points[i].ci_low or 0.0, low), high) - low) / span):.1f}"
+                     for i in reversed(run)]
             parts.append(f'<polygon points="{" ".join(upper + lower)}" fill="#93c5fd" '
                          f'fill-opacity="0.45" stroke="none"/>')
     if target is not None:
@@ -92,7 +100,8 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
                      f'stroke="#b45309" stroke-width="1.5" stroke-dasharray="6 4"/>')
         parts.append(f'<text x="{_W - _RIGHT}" y="{_fmt(y - 4)}" text-anchor="end" {_FONT} '
                      f'fill="#b45309">target {target:g}</text>')
-    ys = [None if p.value is None else _fmt(y_of(p.value)) for p in points]
+    ys = [None if p.value is None else
+          f"{_TOP + plot_h * (1 - (min(max(p.value, low), high) - low) / span):.1f}" for p in points]
     for run in _runs([y is not None for y in ys]):
         coords = " ".join(f"{xs[i]},{ys[i]}" for i in run)
         parts.append(f'<polyline points="{coords}" fill="none" stroke="#1d4ed8" stroke-width="2"'
