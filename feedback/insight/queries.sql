@@ -29,34 +29,29 @@ WHERE touchpoint_id = ANY($1::bigint[]) AND day BETWEEN $2 AND $3 AND responses 
 -- The rollups of [$2, $3] summed per touchpoint and kind within each (ISO week, month) part,
 -- never across $4 (the first day of the current period after the previous one): every week
 -- or month bucket is a union of these parts, so reports bucket them as they would the days.
--- Whole parts come from touchpoint_week_parts, [$5, $6) and [$7, $8) by first day; the days
--- at the periods' ends, $9, from touchpoint_daily. day is the first day of the part (or of
--- its days in the period). Same columns as daily-rollups. The week and month starts are date
--- arithmetic (1900-01-01 was a Monday): extract() is numeric and costs more than the sums.
-SELECT touchpoint_id, min(day) AS day, kind, sum(responses)::bigint AS responses,
-    sum(s0)::bigint AS s0, sum(s1)::bigint AS s1, sum(s2)::bigint AS s2, sum(s3)::bigint AS s3,
-    sum(s4)::bigint AS s4, sum(s5)::bigint AS s5, sum(s6)::bigint AS s6, sum(s7)::bigint AS s7,
-    sum(s8)::bigint AS s8, sum(s9)::bigint AS s9, sum(s10)::bigint AS s10,
-    sum(comments)::bigint AS comments, sum(sentiment_n)::bigint AS sentiment_n,
+-- Whole parts come from touchpoint_week_parts as they are, [$5, $6) and [$7, $8) by first
+-- day; the days at the periods' ends, $9, from touchpoint_daily, summed per part here (never
+-- a whole part's). day is the first day of the part (or of its days in the period). Same
+-- columns as daily-rollups. The week and month starts are date arithmetic (1900-01-01 was a
+-- Monday): extract() is numeric and costs more than the sums.
+SELECT touchpoint_id, part AS day, kind, responses, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10,
+    comments, sentiment_n, sentiment_sum, sentiment_sq, negative, neutral, positive, mixed,
+    unscored
+FROM touchpoint_week_parts
+WHERE touchpoint_id = ANY($1::bigint[]) AND responses > 0
+  AND ((part >= $5 AND part < $6) OR (part >= $7 AND part < $8))
+UNION ALL
+SELECT touchpoint_id, min(day) AS day, kind, sum(responses)::int AS responses,
+    sum(s0)::int AS s0, sum(s1)::int AS s1, sum(s2)::int AS s2, sum(s3)::int AS s3,
+    sum(s4)::int AS s4, sum(s5)::int AS s5, sum(s6)::int AS s6, sum(s7)::int AS s7,
+    sum(s8)::int AS s8, sum(s9)::int AS s9, sum(s10)::int AS s10,
+    sum(comments)::int AS comments, sum(sentiment_n)::int AS sentiment_n,
     sum(sentiment_sum) AS sentiment_sum, sum(sentiment_sq) AS sentiment_sq,
-    sum(negative)::bigint AS negative, sum(neutral)::bigint AS neutral,
-    sum(positive)::bigint AS positive, sum(mixed)::bigint AS mixed,
-    sum(unscored)::bigint AS unscored
-FROM (
-    SELECT touchpoint_id, part AS day, kind, responses, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9,
-        s10, comments, sentiment_n, sentiment_sum, sentiment_sq, negative, neutral, positive,
-        mixed, unscored
-    FROM touchpoint_week_parts
-    WHERE touchpoint_id = ANY($1::bigint[]) AND responses > 0
-      AND ((part >= $5 AND part < $6) OR (part >= $7 AND part < $8))
-    UNION ALL
-    SELECT touchpoint_id, day, kind, responses, s0, s1, s2, s3, s4, s5, s6, s7, s8, s9,
-        s10, comments, sentiment_n, sentiment_sum, sentiment_sq, negative, neutral, positive,
-        mixed, unscored
-    FROM touchpoint_daily
-    WHERE touchpoint_id = ANY($1::bigint[]) AND day = ANY($9::date[]) AND responses > 0
-      AND day BETWEEN $2 AND $3
-) parts
+    sum(negative)::int AS negative, sum(neutral)::int AS neutral,
+    sum(positive)::int AS positive, sum(mixed)::int AS mixed, sum(unscored)::int AS unscored
+FROM touchpoint_daily
+WHERE touchpoint_id = ANY($1::bigint[]) AND day = ANY($9::date[]) AND responses > 0
+  AND day BETWEEN $2 AND $3
 GROUP BY touchpoint_id, kind, day >= $4::date,
     day - (day - date '1900-01-01') % 7, day - (date_part('day', day)::int - 1);
 
