@@ -340,10 +340,11 @@ async def test_reports_are_the_same_as_from_the_daily_rows(conn: Any, monkeypatc
         del split
         return await repo.daily_rollups(c, touchpoint_ids=touchpoint_ids, start=start, end=end)
 
-    async def themes_by_day(c: Any, *, touchpoint_ids: Any, start: date, end: date
-                            ) -> list[repo.ThemeRow]:
-        return [msgspec.convert(dict(r), repo.ThemeRow)
-                for r in await c.fetch(DAILY_THEME_TOTALS, list(touchpoint_ids), start, end)]
+    async def themes_by_day(c: Any, *, touchpoint_ids: Any, periods: Any
+                            ) -> list[list[repo.ThemeRow]]:
+        return [[msgspec.convert(dict(r), repo.ThemeRow)
+                 for r in await c.fetch(DAILY_THEME_TOTALS, list(touchpoint_ids), start, end)]
+                for start, end in periods]
 
     async def reports() -> list[Any]:
         out: list[Any] = []
@@ -357,7 +358,7 @@ async def test_reports_are_the_same_as_from_the_daily_rows(conn: Any, monkeypatc
 
     now = await reports()
     monkeypatch.setattr(repo, "period_rollups", by_day)
-    monkeypatch.setattr(repo, "theme_totals", themes_by_day)
+    monkeypatch.setattr(repo, "theme_totals_of", themes_by_day)
     before = await reports()
     assert any(r.get("pain_points") for r in now)
     _close(now, before)

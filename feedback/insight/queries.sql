@@ -74,30 +74,34 @@ WHERE touchpoint_id = ANY($1::bigint[]) AND day BETWEEN $2 AND $3
 GROUP BY touchpoint_id;
 
 -- name: theme-totals
--- The months [$2, $3) from the monthly rollup, plus the days [$4, $5) and [$6, $7), minus the
--- days [$8, $9) and [$10, $11) from the daily one: repository.theme_pieces cuts the period so
--- that few daily rows are read. The integer columns are exact either way.
-SELECT touchpoint_id, kind, theme, sum(responses)::bigint AS responses,
-    sum(low)::bigint AS low, sum(high)::bigint AS high, sum(score_sum)::bigint AS score_sum,
-    sum(sentiment_n)::bigint AS sentiment_n, sum(sentiment_sum) AS sentiment_sum
-FROM (
-    SELECT touchpoint_id, kind, theme, responses, low, high, score_sum, sentiment_n, sentiment_sum
-    FROM touchpoint_monthly_themes
-    WHERE touchpoint_id = ANY($1::bigint[]) AND month >= $2 AND month < $3
+-- Theme totals of one or more periods (numbered by $2), each read in pieces: months
+-- [first, stop) from the monthly rollup or days [first, stop) from the daily one, added
+-- (sign 1) or taken away (sign -1); repository.theme_pieces cuts a period so that few daily
+-- rows are read. The integer columns are exact either way. One statement for all periods,
+-- as a nested loop over the pieces: a few thousand rows never pay for parallel workers.
+SELECT x.period, x.touchpoint_id, x.kind, x.theme, sum(x.responses)::bigint AS responses,
+    sum(x.low)::bigint AS low, sum(x.high)::bigint AS high,
+    sum(x.score_sum)::bigint AS score_sum, sum(x.sentiment_n)::bigint AS sentiment_n,
+    sum(x.sentiment_sum) AS sentiment_sum
+FROM unnest($2::int[], $3::boolean[], $4::int[], $5::date[], $6::date[])
+     AS p(period, monthly, sign, first, stop)
+CROSS JOIN LATERAL (
+    SELECT p.period, m.touchpoint_id, m.kind, m.theme, p.sign * m.responses AS responses,
+        p.sign * m.low AS low, p.sign * m.high AS high, p.sign * m.score_sum AS score_sum,
+        p.sign * m.sentiment_n AS sentiment_n, p.sign * m.sentiment_sum AS sentiment_sum
+    FROM touchpoint_monthly_themes m
+    WHERE p.monthly AND m.touchpoint_id = ANY($1::bigint[])
+      AND m.month >= p.first AND m.month < p.stop
     UNION ALL
-    SELECT touchpoint_id, kind, theme, responses, low, high, score_sum, sentiment_n, sentiment_sum
-    FROM touchpoint_daily_themes
-    WHERE touchpoint_id = ANY($1::bigint[])
-      AND ((day >= $4 AND day < $5) OR (day >= $6 AND day < $7))
-    UNION ALL
-    SELECT touchpoint_id, kind, theme, -responses, -low, -high, -score_sum, -sentiment_n,
-        -sentiment_sum
-    FROM touchpoint_daily_themes
-    WHERE touchpoint_id = ANY($1::bigint[])
-      AND ((day >= $8 AND day < $9) OR (day >= $10 AND day < $11))
-) parts
-GROUP BY touchpoint_id, kind, theme
-HAVING sum(responses) > 0;
+    SELECT p.period, d.touchpoint_id, d.kind, d.theme, p.sign * d.responses,
+        p.sign * d.low, p.sign * d.high, p.sign * d.score_sum, p.sign * d.sentiment_n,
+        p.sign * d.sentiment_sum
+    FROM touchpoint_daily_themes d
+    WHERE NOT p.monthly AND d.touchpoint_id = ANY($1::bigint[])
+      AND d.day >= p.first AND d.day < p.stop
+) x
+GROUP BY x.period, x.touchpoint_id, x.kind, x.theme
+HAVING sum(x.responses) > 0;
 
 -- name: theme-comments
 -- Three verbatims per request (a theme, a band and a set of touchpoints; one row per

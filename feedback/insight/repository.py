@@ -211,12 +211,40 @@ def theme_pieces(start: date, end: date) -> ThemePieces:
                        (minus[0], minus[1], minus[2], minus[3]))
 
 
+async def theme_totals_of(conn: Conn, *, touchpoint_ids: Sequence[int],
+                          periods: Sequence[tuple[date, date]]) -> list[list[ThemeRow]]:
+    """The theme totals of each period [start, end], in one statement."""
+    numbers: list[int] = []
+    monthly: list[bool] = []
+    signs: list[int] = []
+    firsts: list[date] = []
+    stops: list[date] = []
+
+    def piece(number: int, months: bool, sign: int, first: date, stop: date) -> None:
+        if first < stop:
+            numbers.append(number)
+            monthly.append(months)
+            signs.append(sign)
+            firsts.append(first)
+            stops.append(stop)
+
+    for number, (start, end) in enumerate(periods):
+        p = theme_pieces(start, end)
+        piece(number, True, 1, p.months_from, p.months_to)
+        for sign, days in ((1, p.plus), (-1, p.minus)):
+            piece(number, False, sign, days[0], days[1])
+            piece(number, False, sign, days[2], days[3])
+    out: list[list[ThemeRow]] = [[] for _ in periods]
+    for r in await conn.fetch(Q["theme-totals"], list(touchpoint_ids), numbers, monthly, signs,
+                              firsts, stops):
+        data = dict(r)
+        out[data.pop("period")].append(msgspec.convert(data, ThemeRow))
+    return out
+
+
 async def theme_totals(conn: Conn, *, touchpoint_ids: Sequence[int], start: date, end: date
                        ) -> list[ThemeRow]:
-    p = theme_pieces(start, end)
-    rows = await conn.fetch(Q["theme-totals"], list(touchpoint_ids), p.months_from, p.months_to,
-                            *p.plus, *p.minus)
-    return [msgspec.convert(dict(r), ThemeRow) for r in rows]
+    return (await theme_totals_of(conn, touchpoint_ids=touchpoint_ids, periods=[(start, end)]))[0]
 
 
 class QuoteRequest(msgspec.Struct, frozen=True):

@@ -515,8 +515,8 @@ async def _read_period(conn: Conn, ids: list[int], start: date, end: date) -> _P
     # Reports bucket by week or month only: a row per touchpoint, kind, week and month.
     rows = await repo.period_rollups(conn, touchpoint_ids=ids, start=prev_start, end=end,
                                      split=start)
-    themes = await repo.theme_totals(conn, touchpoint_ids=ids, start=start, end=end)
-    prev_themes = await repo.theme_totals(conn, touchpoint_ids=ids, start=prev_start, end=prev_end)
+    themes, prev_themes = await repo.theme_totals_of(
+        conn, touchpoint_ids=ids, periods=[(start, end), (prev_start, prev_end)])
     funnels = await repo.funnel_totals(conn, touchpoint_ids=ids, start=start, end=end)
     return _Period(
         start=start, end=end, prev_start=prev_start, prev_end=prev_end,
