@@ -49,6 +49,11 @@ def test_settings_defaults(tmp_path: Path) -> None:
     assert s.embedded
     assert s.base_url == "http://127.0.0.1:9000"
     assert s.min_n == 30
+    assert s.sentiment_process
+    off = load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), "TOUCHPULSE_SENTIMENT_PROCESS": "0"})
+    assert not off.sentiment_process
+    with pytest.raises(SettingsError, match="TOUCHPULSE_SENTIMENT_PROCESS"):
+        load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), "TOUCHPULSE_SENTIMENT_PROCESS": "yes"})
 
 
 async def _fresh_database(server_url: str, name: str) -> str:

@@ -35,9 +35,11 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
 
 
 def main() -> None:
-    # Ctrl-C reaches the whole process group; the service decides when this process ends
-    # (it closes our stdin once the answers in flight are read).
+    # Ctrl-C and a stop signal reach the whole process group; the service decides when this
+    # process ends: it closes our stdin once the answers in flight are read, and a service
+    # that died closes it too.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     serve(sys.stdin.buffer, sys.stdout.buffer)
 
 
