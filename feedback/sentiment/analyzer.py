@@ -59,14 +59,20 @@ def analyse(text: str) -> Sentiment:
 Token = tuple[str, str, bool]
 
 
+@lru_cache(maxsize=65536)
+def _word_tokens(raw: str) -> tuple[Token, ...]:
+    """A word as written: its parts ("didn't" is "did", "not"), each remembering ALL CAPS."""
+    caps = len(raw) > 1 and raw.isupper()
+    return tuple((part, "word", caps) for part in lx.split_word(raw))
+
+
 def _tokens(text: str) -> list[Token]:
     out: list[Token] = []
     for match in lx.TOKEN_RE.finditer(text):
         kind = match.lastgroup or "punct"
         raw = match.group()
         if kind == "word":
-            caps = len(raw) > 1 and raw.isupper()
-            out.extend((part, "word", caps) for part in lx.split_word(raw))
+            out.extend(_word_tokens(raw))
         elif kind == "punct":
             # "!!!" is one term that remembers up to three exclamations; "??" and "?!" keep
             # both their question and their emphasis ("?" or "??", then up to three "!").

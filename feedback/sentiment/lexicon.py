@@ -686,9 +686,12 @@ _EMOTICON_ALTS: Final = "|".join(
     re.escape(e) + ("(?!/)" if e.endswith("/") else "")
     for e in sorted((e for e in EMOTICONS if not e[0].isalnum()), key=len, reverse=True)
 )
+# Where an emoticon can start: the engine tries the 128 alternatives only there, not at
+# every letter (a fifth of the tokenizer's time).
+_EMOTICON_STARTS: Final = "[" + "".join(sorted({re.escape(e[0]) for e in EMOTICONS if not e[0].isalnum()})) + "]"
 # One pass: emoticons, emoji, numbers, words (with inner ' or -), then punctuation.
 TOKEN_RE: Final = re.compile(
-    rf"(?P<emo>{_EMOTICON_ALTS})"
+    rf"(?P<emo>(?={_EMOTICON_STARTS})(?:{_EMOTICON_ALTS}))"
     r"|(?P<emoji>[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]\uFE0F?)"
     r"|(?P<num>\d+(?:[./]\d+)?)"
     r"|(?P<word>[^\W\d_]+(?:['\u2019\-][^\W\d_]+)*)"
