@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import subprocess
 import threading
@@ -118,7 +119,13 @@ class WrkResult:
     server_errors: int = 0
     rss_mb: dict[int, float] = field(default_factory=dict)
     service_cores: float = 0.0
+    reader_cores: float = 0.0
     database_cores: float = 0.0
+    wrk_cores: float = 0.0
+
+    def per_request_us(self, cores: float) -> float:
+        """CPU time per request, in microseconds, from cores busy over the run."""
+        return cores * self.seconds / self.requests * 1e6 if self.requests else 0.0
 
     @property
     def rate(self) -> float:
@@ -185,6 +192,18 @@ def database_pids(postmaster: int) -> list[int]:
         return []
 
 
+def comment_reader_pids(pids: list[int]) -> list[int]:
+    """The comment-reading child processes among a service's processes."""
+    found = []
+    for pid in pids:
+        try:
+            if "feedback.sentiment.child" in " ".join(psutil.Process(pid).cmdline()):
+                found.append(pid)
+        except psutil.Error:
+            continue
+    return found
+
+
 def run_wrk(name: str, url: str, script: str, workdir: Path, *, threads: int, connections: int,
             seconds: int, pids: list[int], postmaster: int | None = None) -> WrkResult:
     exe = shutil.which("wrk")
@@ -194,13 +213,20 @@ def run_wrk(name: str, url: str, script: str, workdir: Path, *, threads: int, co
     lua.write_text(script.replace("nthreads", str(threads)))
     args = [exe, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
             "--latency", "-s", str(lua), url]
+    readers = comment_reader_pids(pids)
+    workers = [p for p in pids if p not in readers]
     with RssSampler(pids) as rss:
         started = time.monotonic()
-        cpu_service = _cpu_seconds(pids)
+        cpu_service = _cpu_seconds(workers)
+        cpu_readers = _cpu_seconds(readers)
         db_before = database_pids(postmaster) if postmaster else []
         cpu_db = _cpu_seconds(db_before)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
         out = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, check=False)
-        cpu_service = _cpu_seconds(pids) - cpu_service
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_wrk = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+        cpu_service = _cpu_seconds(workers) - cpu_service
+        cpu_readers = _cpu_seconds(readers) - cpu_readers
         # Backends that started during the run are not counted: pools keep theirs open.
         cpu_db = _cpu_seconds(db_before) - cpu_db
         wall = time.monotonic() - started
@@ -214,5 +240,6 @@ def run_wrk(name: str, url: str, script: str, workdir: Path, *, threads: int, co
         status_errors=data["status_errors"], p50_ms=data["p50_us"] / 1e3, p90_ms=data["p90_us"] / 1e3,
         p99_ms=data["p99_us"] / 1e3, max_ms=data["max_us"] / 1e3, wrapped=data["wrapped"],
         ok=data["c2"], client_errors=data["c4"], server_errors=data["c5"],
-        rss_mb=rss.peak, service_cores=cpu_service / wall, database_cores=cpu_db / wall,
+        rss_mb=rss.peak, service_cores=cpu_service / wall, reader_cores=cpu_readers / wall,
+        database_cores=cpu_db / wall, wrk_cores=cpu_wrk / wall,
     )
