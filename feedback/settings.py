@@ -27,8 +27,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: int = 8000
     log_level: str = "INFO"
     workers: int = 1
-    # Read comments (sentiment, themes) in a child process per worker, off the event loop.
-    sentiment_process: bool = True
+    # Read comments (sentiment, themes) in a child process per worker, off the event loop:
+    # less CPU on the loop, one more hop per answer (see docs/scaling.md).
+    sentiment_process: bool = False
     company_name: str = "Touchpulse Demo Shop"
     brand_colour: str = "#1d4ed8"
     logo_url: str | None = None
@@ -115,7 +116,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=port,
         log_level=log_level,
         workers=_int(env, "TOUCHPULSE_WORKERS", 1, 1, 64),
-        sentiment_process=_int(env, "TOUCHPULSE_SENTIMENT_PROCESS", 1, 0, 1) == 1,
+        sentiment_process=_int(env, "TOUCHPULSE_SENTIMENT_PROCESS", 0, 0, 1) == 1,
         company_name=env.get("TOUCHPULSE_COMPANY_NAME") or "Touchpulse Demo Shop",
         brand_colour=colour,
         logo_url=env.get("TOUCHPULSE_LOGO_URL") or None,

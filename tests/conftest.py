@@ -92,8 +92,6 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url, data_dir=tmp_path, secret_key="test-secret-" + "x" * 40,
         base_url="http://testserver.local",
-        # In-process reading keeps each test's app light; test_comment_reader runs the child.
-        sentiment_process=False,
     )
 
 

@@ -1,4 +1,4 @@
-"""The ingest path's performance mechanics keep their promises: one flush at a time, one
+"""The ingest path's performance mechanics keep their promises: at most `lanes` flushes, one
 lookup per touchpoint, expired Idempotency-Keys reusable, form answers through the writer."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
 import pytest
 
 from feedback.collection import repository as repo
@@ -17,8 +18,9 @@ from tests.test_collection_robustness import _row
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
 
 
-async def test_writer_never_runs_two_flushes_at_once(database_url: str, client: Client, admin: Headers,
-                                                      conn: Connection) -> None:
+@pytest.mark.parametrize("lanes", [1, 2])
+async def test_writer_runs_at_most_its_lanes_of_flushes_at_once(
+        database_url: str, client: Client, admin: Headers, conn: Connection, lanes: int) -> None:
     w = await world(client, admin)
     tp = await touchpoint(client, admin, w, "delivery")
     running, most = 0, 0
@@ -35,14 +37,14 @@ async def test_writer_never_runs_two_flushes_at_once(database_url: str, client: 
 
     pool = await create_pool(database_url)
     try:
-        writer = Watched(pool, max_rows=7)
+        writer = Watched(pool, max_rows=7, lanes=lanes)
         for wave in range(3):
             rows = [_row(n + 100 * wave, tp["id"], w) for n in range(40)]
             assert all(await asyncio.gather(*(writer.write(Pending(r)) for r in rows)))
         await writer.close()
     finally:
         await pool.close()
-    assert most == 1
+    assert most == lanes  # a burst of 40 rows, 7 a batch, keeps every lane busy
     assert await conn.fetchval("SELECT count(*) FROM responses") == 120
     assert await conn.fetchval("SELECT sum(responses) FROM touchpoint_daily") == 120
 
@@ -148,3 +150,28 @@ async def test_link_reader_answers_many_lookups_with_one_query(database_url: str
         await pool.close()
     assert [f is not None for f in found] == [True] * 4 + [False]
     assert queries == [5]
+
+
+async def test_a_batch_that_meets_a_deadlock_is_written_again(database_url: str, client: Client, admin: Headers,
+                                                              conn: Connection) -> None:
+    w = await world(client, admin)
+    tp = await touchpoint(client, admin, w, "delivery")
+    failures = [asyncpg.DeadlockDetectedError("deadlock detected"), asyncpg.SerializationError("could not serialize")]
+
+    class Unlucky(ResponseWriter):
+        async def _commit(self, items: list[Pending]) -> list[bool]:
+            if failures:  # PostgreSQL rolled the batch back: nothing of it was written
+                raise failures.pop()
+            return await super()._commit(items)
+
+    pool = await create_pool(database_url)
+    try:
+        writer = Unlucky(pool, max_rows=50)
+        rows = [_row(n, tp["id"], w) for n in range(20)]
+        assert all(await asyncio.gather(*(writer.write(Pending(r)) for r in rows)))
+        await writer.close()
+    finally:
+        await pool.close()
+    assert not failures
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 20
+    assert await conn.fetchval("SELECT sum(responses) FROM touchpoint_daily") == 20

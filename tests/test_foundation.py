@@ -49,9 +49,9 @@ def test_settings_defaults(tmp_path: Path) -> None:
     assert s.embedded
     assert s.base_url == "http://127.0.0.1:9000"
     assert s.min_n == 30
-    assert s.sentiment_process
-    off = load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), "TOUCHPULSE_SENTIMENT_PROCESS": "0"})
-    assert not off.sentiment_process
+    assert not s.sentiment_process
+    on = load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), "TOUCHPULSE_SENTIMENT_PROCESS": "1"})
+    assert on.sentiment_process
     with pytest.raises(SettingsError, match="TOUCHPULSE_SENTIMENT_PROCESS"):
         load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), "TOUCHPULSE_SENTIMENT_PROCESS": "yes"})
 

@@ -101,6 +101,7 @@ WITH keyed AS (
 ), won AS (
     INSERT INTO idempotency_keys AS k (api_key_id, key, request_hash, status, body)
     SELECT api_key_id, key, decode(request_hash, 'base64'), status, decode(body, 'base64') FROM keyed
+    ORDER BY api_key_id, key  -- concurrent batches claim shared keys in one order: no deadlock
     ON CONFLICT (api_key_id, key) DO UPDATE SET
         request_hash = excluded.request_hash, status = excluded.status, body = excluded.body,
         created_at = now()

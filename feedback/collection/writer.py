@@ -60,11 +60,15 @@ class Pending(msgspec.Struct, frozen=True, gc=False):
 
 
 class ResponseWriter:
-    """Collects rows, then writes them at once: at most one flush (one transaction) is in flight.
+    """Collects rows, then writes them at once: group commit, `lanes` flushes in flight at most.
 
     A row arriving while a flush commits waits for the next one, so under load batches form by
-    themselves, and flushes never wait on each other's locks (the rollup rows of a busy
-    touchpoint are the same few rows) or deadlock. An idle writer waits `max_wait` seconds for
+    themselves. One lane is the default: on two cores a second one (one batch executing while
+    the other commits) measured no faster, and flushes then wait on each other's rollup rows.
+    Flushes of other instances meet this one's all the same: every statement locks rollup rows
+    in key order, so one waits for the other's commit; should a multi-statement flush (a
+    survey answer edited twice in one batch) still deadlock with another, PostgreSQL aborts
+    one and its whole batch is written again. An idle writer waits `max_wait` seconds for
     company; a batch holds at most `max_rows` rows.
 
     `write` returns only after the row's transaction committed (synchronous_commit on): True
@@ -73,23 +77,25 @@ class ResponseWriter:
     every waiter, so nobody gets a false acknowledgement.
     """
 
-    def __init__(self, pool: Pool, *, max_wait: float = 0.001, max_rows: int = 200) -> None:
+    def __init__(self, pool: Pool, *, max_wait: float = 0.001, max_rows: int = 200, lanes: int = 1,
+                 retries: int = 3) -> None:
         self.pool = pool
         self.max_wait = max_wait
         self.max_rows = max_rows
+        self.lanes = lanes
+        self.retries = retries
         self._pending: list[tuple[Pending, asyncio.Future[bool]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
-        self._busy = False
-        # The writer's own connection, kept between flushes (only one flush runs at a time):
-        # no pool round trip per batch, and synchronous_commit is set once for the session.
-        self._conn: PoolConnection | None = None
+        # The writer's own connections, kept between flushes: no pool round trip per batch,
+        # and synchronous_commit is set once per session.
+        self._idle: list[PoolConnection] = []
 
     async def write(self, item: Pending) -> bool:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
         self._pending.append((item, future))
-        if not self._busy:  # else the flush in flight takes this row next
+        if len(self._flushes) < self.lanes:  # else a flush in flight takes this row next
             if len(self._pending) >= self.max_rows:
                 self._flush_now()
             elif self._timer is None:
@@ -102,33 +108,49 @@ class ResponseWriter:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._busy or not self._pending:
-            return
-        self._busy = True
-        task = asyncio.get_running_loop().create_task(self._drain())
-        self._flushes.add(task)
-        task.add_done_callback(self._flushes.discard)
+        # The lanes in flight are busy with their own batches: the waiting rows need new ones,
+        # one per `max_rows` of them, as many as are free.
+        batches = -(-len(self._pending) // self.max_rows)
+        for _ in range(min(batches, self.lanes - len(self._flushes))):
+            task = asyncio.get_running_loop().create_task(self._drain())
+            self._flushes.add(task)
+            task.add_done_callback(self._lane_done)
+
+    def _lane_done(self, task: asyncio.Task[None]) -> None:
+        self._flushes.discard(task)
+        # Rows that arrived as this lane was leaving: another lane, or a fresh one, takes them.
+        if self._pending and self._timer is None and len(self._flushes) < self.lanes:
+            self._timer = asyncio.get_running_loop().call_later(self.max_wait, self._flush_now)
 
     async def _drain(self) -> None:
-        try:
-            while self._pending:
-                batch, self._pending = self._pending[:self.max_rows], self._pending[self.max_rows:]
-                await self._flush(batch)
-        finally:
-            self._busy = False
+        while self._pending:
+            batch, self._pending = self._pending[:self.max_rows], self._pending[self.max_rows:]
+            await self._flush(batch)
 
     async def _flush(self, batch: list[tuple[Pending, asyncio.Future[bool]]]) -> None:
-        try:
-            won = await self._commit([item for item, _ in batch])
-        except Exception as exc:  # every waiter learns of the failure
-            log.warning("group commit of %d responses failed: %s", len(batch), exc)
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
-            return
+        items = [item for item, _ in batch]
+        for attempt in range(self.retries + 1):
+            try:
+                won = await self._commit(items)
+                break
+            except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError) as exc:
+                if attempt == self.retries:  # nothing was written: every waiter learns of it
+                    self._fail(batch, exc)
+                    return
+                log.info("group commit of %d responses met another; writing it again: %s", len(batch), exc)
+            except Exception as exc:  # every waiter learns of the failure
+                self._fail(batch, exc)
+                return
         for (_item, future), stored in zip(batch, won, strict=True):
             if not future.done():
                 future.set_result(stored)
+
+    @staticmethod
+    def _fail(batch: list[tuple[Pending, asyncio.Future[bool]]], exc: Exception) -> None:
+        log.warning("group commit of %d responses failed: %s", len(batch), exc)
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(exc)
 
     async def _commit(self, items: list[Pending]) -> list[bool]:
         stored = [True] * len(items)
@@ -159,9 +181,13 @@ class ResponseWriter:
             else:
                 async with conn.transaction():
                     winners = await self._write(conn, rows, rounds, stored)
-        except BaseException:
-            await self._drop_connection()
+        except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+            self._idle.append(conn)  # rolled back; the connection is fine
             raise
+        except BaseException:
+            await self._release(conn)
+            raise
+        self._idle.append(conn)
         for n, pair in keyed:
             stored[n] = pair in winners
         return stored
@@ -191,9 +217,12 @@ class ResponseWriter:
         return winners
 
     async def _connection(self) -> PoolConnection:
-        if self._conn is not None and _usable(self._conn):
-            return self._conn
-        await self._drop_connection()
+        """An idle writer connection that still works, or a new one from the pool."""
+        while self._idle:
+            conn = self._idle.pop()
+            if _usable(conn):
+                return conn
+            await self._release(conn)
         conn = await self.pool.acquire()
         try:
             # Explicit, so a server default of 'off' can never turn a 201 into a lost answer.
@@ -201,36 +230,40 @@ class ResponseWriter:
         except BaseException:
             await self.pool.release(conn)
             raise
-        self._conn = conn
         return conn
 
-    async def _drop_connection(self) -> None:
-        """Give the connection back (the pool resets or discards it); the next flush takes another."""
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                await self.pool.release(conn)
-            except Exception as exc:  # a broken connection: the pool has already let it go
-                log.warning("writer connection release failed: %s", exc)
+    async def _release(self, conn: PoolConnection) -> None:
+        """Give a connection back (the pool resets or discards it); a later flush takes another."""
+        try:
+            await self.pool.release(conn)
+        except Exception as exc:  # a broken connection: the pool has already let it go
+            log.warning("writer connection release failed: %s", exc)
 
     async def warm(self) -> None:
-        """Take the connection and run each statement once with no rows, so that the first
-        answers do not wait for statement preparation and the trigger functions' plans."""
+        """Take the lanes' connections and run each statement once with no rows on each, so
+        that the first answers do not wait for statement preparation or the triggers' plans."""
+        conns: list[PoolConnection] = []
         try:
-            conn = await self._connection()
-            await repo.insert_batch(conn, [])
-            await repo.upsert_link_responses(conn, [], 0)
-        except Exception as exc:  # the first flush will try again
+            for _ in range(self.lanes):
+                conn = await self._connection()
+                conns.append(conn)
+                await repo.insert_batch(conn, [])
+                await repo.upsert_link_responses(conn, [], 0)
+        except Exception as exc:  # the first flushes will try again
             log.warning("writer warm-up failed: %s", exc)
-            await self._drop_connection()
+            for conn in conns:
+                await self._release(conn)
+            return
+        self._idle.extend(conns)
 
     async def close(self) -> None:
-        """Write what is queued, wait for every flush in flight, give the connection back."""
+        """Write what is queued, wait for every flush in flight, give the connections back."""
         self._flush_now()
         while self._flushes:
             await asyncio.gather(*self._flushes, return_exceptions=True)
             self._flush_now()
-        await self._drop_connection()
+        while self._idle:
+            await self._release(self._idle.pop())
 
 
 class LinkReader:
