@@ -131,8 +131,10 @@ class ServiceProcess:
     """`touchpulse serve` in a child process: production configuration, on a free loopback port."""
 
     def __init__(self, database_url: str, *, workers: int = 1, port: int | None = None,
-                 data_dir: Path | None = None, log: Path | None = None) -> None:
+                 data_dir: Path | None = None, log: Path | None = None,
+                 settings: dict[str, str] | None = None) -> None:
         self.database_url = database_url
+        self.settings = settings or {}
         self.workers = workers
         self.port = port or free_port()
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="touchpulse-svc-"))
@@ -151,6 +153,7 @@ class ServiceProcess:
             "TOUCHPULSE_BASE_URL": self.base_url, "TOUCHPULSE_WORKERS": str(self.workers),
             "TOUCHPULSE_DATA_DIR": str(self.data_dir), "LOG_LEVEL": "WARNING",
         })
+        env.update(self.settings)
         return env
 
     def start(self, *, wait: bool = True, timeout: float = 60) -> None:

@@ -177,13 +177,13 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
                                    seconds=seconds, pids=pids, postmaster=pg.pid)
 
         rep.add("## 1. Ingest", "",
-                f"`touchpulse serve` (uvicorn, uvloop + httptools, LOG_LEVEL=WARNING) with "
-                f"{workers} worker(s), each with its comment-reading child process (sentiment and "
-                f"themes off the event loop); {loadgen.wrk_version()} on loopback, {threads} thread(s), "
+                f"`touchpulse serve` (uvicorn, uvloop + httptools, LOG_LEVEL=WARNING, default settings) "
+                f"with {workers} worker(s); {loadgen.wrk_version()} on loopback, {threads} thread(s), "
                 f"{conns} connections, {seconds} s per run, after a 2 s warm-up. One run of each, "
-                "in this order, against a fresh database. The CPU columns are microseconds of CPU per "
-                "request in each process: the machine's two cores are shared by all four, so a "
-                "request's total is what bounds the rate.", "")
+                "in this order, against a fresh database; then (b) again with more connections, and "
+                "with comments read in a child process (a second server on the same database). The CPU "
+                "columns are microseconds of CPU per request in each process: the machine's two cores "
+                "are shared by the service, PostgreSQL and wrk.", "")
         warm = loadgen.run_wrk("warm", service.base_url + "/healthz", loadgen.healthz_script(), work,
                                threads=threads, connections=conns, seconds=2, pids=pids)
         del warm
@@ -221,6 +221,29 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
             notes.append("- (c) the survey form `POST /s/{token}` is not served yet: not measured.")
         label = {"healthz": "(a) GET /healthz", "responses": "(b) POST /api/v1/responses + comment",
                  "form": "(c) POST /s/{token} form"}
+        extra: list[loadgen.WrkResult] = []
+        if harness.RESPONSES_PATH in paths:
+            # The same (b) with more clients at once, then with comments read in a child process.
+            for more in (64, 128):
+                script = loadgen.responses_script(path=harness.RESPONSES_PATH, key=ingest_key,
+                                                  run=f"bench-b{more}", touchpoints=tps, comments=COMMENTS)
+                r = loadgen.run_wrk(f"responses-{more}", service.base_url, script, work, threads=threads,
+                                    connections=more, seconds=seconds, pids=pids, postmaster=pg.pid)
+                label[r.name] = f"(b) with {more} connections"
+                extra.append(r)
+            (work / "svc-child").mkdir()
+            offloaded = harness.ServiceProcess(url, workers=workers, data_dir=work / "svc-child",
+                                               settings={"TOUCHPULSE_SENTIMENT_PROCESS": "1"})
+            offloaded.start()
+            try:
+                script = loadgen.responses_script(path=harness.RESPONSES_PATH, key=ingest_key, run="bench-bc",
+                                                  touchpoints=tps, comments=COMMENTS)
+                r = loadgen.run_wrk("responses-child", offloaded.base_url, script, work, threads=threads,
+                                    connections=conns, seconds=seconds, pids=offloaded.pids(), postmaster=pg.pid)
+                label[r.name] = f"(b) with TOUCHPULSE_SENTIMENT_PROCESS=1, {conns} connections"
+                extra.append(r)
+            finally:
+                offloaded.stop()
         floor = results[0].rate
         rep.table(["path", "requests/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "vs (a)",
                    "worker µs", "comment reader µs", "PostgreSQL µs", "wrk µs"],
@@ -228,7 +251,7 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
                     _ms(r.max_ms), f"{r.rate / floor:.2f}",
                     *(f"{r.per_request_us(c):.0f}" for c in (r.service_cores, r.reader_cores,
                                                               r.database_cores, r.wrk_cores))]
-                   for r in results])
+                   for r in [*results, *extra]])
         b_res = next((r for r in results if r.name == "responses"), None)
         if b_res is not None:
             ok = b_res.rate / floor >= 0.5 and b_res.p99_ms < 50
