@@ -88,6 +88,23 @@ async def test_a_killed_child_costs_no_answer_and_is_restarted() -> None:
         await reader.close()
 
 
+async def test_a_broken_pipe_to_the_child_means_reading_here_and_a_new_child() -> None:
+    reader = CommentReader(offload=True, restart_after=0.1)
+    await reader.start()
+    try:
+        first = reader.child_pid
+        assert first is not None and reader._proc is not None and reader._proc.stdin is not None
+        reader._proc.stdin.close()  # as the transport does once it sees the child gone
+        assert await reader.read(COMMENTS[0]) == read_comment(COMMENTS[0])
+        deadline = asyncio.get_running_loop().time() + 20
+        while reader.child_pid in (None, first):
+            assert asyncio.get_running_loop().time() < deadline, "the child was not replaced"
+            await reader.read("still here")
+            await asyncio.sleep(0.05)
+    finally:
+        await reader.close()
+
+
 async def test_a_hung_child_times_out_into_reading_here() -> None:
     reader = CommentReader(offload=True, timeout=0.5, restart_after=60)
     await reader.start()

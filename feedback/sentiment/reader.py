@@ -86,8 +86,12 @@ class CommentReader:
         if not pending:
             return
         proc = self._proc
-        if proc is None or proc.stdin is None or proc.stdin.is_closing():
+        if proc is None:
             _read_here(pending)
+            return
+        if proc.stdin is None or proc.stdin.is_closing():  # the pipe broke: the child is gone
+            _read_here(pending)
+            self._fail(proc, "its input pipe is closed")
             return
         now = time.monotonic()
         for start in range(0, len(pending), self.max_batch):
