@@ -285,9 +285,9 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
         mem.table(["service process", "RSS idle MB", "peak RSS under load MB"], rows)
         worst = max((float(r[2]) for r in rows), default=0.0)
         together = sum(float(r[2]) for r in rows)
+        with_reader = f"; a worker and its comment reader together {together:.0f} MB" if readers else ""
         mem.add(f"Target < 200 MB per worker: **{'met' if worst < 200 else 'NOT met'}** "
-                f"(peak {worst:.0f} MB for the largest process; a worker and its comment reader "
-                f"together {together:.0f} MB).", "")
+                f"(peak {worst:.0f} MB for the largest process{with_reader}).", "")
     finally:
         service.stop()
 
