@@ -434,10 +434,11 @@ async def test_erasure_removes_everything_of_a_customer(client: Client, admin: H
     token = token_of(body["url"])
     await client.get(f"/s/{token}?score=2")
     await client.post(f"/s/{token}", data={"score": "2", "comment": "late"})
-    await client.post("/api/v1/responses", headers=admin, json={"touchpoint": "delivery", "score": 4,
-                                                                "customer": "gone"})
-    await client.post("/api/v1/responses", headers=admin, json={"touchpoint": "delivery", "score": 5,
-                                                                "customer": "stays"})
+    retried = {"touchpoint": "delivery", "score": 4, "customer": "gone", "comment": "call me on 555-0100"}
+    first = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "once"}, json=retried)
+    assert first.status_code == 201, first.text
+    await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "kept"},
+                      json={"touchpoint": "delivery", "score": 5, "customer": "stays"})
     ingest = bearer(await make_key("ingest"))
     assert (await client.delete("/api/v1/customers/gone", headers=ingest)).status_code == 403
     r = await client.delete("/api/v1/customers/gone", headers=admin)
@@ -447,5 +448,9 @@ async def test_erasure_removes_everything_of_a_customer(client: Client, admin: H
     assert await conn.fetchval("SELECT count(*) FROM invitation_clicks") == 0
     assert await conn.fetchval("SELECT sum(responses) FROM touchpoint_daily") == 1
     assert await conn.fetchval("SELECT sum(invited) FROM touchpoint_daily_funnel") == 0
+    # The answer stored for replays went too: a retry is a new answer, not the erased one again.
+    assert await conn.fetchval("SELECT array_agg(key) FROM idempotency_keys") == ["kept"]
+    again = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "once"}, json=retried)
+    assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
     r = await client.delete("/api/v1/customers/nobody", headers=admin)
     assert r.json() == {"customer": "nobody", "invitations": 0, "clicks": 0, "responses": 0}

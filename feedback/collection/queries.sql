@@ -196,8 +196,13 @@ WHERE r.touchpoint_id = $1 AND r.invitation_id = $2;
 
 -- name: erase-customer^
 -- Responses first (theirs by reference or through their invitations); clicks go with
--- their invitations. The rollup triggers subtract every deleted row.
-WITH inv AS (
+-- their invitations. The rollup triggers subtract every deleted row. The stored answers of
+-- Idempotency-Keys (kept 48 hours for replays) carry the comment and the customer too: they
+-- go as well, found by the customer in their body (a scan, but erasures are rare).
+WITH keys AS (
+    DELETE FROM idempotency_keys k
+    WHERE convert_from(k.body, 'UTF8')::jsonb ->> 'customer' = $1
+), inv AS (
     SELECT touchpoint_id, id FROM invitations WHERE customer_ref = $1
 ), clicks AS (
     SELECT count(*) AS n FROM invitation_clicks c
