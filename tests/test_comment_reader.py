@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from typing import Any
 
 import httpx
 import msgspec
 import pytest
 from litestar import Litestar
 
-from feedback.sentiment import read_comment
+from feedback.sentiment import CommentInsight, read_comment
 from feedback.sentiment.reader import CommentReader
 from feedback.settings import Settings
 from tests.test_collection_support import touchpoint, world
@@ -101,6 +102,41 @@ async def test_a_broken_pipe_to_the_child_means_reading_here_and_a_new_child() -
             assert asyncio.get_running_loop().time() < deadline, "the child was not replaced"
             await reader.read("still here")
             await asyncio.sleep(0.05)
+    finally:
+        await reader.close()
+
+
+async def test_a_child_that_answers_wrongly_costs_no_answer() -> None:
+    reader = CommentReader(offload=True, restart_after=60)
+    await reader.start()
+    try:
+        decode = reader._decode
+
+        def short(body: Any) -> list[CommentInsight]:
+            return decode(body)[:-1]  # one answer missing
+
+        reader._decode = short
+        got = await asyncio.wait_for(asyncio.gather(*(reader.read(t) for t in COMMENTS)), 10)
+        assert got == [read_comment(t) for t in COMMENTS]
+        assert reader.child_pid is None  # given up on; reads stay here until a restart
+    finally:
+        await reader.close()
+
+
+async def test_a_child_far_behind_gets_no_more_comments() -> None:
+    reader = CommentReader(offload=True, max_outstanding=4, timeout=1.0, restart_after=60)
+    await reader.start()
+    try:
+        pid = reader.child_pid
+        assert pid is not None
+        os.kill(pid, signal.SIGSTOP)  # busy, as far as this process can tell
+        texts = COMMENTS[:4]
+        stuck = [asyncio.ensure_future(reader.read(t)) for t in texts]
+        await asyncio.sleep(0)  # those four are in flight
+        started = asyncio.get_running_loop().time()
+        assert await reader.read(COMMENTS[5]) == read_comment(COMMENTS[5])  # read here at once
+        assert asyncio.get_running_loop().time() - started < 0.5
+        assert await asyncio.wait_for(asyncio.gather(*stuck), 10) == [read_comment(t) for t in texts]
     finally:
         await reader.close()
 

@@ -36,10 +36,14 @@ class CommentReader:
     nor fails for it. Blank comments never leave this process.
     """
 
-    def __init__(self, *, offload: bool, max_batch: int = 512, timeout: float = 5.0,
-                 restart_after: float = 1.0) -> None:
+    def __init__(self, *, offload: bool, max_batch: int = 512, max_outstanding: int = 1024,
+                 timeout: float = 5.0, restart_after: float = 1.0) -> None:
         self.offload = offload
         self.max_batch = max_batch
+        # Comments sent and not yet answered, at most: beyond, new ones are read here, so a
+        # busy child never falls `timeout` behind and a failed one leaves a bounded backlog.
+        self.max_outstanding = max_outstanding
+        self._outstanding = 0
         self.timeout = timeout
         self.restart_after = restart_after
         self._proc: asyncio.subprocess.Process | None = None
@@ -71,6 +75,9 @@ class CommentReader:
         if self._proc is None:
             self._maybe_restart()
             return read_comment(text)
+        if self._outstanding + len(self._pending) >= self.max_outstanding:
+            # The child is behind: read here rather than queue comments toward its timeout.
+            return read_comment(text)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[CommentInsight] = loop.create_future()
         self._pending.append((text, future))
@@ -98,6 +105,7 @@ class CommentReader:
             waiters = pending[start:start + self.max_batch]
             body = self._encode([text for text, _ in waiters])
             self._inflight.append((now, waiters))
+            self._outstanding += len(waiters)
             try:
                 proc.stdin.write(FRAME.pack(len(body)) + body)
             except (OSError, RuntimeError) as exc:  # the pipe is gone: so is the child
@@ -116,9 +124,11 @@ class CommentReader:
             while self._inflight:
                 head = await proc.stdout.readexactly(FRAME.size)
                 insights = self._decode(await proc.stdout.readexactly(FRAME.unpack(head)[0]))
-                _, waiters = self._inflight.popleft()
-                if len(insights) != len(waiters):
+                waiters = self._inflight[0][1]
+                if len(insights) != len(waiters):  # still in flight: _fail reads them here
                     raise ValueError(f"{len(insights)} answers for {len(waiters)} comments")
+                self._inflight.popleft()
+                self._outstanding -= len(waiters)
                 for (_, future), insight in zip(waiters, insights, strict=True):
                     if not future.done():
                         future.set_result(insight)
@@ -151,6 +161,7 @@ class CommentReader:
             receiver.cancel()
         while self._inflight:
             _read_here(self._inflight.popleft()[1])
+        self._outstanding = 0
         # Dead, stuck or talking nonsense: it gets no second chance to answer.
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
