@@ -39,6 +39,15 @@ def _alive(pid: int) -> bool:
         return f.read().split(")")[-1].split()[0] != "Z"
 
 
+async def _replaced(reader: CommentReader, first: int) -> None:
+    """Wait (reading meanwhile, as the service would) until a new child has taken over."""
+    deadline = asyncio.get_running_loop().time() + 20
+    while reader.child_pid in (None, first):
+        assert asyncio.get_running_loop().time() < deadline, "the child was not replaced"
+        await reader.read("still here")
+        await asyncio.sleep(0.05)
+
+
 async def test_the_child_reads_as_the_service_does_in_batches() -> None:
     reader = CommentReader(offload=True)
     await reader.start()
@@ -79,11 +88,7 @@ async def test_a_killed_child_costs_no_answer_and_is_restarted() -> None:
         for _ in range(3):
             got = await asyncio.gather(*(reader.read(t) for t in COMMENTS))
             assert got == [read_comment(t) for t in COMMENTS]
-        deadline = asyncio.get_running_loop().time() + 20
-        while reader.child_pid in (None, first):
-            assert asyncio.get_running_loop().time() < deadline, "the child was not restarted"
-            await reader.read("still here")
-            await asyncio.sleep(0.05)
+        await _replaced(reader, first)
         assert await reader.read(COMMENTS[0]) == read_comment(COMMENTS[0])
     finally:
         await reader.close()
@@ -97,11 +102,7 @@ async def test_a_broken_pipe_to_the_child_means_reading_here_and_a_new_child() -
         assert first is not None and reader._proc is not None and reader._proc.stdin is not None
         reader._proc.stdin.close()  # as the transport does once it sees the child gone
         assert await reader.read(COMMENTS[0]) == read_comment(COMMENTS[0])
-        deadline = asyncio.get_running_loop().time() + 20
-        while reader.child_pid in (None, first):
-            assert asyncio.get_running_loop().time() < deadline, "the child was not replaced"
-            await reader.read("still here")
-            await asyncio.sleep(0.05)
+        await _replaced(reader, first)
     finally:
         await reader.close()
 
