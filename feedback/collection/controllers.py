@@ -18,6 +18,7 @@ from feedback.access.models import Role
 from feedback.access.service import require
 from feedback.collection import service
 from feedback.collection.errors import ExpiredLink, UnknownLink
+from feedback.collection.lane import ingest_lane
 from feedback.collection.models import (
     BatchCreate,
     BatchResults,
@@ -104,7 +105,11 @@ async def _ingest_caller(request: AnyRequest) -> None:
 
 
 class ResponseController(Controller):
-    """Answers collected by apps and websites."""
+    """Answers collected by apps and websites.
+
+    An ordinary submission is served by `ingest_lane` before this handler runs; the handler
+    answers what the lane passes on (other content types, bodies the strict decoder refuses).
+    """
 
     path = "/api/v1/responses"
     tags = ("Responses",)
@@ -112,7 +117,7 @@ class ResponseController(Controller):
 
     @post("/", summary="Submit an answer (Idempotency-Key makes retries safe)", status_code=201,
           responses={201: ResponseSpec(data_container=ResponseOut, description="The stored response")},
-          before_request=_ingest_caller)
+          before_request=_ingest_caller, middleware=[ingest_lane])
     async def submit(self, request: AnyRequest, data: JSONBody[ResponseCreate], state: State,
                      idempotency_key: IdempotencyKey = None) -> ASGIResponse:
         # The stored answer's bytes go out as they are, with no response conversion.

@@ -10,6 +10,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
+from litestar.response.base import ASGIResponse
 
 from feedback.service.validation import problem_for
 from surveys.errors import ApplicationError, FieldError
@@ -146,3 +147,11 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     asyncpg.DataError: unacceptable_value,
     Exception: unexpected_error,
 }
+
+
+def error_response(request: Request[Any, Any, Any], exc: Exception) -> ASGIResponse:
+    """Answer `exc` from raw ASGI code (the ingest lane) exactly as the app's handlers would."""
+    handler = next((EXCEPTION_HANDLERS[c] for c in type(exc).__mro__ if c in EXCEPTION_HANDLERS),
+                   unexpected_error)
+    response: Response[Any] = handler(request, exc)
+    return response.to_asgi_response(None, request)

@@ -1,0 +1,183 @@
+"""The ingest fast lane: what it serves itself, what it passes to the framework, and that
+both answer alike (same bytes stored, same headers, same problem details)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from litestar import Litestar
+
+from feedback.collection.lane import ingest_lane
+from feedback.service.database import Connection
+from feedback.service.dependencies import authenticate
+from tests.conftest import MakeKey, bearer
+from tests.test_collection_support import Client, Headers, touchpoint, world
+
+PATH = "/api/v1/responses"
+
+
+class Exchange:
+    """One request through the lane alone, the framework's handler replaced by a recorder."""
+
+    def __init__(self, app: Litestar) -> None:
+        self.app = app
+        self.passed_on: list[bytes] = []  # bodies the lane handed to the framework
+        self.sent: list[dict[str, Any]] = []
+
+    async def framework(self, scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.passed_on.append(body)
+
+    async def __call__(self, body: bytes, headers: dict[str, str], method: str = "POST",
+                       chunks: list[bytes] | None = None, disconnect: bool = False) -> None:
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        scope: Any = {"type": "http", "method": method, "path": PATH, "raw_path": PATH.encode(),
+                      "query_string": b"", "root_path": "", "scheme": "http", "http_version": "1.1",
+                      "headers": raw, "server": ("testserver.local", 80), "client": ("127.0.0.1", 5000),
+                      "app": self.app, "litestar_app": self.app, "state": {}, "path_params": {}}
+        parts = chunks if chunks is not None else [body]
+        messages: list[dict[str, Any]] = [
+            {"type": "http.request", "body": p, "more_body": i < len(parts) - 1} for i, p in enumerate(parts)]
+        if disconnect:
+            messages = [{"type": "http.disconnect"}]
+
+        async def receive() -> Any:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: Any) -> None:
+            self.sent.append(message)
+
+        await ingest_lane(self.framework)(scope, receive, send)
+
+    @property
+    def status(self) -> int:
+        return int(self.sent[0]["status"])
+
+    @property
+    def json(self) -> Any:
+        return json.loads(b"".join(m.get("body", b"") for m in self.sent[1:]))
+
+
+def _json_headers(key: str, body: bytes, **extra: str) -> dict[str, str]:
+    return {**bearer(key), "content-type": "application/json", "content-length": str(len(body)), **extra}
+
+
+@pytest.fixture
+async def ingest(client: Client, admin: Headers, make_key: MakeKey) -> str:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "checkout", kind="ces")
+    return await make_key("ingest")
+
+
+async def test_the_lane_serves_an_ordinary_answer_itself(app: Litestar, ingest: str, conn: Connection) -> None:
+    body = json.dumps({"touchpoint": "checkout", "score": 6, "comment": "Quick and easy"}).encode()
+    exchange = Exchange(app)
+    await exchange(body, _json_headers(ingest, body, **{"idempotency-key": "k-1"}))
+    assert exchange.passed_on == [] and exchange.status == 201
+    stored = exchange.json
+    assert stored["score"] == 6 and stored["sentiment"]["label"] == "positive"
+    assert await conn.fetchval("SELECT comment FROM responses WHERE id = $1::uuid", stored["id"]) == "Quick and easy"
+    # A body in several chunks is the same answer; the key replays the first one's bytes.
+    again = Exchange(app)
+    await again(body, _json_headers(ingest, body, **{"idempotency-key": "k-1"}), chunks=[body[:10], body[10:]])
+    assert again.passed_on == [] and again.json == stored
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 1
+
+
+@pytest.mark.parametrize("case", ["coerced", "wrong type", "not json", "empty"])
+async def test_bodies_the_strict_decoder_refuses_go_to_the_framework_unchanged(
+        app: Litestar, ingest: str, conn: Connection, case: str) -> None:
+    body = {"coerced": b'{"touchpoint": "checkout", "score": "6"}',
+            "wrong type": b'{"touchpoint": "checkout", "score": [6]}',
+            "not json": b'{"touchpoint": "checkout", ',
+            "empty": b"{}"}[case]
+    exchange = Exchange(app)
+    await exchange(body, _json_headers(ingest, body))
+    assert exchange.passed_on == [body] and exchange.sent == []
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+
+
+@pytest.mark.parametrize("case", ["form", "chunked", "too large", "get"])
+async def test_unusual_requests_go_to_the_framework_unread(app: Litestar, ingest: str, case: str) -> None:
+    body = json.dumps({"touchpoint": "checkout", "score": 6}).encode()
+    headers = _json_headers(ingest, body)
+    method = "POST"
+    if case == "form":
+        headers["content-type"] = "application/x-www-form-urlencoded"
+    elif case == "chunked":
+        del headers["content-length"]
+    elif case == "too large":
+        headers["content-length"] = str(3 * 1024 * 1024)
+    else:
+        method = "GET"
+    exchange = Exchange(app)
+    await exchange(body, headers, method=method)
+    assert exchange.passed_on == [body] and exchange.sent == []
+
+
+async def test_the_lane_answers_errors_through_the_error_map(app: Litestar, ingest: str, make_key: MakeKey,
+                                                            conn: Connection) -> None:
+    body = json.dumps({"touchpoint": "checkout", "score": 6}).encode()
+    owner = await conn.fetchval("SELECT min(id) FROM owners")
+    for headers, status in [({"content-length": str(len(body))}, 401),
+                            (_json_headers("tp_" + "x" * 40, body), 401),
+                            (_json_headers(await make_key("owner", owner), body), 403)]:
+        exchange = Exchange(app)
+        await exchange(body, headers)
+        assert exchange.status == status and exchange.passed_on == []
+        assert (b"content-type", b"application/problem+json") in exchange.sent[0]["headers"]
+    bad = json.dumps({"touchpoint": "checkout", "score": 9}).encode()
+    exchange = Exchange(app)
+    await exchange(bad, _json_headers(ingest, bad))
+    assert exchange.status == 422 and exchange.json["errors"][0]["field"] == "score"
+    assert exchange.json["instance"] == PATH
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+
+
+async def test_a_client_gone_before_its_body_gets_nothing_stored(app: Litestar, ingest: str,
+                                                                 conn: Connection) -> None:
+    body = json.dumps({"touchpoint": "checkout", "score": 6}).encode()
+    exchange = Exchange(app)
+    await exchange(body, _json_headers(ingest, body), disconnect=True)
+    assert exchange.sent == [] and exchange.passed_on == []
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+
+
+async def test_lane_and_framework_answers_look_alike_over_http(client: Client, ingest: str,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # The framework's handler checks the key in its before-request hook; the lane does not call it.
+    hooks: list[str] = []
+    checked = authenticate
+
+    async def counted(request: Any, state: Any) -> Any:
+        hooks.append(request.url.path)
+        return await checked(request, state)
+
+    monkeypatch.setattr("feedback.collection.controllers.authenticate", counted)
+    headers = bearer(ingest)
+    lane = await client.post(PATH, headers=headers, json={"touchpoint": "checkout", "score": 6})
+    assert hooks == []  # the lane is on the route
+    framework = await client.post(PATH, headers=headers, content=b'{"touchpoint": "checkout", "score": "6"}')
+    assert hooks == [PATH]
+    for r in (lane, framework):
+        assert r.headers["x-request-id"] and "script-src" not in r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff"
+    assert lane.status_code == 201 and lane.headers["content-type"] == "application/json"
+    # The framework coerces "6" to a number, as it always did, or names the field.
+    if framework.status_code == 201:
+        same = {k: v for k, v in framework.json().items() if k not in ("id", "created_at", "updated_at",
+                                                                       "occurred_at")}
+        assert same == {k: v for k, v in lane.json().items() if k in same}
+    else:
+        assert framework.status_code == 422 and framework.json()["errors"][0]["field"] == "score"
+    refused = await client.post(PATH, headers=headers, json={"touchpoint": "nope", "score": 6})
+    assert refused.status_code == 422 and refused.headers["x-request-id"]
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["content-security-policy"]
