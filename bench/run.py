@@ -273,6 +273,7 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
             ok = b_res.rate / floor >= 0.5 and b_res.p99_ms < 50
             rep.add(f"Target (b)/(a) ≥ 0.5 with p99 < 50 ms: **{'met' if ok else 'NOT met'}** "
                     f"(ratio {b_res.rate / floor:.2f}, p99 {b_res.p99_ms:.1f} ms).", "")
+            rep.add(_cpu_ceiling(b_res, floor, workers), "")
         rep.add(*notes, "")
         mem.add("## 4. Memory", "", "Resident memory of each service process, sampled every 0.25 s during the loads above.", "")
         rows = []
@@ -302,6 +303,24 @@ def _log_lines(path: Path, needle: str) -> list[str]:
         return [line for line in path.read_text(errors="replace").splitlines() if needle in line]
     except OSError:
         return []
+
+
+def _cpu_ceiling(b: loadgen.WrkResult, floor: float, workers: int) -> str:
+    """What (b) could reach at its measured CPU per answer: the ratio's ceiling on this machine."""
+    parts = {name: b.per_request_us(cores) for name, cores in (
+        ("worker", b.service_cores), ("comment reader", b.reader_cores),
+        ("PostgreSQL", b.database_cores), ("wrk", b.wrk_cores))}
+    total = sum(parts.values())
+    if total <= 0 or parts["worker"] <= 0:
+        return "- CPU ceiling: not measured."
+    cores = os.cpu_count() or 1
+    # Every answer passes through one worker's event loop, one core at most per worker.
+    ceiling = min(cores * 1e6 / total, workers * 1e6 / parts["worker"])
+    used = b.rate * total / 1e6
+    spent = " + ".join(f"{name} {us:.0f}" for name, us in parts.items() if us)
+    return (f"- CPU ceiling: an answer took {total:.0f} µs of CPU in all ({spent}). With all {cores} cores "
+            f"busy, and no worker's loop past one core, (b) would reach at most {ceiling:,.0f}/s, a ratio "
+            f"of {ceiling / floor:.2f}; the run kept {used:.2f} of the {cores} cores busy.")
 
 
 def _rss(pid: int) -> float:
