@@ -36,8 +36,9 @@ class Exchange:
         self.passed_on.append(body)
 
     async def __call__(self, body: bytes, headers: dict[str, str], method: str = "POST",
-                       chunks: list[bytes] | None = None, disconnect: bool = False) -> None:
-        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+                       chunks: list[bytes] | None = None, disconnect: bool = False,
+                       repeated: list[tuple[str, str]] | None = None) -> None:
+        raw = [(k.lower().encode(), v.encode()) for k, v in [*(repeated or []), *headers.items()]]
         scope: Any = {"type": "http", "method": method, "path": PATH, "raw_path": PATH.encode(),
                       "query_string": b"", "root_path": "", "scheme": "http", "http_version": "1.1",
                       "headers": raw, "server": ("testserver.local", 80), "client": ("127.0.0.1", 5000),
@@ -181,3 +182,31 @@ async def test_lane_and_framework_answers_look_alike_over_http(client: Client, i
     assert refused.status_code == 422 and refused.headers["x-request-id"]
     assert refused.headers["content-type"] == "application/problem+json"
     assert refused.headers["content-security-policy"]
+
+
+async def test_a_repeated_header_counts_by_its_first_value_even_empty(app: Litestar, ingest: str,
+                                                                     conn: Connection) -> None:
+    body = json.dumps({"touchpoint": "checkout", "score": 6}).encode()
+    headers = _json_headers(ingest, body)
+    del headers["Authorization"]
+    exchange = Exchange(app)
+    await exchange(body, headers, repeated=[("authorization", ""), ("authorization", f"Bearer {ingest}")])
+    assert exchange.status == 401 and exchange.passed_on == []
+    exchange = Exchange(app)
+    await exchange(body, _json_headers(ingest, body), repeated=[("idempotency-key", ""), ("idempotency-key", "abc")])
+    assert exchange.status == 422 and exchange.json["errors"][0]["field"] == "Idempotency-Key"
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+
+
+async def test_a_body_running_past_its_content_length_goes_to_the_framework(app: Litestar, ingest: str,
+                                                                            conn: Connection) -> None:
+    body = json.dumps({"touchpoint": "checkout", "score": 6}).encode()
+    # A server that passes a chunked body through under a Content-Length: the framework
+    # counts what arrives and refuses it past its limit; the lane stops reading.
+    exchange = Exchange(app)
+    await exchange(body, _json_headers(ingest, body), chunks=[body, b" " * 100, b" " * 100])
+    assert exchange.passed_on == [body + b" " * 200] and exchange.sent == []
+    exchange = Exchange(app)
+    await exchange(body, _json_headers(ingest, body, **{"transfer-encoding": "chunked"}))
+    assert exchange.passed_on == [body] and exchange.sent == []
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0

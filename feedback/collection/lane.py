@@ -11,6 +11,7 @@ handler with its body replayed, so those answers stay exactly the framework's.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
 import msgspec
@@ -46,16 +47,20 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
             return
         authorization = key = content_type = None
         length = -1
+        chunked = False
         for name, value in scope["headers"]:
+            # A repeated header counts by its first value, empty or not, as Litestar reads it.
             if name == b"authorization":
-                authorization = authorization or value
+                authorization = value if authorization is None else authorization
             elif name == b"idempotency-key":
-                key = key or value
+                key = value if key is None else key
             elif name == b"content-type":
                 content_type = value
             elif name == b"content-length":
                 length = int(value) if value.isdigit() else -1
-        if not 0 < length <= MAX_BODY or (
+            elif name == b"transfer-encoding":
+                chunked = True
+        if chunked or not 0 < length <= MAX_BODY or (
                 content_type is not None and not content_type.startswith(b"application/json")):
             await app(scope, receive, send)
             return
@@ -64,14 +69,15 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
             principal = await state.key_cache.principal(
                 state.pool, None if authorization is None else authorization.decode("latin-1"))
             require(principal, Role.INGEST)  # a refused key is a 401/403 before the body is read
-            body = await _body(receive)
-            if body is None:
+            read = await _body(receive, length)
+            if read is None:
                 return  # the client left before sending its answer: nothing to store or say
-            data: ResponseCreate | None
-            try:
-                data = _decoder.decode(body)
-            except (msgspec.ValidationError, msgspec.DecodeError):
-                data = None  # the framework's handler answers it (or accepts what it coerces)
+            body, whole = read
+            data: ResponseCreate | None = None
+            # A body the strict decoder refuses is the framework handler's to answer (or to
+            # accept, for what it coerces: a score sent as "6").
+            with suppress(msgspec.ValidationError, msgspec.DecodeError):
+                data = _decoder.decode(body) if whole else None
             if data is not None:
                 stored = await service.submit_response(
                     state.pool, state.response_writer, state.comment_reader, state.touchpoints,
@@ -80,7 +86,7 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
             await error_response(Request(scope, receive), exc)(scope, receive, send)
             return
         if data is None:
-            await app(scope, _replay(body, receive), send)
+            await app(scope, _replay(body, receive, more=not whole), send)
             return
         start: HTTPResponseStartEvent = {
             "type": "http.response.start", "status": stored.status,
@@ -94,19 +100,28 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
     return lane
 
 
-async def _body(receive: Receive) -> bytes | None:
-    """The request body (uvicorn holds it to Content-Length); None if the client disconnected."""
+async def _body(receive: Receive, length: int) -> tuple[bytes, bool] | None:
+    """The body read so far and whether it is whole; None if the client disconnected.
+
+    Reading stops once more than Content-Length arrived (a server that lets a body run past
+    its announced length): the rest is the framework's to read, and to refuse past its limit.
+    """
     chunks: list[bytes] = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             return None
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        more = message.get("more_body", False)
+        if not more or size > length:
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return body, not more and size <= length
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def _replay(body: bytes, receive: Receive, *, more: bool) -> Receive:
     """A receive that hands the framework the body already read, then the client's own."""
     sent = False
 
@@ -115,7 +130,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         if sent:
             return await receive()
         sent = True
-        message: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+        message: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": more}
         return message
 
     return replay
