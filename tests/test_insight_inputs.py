@@ -88,10 +88,25 @@ def test_impact_is_share_of_low_minus_share_of_high() -> None:
 
     pain, delight = service.theme_insights(
         [theme("wait", 10, 2), theme("refund", 4, 0), theme("staff", 1, 12), theme("app", 3, 3)],
-        rows, {1: "tp"})
+        rows, {1: "tp"}, min_n=30)
     assert [(p.theme, p.impact) for p in pain] == [("wait", 40.0)]  # 50 % − 10 %; refund has n < 5
     assert [(d.theme, d.impact) for d in delight] == [("staff", -55.0)]  # 5 % − 60 %
     assert pain[0].average_score == (10 + 10) / 12 and pain[0].share == 30.0
+    # Shares of fewer than min_n answers are held back, as the score's are.
+    assert service.theme_insights([theme("wait", 10, 2)], rows, {1: "tp"}, min_n=41) == ([], [])
+
+
+def test_themes_grow_only_against_a_previous_period_of_min_n_answers() -> None:
+    def theme(name: str, n: int) -> ThemeRow:
+        return ThemeRow(touchpoint_id=1, kind="csat", theme=name, responses=n, low=n, high=0,
+                        score_sum=n, sentiment_n=0, sentiment_sum=0.0)
+
+    grown = service.themes_grown([theme("wait", 10)], [theme("wait", 3)], 40, 30, min_n=30)
+    assert [(g.theme, g.previous_share, g.share) for g in grown] == [("wait", 10.0, 25.0)]
+    # Nothing to grow from: no answers before, or too few.
+    assert service.themes_grown([theme("wait", 10)], [], 40, 0, min_n=30) == []
+    assert service.themes_grown([theme("wait", 10)], [theme("wait", 3)], 40, 29, min_n=30) == []
+    assert service.themes_grown([theme("wait", 10)], [theme("wait", 3)], 29, 40, min_n=30) == []
 
 
 def test_csv_cells_are_made_inert() -> None:

@@ -123,7 +123,8 @@ async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
     assert "<script" not in page.lower()
     assert "&lt;script&gt;alert(" in page
     for words in ("Pain points", "Positive moments", "What changed since the last period",
-                  "waiting time", "friendly staff", "target missed", "Response rate 50.0 %"):
+                  "waiting time", "friendly staff", "target missed", "Response rate 50.0 %",
+                  "previous period 90.0 %", "change -50.0 pp", "90.0 % → 40.0 % (-50.0 pp"):
         assert words in page, words
     assert "https://" not in page.split("<main>")[1]  # no CDN
 
@@ -253,3 +254,47 @@ async def test_the_startup_banner_prints_a_demo_owner_report_that_opens_without_
     assert url.path == f"/reports/owners/{cat.owners['support']}" and "share=" in url.query
     r = await client.get(f"{url.path}?{url.query}")
     assert r.status_code == 200 and "Support call" in r.text
+
+
+async def test_a_touchpoint_whose_kind_changed_reports_only_answers_of_its_current_kind(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await catalogue(conn)
+    # 30 CSAT answers, all low with a refund complaint, then the touchpoint becomes NPS.
+    for i in range(30):
+        await answer(conn, "support-chat", 1, when=at(days_ago(i % 10)), comment="refund refused",
+                     themes=["refund"], polarity=-0.8, label="negative")
+    r = await client.patch("/api/v1/touchpoints/support-chat", json={"kind": "nps"}, headers=admin)
+    assert r.status_code == 200, r.text
+    for i in range(30):
+        await answer(conn, "support-chat", 10, when=at(days_ago(i % 10)), comment="lovely staff",
+                     themes=["friendly staff"], polarity=0.9, label="positive")
+    r = await client.get("/api/v1/touchpoints/support-chat/report", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["score"]["n"] == 30 and report["score"]["value"] == 100.0
+    assert report["pain_points"] == [] and report["sentiment"]["n"] == 30
+    assert [p["theme"] for p in report["positive_moments"]] == ["friendly staff"]
+    assert report["positive_moments"][0]["share"] == 100.0
+    r = await client.get(f"/api/v1/owners/{cat.owners['support']}/report", headers=admin,
+                         params=_period())
+    assert "refund" not in {p["theme"] for p in r.json()["pain_points"]}
+    r = await client.get(f"/api/v1/journeys/{cat.journey}/map", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    card = next(t for s in r.json()["stages"] for t in s["touchpoints"] if t["key"] == "support-chat")
+    assert card["normalised"] == 1.0 and card["sentiment_n"] == 30
+
+
+async def test_themes_of_too_few_answers_are_held_back_on_the_page(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await catalogue(conn)
+    for i in range(8):
+        await answer(conn, "support-call", 1, when=at(days_ago(i)), comment="refund refused",
+                     themes=["refund"], polarity=-0.8, label="negative")
+    r = await client.get("/api/v1/touchpoints/support-call/report", headers=admin, params=_period())
+    report = r.json()
+    assert report["score"]["insufficient"] is True
+    assert report["pain_points"] == [] and report["themes_grown"] == []
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    assert "Held back: themes are ranked from 30 answers, and this period has 8." in r.text
+    assert "impact +" not in r.text

@@ -282,7 +282,7 @@ def band_totals(rows: Iterable[DailyRow]) -> tuple[int, int, int]:
 
 def theme_insights(
     themes: Iterable[ThemeRow], rows: Iterable[DailyRow], keys: Mapping[int, str], *,
-    min_count: int = MIN_THEME_COUNT, top: int = TOP_THEMES,
+    min_n: int, min_count: int = MIN_THEME_COUNT, top: int = TOP_THEMES,
     totals: tuple[int, int, int] | None = None,
 ) -> tuple[list[ThemeInsight], list[ThemeInsight]]:
     """Pain points and positive moments, without verbatims; see docs/reports.md.
@@ -293,6 +293,8 @@ def theme_insights(
     totals: band_totals(rows) when the caller has them already.
     """
     n_all, low_all, high_all = band_totals(rows) if totals is None else totals
+    if n_all < min_n:  # shares of too few answers are held back, as the scores' are
+        return [], []
     grouped: dict[str, list[ThemeRow]] = defaultdict(list)
     for row in themes:
         grouped[row.theme].append(row)
@@ -323,9 +325,12 @@ def theme_insights(
 
 
 def themes_grown(current: Iterable[ThemeRow], previous: Iterable[ThemeRow], n_current: int,
-                 n_previous: int, *, min_count: int = MIN_THEME_COUNT, top: int = TOP_THEMES
-                 ) -> list[ThemeGrowth]:
-    """Themes whose share of answers grew most against the previous period."""
+                 n_previous: int, *, min_n: int, min_count: int = MIN_THEME_COUNT,
+                 top: int = TOP_THEMES) -> list[ThemeGrowth]:
+    """Themes whose share of answers grew most against the previous period; none unless both
+    periods have min_n answers (a share of too few answers, or of none, is no baseline)."""
+    if n_current < min_n or n_previous < min_n:
+        return []
     now: dict[str, int] = defaultdict(int)
     before: dict[str, int] = defaultdict(int)
     for row in current:
@@ -510,18 +515,27 @@ def _by_touchpoint(rows: Iterable[_Row]) -> dict[int, list[_Row]]:
     return out
 
 
-async def _read_period(conn: Conn, ids: list[int], start: date, end: date) -> _Period:
+def _current_kind(rows: Iterable[_Row], touchpoints: Sequence[Touchpoint]) -> list[_Row]:
+    """Rows of each touchpoint's current kind: answers given before its kind changed are left out."""
+    kinds = {t.id: t.ref.kind for t in touchpoints}
+    return [r for r in rows if kinds.get(r.touchpoint_id) == r.kind]
+
+
+async def _read_period(conn: Conn, touchpoints: Sequence[Touchpoint], start: date, end: date
+                       ) -> _Period:
     prev_start, prev_end = previous_period(start, end)
+    ids = [t.id for t in touchpoints]
     # Reports bucket by week or month only: a row per touchpoint, kind, week and month.
-    rows = await repo.period_rollups(conn, touchpoint_ids=ids, start=prev_start, end=end,
-                                     split=start)
+    rows = _current_kind(await repo.period_rollups(
+        conn, touchpoint_ids=ids, start=prev_start, end=end, split=start), touchpoints)
     themes, prev_themes = await repo.theme_totals_of(
         conn, touchpoint_ids=ids, periods=[(start, end), (prev_start, prev_end)])
     funnels = await repo.funnel_totals(conn, touchpoint_ids=ids, start=start, end=end)
     return _Period(
         start=start, end=end, prev_start=prev_start, prev_end=prev_end,
         rows=[r for r in rows if r.day >= start], prev_rows=[r for r in rows if r.day <= prev_end],
-        themes=themes, prev_themes=prev_themes, funnels=funnels,
+        themes=_current_kind(themes, touchpoints), prev_themes=_current_kind(prev_themes, touchpoints),
+        funnels=funnels,
     )
 
 
@@ -565,7 +579,7 @@ def _touchpoint_report(tp: Touchpoint, p: _Period, rows: list[DailyRow], prev_ro
     comparison = compare(kind, histogram(rows, kind), histogram(prev_rows, kind), min_n=min_n)
     keys = {tp.id: tp.ref.key}
     totals, prev_totals = band_totals(rows), band_totals(prev_rows)
-    pain, delight = theme_insights(themes, rows, keys, totals=totals)
+    pain, delight = theme_insights(themes, rows, keys, min_n=min_n, totals=totals)
     weekly = series(rows, kind, p.start, p.end, Bucket.WEEK, min_n)
     trend_bucket, trend = Bucket.WEEK, weekly
     if sum(1 for point in weekly if point.value is not None) < 2:
@@ -581,7 +595,7 @@ def _touchpoint_report(tp: Touchpoint, p: _Period, rows: list[DailyRow], prev_ro
         sentiment=sentiment_summary(rows),
         pain_points=pain,
         positive_moments=delight,
-        themes_grown=themes_grown(themes, prev_themes, n_now, n_before),
+        themes_grown=themes_grown(themes, prev_themes, n_now, n_before, min_n=min_n),
     )
     return _Draft(report=report, pain=quotes.ask(pain, [tp.id], -1),
                   delight=quotes.ask(delight, [tp.id], 1), totals=totals, prev_totals=prev_totals)
@@ -604,7 +618,7 @@ async def touchpoint_report(conn: Conn, key: str, *, start: date, end: date, sco
                             min_n: int) -> TouchpointReport:
     sel = Selection(touchpoint=key, start=start, end=end, scope=scope)
     tp = (await _touchpoints(conn, sel))[0]
-    p = await _read_period(conn, [tp.id], start, end)
+    p = await _read_period(conn, [tp], start, end)
     quotes = _Quotes()
     draft = _touchpoint_report(tp, p, p.rows, p.prev_rows, p.themes, p.prev_themes, min_n, quotes)
     return _with_quotes(draft, await quotes.fetch(conn, p))
@@ -630,7 +644,7 @@ async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, sco
     touchpoints = await repo.selected_touchpoints(
         conn, Selection(owner=owner_id, start=start, end=end, scope=scope))
     ids = [t.id for t in touchpoints]
-    p = await _read_period(conn, ids, start, end)
+    p = await _read_period(conn, touchpoints, start, end)
     rows, prev_rows = _by_touchpoint(p.rows), _by_touchpoint(p.prev_rows)
     themes, prev_themes = _by_touchpoint(p.themes), _by_touchpoint(p.prev_themes)
     quotes = _Quotes()
@@ -643,7 +657,7 @@ async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, sco
     # The rows are split by touchpoint, so the owner's band totals are the touchpoints' summed.
     totals = _summed(d.totals for d in drafts)
     prev_totals = _summed(d.prev_totals for d in drafts)
-    pain, delight = theme_insights(p.themes, p.rows, keys, totals=totals)
+    pain, delight = theme_insights(p.themes, p.rows, keys, min_n=min_n, totals=totals)
     pain_asked, delight_asked = quotes.ask(pain, ids, -1), quotes.ask(delight, ids, 1)
     found = await quotes.fetch(conn, p)
     reports = [_with_quotes(d, found) if touchpoint_quotes else d.report for d in drafts]
@@ -655,7 +669,7 @@ async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, sco
         pain_points=_quoted(pain, pain_asked, found),
         positive_moments=_quoted(delight, delight_asked, found),
         changes=changes(reports),
-        themes_grown=themes_grown(p.themes, p.prev_themes, totals[0], prev_totals[0]),
+        themes_grown=themes_grown(p.themes, p.prev_themes, totals[0], prev_totals[0], min_n=min_n),
     )
 
 
@@ -731,8 +745,8 @@ async def journey_map(conn: Conn, journey_id: int, *, start: date, end: date, sc
         # One owner's view: only the stages where that owner has touchpoints.
         held = {t.ref.stage_id for t in touchpoints}
         stages = [s for s in stages if s[0] in held]
-    rows = await repo.daily_rollups(conn, touchpoint_ids=[t.id for t in touchpoints], start=start,
-                                    end=end)
+    rows = _current_kind(await repo.daily_rollups(
+        conn, touchpoint_ids=[t.id for t in touchpoints], start=start, end=end), touchpoints)
     placed, worst, best = journey_stages(stages, touchpoints, rows, min_n)
     return JourneyMap(id=journey[0], name=journey[1], description=journey[2], start=start, end=end,
                       min_n=min_n, stages=placed, worst=worst, best=best)
