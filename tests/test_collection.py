@@ -454,3 +454,21 @@ async def test_erasure_removes_everything_of_a_customer(client: Client, admin: H
     assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
     r = await client.delete("/api/v1/customers/nobody", headers=admin)
     assert r.json() == {"customer": "nobody", "invitations": 0, "clicks": 0, "responses": 0}
+
+
+async def test_erasure_takes_the_reference_exactly_as_encoded(client: Client, admin: Headers,
+                                                              conn: Connection) -> None:
+    await touchpoint(client, admin, await world(client, admin), "delivery")
+    for ref in ("victim", "victim/", "a/b", "ü ref"):
+        r = await client.post("/api/v1/responses", headers=admin,
+                              json={"touchpoint": "delivery", "score": 4, "customer": ref})
+        assert r.status_code == 201, r.text
+    # "victim/" is not "victim" (routing trims a trailing "/"); "a/b" is one reference.
+    for encoded, ref in (("victim%2F", "victim/"), ("a%2Fb", "a/b"), ("%C3%BC%20ref", "ü ref")):
+        r = await client.delete(f"/api/v1/customers/{encoded}", headers=admin)
+        assert r.status_code == 200, r.text
+        assert r.json() == {"customer": ref, "invitations": 0, "clicks": 0, "responses": 1}
+    assert await conn.fetchval("SELECT array_agg(customer_ref) FROM responses") == ["victim"]
+    for encoded, field in (("%FF", "customer"), ("%00", "customer"), ("c" * 201, "customer")):
+        r = await client.delete(f"/api/v1/customers/{encoded}", headers=admin)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, r.text

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import unquote_to_bytes
 from uuid import UUID
 
 from litestar import Controller, Request, delete, get, post
@@ -33,16 +35,18 @@ from feedback.collection.models import (
 from feedback.service.dependencies import Caller, Db, KeyParam, PoolDep, authenticate
 from feedback.service.pages import branding, error_page, preferred_locale
 from feedback.service.problems import application_error
-from surveys.errors import ApplicationError, TooManyRequests
+from surveys.errors import ApplicationError, TooManyRequests, invalid
 
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 AnyRequest = Request[Any, Any, Any]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 TokenParam = Annotated[str, PathParameter(description="The survey link's token.")]
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
-CustomerParam = Annotated[
-    str, PathParameter(min_length=1, max_length=200, description="A customer reference.")
-]
+CustomerParam = Annotated[Path, PathParameter(
+    description="A customer reference, percent-encoded: a `/` in it is sent as `%2F`.",
+    # Documented as the text it is: the path type only lets a "/" route here.
+    schema_extra={"format": None, "min_length": 1, "max_length": 200})]
+CUSTOMERS = "/api/v1/customers"
 
 
 def _render(request: AnyRequest, view: service.PageView) -> Template:
@@ -129,14 +133,29 @@ class ResponseController(Controller):
 class CustomerController(Controller):
     """Privacy: erase a customer."""
 
-    path = "/api/v1/customers"
+    path = CUSTOMERS
     tags = ("Privacy",)
     security = SECURITY
 
-    @delete("/{ref:str}", summary="Erase every invitation, click and response of a customer", status_code=200)
-    async def erase(self, ref: CustomerParam, conn: Db, principal: Caller) -> Erasure:
+    # A path parameter, so that a reference holding "/" reaches this handler at all.
+    @delete("/{ref:path}", summary="Erase every invitation, click and response of a customer", status_code=200)
+    async def erase(self, request: AnyRequest, ref: CustomerParam, conn: Db, principal: Caller) -> Erasure:
         require(principal)
-        return await service.erase_customer(conn, ref)
+        return await service.erase_customer(conn, _customer_ref(request))
+
+
+def _customer_ref(request: AnyRequest) -> str:
+    """The reference exactly as the client encoded it, decoded from the raw path.
+
+    The decoded path has lost the difference between "/" and "%2F", and routing trims a
+    trailing "/": erasing "victim/" must never erase "victim".
+    """
+    raw = request.scope.get("raw_path") or request.scope["path"].encode()
+    encoded = raw.partition(CUSTOMERS.encode() + b"/")[2]
+    try:
+        return unquote_to_bytes(encoded).decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid("customer", "must be UTF-8 text (percent-encoded in the path)") from None
 
 
 async def _guarding_guesses(request: AnyRequest, state: State, view: Coroutine[Any, Any, Any]) -> Any:
