@@ -186,3 +186,26 @@ async def test_responses_stream_as_csv_with_formulas_made_inert(
     r = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"},
                          params={"touchpoint": "missing"})
     assert r.status_code == 404
+
+
+async def test_a_csv_export_that_cannot_run_is_a_problem_not_a_broken_200(
+        client: Client, admin: Headers, conn: Any, monkeypatch: Any) -> None:
+    await catalogue(conn)
+    for accept in ("text/csv", "application/json"):
+        for name in ("theme", "customer", "touchpoint"):
+            r = await client.get("/api/v1/responses", headers={**admin, "Accept": accept},
+                                 params={name: "a\x00b"})
+            assert r.status_code in (400, 422), (accept, name, r.status_code, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert name in r.text
+    # Whatever fails in the export's query is answered before the 200 goes out.
+    from feedback.insight import service
+    from surveys.errors import invalid
+
+    async def failing(*_: Any, **__: Any) -> Any:
+        raise invalid("theme", "refused by the export")
+        yield ""  # an async generator, as the real one is
+
+    monkeypatch.setattr(service, "csv_chunks", failing)
+    r = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"})
+    assert r.status_code == 422 and "refused by the export" in r.text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, cast
 
@@ -49,8 +49,10 @@ SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 From = Annotated[str | None, QueryParameter(
     name="from", description="First UTC day, YYYY-MM-DD (default: 89 days before to).")]
 To = Annotated[str | None, QueryParameter(name="to", description="Last UTC day, YYYY-MM-DD (default: today).")]
-TouchpointQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=64)]
-Text = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
+# No NUL: PostgreSQL text cannot hold one, and the CSV export must refuse it before it streams.
+_NO_NUL = "^[^\x00]*$"
+TouchpointQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=64, pattern=_NO_NUL)]
+Text = Annotated[str | None, QueryParameter(min_length=1, max_length=200, pattern=_NO_NUL)]
 ShareToken = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
 ShareDays = Annotated[int, QueryParameter(ge=1, le=sharing.MAX_DAYS)]
 
@@ -107,15 +109,27 @@ class ScoreController(Controller):
                 return Response(await service.list_responses(conn, sel, filters, cursor=cursor,
                                                              limit=limit))
             await service.check_selection(conn, sel)
+        chunks = _csv(pool, sel, filters)
+        try:  # the query runs before the 200 goes out: a failure is still a problem answer
+            first_chunk = await anext(chunks)
+        except BaseException:
+            await chunks.aclose()
+            raise
         return cast("Response[Page[ResponseItem]]", Stream(
-            _csv(pool, sel, filters), media_type="text/csv; charset=utf-8",
+            _after(first_chunk, chunks), media_type="text/csv; charset=utf-8",
             # Litestar prefers the route's media type to the Stream's: the header settles it.
             headers={"content-type": "text/csv; charset=utf-8",
                      "content-disposition": f'attachment; filename="responses-{first}-{last}.csv"'},
         ))
 
 
-async def _csv(pool: Pool, sel: Selection, filters: ResponseFilter) -> AsyncIterator[bytes]:
+async def _after(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for chunk in rest:
+        yield chunk
+
+
+async def _csv(pool: Pool, sel: Selection, filters: ResponseFilter) -> AsyncGenerator[bytes, None]:
     async with pool.acquire() as conn, conn.transaction(readonly=True):
         async for chunk in service.csv_chunks(conn, sel, filters):
             yield chunk.encode()
