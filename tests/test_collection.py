@@ -422,7 +422,7 @@ async def test_widget_records_and_thanks_and_is_rate_limited(client: Client, adm
     statuses = [(await client.post("/w/web-help", data={"score": "4"})).status_code for _ in range(12)]
     assert 429 in statuses
     r = await client.post("/w/web-help", data={"score": "4"})
-    assert r.status_code == 429 and "Too many attempts" in r.text
+    assert r.status_code == 429 and "Too many attempts" in r.text and r.headers["retry-after"]
 
 
 # Privacy

@@ -298,3 +298,17 @@ async def test_themes_of_too_few_answers_are_held_back_on_the_page(
     assert r.status_code == 200, r.text
     assert "Held back: themes are ranked from 30 answers, and this period has 8." in r.text
     assert "impact +" not in r.text
+
+
+async def test_report_pages_name_what_was_wrong(
+        client: Client, admin: Headers, conn: Any, make_key: MakeKey) -> None:
+    cat = await catalogue(conn)
+    owner = cat.owners["support"]
+    r = await client.get(f"/reports/owners/{owner}", headers=admin, params={"from": "x"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert "Please check the request" in r.text and "from" in r.text.split("<main>")[1]
+    assert "answer" not in r.text.split("<main>")[1]  # no survey wording on a report page
+    r = await client.get(f"/reports/owners/{owner}", headers=bearer(await make_key("ingest")))
+    assert r.status_code == 403 and "Not allowed" in r.text
+    r = await client.get(f"/reports/owners/{owner}")
+    assert r.status_code == 401 and "share link" in r.text

@@ -17,7 +17,10 @@ _ERRORS = {
         404: ("Page not found", "This link does not lead anywhere. It may have been mistyped."),
         410: ("This link has expired", "Thank you for wanting to answer — this survey is closed now."),
         429: ("Too many attempts", "Please wait a little and try again."),
-        422: ("Please check your answer", "Something in the form was not valid."),
+        422: ("Please check the request", "Something in it was not valid."),
+        413: ("Too much was sent", "What was sent is larger than this page accepts."),
+        403: ("Not allowed", "This link or key does not open this page."),
+        401: ("A key or share link is needed", "This page opens with a share link or an API key."),
         400: ("Something is not right", "The request could not be understood."),
         503: ("We'll be right back", "The service is busy for a moment. Please try again shortly."),
         500: ("Something went wrong", "We could not show this page. Please try again later."),
@@ -26,7 +29,10 @@ _ERRORS = {
         404: ("Страница не найдена", "Эта ссылка никуда не ведёт. Возможно, в ней опечатка."),
         410: ("Срок действия ссылки истёк", "Спасибо, что хотели ответить — опрос уже закрыт."),
         429: ("Слишком много попыток", "Пожалуйста, подождите немного и попробуйте снова."),
-        422: ("Проверьте ответ", "Что-то в форме заполнено неверно."),
+        422: ("Проверьте запрос", "Что-то в нём указано неверно."),
+        413: ("Слишком много данных", "Отправлено больше, чем принимает эта страница."),
+        403: ("Нет доступа", "Эта ссылка или ключ не открывает эту страницу."),
+        401: ("Нужен ключ или ссылка", "Эта страница открывается по ссылке или с API-ключом."),
         400: ("Что-то не так", "Запрос не удалось понять."),
         503: ("Скоро вернёмся", "Сервис ненадолго занят. Попробуйте чуть позже."),
         500: ("Что-то пошло не так", "Не удалось показать страницу. Попробуйте позже."),
@@ -66,12 +72,19 @@ def branding(request: Request[Any, Any, Any]) -> dict[str, Any]:
     }
 
 
-def error_page(request: Request[Any, Any, Any], status: int, detail: str, locale: str | None = None) -> Template:
+# Statuses whose page also says what exactly was wrong (the problem's detail, which names the
+# field); a missing or expired link and server errors say no more than their title.
+_DETAILED = frozenset({400, 401, 403, 413, 422, 429})
+
+
+def error_page(request: Request[Any, Any, Any], status: int, detail: str, locale: str | None = None,
+               headers: dict[str, str] | None = None) -> Template:
     locale = locale or preferred_locale(request)
     texts = _ERRORS[locale]
     title, message = texts.get(status, texts[500] if status >= 500 else texts[400])
     return Template(
         template_name="error.html",
-        context={"locale": locale, "title": title, "message": message, "status": status, **branding(request)},
-        status_code=status,
+        context={"locale": locale, "title": title, "message": message, "status": status,
+                 "detail": detail if status in _DETAILED else "", **branding(request)},
+        status_code=status, headers=headers,
     )

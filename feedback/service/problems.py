@@ -43,7 +43,7 @@ def _respond(request: Request[Any, Any, Any], status: int, title: str, detail: s
     if _wants_page(request):
         from feedback.service.pages import error_page
 
-        return error_page(request, status, detail)
+        return error_page(request, status, detail, headers=headers)
     problem = Problem(
         type=f"https://touchpulse.dev/problems/{status}", title=title, status=status,
         detail=detail, instance=request.url.path, errors=errors or [],
