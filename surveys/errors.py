@@ -73,6 +73,13 @@ class Forbidden(ClientError):
     title = "Forbidden"
 
 
+class UnsupportedMediaType(ClientError):
+    """The body's media type or encoding is not one this operation reads."""
+
+    status = 415
+    title = "Unsupported media type"
+
+
 class TooManyRequests(ClientError):
     """Too many requests; slow down and retry later."""
 

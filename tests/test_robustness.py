@@ -137,3 +137,22 @@ async def test_the_root_leads_to_the_api_reference(client: httpx.AsyncClient) ->
     r = await client.get("/")
     assert r.status_code in (302, 307)
     assert r.headers["location"] == "/docs"
+
+
+async def test_api_bodies_that_are_not_json_get_a_415_naming_the_type(client: Any, admin: Any) -> None:
+    body = b'{"name": "Ops"}'
+    for headers in ({"content-type": "application/xml"}, {"content-type": "text/plain"},
+                    {"content-type": "application/jsonfoo"},
+                    {"content-type": "application/json", "content-encoding": "gzip"}):
+        r = await client.post("/api/v1/owners", content=body, headers={**admin, **headers})
+        assert r.status_code == 415, (headers, r.status_code, r.text)
+        assert r.headers["content-type"] == "application/problem+json"
+        assert (headers.get("content-encoding") or headers["content-type"]) in r.json()["detail"]
+    for headers in ({"content-type": "application/json; charset=utf-8"},
+                    {"content-type": "application/merge-patch+json"}, {}):
+        r = await client.post("/api/v1/owners", content=body, headers={**admin, **headers})
+        assert r.status_code == 201, (headers, r.text)
+    # The ingest route, lane and all, refuses the same way.
+    r = await client.post("/api/v1/responses", content=b'{"touchpoint": "x", "score": 1}',
+                          headers={**admin, "content-type": "text/plain"})
+    assert r.status_code == 415

@@ -24,6 +24,7 @@ from feedback.service.logs import configure_logging, request_context, security_h
 from feedback.service.openapi import document_errors
 from feedback.service.pages import template_config
 from feedback.service.problems import EXCEPTION_HANDLERS
+from feedback.service.validation import json_bodies
 from feedback.settings import Settings, load_settings, log_level_number
 
 
@@ -87,7 +88,7 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         lifespan=[lifespan, *_lifespans()],
         state=State({"settings": settings, "key_cache": KeyCache()}),
         template_config=template_config(),
-        middleware=[request_context],
+        middleware=[request_context, json_bodies],
         before_send=[security_headers],
         request_max_body_size=2 * 1024 * 1024,
         openapi_config=OpenAPIConfig(

@@ -5,8 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from litestar.types import ASGIApp, Receive, Scope, Send
 
-from surveys.errors import ClientError, FieldError, InvalidInput
+from surveys.errors import ClientError, FieldError, InvalidInput, UnsupportedMediaType
+
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+
+
+def json_bodies(app: ASGIApp) -> ASGIApp:
+    """ASGI middleware: an API body is JSON, sent uncompressed, or it is refused with a 415.
+
+    Without it, XML or a gzip body reached the JSON decoder and came back as "JSON is malformed
+    (byte 0)". A body sent with no Content-Type is read as JSON, as before.
+    """
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") in _WITH_BODY and scope["path"].startswith("/api/"):
+            for name, value in scope["headers"]:
+                if name == b"content-type":
+                    media = value.split(b";", 1)[0].strip().lower()
+                    if media != b"application/json" and not media.endswith(b"+json"):
+                        raise UnsupportedMediaType(
+                            f"Content-Type {value.decode('latin-1')!r}: this API reads application/json.")
+                elif name == b"content-encoding" and value.strip().lower() not in (b"", b"identity"):
+                    raise UnsupportedMediaType(
+                        f"Content-Encoding {value.decode('latin-1')!r}: send the body uncompressed.")
+        await app(scope, receive, send)
+
+    return middleware
 
 
 def _describe(error: msgspec.ValidationError) -> str:
