@@ -234,9 +234,15 @@ def test_nps_interval_clipped_and_collapsed() -> None:
     promoters = 29 / 30
     half = 100 * Z95 * math.sqrt((promoters - promoters**2) / 30)
     assert near_top.ci_low == pytest.approx(100 * promoters - half)
-    # Everyone a promoter: the multinomial variance is 0, so the interval has no width.
+    # Everyone a promoter: no spread was observed, so the interval says how far the score could
+    # fall if up to q of everyone (the exact bound for a share never seen in 40) were detractors.
     everyone = score_from_counts(SurveyKind.NPS, {9: 40})
-    assert (everyone.value, everyone.ci_low, everyone.ci_high) == (100.0, 100.0, 100.0)
+    q = 1 - 0.025 ** (1 / 40)
+    assert q == pytest.approx(0.0881, abs=1e-4)
+    assert everyone.value == 100.0 and everyone.ci_high == 100.0
+    assert everyone.ci_low == pytest.approx(100 - 200 * q)
+    passives = score_from_counts(SurveyKind.NPS, {7: 40})
+    assert (passives.ci_low, passives.ci_high) == (pytest.approx(-100 * q), pytest.approx(100 * q))
 
 
 def test_csat_worked_example() -> None:
@@ -264,8 +270,9 @@ def test_ces_worked_example() -> None:
 
 
 def test_ces_flat_and_clipped() -> None:
-    flat = score_from_counts("ces", {4: 30})
-    assert (flat.value, flat.ci_low, flat.ci_high) == (4.0, 4.0, 4.0)
+    flat = score_from_counts("ces", {4: 30})  # no spread: widened toward both ends
+    q = 1 - 0.025 ** (1 / 30)
+    assert (flat.value, flat.ci_low, flat.ci_high) == (4.0, pytest.approx(4 - 3 * q), pytest.approx(4 + 3 * q))
     assert (flat.share_high, flat.share_low) == (0.0, 0.0)
     # 29 sevens and a one: 6.8 ± 0.41 would pass 7.
     top = score_from_counts("ces", {7: 29, 1: 1})
@@ -424,14 +431,20 @@ def test_csat_target_of_85(satisfied: int, n: int, status: TargetStatus) -> None
 
 
 def test_target_edges() -> None:
-    score = score_from_counts("nps", {10: 40})  # interval [100, 100]
+    score = score_from_counts("nps", {10: 40})  # interval [82.4, 100]
     assert target_status(score, None) is TargetStatus.NO_TARGET
-    assert target_status(score, 100.0) is TargetStatus.MET
+    assert target_status(score, 80.0) is TargetStatus.MET
+    # 40 promoters do not prove an NPS of 95: the next answers may differ.
+    assert target_status(score, 95.0) is TargetStatus.UNDECIDED
     assert target_status(score_from_counts("nps", {}), None) is TargetStatus.NO_TARGET
     assert target_status(score_from_counts("nps", {}), 10.0) is TargetStatus.INSUFFICIENT
-    flat = score_from_counts("ces", {5: 30})  # interval [5, 5]
-    assert target_status(flat, 5.0) is TargetStatus.MET
-    assert target_status(flat, 5.01) is TargetStatus.MISSED
+    flat = score_from_counts("ces", {5: 30})  # no spread: 5 − q · 4 to 5 + q · 2
+    q = 1 - 0.025 ** (1 / 30)
+    assert (flat.ci_low, flat.ci_high) == (pytest.approx(5 - 4 * q), pytest.approx(5 + 2 * q))
+    assert target_status(flat, 5.0) is TargetStatus.UNDECIDED
+    assert target_status(flat, 5.01) is TargetStatus.UNDECIDED
+    assert target_status(flat, 4.5) is TargetStatus.MET
+    assert target_status(score_from_counts("ces", {7: 30}), 5.5) is TargetStatus.MET
     with pytest.raises(ValueError, match="target"):
         target_status(flat, math.nan)
 

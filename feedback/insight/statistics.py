@@ -375,11 +375,25 @@ def _score(kind: SurveyKind, scale: Scale, s: _Summary, min_n: int, confidence: 
         # A t interval is symmetric and may poke past the scale's ends; the mean cannot.
         ci_low = max(scale.metric_low, mean_ci.low)
         ci_high = min(scale.metric_high, mean_ci.high)
+    if ci_low == ci_high:
+        ci_low, ci_high = _no_spread(value, scale, s.n, confidence)
     return Score(
         metric=scale.metric, n=s.n, value=value, ci_low=ci_low, ci_high=ci_high,
         insufficient=False, mean=mean,
         share_high=100.0 * s.high / s.n, share_low=100.0 * s.low / s.n,
     )
+
+
+def _no_spread(value: float, scale: Scale, n: int, confidence: float) -> tuple[float, float]:
+    """The interval when every answer fell in one band (NPS) or on one score (CES).
+
+    The usual intervals have no width then, which would let 30 identical answers decide a
+    target as if certain. Instead: up to q of everyone may answer otherwise, q being the exact
+    (Clopper-Pearson) bound for a share never observed in n answers, and at worst they sit at
+    the far end of the scale.
+    """
+    q = 1.0 - ((1.0 - confidence) / 2.0) ** (1.0 / n)
+    return value - q * (value - scale.metric_low), value + q * (scale.metric_high - value)
 
 
 def _nps_variance(s: _Summary) -> float:
