@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
 from feedback.insight import service
 from feedback.insight.models import Bucket
 from feedback.insight.repository import DailyRow, ThemeRow
+from surveys.errors import InvalidInput
 from tests.test_insight_data import answers, catalogue, days_ago
 
 Client = httpx.AsyncClient
@@ -61,6 +64,18 @@ async def test_odd_input_is_a_client_error_never_a_500(
     for path, params in ok:
         r = await client.get(path, headers=admin, params=params)
         assert r.status_code == 200, (path, params, r.text[:300])
+
+
+def test_days_still_to_come_are_left_out_of_a_period() -> None:
+    today = days_ago(0)
+    # "This month" asked for to its last day: the days so far, against as many before them.
+    start, end = service.period(today.replace(day=1), today + timedelta(days=40), today)
+    assert (start, end) == (today.replace(day=1), today)
+    prev = service.previous_period(start, end)
+    assert (prev[1] - prev[0]).days == (end - start).days
+    with pytest.raises(InvalidInput) as refused:
+        service.period(today + timedelta(days=1), today + timedelta(days=2), today)
+    assert refused.value.errors[0].field == "from"
 
 
 def test_periods_default_to_the_last_90_days_and_compare_with_the_90_before() -> None:

@@ -95,7 +95,11 @@ def period(start: date | None, end: date | None, today: date) -> tuple[date, dat
         raise invalid("to", "must not be before from")
     if (end - start).days + 1 > MAX_DAYS:
         raise invalid("from", f"the range may span at most 3 years ({MAX_DAYS} days)")
-    return start, end
+    if start > today:
+        raise invalid("from", "must not be after today: there are no answers yet")
+    # Days still to come hold no answers: counting them would set the days that have happened
+    # against a longer previous period (this month, asked for to its last day).
+    return start, min(end, today)
 
 
 def parse_day(raw: str | None, field: str) -> date | None:
