@@ -41,24 +41,20 @@ def _chromium() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def live_server(database_url: str, tmp_path: Path) -> Iterator[str]:
     """The service on a loopback port, in a thread of its own."""
-    port = _free_port()
+    # The socket is bound here and handed over, so no other process can take the port between.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
     settings = Settings(database_url=database_url, data_dir=tmp_path, secret_key="browser-" + "k" * 40,
                         base_url=base)
-    config = uvicorn.Config(create_app(settings, database_url), host="127.0.0.1", port=port,
-                            log_level="warning", ws="none", lifespan="on")
+    config = uvicorn.Config(create_app(settings, database_url), log_level="warning", ws="none",
+                            lifespan="on")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
@@ -70,6 +66,7 @@ def live_server(database_url: str, tmp_path: Path) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(30)
+        sock.close()
 
 
 class Browser:
@@ -105,15 +102,15 @@ class Browser:
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     binary = _chromium()
-    port = _free_port()
     with tempfile.TemporaryDirectory() as profile:
+        # Port 0: Chromium picks a free one and writes it to DevToolsActivePort (no race).
         process = await asyncio.create_subprocess_exec(
             binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            f"--user-data-dir={profile}", f"--remote-debugging-port={port}", "about:blank",
+            f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank",
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            page = await _page_target(port)
+            page = await _page_target(Path(profile) / "DevToolsActivePort")
             async with connect(page, max_size=64 * 1024 * 1024) as ws:
                 yield Browser(ws)
         finally:
@@ -125,17 +122,19 @@ async def browser() -> AsyncIterator[Browser]:
                 await process.wait()
 
 
-async def _page_target(port: int) -> str:
+async def _page_target(port_file: Path) -> str:
     deadline = time.monotonic() + 30
     async with httpx.AsyncClient() as http:
         while True:
             try:
+                port = int((await asyncio.to_thread(port_file.read_text)).split()[0])
                 targets = (await http.get(f"http://127.0.0.1:{port}/json/list")).json()
                 pages = [t for t in targets if t.get("type") == "page"]
                 if pages:
                     url: str = pages[0]["webSocketDebuggerUrl"]
                     return url
-            except httpx.HTTPError:
+            # Not written yet, half written, or the endpoint not answering JSON yet.
+            except (OSError, IndexError, ValueError, httpx.HTTPError):
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("Chromium's DevTools endpoint did not come up")
