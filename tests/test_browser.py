@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -102,23 +104,27 @@ class Browser:
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
     binary = _chromium()
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helpers may still be writing to the profile as it is removed.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         # Port 0: Chromium picks a free one and writes it to DevToolsActivePort (no race).
         process = await asyncio.create_subprocess_exec(
             binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
             f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank",
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             page = await _page_target(Path(profile) / "DevToolsActivePort")
             async with connect(page, max_size=64 * 1024 * 1024) as ws:
                 yield Browser(ws)
         finally:
-            process.terminate()
+            # The whole group: the browser and its renderer, GPU and crash-handler processes.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             try:
                 await asyncio.wait_for(process.wait(), 10)
             except TimeoutError:
-                process.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
                 await process.wait()
 
 
