@@ -46,6 +46,15 @@ async def test_trigger_sends_a_link_with_email_block_and_one_click_urls(
     assert '"order": "A-1"' in row["c"]
 
 
+async def test_the_email_block_fits_a_phone(client: Client, admin: Headers) -> None:
+    email = (await _sent(client, admin, key="loyalty", kind="nps"))["email_html"]
+    rows = email.split("<tr>")
+    # 0–5 and 6–10 on rows of their own; the end labels carry their numbers.
+    assert any("?score=0" in r and "?score=5" in r and "?score=6" not in r for r in rows)
+    assert any("?score=6" in r and "?score=10" in r and "?score=5" not in r for r in rows)
+    assert "10 — " in email and "0 — " in email and "then press Send" in email
+
+
 async def test_skips_are_stored_with_their_reason(client: Client, admin: Headers, conn: Connection) -> None:
     w = await world(client, admin)
     await touchpoint(client, admin, w, "off", active=False)
@@ -237,6 +246,8 @@ async def test_one_click_get_preselects_and_logs_but_records_nothing(
     r = await client.get(path, headers={"User-Agent": "Mail/1.0"})
     assert r.status_code == 200
     assert 'value="4" checked' in r.text and r.text.count('" checked') == 1
+    # The page says the click chose a score and Send records it: nothing is stored yet.
+    assert "You chose 4." in r.text and "press Send to record your answer" in r.text
     assert await conn.fetchval("SELECT count(*) FROM responses") == 0
     click = await conn.fetchrow("SELECT score, user_agent FROM invitation_clicks")
     assert click is not None and click["score"] == 4 and click["user_agent"] == "Mail/1.0"
@@ -307,6 +318,8 @@ async def test_edit_within_window_then_locked(client: Client, admin: Headers, co
     body = await _sent(client, admin)
     token = token_of(body["url"])
     await client.post(f"/s/{token}", data={"score": "2"})
+    r = await client.get(f"/s/{token}")  # reopened: the page says an answer exists and is changed here
+    assert "You have answered already (2)." in r.text and 'value="2" checked' in r.text
     r = await client.post(f"/s/{token}", data={"score": "5", "comment": "Actually fine"})
     assert r.status_code == 200
     row = await conn.fetchrow("SELECT score, edits, updated_at > created_at AS moved FROM responses")
@@ -423,6 +436,9 @@ async def test_widget_records_and_thanks_and_is_rate_limited(client: Client, adm
     assert 429 in statuses
     r = await client.post("/w/web-help", data={"score": "4"})
     assert r.status_code == 429 and "Too many attempts" in r.text and r.headers["retry-after"]
+    assert 'href="/w/web-help"' in r.text  # a way back to the question
+    r = await client.post("/w/web-help", data={"score": "4"}, headers={"Accept-Language": "ru"})
+    assert r.status_code == 429 and "Слишком много попыток" in r.text and "Too many" not in r.text
 
 
 # Privacy

@@ -309,9 +309,9 @@ async def _link(pool: Pool, settings: Settings, token: str,
 
 
 def _survey(tp: Touchpoint, locale: str, action: str, *, selected: int | None, comment: str = "",
-            error: str | None = None, status: int = 200) -> PageView:
+            error: str | None = None, status: int = 200, notice: str | None = None) -> PageView:
     return PageView("survey.html", {**_scale_view(tp, locale), "action": action, "selected": selected,
-                                    "comment": comment, "error": error}, status)
+                                    "comment": comment, "error": error, "notice": notice}, status)
 
 
 def _already(locale: str, status: int) -> PageView:
@@ -333,7 +333,13 @@ async def open_link(pool: Pool, settings: Settings, token: str, score: str | Non
         return _already(invitation.locale, 200)
     selected = chosen if chosen is not None else (None if answer is None else int(answer["score"]))
     comment = "" if answer is None else answer["comment"] or ""
-    return _survey(tp, invitation.locale, f"/s/{token}", selected=selected, comment=comment)
+    # Say what the page is: a score picked in the email is not recorded until Send, and an
+    # answer given before is changed, not added to.
+    t = text(invitation.locale)
+    notice = (t["answered"].format(score=answer["score"]) if answer is not None
+              else None if chosen is None else t["picked"].format(score=chosen))
+    return _survey(tp, invitation.locale, f"/s/{token}", selected=selected, comment=comment,
+                   notice=notice)
 
 
 async def submit_link(pool: Pool, writer: ResponseWriter, reader: LinkReader, comments: CommentReader,

@@ -18,7 +18,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "already_title": "Your answer is already recorded",
         "already_body": "Thank you — we have your answer, and it can no longer be changed.",
         "scale_hint": "{low} means “{low_label}”, {high} means “{high_label}”.",
-        "email_intro": "Click a score to answer — it takes one click.",
+        "email_intro": "Pick a score: the survey opens with it chosen, then press Send.",
+        "picked": "You chose {score}. Add a comment if you like, then press Send to record your answer.",
+        "answered": "You have answered already ({score}). You can change your answer below.",
         "privacy": "We ask once; your answer goes to the team responsible for this step.",
     },
     "ru": {
@@ -34,7 +36,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "already_title": "Ваш ответ уже записан",
         "already_body": "Спасибо — ваш ответ у нас, и изменить его уже нельзя.",
         "scale_hint": "{low} — «{low_label}», {high} — «{high_label}».",
-        "email_intro": "Нажмите на оценку, чтобы ответить, — это один клик.",
+        "email_intro": "Выберите оценку: опрос откроется с ней, останется нажать «Отправить».",
+        "picked": "Вы выбрали {score}. Добавьте комментарий, если хотите, и нажмите «Отправить», чтобы сохранить ответ.",
+        "answered": "Вы уже ответили ({score}). Ниже ответ можно изменить.",
         "privacy": "Мы спрашиваем один раз; ответ получит команда, отвечающая за этот этап.",
     },
 }

@@ -40,6 +40,9 @@ _ERRORS = {
 }
 
 
+_AGAIN = {"en": "Try again", "ru": "Попробовать снова"}
+
+
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
     return TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine)
 
@@ -73,8 +76,9 @@ def branding(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 # Statuses whose page also says what exactly was wrong (the problem's detail, which names the
-# field); a missing or expired link and server errors say no more than their title.
-_DETAILED = frozenset({400, 401, 403, 413, 422, 429})
+# field, in English: English pages only); a missing or expired link, too many attempts and
+# server errors say no more than their title.
+_DETAILED = frozenset({400, 401, 403, 413, 422})
 
 
 def error_page(request: Request[Any, Any, Any], status: int, detail: str, locale: str | None = None,
@@ -85,6 +89,9 @@ def error_page(request: Request[Any, Any, Any], status: int, detail: str, locale
     return Template(
         template_name="error.html",
         context={"locale": locale, "title": title, "message": message, "status": status,
-                 "detail": detail if status in _DETAILED else "", **branding(request)},
+                 "detail": detail if status in _DETAILED and locale == "en" else "",
+                 # Slowed down on a survey or widget: a way back to the question.
+                 "again": request.url.path if status == 429 and request.url.path.startswith(("/s/", "/w/")) else None,
+                 "again_text": _AGAIN[locale], **branding(request)},
         status_code=status, headers=headers,
     )
