@@ -73,9 +73,10 @@ def test_days_still_to_come_are_left_out_of_a_period() -> None:
     assert (start, end) == (today.replace(day=1), today)
     prev = service.previous_period(start, end)
     assert (prev[1] - prev[0]).days == (end - start).days
-    with pytest.raises(InvalidInput) as refused:
-        service.period(today + timedelta(days=1), today + timedelta(days=2), today)
-    assert refused.value.errors[0].field == "from"
+    for to in (today + timedelta(days=2), None):  # with or without a "to"
+        with pytest.raises(InvalidInput) as refused:
+            service.period(today + timedelta(days=1), to, today)
+        assert refused.value.errors[0].field == "from"
 
 
 def test_periods_default_to_the_last_90_days_and_compare_with_the_90_before() -> None:

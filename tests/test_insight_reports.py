@@ -180,6 +180,20 @@ async def test_share_links_open_one_owner_report_until_they_expire(
     assert r.status_code == 404
 
 
+async def test_admins_get_share_links_to_a_whole_journey_map(
+        client: Client, admin: Headers, conn: Any, make_key: MakeKey) -> None:
+    cat = await _support_story(conn)
+    r = await client.get(f"/api/v1/journeys/{cat.journey}/share-link", headers=admin, params={"days": 3})
+    assert r.status_code == 200, r.text
+    url = urlsplit(r.json()["url"])
+    assert url.path == f"/reports/journeys/{cat.journey}"
+    r = await client.get(f"{url.path}?{url.query}")
+    assert r.status_code == 200 and "Support call" in r.text and "First login" in r.text
+    owner = bearer(await make_key("owner", cat.owners["support"]))
+    assert (await client.get(f"/api/v1/journeys/{cat.journey}/share-link", headers=owner)).status_code == 403
+    assert (await client.get(f"/api/v1/journeys/{2**40}/share-link", headers=admin)).status_code == 404
+
+
 async def test_owner_keys_open_only_their_own_owner_page(
         client: Client, conn: Any, make_key: MakeKey) -> None:
     cat = await _support_story(conn)

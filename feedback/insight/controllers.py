@@ -174,6 +174,13 @@ class ReportController(Controller):
         await service.check_owner(conn, owner_id)
         return sharing.share_link(_settings(state), owner_id, days)
 
+    @get("/journeys/{journey_id:int}/share-link", summary="A signed link to the whole journey map (no key)")
+    async def journey_share_link(self, journey_id: IdParam, conn: Db, principal: Caller, state: State,
+                                 days: ShareDays = 7) -> ShareLink:
+        require(principal)
+        await service.check_journey(conn, journey_id)
+        return sharing.journey_share_link(_settings(state), journey_id, days)
+
 
 # --- pages -------------------------------------------------------------------------------------
 

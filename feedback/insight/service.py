@@ -91,12 +91,12 @@ def period(start: date | None, end: date | None, today: date) -> tuple[date, dat
         raise invalid("from", f"must be {EARLIEST.isoformat()} or later")
     if end > LATEST:
         raise invalid("to", f"must be {LATEST.isoformat()} or earlier")
+    if start > today:
+        raise invalid("from", "must not be after today: there are no answers yet")
     if end < start:
         raise invalid("to", "must not be before from")
     if (end - start).days + 1 > MAX_DAYS:
         raise invalid("from", f"the range may span at most 3 years ({MAX_DAYS} days)")
-    if start > today:
-        raise invalid("from", "must not be after today: there are no answers yet")
     # Days still to come hold no answers: counting them would set the days that have happened
     # against a longer previous period (this month, asked for to its last day).
     return start, min(end, today)
@@ -490,6 +490,11 @@ async def csv_chunks(conn: Conn, sel: Selection, filters: ResponseFilter, *, row
 async def check_owner(conn: Conn, owner_id: int) -> None:
     if await repo.get_owner(conn, owner_id=owner_id, scope=None) is None:
         raise NotFound(f"Owner {owner_id} does not exist.")
+
+
+async def check_journey(conn: Conn, journey_id: int) -> None:
+    if await repo.get_journey(conn, journey_id=journey_id) is None:
+        raise NotFound(f"Journey {journey_id} does not exist.")
 
 
 # --- reports -----------------------------------------------------------------------------------
