@@ -239,6 +239,17 @@ async def test_unknown_forged_and_expired_links(client: Client, admin: Headers, 
     assert r.status_code == 410
 
 
+async def test_an_answered_link_that_expired_thanks_rather_than_says_closed(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    token = token_of((await _sent(client, admin))["url"])
+    assert (await client.post(f"/s/{token}", data={"score": "4"})).status_code == 200
+    await conn.execute("UPDATE invitations SET expires_at = now() - interval '1 minute'")
+    for r in (await client.get(f"/s/{token}"), await client.post(f"/s/{token}", data={"score": "1"})):
+        assert r.status_code == 410 and "Your answer is already recorded" in r.text
+        assert "closed" not in r.text and "<form" not in r.text
+    assert await conn.fetchval("SELECT score FROM responses") == 4
+
+
 async def test_one_click_get_preselects_and_logs_but_records_nothing(
         client: Client, admin: Headers, conn: Connection) -> None:
     body = await _sent(client, admin)
@@ -318,6 +329,9 @@ async def test_edit_within_window_then_locked(client: Client, admin: Headers, co
     body = await _sent(client, admin)
     token = token_of(body["url"])
     await client.post(f"/s/{token}", data={"score": "2"})
+    # The thank-you page refreshed: the same answer posted again is not an edit.
+    assert (await client.post(f"/s/{token}", data={"score": "2"})).status_code == 200
+    assert await conn.fetchval("SELECT edits FROM responses") == 0
     r = await client.get(f"/s/{token}")  # reopened: the page says an answer exists and is changed here
     assert "You have answered already (2)." in r.text and 'value="2" checked' in r.text
     r = await client.post(f"/s/{token}", data={"score": "5", "comment": "Actually fine"})

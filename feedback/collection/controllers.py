@@ -54,9 +54,11 @@ def _render(request: AnyRequest, view: service.PageView) -> Template:
                     status_code=view.status)
 
 
-def _page_error(request: AnyRequest, exc: ApplicationError) -> Response[Any]:
+def _page_error(request: AnyRequest, exc: ApplicationError) -> Response[Any] | Template:
     # Link errors speak the invitation's language; the rest take the browser's.
     locale = getattr(exc, "locale", None)
+    if isinstance(exc, ExpiredLink) and exc.answered and locale is not None:
+        return _render(request, service.already_answered(locale, exc.status))
     if locale is not None:
         return error_page(request, exc.status, exc.detail, locale)
     return application_error(request, exc)

@@ -16,9 +16,11 @@ class UnknownLink(NotFound):
 class ExpiredLink(Gone):
     """This survey link has expired."""
 
-    def __init__(self, locale: str | None = None) -> None:
+    def __init__(self, locale: str | None = None, *, answered: bool = False) -> None:
         super().__init__()
         self.locale = locale
+        # Answered before it expired: the page thanks rather than says the survey is closed.
+        self.answered = answered
 
 
 class UnknownWidget(NotFound):

@@ -26,14 +26,16 @@ RETURNING id;
 
 -- name: invitation-by-token^
 SELECT i.id, i.touchpoint_id, i.customer_ref, i.locale, i.channel, i.context::text AS context,
-       i.expires_at, i.expires_at <= now() AS expired, t.key AS touchpoint
+       i.expires_at, i.expires_at <= now() AS expired, i.answered_at IS NOT NULL AS answered,
+       t.key AS touchpoint
 FROM invitations i JOIN touchpoints t ON t.id = i.touchpoint_id
 WHERE i.token_hash = $1;
 
 -- name: invitations-by-token
 -- Many link lookups in one round trip (the survey form under load).
 SELECT i.token_hash, i.id, i.touchpoint_id, i.customer_ref, i.locale, i.channel,
-       i.context::text AS context, i.expires_at, i.expires_at <= now() AS expired, t.key AS touchpoint
+       i.context::text AS context, i.expires_at, i.expires_at <= now() AS expired,
+       i.answered_at IS NOT NULL AS answered, t.key AS touchpoint
 FROM invitations i JOIN touchpoints t ON t.id = i.touchpoint_id
 WHERE i.token_hash = ANY($1::bytea[]);
 
@@ -156,7 +158,12 @@ WITH up AS (
         sentiment_subjectivity = excluded.sentiment_subjectivity,
         sentiment_label = excluded.sentiment_label, language = excluded.language,
         themes = excluded.themes, analyzer_version = excluded.analyzer_version,
-        edits = r.edits + 1, updated_at = now()
+        -- The same answer sent again (a refreshed thank-you page posts the form again) is not
+        -- an edit.
+        edits = r.edits + CASE WHEN (r.score, r.comment) IS NOT DISTINCT FROM (excluded.score, excluded.comment)
+                               THEN 0 ELSE 1 END,
+        updated_at = CASE WHEN (r.score, r.comment) IS NOT DISTINCT FROM (excluded.score, excluded.comment)
+                          THEN r.updated_at ELSE now() END
     WHERE r.created_at > now() - make_interval(days => $18)
       AND now() < (SELECT i.expires_at FROM invitations i
                    WHERE i.touchpoint_id = r.touchpoint_id AND i.id = r.invitation_id)

@@ -34,6 +34,7 @@ class LinkInvitation:
     context: str
     expires_at: datetime
     expired: bool
+    answered: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,7 +285,7 @@ async def _link_batched(pool: Pool, reader: LinkReader, touchpoints: TouchpointC
     if invitation is None:
         raise UnknownLink(fallback_locale)
     if invitation.expired:
-        raise ExpiredLink(invitation.locale)
+        raise ExpiredLink(invitation.locale, answered=invitation.answered)
     tp = await touchpoints.get(pool, invitation.touchpoint)
     if tp is None:
         raise UnknownLink(invitation.locale)
@@ -301,7 +301,7 @@ async def _link(pool: Pool, settings: Settings, token: str,
         if invitation is None:
             raise UnknownLink(fallback_locale)
         if invitation.expired:
-            raise ExpiredLink(invitation.locale)
+            raise ExpiredLink(invitation.locale, answered=invitation.answered)
         tp = await surveys_repo.get_touchpoint(conn, key=invitation.touchpoint)
     if tp is None:
         raise UnknownLink(invitation.locale)
@@ -314,7 +314,7 @@ def _survey(tp: Touchpoint, locale: str, action: str, *, selected: int | None, c
                                     "comment": comment, "error": error, "notice": notice}, status)
 
 
-def _already(locale: str, status: int) -> PageView:
+def already_answered(locale: str, status: int) -> PageView:
     t = text(locale)
     return PageView("thanks.html", {"locale": locale, "t": t, "title": t["already_title"],
                                     "body": t["already_body"], "change_url": None}, status)
@@ -330,7 +330,7 @@ async def open_link(pool: Pool, settings: Settings, token: str, score: str | Non
         await repo.record_click(conn, invitation=invitation, score=chosen, user_agent=user_agent[:500])
         answer = await repo.link_response(conn, invitation=invitation, edit_days=settings.edit_window_days)
     if answer is not None and not answer["editable"]:
-        return _already(invitation.locale, 200)
+        return already_answered(invitation.locale, 200)
     selected = chosen if chosen is not None else (None if answer is None else int(answer["score"]))
     comment = "" if answer is None else answer["comment"] or ""
     # Say what the page is: a score picked in the email is not recorded until Send, and an
@@ -361,7 +361,7 @@ async def submit_link(pool: Pool, writer: ResponseWriter, reader: LinkReader, co
                locale=locale, channel=invitation.channel, source="link", context=invitation.context)
     stored = await writer.write(Pending(row, link=invitation, edit_days=settings.edit_window_days))
     if not stored:
-        return _already(locale, 409)
+        return already_answered(locale, 409)
     # Stored means inserted now, or edited inside the window: editable while the window is open.
     editable = settings.edit_window_days > 0
     return _thanks(locale, f"/s/{token}" if editable else None)
