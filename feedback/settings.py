@@ -82,6 +82,15 @@ def _secret(env: Mapping[str, str], data_dir: Path, embedded: bool) -> str:
     return key
 
 
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check the environment; raise SettingsError naming the first bad variable."""
     env = os.environ if env is None else env
@@ -107,6 +116,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     colour = env.get("TOUCHPULSE_BRAND_COLOUR") or "#1d4ed8"
     if not (len(colour) == 7 and colour[0] == "#" and all(c in "0123456789abcdefABCDEF" for c in colour[1:])):
         raise SettingsError(f"TOUCHPULSE_BRAND_COLOUR={colour!r} must be a #rrggbb colour")
+    # Buttons and the chosen score are white text on the brand colour: WCAG AA asks 4.5:1.
+    contrast = 1.05 / (_luminance(colour) + 0.05)
+    if contrast < 4.5:
+        raise SettingsError(f"TOUCHPULSE_BRAND_COLOUR={colour!r} is too light for white text on it "
+                            f"(contrast {contrast:.1f}:1, at least 4.5:1 needed): choose a darker colour")
     return Settings(
         database_url=database_url,
         data_dir=data_dir,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import MakeKey, bearer
 
@@ -186,6 +188,17 @@ async def test_health_and_readiness(client: Client) -> None:
     assert r.headers["x-request-id"]
     assert "script-src" not in r.headers["content-security-policy"]
     assert "default-src 'none'" in r.headers["content-security-policy"]
+
+
+async def test_answers_the_router_gives_carry_a_request_id_and_are_logged(
+        client: Client, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="touchpulse.access")
+    for method, path in (("GET", "/api/v1/nothing"), ("PUT", "/healthz")):
+        r = await client.request(method, path, headers={"X-Request-ID": f"probe-{method}"})
+        assert r.status_code in (404, 405) and r.headers["x-request-id"] == f"probe-{method}"
+        assert any(path in m and str(r.status_code) in m for m in caplog.messages), caplog.messages
+    r = await client.get("/api/v1/nothing")
+    assert len(r.headers["x-request-id"]) == 32  # one of our own when the caller sent none
 
 
 async def test_changing_kind_or_wording_never_rewrites_history(

@@ -29,6 +29,8 @@ from tests.conftest import ROOT, with_database
         ({"TOUCHPULSE_SECRET_KEY": "short"}, "TOUCHPULSE_SECRET_KEY"),
         ({"TOUCHPULSE_BASE_URL": "ftp:/nowhere"}, "TOUCHPULSE_BASE_URL"),
         ({"TOUCHPULSE_MIN_N": "0"}, "TOUCHPULSE_MIN_N"),
+        ({"TOUCHPULSE_BRAND_COLOUR": "#ffd700"}, "TOUCHPULSE_BRAND_COLOUR.*too light"),
+        ({"TOUCHPULSE_BRAND_COLOUR": "blue"}, "TOUCHPULSE_BRAND_COLOUR"),
     ],
 )
 def test_a_bad_setting_is_named(env: dict[str, str], named: str, tmp_path: Path) -> None:

@@ -74,8 +74,7 @@ def request_context(app: ASGIApp) -> ASGIApp:
         if scope["type"] != "http":  # type: ignore[comparison-overlap]
             await app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:100]
-        rid = incoming if incoming and incoming.isprintable() else uuid.uuid4().hex
+        rid = _request_id(scope)
         token = request_id.set(rid)
         started = time.perf_counter()
         status = 0
@@ -102,6 +101,12 @@ def request_context(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def _request_id(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is printable (100 characters at most), else a new one."""
+    incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:100]
+    return incoming if incoming and incoming.isprintable() else uuid.uuid4().hex
+
+
 async def security_headers(message: Message, scope: Scope) -> None:
     """Litestar before-send hook: every answer, even a 404 for an unknown path, carries them."""
     if message["type"] != "http.response.start":
@@ -112,6 +117,19 @@ async def security_headers(message: Message, scope: Scope) -> None:
         if widget and name == b"content-security-policy":
             value = WIDGET_CSP[1]
         headers.append((name, value))
+    if request_id.get() == "-":
+        # No route matched (a 404 or 405 from the router), so request_context did not run:
+        # the answer still names the request, and the access log still sees it.
+        rid = _request_id(scope)
+        headers.append((b"x-request-id", rid.encode()))
+        if access_log.isEnabledFor(logging.INFO):
+            status = message["status"]
+            token = request_id.set(rid)
+            try:
+                access_log.info("%s %s %s", scope.get("method"), scope["path"], status,
+                                extra={"status": status, "duration_ms": None})
+            finally:
+                request_id.reset(token)
     message["headers"] = headers
 
 
