@@ -183,6 +183,9 @@ async def test_keys_roles_and_owner_isolation(client: Client, admin: dict[str, s
 
 async def test_health_and_readiness(client: Client) -> None:
     assert (await client.get("/healthz")).json() == {"status": "ok", "detail": ""}
+    for path in ("/healthz", "/readyz"):  # what uptime monitors send
+        r = await client.head(path)
+        assert r.status_code == 200 and r.content == b"", (path, r.status_code)
     r = await client.get("/readyz")
     assert r.status_code == 200 and r.json()["status"] == "ok"
     assert r.headers["x-request-id"]

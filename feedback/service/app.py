@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import msgspec
-from litestar import Litestar, get
+from litestar import HttpMethod, Litestar, route
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -35,12 +35,15 @@ class Health(msgspec.Struct):
     detail: str = ""
 
 
-@get("/healthz", summary="Alive", tags=["Operations"], cache=False)
+# HEAD too: uptime monitors often probe with it (the server sends the headers only).
+@route("/healthz", http_method=[HttpMethod.GET, HttpMethod.HEAD], summary="Alive", tags=["Operations"],
+       cache=False)
 async def healthz() -> Health:
     return Health(status="ok")
 
 
-@get("/readyz", summary="Database reachable and migrations current", tags=["Operations"], cache=False)
+@route("/readyz", http_method=[HttpMethod.GET, HttpMethod.HEAD],
+       summary="Database reachable and migrations current", tags=["Operations"], cache=False)
 async def readyz(state: State) -> Response[Health]:
     try:
         async with state.pool.acquire(timeout=2) as conn:
