@@ -451,6 +451,7 @@ async def test_widget_records_and_thanks_and_is_rate_limited(client: Client, adm
     r = await client.post("/w/web-help", data={"score": "4"})
     assert r.status_code == 429 and "Too many attempts" in r.text and r.headers["retry-after"]
     assert 'href="/w/web-help"' in r.text  # a way back to the question
+    assert "<header" not in r.text and "frame-ancestors *" in r.headers["content-security-policy"]
     r = await client.post("/w/web-help", data={"score": "4"}, headers={"Accept-Language": "ru"})
     assert r.status_code == 429 and "Слишком много попыток" in r.text and "Too many" not in r.text
 

@@ -87,7 +87,8 @@ def error_page(request: Request[Any, Any, Any], status: int, detail: str, locale
     texts = _ERRORS[locale]
     title, message = texts.get(status, texts[500] if status >= 500 else texts[400])
     return Template(
-        template_name="error.html",
+        # The widget lives in other sites' frames: its errors come without the site's header.
+        template_name="widget_error.html" if request.url.path.startswith("/w/") else "error.html",
         context={"locale": locale, "title": title, "message": message, "status": status,
                  "detail": detail if status in _DETAILED and locale == "en" else "",
                  # Slowed down on a survey or widget: a way back to the question.
