@@ -96,6 +96,14 @@ async def test_same_event_returns_the_first_answer_and_creates_nothing(
     r = await invite(client, admin, "delivery", event_id="order-9")
     assert r.status_code == 201 and r.json() == first
     assert await conn.fetchval("SELECT count(*) FROM invitations") == 1
+    # The event id reused for someone else: refused, never answered with c-1's personal link.
+    r = await invite(client, admin, "delivery", "c-other", event_id="order-9")
+    assert r.status_code == 409 and "event_id" in r.json()["detail"] and first["url"] not in r.text
+    r = await client.post("/api/v1/invitations:batch", headers=admin, json={"items": [
+        {"touchpoint": "delivery", "customer": "c-other", "event_id": "order-9"}]})
+    result = r.json()["results"][0]
+    assert result["status"] == 409 and first["url"] not in r.text
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == 1
 
 
 async def test_concurrent_same_event_makes_one_invitation(client: Client, admin: Headers,

@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -13,7 +14,7 @@ import httpx
 import pytest
 
 from feedback.service import migrations
-from feedback.service.database import connect
+from feedback.service.database import connect, create_pool
 from feedback.settings import SettingsError, load_settings
 from tests.conftest import ROOT, with_database
 
@@ -158,3 +159,18 @@ def test_cli_new_key_is_the_last_line_of_stdout_and_logs_go_to_stderr(database_u
     lines = created.stdout.strip().splitlines()
     assert lines[-1].startswith("tp_")
     assert all(not line.startswith("{") for line in lines)
+
+
+async def test_sessions_are_utc_whatever_the_servers_time_zone(database_url: str) -> None:
+    # A server in a daylight-saving zone would stretch "30 days ago" by an hour across a change.
+    async with connect(database_url) as conn:
+        await conn.execute('ALTER DATABASE "%s" SET timezone = \'Europe/Berlin\'' % (
+            await conn.fetchval("SELECT current_database()")))
+    async with connect(database_url) as conn:
+        assert await conn.fetchval("SHOW timezone") == "UTC"
+        assert await conn.fetchval("SELECT now() - (now() - make_interval(days => 30))") == timedelta(days=30)
+    pool = await create_pool(database_url, min_size=1, max_size=1)
+    try:
+        assert await pool.fetchval("SHOW timezone") == "UTC"
+    finally:
+        await pool.close()

@@ -5,7 +5,7 @@
 SELECT pg_advisory_xact_lock(hashtextextended($1, 0));
 
 -- name: invitation-by-event^
-SELECT id, decision, token_nonce, expires_at, locale FROM invitations
+SELECT id, decision, token_nonce, expires_at, locale, customer_ref FROM invitations
 WHERE touchpoint_id = $1 AND event_id = $2;
 
 -- name: asked-here$

@@ -51,7 +51,14 @@ from feedback.service.database import Connection, Pool
 from feedback.service.pages import TEMPLATES_DIR
 from feedback.settings import Settings
 from surveys import repository as surveys_repo
-from surveys.errors import ApplicationError, InvalidInput, NotFound, TooManyRequests, invalid
+from surveys.errors import (
+    ApplicationError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    invalid,
+)
 from surveys.kinds import Scale, band_name, scale_of
 from surveys.models import Touchpoint
 
@@ -139,7 +146,12 @@ def _sent(settings: Settings, tp: Touchpoint, invitation_id: UUID, nonce: bytes,
                           one_click_urls=one_click)
 
 
-def _replay(settings: Settings, tp: Touchpoint, row: Any) -> Decision:
+def _replay(settings: Settings, tp: Touchpoint, row: Any, data: InvitationCreate) -> Decision:
+    """The first answer to this event again; an event id reused for another customer is refused,
+    never answered with that customer's link."""
+    if row["customer_ref"] != data.customer:
+        raise Conflict(f"event_id {data.event_id!r} on touchpoint {tp.key!r} was already used for "
+                       "another customer; send a new event_id for a new event.")
     if row["decision"] != "sent":
         return Decision(200, InvitationSkipped(id=row["id"], skipped=row["decision"]))
     return Decision(201, _sent(settings, tp, row["id"], row["token_nonce"], row["expires_at"], row["locale"]))
@@ -156,7 +168,7 @@ async def trigger(conn: Connection, settings: Settings, key: str, data: Invitati
         if data.event_id is not None:
             seen = await repo.invitation_by_event(conn, touchpoint_id=tp.id, event_id=data.event_id)
             if seen is not None:
-                return _replay(settings, tp, seen)
+                return _replay(settings, tp, seen, data)
         # Serialises decisions per customer, so concurrent triggers cannot both spend the budget.
         await repo.lock_customer(conn, customer_ref=data.customer)
         decision = await _decide(conn, settings, tp, data)
@@ -172,7 +184,7 @@ async def trigger(conn: Connection, settings: Settings, key: str, data: Invitati
         if not created:
             seen = await repo.invitation_by_event(conn, touchpoint_id=tp.id, event_id=data.event_id or "")
             assert seen is not None
-            return _replay(settings, tp, seen)
+            return _replay(settings, tp, seen, data)
     if nonce is None or expires_at is None:
         return Decision(200, InvitationSkipped(id=invitation_id, skipped=decision))
     return Decision(201, _sent(settings, tp, invitation_id, nonce, expires_at, locale))

@@ -62,10 +62,16 @@ async def init_connection(conn: Connection) -> None:
         )
 
 
+# UTC sessions whatever the server's TimeZone: "N days ago" is then N × 24 hours (a contact
+# rule's window must not stretch by an hour across a daylight-saving change), and days are
+# UTC days everywhere, as the reports define them.
+SESSION = {"timezone": "UTC"}
+
+
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
     pool = await asyncpg.create_pool(
         url, min_size=min_size, max_size=max_size, init=init_connection,
-        command_timeout=30, max_inactive_connection_lifetime=60,
+        command_timeout=30, max_inactive_connection_lifetime=60, server_settings=SESSION,
     )
     assert pool is not None
     return pool
@@ -73,7 +79,7 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> Poo
 
 @asynccontextmanager
 async def connect(url: str) -> AsyncIterator[Connection]:
-    conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(url)
+    conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(url, server_settings=SESSION)
     await init_connection(conn)
     try:
         yield conn
