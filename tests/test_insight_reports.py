@@ -222,7 +222,12 @@ async def test_journey_map_shows_stages_emotion_curve_worst_and_best(
     assert journey["worst"] == "support-call" and journey["best"] == "support-chat"
     r = await client.get(f"/reports/journeys/{cat.journey}", headers=admin)
     assert r.status_code == 200 and "<svg" in r.text and "<script" not in r.text
-    assert "worst: support-call" in r.text and "best: support-chat" in r.text
+    assert "worst: Support call" in r.text and "best: Support chat" in r.text  # names, not keys
+    # 18 days: only support-call has 30 answers; one rated touchpoint is neither best nor worst.
+    days = {"from": str(days_ago(17)), "to": str(days_ago(0))}
+    r = await client.get(f"/api/v1/journeys/{cat.journey}/map", headers=admin, params=days)
+    rated = [t["key"] for s in r.json()["stages"] for t in s["touchpoints"] if t["normalised"] is not None]
+    assert rated == ["support-call"] and r.json()["worst"] is None and r.json()["best"] is None
     # An owner's share link shows that owner's touchpoints only.
     support = cat.owners["support"]
     token = sharing.make_token(settings.secret_key, support, int(time.time()) + 600)
@@ -312,6 +317,13 @@ async def test_themes_of_too_few_answers_are_held_back_on_the_page(
     assert r.status_code == 200, r.text
     assert "Held back: themes are ranked from 30 answers, and this period has 8." in r.text
     assert "impact +" not in r.text
+    assert "Pain points and positive moments need 30 answers in the period." in r.text
+    # Nothing to compare with is not "no significant change".
+    assert "No comparison: the previous period has too few answers" in r.text
+    assert "changed significantly" not in r.text.split("What changed")[1]
+    # The link to the journey map keeps the period asked for.
+    period = _period()
+    assert f'from={period["from"]}&amp;to={period["to"]}' in r.text
 
 
 async def test_report_pages_name_what_was_wrong(

@@ -119,6 +119,10 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
     return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
 
 
+def _short(name: str, limit: int = 18) -> str:
+    return name if len(name) <= limit else name[:limit - 1] + "…"
+
+
 def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | None) -> Markup:
     """Share of high-band answers and mean sentiment (rescaled to 0–1) across the stages."""
     width = max(_W, 120 * len(stages) + _LEFT + _RIGHT)
@@ -146,17 +150,18 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
                   for i, s in enumerate(stages)]
     mood_line = [(x_of(i), None if s.sentiment is None else y_of((s.sentiment + 1) / 2))
                  for i, s in enumerate(stages)]
-    # The curve runs through the stages that have enough answers; the others are skipped.
+    # The curve breaks at a stage without enough answers rather than draw through it.
     mood = [(x, y) for x, y in mood_line if y is not None]
     score = [(x, y) for x, y in score_line if y is not None]
-    if len(mood) > 1:
-        parts.append(_polyline(mood, "#9333ea", "5 4"))
+    for line, colour, dash in ((mood_line, "#9333ea", "5 4"), (score_line, "#1d4ed8", "")):
+        for run in _runs([y is not None for _, y in line]):
+            if len(run) > 1:
+                parts.append(_polyline([(line[i][0], line[i][1] or 0.0) for i in run], colour, dash))
     for x, y in mood:
         parts.append(f'<rect x="{_fmt(x - 3)}" y="{_fmt(y - 3)}" width="6" height="6" fill="#9333ea"/>')
-    if len(score) > 1:
-        parts.append(_polyline(score, "#1d4ed8"))
     for x, y in score:
         parts.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="4.5" fill="#1d4ed8"/>')
+    names = {t.key: t.name for s in stages for t in s.touchpoints}
     for i, stage in enumerate(stages):
         keys = {t.key for t in stage.touchpoints}
         label = escape(stage.name if len(stage.name) <= 16 else stage.name[:15] + "…")
@@ -165,7 +170,7 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
         for key, word, colour, dy in ((worst, "worst", "#b91c1c", 0), (best, "best", "#15803d", 14)):
             if key is not None and key in keys:
                 parts.append(f'<text x="{_fmt(x_of(i))}" y="{height - 22 + dy}" text-anchor="middle" '
-                             f'{_FONT} fill="{colour}" font-weight="600">{word}: {escape(key)}</text>')
+                             f'{_FONT} fill="{colour}" font-weight="600">{word}: {escape(_short(names[key]))}</text>')
     parts.append(f'<text x="{width - _RIGHT}" y="{_TOP + 10}" text-anchor="end" {_FONT} '
                  f'fill="#1d4ed8">— share of high-band answers</text>')
     parts.append(f'<text x="{width - _RIGHT}" y="{_TOP + 24}" text-anchor="end" {_FONT} '

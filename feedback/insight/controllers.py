@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, cast
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, get
 from litestar.datastructures import State
@@ -241,7 +242,8 @@ class ReportPages(Controller):
             for r in report.touchpoints
         }
         journeys = sorted({r.touchpoint.journey_id for r in report.touchpoints})
-        access = f"owner={owner_id}&share={share}" if share else ""
+        # Links to the map keep the access and the period this page was asked for.
+        access = _query(owner=str(owner_id) if share else None, share=share, start=start, end=end)
         return Template(template_name="report_owner.html", context={
             "report": report, "trends": trends, "journeys": journeys, "access": access,
             **branding(request),
@@ -268,10 +270,18 @@ class ReportPages(Controller):
             journey = await service.journey_map(conn, journey_id, start=first, end=last, scope=scope,
                                                 min_n=request.app.state.settings.min_n)
         curve = charts.emotion_curve(journey.stages, journey.worst, journey.best)
-        back = f"/reports/owners/{owner}?share={share}" if share and owner else None
+        back = (f"/reports/owners/{owner}?{_query(share=share, start=start, end=end)}"
+                if share and owner else None)
         return Template(template_name="journey_map.html", context={
             "journey": journey, "curve": curve, "back": back, "scope": scope, **branding(request),
         })
+
+
+def _query(*, owner: str | None = None, share: str | None = None, start: str | None = None,
+           end: str | None = None) -> str:
+    """A page link's query: its access (owner and share token) and its period, as given."""
+    pairs = {"owner": owner, "share": share, "from": start, "to": end}
+    return urlencode({k: v for k, v in pairs.items() if v})
 
 
 ROUTES = [ScoreController, ReportController, ReportPages]

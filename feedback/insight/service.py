@@ -727,10 +727,10 @@ def journey_stages(
                             normalised=share if n >= min_n else None, sentiment=s_mean,
                             sentiment_n=s_n, touchpoints=cards))
     rated = [c for c in placed if c.normalised is not None]
-    worst = min(rated, key=lambda c: (c.normalised or 0.0, c.key)).key if rated else None
-    best = max(rated, key=lambda c: (c.normalised or 0.0, c.key)).key if rated else None
-    if best == worst and len(rated) < 2:
-        worst = None
+    worst = best = None
+    if len(rated) >= 2:  # one rated touchpoint is neither best nor worst of anything
+        worst = min(rated, key=lambda c: (c.normalised or 0.0, c.key)).key
+        best = max(rated, key=lambda c: (c.normalised or 0.0, c.key)).key
     marks = {worst: "worst", best: "best"}
     stages_out = [
         msgspec.structs.replace(s, touchpoints=[
