@@ -127,6 +127,9 @@ async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
                   "previous period 90.0 %", "change -50.0 pp", "90.0 % → 40.0 % (-50.0 pp"):
         assert words in page, words
     assert "https://" not in page.split("<main>")[1]  # no CDN
+    # A CES figure says which scale it is on.
+    r = await client.get(f"/reports/owners/{cat.owners['onboarding']}", headers=admin, params=_period())
+    assert "Target 5.50 / 7" in r.text
 
 
 async def test_the_page_reads_the_owner_report_without_touchpoint_verbatims(conn: Any) -> None:
