@@ -326,6 +326,10 @@ def _themes(text: str, terms_of: TermReader) -> list[str]:
     return out
 
 
+# First words of the two-word concepts ("customer" of "customer service").
+_PAIR_STARTS_EN: Final = frozenset(k.split()[0] for k in (*EN_CONCEPTS, *EN_FAMILY_ONLY) if " " in k)
+
+
 def _en_concept(key: str) -> tuple[str | None, bool]:
     concept = EN_CONCEPTS.get(key)
     if concept:
@@ -336,23 +340,29 @@ def _en_concept(key: str) -> tuple[str | None, bool]:
 def _terms_en(clause: str) -> list[Term]:
     """Terms of an English clause, two-word concepts ("customer service") merged."""
     words = [w for w in lx.words_of(clause) if w.isalpha() or "-" in w or "'" in w]
-    lemmas = [_lemma_en(w) for w in words]
     terms: list[Term] = []
-    i = 0
-    while i < len(lemmas):
-        if i + 1 < len(lemmas):
-            pair = f"{lemmas[i]} {lemmas[i + 1]}"
+    i, n = 0, len(words)
+    while i < n:
+        term = _term_en(words[i])
+        # Most words start no two-word concept: look the pair up only for those that may.
+        if i + 1 < n and term[0] in _PAIR_STARTS_EN:
+            pair = f"{term[0]} {_lemma_en(words[i + 1])}"
             concept, shown = _en_concept(pair)
             if concept:
                 terms.append((pair, concept, None, _NOUN, shown))
                 i += 2
                 continue
-        lemma = lemmas[i]
-        concept, shown = _en_concept(lemma)
-        qualifier = EN_QUALIFIERS.get(lemma)
-        terms.append((lemma, concept, qualifier, _role_en(words[i], lemma), shown))
+        terms.append(term)
         i += 1
     return terms
+
+
+@lru_cache(maxsize=65536)
+def _term_en(word: str) -> Term:
+    """The term of one word read alone: a comment's words repeat across comments."""
+    lemma = _lemma_en(word)
+    concept, shown = _en_concept(lemma)
+    return lemma, concept, EN_QUALIFIERS.get(lemma), _role_en(word, lemma), shown
 
 
 @lru_cache(maxsize=65536)
