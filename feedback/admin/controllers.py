@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, delete, patch, post
 from litestar.params import FromQuery, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -17,6 +17,7 @@ from feedback.service.dependencies import (
     LimitParam,
     QueryId,
 )
+from feedback.service.methods import get_and_head
 from surveys import service
 from surveys.kinds import SurveyKind
 from surveys.models import (
@@ -49,13 +50,13 @@ class OwnerController(Controller):
         require(principal)
         return await service.create_owner(conn, data)
 
-    @get("/", summary="List owners")
+    @get_and_head("/", summary="List owners")
     async def list(self, conn: Db, principal: Caller, cursor: CursorParam = None,
                    limit: LimitParam = 50) -> Page[Owner]:
         require(principal, Role.OWNER)
         return await service.list_owners(conn, cursor=cursor, limit=limit, scope=principal.owner_scope)
 
-    @get("/{owner_id:int}", summary="Read an owner")
+    @get_and_head("/{owner_id:int}", summary="Read an owner")
     async def read(self, owner_id: IdParam, conn: Db, principal: Caller) -> Owner:
         require(principal, Role.OWNER)
         return await service.get_owner(conn, owner_id, principal.owner_scope)
@@ -85,13 +86,13 @@ class JourneyController(Controller):
         require(principal)
         return await service.create_journey(conn, data)
 
-    @get("/", summary="List journeys")
+    @get_and_head("/", summary="List journeys")
     async def list(self, conn: Db, principal: Caller, cursor: CursorParam = None,
                    limit: LimitParam = 50) -> Page[Journey]:
         require(principal, Role.OWNER)
         return await service.list_journeys(conn, cursor=cursor, limit=limit, scope=principal.owner_scope)
 
-    @get("/{journey_id:int}", summary="Read a journey with its stages")
+    @get_and_head("/{journey_id:int}", summary="Read a journey with its stages")
     async def read(self, journey_id: IdParam, conn: Db, principal: Caller) -> Journey:
         require(principal, Role.OWNER)
         return await service.get_journey(conn, journey_id, principal.owner_scope)
@@ -121,7 +122,7 @@ class TouchpointController(Controller):
         require(principal)
         return await service.create_touchpoint(conn, data)
 
-    @get("/", summary="List touchpoints")
+    @get_and_head("/", summary="List touchpoints")
     async def list(
         self, conn: Db, principal: Caller, cursor: CursorParam = None, limit: LimitParam = 50,
         journey: QueryId = None, stage: QueryId = None, owner: QueryId = None,
@@ -134,7 +135,7 @@ class TouchpointController(Controller):
         return await service.list_touchpoints(conn, cursor=cursor, limit=limit, filters=filters,
                                               scope=principal.owner_scope)
 
-    @get("/{key:str}", summary="Read a touchpoint")
+    @get_and_head("/{key:str}", summary="Read a touchpoint")
     async def read(self, key: KeyParam, conn: Db, principal: Caller) -> Touchpoint:
         require(principal, Role.OWNER)
         return await service.get_touchpoint(conn, key, principal.owner_scope)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import unquote_to_bytes
 from uuid import UUID
 
-from litestar import Controller, Request, delete, get, post
+from litestar import Controller, Request, delete, post
 from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
@@ -33,6 +33,7 @@ from feedback.collection.models import (
     ResponseOut,
 )
 from feedback.service.dependencies import Caller, Db, KeyParam, PoolDep, authenticate
+from feedback.service.methods import get_and_head
 from feedback.service.pages import branding, error_page, preferred_locale
 from feedback.service.problems import application_error
 from surveys.errors import ApplicationError, TooManyRequests, invalid
@@ -93,7 +94,7 @@ class InvitationController(Controller):
         require(principal, Role.INGEST)
         return await service.trigger_batch(conn, state.settings, data)
 
-    @get("/invitations/{invitation_id:uuid}", summary="Read an invitation, its clicks and response")
+    @get_and_head("/invitations/{invitation_id:uuid}", summary="Read an invitation, its clicks and response")
     async def read(self, invitation_id: FromPath[UUID], conn: Db, principal: Caller) -> InvitationDetail:
         require(principal, Role.OWNER)
         return await service.get_invitation(conn, invitation_id, principal.owner_scope)
@@ -181,12 +182,12 @@ class SurveyPages(Controller):
     include_in_schema = False
     exception_handlers = {ApplicationError: _page_error}  # noqa: RUF012 - read once by Litestar
 
-    @get("/{token:str}", cache=False)
+    @get_and_head("/{token:str}", cache=False)
     async def show(self, request: AnyRequest, token: TokenParam, pool: PoolDep, state: State,
                    score: FromQuery[str | None] = None) -> Template:
         view = await _guarding_guesses(request, state, service.open_link(
             pool, state.settings, token, score, request.headers.get("user-agent", ""),
-            preferred_locale(request)))
+            preferred_locale(request), count_click=request.method != "HEAD"))
         return _render(request, view)
 
     @post("/{token:str}", status_code=200)
@@ -205,7 +206,7 @@ class WidgetPages(Controller):
     include_in_schema = False
     exception_handlers = {ApplicationError: _page_error}  # noqa: RUF012 - read once by Litestar
 
-    @get("/{key:str}", cache=False)
+    @get_and_head("/{key:str}", cache=False)
     async def show(self, request: AnyRequest, key: KeyParam, pool: PoolDep) -> Template:
         return _render(request, await service.widget_page(pool, key, preferred_locale(request)))
 

@@ -333,13 +333,17 @@ def already_answered(locale: str, status: int) -> PageView:
 
 
 async def open_link(pool: Pool, settings: Settings, token: str, score: str | None, user_agent: str,
-                    fallback_locale: str) -> PageView:
-    """The survey page; a score in the URL (one click from an email) is pre-selected, not recorded."""
+                    fallback_locale: str, *, count_click: bool = True) -> PageView:
+    """The survey page; a score in the URL (one click from an email) is pre-selected, not recorded.
+
+    `count_click=False` shows the page without logging an opening (a HEAD from a link checker).
+    """
     invitation, tp = await _link(pool, settings, token, fallback_locale)
     chosen = _parse_score(score, scale_of(tp.kind)) if score is not None else None
     async with pool.acquire() as conn:
         # A GET only logs the click: mail scanners follow links, people press Send.
-        await repo.record_click(conn, invitation=invitation, score=chosen, user_agent=user_agent[:500])
+        if count_click:
+            await repo.record_click(conn, invitation=invitation, score=chosen, user_agent=user_agent[:500])
         answer = await repo.link_response(conn, invitation=invitation, edit_days=settings.edit_window_days)
     if answer is not None and not answer["editable"]:
         return already_answered(invitation.locale, 200)

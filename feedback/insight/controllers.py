@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request
 from litestar.datastructures import State
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response, Stream, Template
@@ -39,6 +39,7 @@ from feedback.service.dependencies import (
     PoolDep,
     QueryId,
 )
+from feedback.service.methods import get_and_head
 from feedback.service.pages import branding
 from surveys.errors import Gone, Unauthorized
 from surveys.kinds import SurveyKind
@@ -73,7 +74,7 @@ class ScoreController(Controller):
     tags = ["Insight"]  # noqa: RUF012 - Litestar reads it as a class attribute
     security = SECURITY
 
-    @get("/scores", summary="A score series with interval, previous period and KPI status")
+    @get_and_head("/scores", summary="A score series with interval, previous period and KPI status")
     async def scores(
         self, conn: Db, principal: Caller, state: State, journey: QueryId = None,
         stage: QueryId = None, owner: QueryId = None, touchpoint: TouchpointQuery = None,
@@ -87,7 +88,7 @@ class ScoreController(Controller):
                         scope=principal.owner_scope)
         return await service.scores(conn, sel, bucket=bucket, min_n=_settings(state).min_n)
 
-    @get("/responses", summary="Answers, newest first; Accept: text/csv streams them all as CSV")
+    @get_and_head("/responses", summary="Answers, newest first; Accept: text/csv streams them all as CSV")
     async def responses(
         self, request: Request[Any, Any, Any], pool: PoolDep, principal: Caller,
         journey: QueryId = None, stage: QueryId = None, owner: QueryId = None,
@@ -143,7 +144,7 @@ class ReportController(Controller):
     tags = ["Insight"]  # noqa: RUF012 - Litestar reads it as a class attribute
     security = SECURITY
 
-    @get("/touchpoints/{key:str}/report", summary="A touchpoint's report: score, funnel, pain points")
+    @get_and_head("/touchpoints/{key:str}/report", summary="A touchpoint's report: score, funnel, pain points")
     async def touchpoint(self, key: KeyParam, conn: Db, principal: Caller, state: State,
                          start: From = None, end: To = None) -> TouchpointReport:
         require(principal, Role.OWNER)
@@ -152,7 +153,7 @@ class ReportController(Controller):
                                                scope=principal.owner_scope,
                                                min_n=_settings(state).min_n)
 
-    @get("/owners/{owner_id:int}/report", summary="An owner's report: every touchpoint, pain points")
+    @get_and_head("/owners/{owner_id:int}/report", summary="An owner's report: every touchpoint, pain points")
     async def owner_report(self, owner_id: IdParam, conn: Db, principal: Caller, state: State,
                     start: From = None, end: To = None) -> OwnerReport:
         require(principal, Role.OWNER)
@@ -160,7 +161,7 @@ class ReportController(Controller):
         return await service.owner_report(conn, owner_id, start=first, end=last,
                                           scope=principal.owner_scope, min_n=_settings(state).min_n)
 
-    @get("/journeys/{journey_id:int}/map", summary="A journey map: stages, scores, emotion curve")
+    @get_and_head("/journeys/{journey_id:int}/map", summary="A journey map: stages, scores, emotion curve")
     async def journey(self, journey_id: IdParam, conn: Db, principal: Caller, state: State,
                       start: From = None, end: To = None) -> JourneyMap:
         require(principal, Role.OWNER)
@@ -168,14 +169,14 @@ class ReportController(Controller):
         return await service.journey_map(conn, journey_id, start=first, end=last,
                                          scope=principal.owner_scope, min_n=_settings(state).min_n)
 
-    @get("/owners/{owner_id:int}/share-link", summary="A signed link to the owner's report (no key)")
+    @get_and_head("/owners/{owner_id:int}/share-link", summary="A signed link to the owner's report (no key)")
     async def share_link(self, owner_id: IdParam, conn: Db, principal: Caller, state: State,
                          days: ShareDays = 7) -> ShareLink:
         require(principal)
         await service.check_owner(conn, owner_id)
         return sharing.share_link(_settings(state), owner_id, days)
 
-    @get("/journeys/{journey_id:int}/share-link", summary="A signed link to the whole journey map (no key)")
+    @get_and_head("/journeys/{journey_id:int}/share-link", summary="A signed link to the whole journey map (no key)")
     async def journey_share_link(self, journey_id: IdParam, conn: Db, principal: Caller, state: State,
                                  days: ShareDays = 7) -> ShareLink:
         require(principal)
@@ -219,7 +220,7 @@ class ReportPages(Controller):
     path = "/reports"
     include_in_schema = False
 
-    @get("/owners/{owner_id:int}", cache=False)
+    @get_and_head("/owners/{owner_id:int}", cache=False)
     async def owner_page(self, request: Request[Any, Any, Any], owner_id: IdParam, pool: PoolDep,
                     share: ShareToken = None, start: From = None, end: To = None) -> Template:
         try:
@@ -249,7 +250,7 @@ class ReportPages(Controller):
             **branding(request),
         })
 
-    @get("/journeys/{journey_id:int}", cache=False)
+    @get_and_head("/journeys/{journey_id:int}", cache=False)
     async def journey(self, request: Request[Any, Any, Any], journey_id: IdParam, pool: PoolDep,
                       owner: QueryId = None, share: ShareToken = None, start: From = None,
                       end: To = None) -> Template:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get
+from litestar import Request
 from litestar.response import Redirect, Template
 
+from feedback.service.methods import get_and_head
 from feedback.service.pages import branding
 
 _METHODS = ("get", "post", "put", "patch", "delete")
@@ -65,7 +66,7 @@ def reference(spec: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"tag": tag, "operations": ops} for tag, ops in groups.items()]
 
 
-@get("/docs", summary="The API reference as a page", tags=["Operations"], include_in_schema=False)
+@get_and_head("/docs", summary="The API reference as a page", tags=["Operations"], include_in_schema=False)
 async def api_docs(request: Request[Any, Any, Any]) -> Template:
     spec = request.app.openapi_schema.to_schema()
     return Template(template_name="api_docs.html", context={
@@ -74,6 +75,6 @@ async def api_docs(request: Request[Any, Any, Any]) -> Template:
     })
 
 
-@get("/", summary="Where to start", include_in_schema=False)
+@get_and_head("/", summary="Where to start", include_in_schema=False)
 async def home() -> Redirect:
     return Redirect(path="/docs")

@@ -21,7 +21,7 @@ from feedback.service.apidocs import api_docs, home
 from feedback.service.database import create_pool
 from feedback.service.dependencies import DEPENDENCIES
 from feedback.service.logs import configure_logging, request_context, security_headers
-from feedback.service.openapi import document_errors
+from feedback.service.openapi import document_errors, omit_head
 from feedback.service.pages import template_config
 from feedback.service.problems import EXCEPTION_HANDLERS
 from feedback.service.validation import json_bodies
@@ -100,7 +100,8 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
             description=(
                 "Touchpoint-triggered micro-surveys: configure journeys and touchpoints, trigger "
                 "invitations, collect answers, and pull scores, pain points and positive moments. "
-                "Send API keys as `Authorization: Bearer <key>`. Errors are RFC 9457 problem details."
+                "Send API keys as `Authorization: Bearer <key>`. Errors are RFC 9457 problem details. "
+                "Every GET also answers HEAD."
             ),
             path="/schema",
             components=Components(
@@ -112,6 +113,7 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         debug=False,
     )
     document_errors(app.openapi_schema)
+    omit_head(app.openapi_schema)
     return app
 
 

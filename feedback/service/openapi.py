@@ -77,3 +77,9 @@ def document_errors(schema: OpenAPI) -> None:
             for status, description in errors.items():
                 responses.setdefault(status, OpenAPIResponse(description=description, content=media))
             operation.responses = responses
+
+
+def omit_head(schema: OpenAPI) -> None:
+    """Leave HEAD out: it answers as GET does, without the body (the description says so once)."""
+    for item in (schema.paths or {}).values():
+        item.head = None

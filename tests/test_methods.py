@@ -1,0 +1,80 @@
+"""HEAD wherever GET is, and an Allow header that lists every method a path takes."""
+
+from __future__ import annotations
+
+import re
+
+from litestar import Litestar
+from litestar.routes import HTTPRoute
+
+from feedback.service.database import Connection
+from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
+
+# Litestar's own OpenAPI routes are not declared here; their GETs are left as Litestar made them.
+_LITESTAR_OWN = "/schema"
+# Headers that differ between any two answers.
+_PER_ANSWER = {"x-request-id", "date", "content-length"}
+
+
+def _http_routes(app: Litestar) -> list[HTTPRoute]:
+    return [r for r in app.routes if isinstance(r, HTTPRoute) and not r.path.startswith(_LITESTAR_OWN)]
+
+
+def _fill(path: str, values: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
+
+
+async def _one_of_each(client: Client, admin: Headers) -> dict[str, str]:
+    """A value for each path parameter that names something that exists."""
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    sent = (await invite(client, admin, "delivery")).json()
+    return {"owner_id": str(w["owner"]), "journey_id": str(w["journey"]), "key": "delivery",
+            "invitation_id": sent["id"], "token": token_of(sent["url"]), "ref": "c-1"}
+
+
+async def test_every_get_route_answers_head_as_get_does_without_a_body(
+        app: Litestar, client: Client, admin: Headers) -> None:
+    values = await _one_of_each(client, admin)
+    checked = []
+    for route in _http_routes(app):
+        if "GET" not in route.methods:
+            continue
+        url = _fill(route.path, values)
+        head = await client.head(url, headers=admin)
+        get = await client.get(url, headers=admin)
+        assert head.status_code == get.status_code, (url, head.status_code, get.status_code, head.text)
+        assert head.content == b"", url
+        same = {k: v for k, v in head.headers.items() if k not in _PER_ANSWER}
+        assert same == {k: v for k, v in get.headers.items() if k not in _PER_ANSWER}, url
+        if "content-length" in head.headers:
+            assert head.headers["content-length"] == get.headers["content-length"], url
+        checked.append(url)
+    assert len(checked) >= 15 and any(u.startswith("/s/") for u in checked)
+    assert {"/docs", "/", "/healthz"} <= set(checked)
+
+
+async def test_head_on_a_survey_link_is_not_an_open(client: Client, admin: Headers,
+                                                    conn: Connection) -> None:
+    values = await _one_of_each(client, admin)
+    r = await client.head(f"/s/{values['token']}?score=4", headers={"User-Agent": "Slackbot 1.0"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert await conn.fetchval("SELECT count(*) FROM invitation_clicks") == 0
+    assert await conn.fetchval("SELECT first_clicked_at FROM invitations") is None
+    # A GET is still an open.
+    assert (await client.get(f"/s/{values['token']}?score=4")).status_code == 200
+    assert await conn.fetchval("SELECT count(*) FROM invitation_clicks") == 1
+
+
+def _allow(value: str) -> list[str]:
+    return sorted(m.strip() for m in value.split(","))
+
+
+async def test_a_405_names_every_method_the_path_takes(client: Client, admin: Headers) -> None:
+    for method, path, methods in (("POST", "/docs", "GET, HEAD, OPTIONS"),
+                                  ("PUT", "/api/v1/journeys/1", "DELETE, GET, HEAD, OPTIONS, PATCH"),
+                                  ("HEAD", "/api/v1/touchpoints/k/invitations", "OPTIONS, POST"),
+                                  ("PUT", "/reports/owners/1", "GET, HEAD, OPTIONS")):
+        r = await client.request(method, path, headers=admin)
+        assert r.status_code == 405, (method, path)
+        assert _allow(r.headers["allow"]) == _allow(methods), (method, path, r.headers["allow"])
