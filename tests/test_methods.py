@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from litestar import Litestar
 from litestar.routes import HTTPRoute
@@ -68,6 +69,22 @@ async def test_head_on_a_survey_link_is_not_an_open(client: Client, admin: Heade
 
 def _allow(value: str) -> list[str]:
     return sorted(m.strip() for m in value.split(","))
+
+
+async def test_options_lists_every_method_of_the_path(app: Litestar, client: Client) -> None:
+    values: dict[str, Any] = {"owner_id": "1", "journey_id": "1", "key": "k", "token": "t", "ref": "c",
+                              "invitation_id": "00000000-0000-7000-8000-000000000001"}
+    for route in _http_routes(app):
+        r = await client.options(_fill(route.path, values))
+        assert r.status_code == 204, route.path
+        assert _allow(r.headers["allow"]) == sorted(route.methods), route.path
+        if "GET" in route.methods:
+            assert "HEAD" in route.methods, route.path
+    for path, methods in (("/api/v1/journeys/1", "DELETE, GET, HEAD, OPTIONS, PATCH"),
+                          ("/api/v1/responses", "GET, HEAD, OPTIONS, POST"),
+                          ("/s/t", "GET, HEAD, OPTIONS, POST"),
+                          ("/api/v1/customers/c", "DELETE, OPTIONS")):
+        assert (await client.options(path)).headers["allow"] == methods, path
 
 
 async def test_a_405_names_every_method_the_path_takes(client: Client, admin: Headers) -> None:

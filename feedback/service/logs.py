@@ -12,6 +12,8 @@ from typing import Any, TextIO
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from feedback.service.methods import allow_every_method
+
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 
@@ -108,11 +110,16 @@ def _request_id(scope: Scope) -> str:
 
 
 async def security_headers(message: Message, scope: Scope) -> None:
-    """Litestar before-send hook: every answer, even a 404 for an unknown path, carries them."""
+    """Litestar before-send hook: every answer, even a 404 for an unknown path, carries them.
+
+    It also completes the Allow header of OPTIONS answers (see `allow_every_method`).
+    """
     if message["type"] != "http.response.start":
         return
     widget = scope["path"].startswith("/w/")
     headers = [h for h in message.get("headers", []) if h[0] not in _SECURITY_NAMES]
+    if scope.get("method") == "OPTIONS":
+        headers = allow_every_method(scope, headers)
     for name, value in SECURITY_HEADERS:
         if widget and name == b"content-security-policy":
             value = WIDGET_CSP[1]
