@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
 import httpx
+from litestar import Litestar
+from litestar.routes import HTTPRoute
 
 BAD_IDS = ["abc", "-1", "0", "99999999999999999999999", "1.5", "%00", "a" * 300, "' OR 1=1 --"]
 BAD_BODIES: list[tuple[str, bytes]] = [
@@ -156,3 +159,30 @@ async def test_api_bodies_that_are_not_json_get_a_415_naming_the_type(client: An
     r = await client.post("/api/v1/responses", content=b'{"touchpoint": "x", "score": 1}',
                           headers={**admin, "content-type": "text/plain"})
     assert r.status_code == 415
+
+
+async def test_ids_in_paths_are_plain_digits_or_nothing_is_found(
+        app: Litestar, client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    # int() reads "0_1", "+1", " 1", "1\n" and fullwidth "１" as 1: each would open record 1.
+    owner = (await client.post("/api/v1/owners", json={"name": "Ops"}, headers=admin)).json()["id"]
+    journey = (await client.post("/api/v1/journeys", json={"name": "Shop"}, headers=admin)).json()["id"]
+
+    def variants(n: int) -> list[str]:
+        fullwidth = "".join(chr(0xFF10 + int(d)) for d in str(n))
+        return [f"0_{n}", f"+{n}", f" {n}", f"{n} ", f"{n}\n", f"\t{n}", fullwidth, f"{n}_"]
+
+    routes = [r for r in app.routes if isinstance(r, HTTPRoute) and ":int}" in r.path]
+    assert len(routes) >= 8
+    for route in routes:
+        for bad_owner, bad_journey in zip(variants(owner), variants(journey), strict=True):
+            path = route.path.replace("{owner_id:int}", quote(bad_owner)).replace(
+                "{journey_id:int}", quote(bad_journey))
+            for method in sorted(route.methods - {"OPTIONS"}):
+                r = await client.request(method, path, headers=admin, json={} if method == "PATCH" else None)
+                assert r.status_code == 404, (method, path, r.status_code, r.text[:200])
+                wanted = "text/html" if path.startswith("/reports/") else "application/problem+json"
+                assert r.headers["content-type"].startswith(wanted), (method, path)
+    # Nothing was changed or removed, and the plain ids still open their records.
+    assert (await client.get(f"/api/v1/owners/{owner}", headers=admin)).json()["name"] == "Ops"
+    assert (await client.get(f"/api/v1/journeys/{journey}", headers=admin)).status_code == 200
+    assert (await client.get(f"/reports/journeys/{journey}", headers=admin)).status_code == 200

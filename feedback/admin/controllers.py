@@ -16,6 +16,7 @@ from feedback.service.dependencies import (
     KeyParam,
     LimitParam,
     QueryId,
+    plain_ids,
 )
 from feedback.service.methods import get_and_head
 from surveys import service
@@ -44,6 +45,7 @@ class OwnerController(Controller):
     path = "/api/v1/owners"
     tags = ("Owners",)
     security = SECURITY
+    before_request = staticmethod(plain_ids)
 
     @post("/", summary="Create an owner")
     async def create(self, data: JSONBody[OwnerCreate], conn: Db, principal: Caller) -> Owner:
@@ -80,6 +82,7 @@ class JourneyController(Controller):
     path = "/api/v1/journeys"
     tags = ("Journeys",)
     security = SECURITY
+    before_request = staticmethod(plain_ids)
 
     @post("/", summary="Create a journey (default: the eight lifecycle stages)")
     async def create(self, data: JSONBody[JourneyCreate], conn: Db, principal: Caller) -> Journey:

@@ -38,6 +38,7 @@ from feedback.service.dependencies import (
     LimitParam,
     PoolDep,
     QueryId,
+    plain_ids,
 )
 from feedback.service.methods import get_and_head
 from feedback.service.pages import branding
@@ -143,6 +144,7 @@ class ReportController(Controller):
     path = "/api/v1"
     tags = ["Insight"]  # noqa: RUF012 - Litestar reads it as a class attribute
     security = SECURITY
+    before_request = staticmethod(plain_ids)
 
     @get_and_head("/touchpoints/{key:str}/report", summary="A touchpoint's report: score, funnel, pain points")
     async def touchpoint(self, key: KeyParam, conn: Db, principal: Caller, state: State,
@@ -219,6 +221,7 @@ class ReportPages(Controller):
 
     path = "/reports"
     include_in_schema = False
+    before_request = staticmethod(plain_ids)
 
     @get_and_head("/owners/{owner_id:int}", cache=False)
     async def owner_page(self, request: Request[Any, Any, Any], owner_id: IdParam, pool: PoolDep,

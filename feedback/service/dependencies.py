@@ -1,4 +1,4 @@
-"""Request dependencies: a pooled connection and the principal behind the API key."""
+"""Request dependencies: a pooled connection, the principal behind the API key, plain path ids."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeAlias
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Dependency, Provide
+from litestar.exceptions import NotFoundException
 from litestar.params import PathParameter, QueryParameter
 
 from feedback.access.models import Principal
@@ -18,7 +19,8 @@ Db: TypeAlias = Annotated[Connection, Dependency(kind="named")]
 Caller: TypeAlias = Annotated[Principal, Dependency(kind="named")]
 PoolDep: TypeAlias = Annotated[Pool, Dependency(kind="named")]
 
-# Path ids are checked before any query: PostgreSQL's bigint is the ceiling.
+# Path ids are checked before any query: PostgreSQL's bigint is the ceiling, and each controller
+# with `{...:int}` paths runs `plain_ids` before its handlers.
 IdParam = Annotated[int, PathParameter(ge=1, le=2**63 - 1, description="A positive integer id.")]
 KeyParam = Annotated[str, PathParameter(min_length=1, max_length=64, description="A touchpoint key.")]
 QueryId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1, description="A positive integer id.")]
@@ -26,6 +28,21 @@ CursorParam = Annotated[
     str | None, QueryParameter(max_length=500, description="The next_cursor of the previous page.")
 ]
 LimitParam = Annotated[int, QueryParameter(ge=1, le=500, description="Items per page, 1–500.")]
+
+
+async def plain_ids(request: Request[Any, Any, Any]) -> None:
+    """A 404, as the router gives for "abc", for an int path parameter not in ASCII digits.
+
+    Litestar reads `{id:int}` with int(), which also takes "1_0", "+10", " 10" and fullwidth
+    "１０": each would open (or delete) record 10 under another URL.
+    """
+    template = request.scope["path_template"].split("/")
+    path = request.scope["path"].split("/")
+    for name, value in request.path_params.items():
+        if isinstance(value, int):
+            text = path[template.index("{" + name + "}")]
+            if not (text.isascii() and text.isdigit()):
+                raise NotFoundException()
 
 
 async def provide_conn(state: State, principal: Caller) -> AsyncGenerator[Connection, None]:
