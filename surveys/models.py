@@ -19,10 +19,14 @@ class Output(msgspec.Struct, kw_only=True):
     """Base of every API output."""
 
 
+# PostgreSQL text cannot hold NUL: every text input refuses it, so the 422 names the field.
+NO_NUL = r"^[^\x00]*$"
+
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1, description="A positive integer id.")]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
 Email = Annotated[
-    str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=320, description="An email address.")
+    str, msgspec.Meta(pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$", max_length=320,
+                      description="An email address.")
 ]
 TouchpointKey = Annotated[
     str,
@@ -33,12 +37,12 @@ TouchpointKey = Annotated[
     ),
 ]
 Locale = Annotated[str, msgspec.Meta(pattern=r"^(en|ru)$", description="en or ru")]
-Wording = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+Wording = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=NO_NUL)]
 SampleRate = Annotated[float, msgspec.Meta(ge=0, le=1)]
 Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
 ExpiryDays = Annotated[int, msgspec.Meta(ge=1, le=365)]
-Description = Annotated[str, msgspec.Meta(max_length=2000)]
-StageName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+Description = Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)]
+StageName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
 
 
 class Channel(enum.StrEnum):

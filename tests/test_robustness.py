@@ -186,3 +186,53 @@ async def test_ids_in_paths_are_plain_digits_or_nothing_is_found(
     assert (await client.get(f"/api/v1/owners/{owner}", headers=admin)).json()["name"] == "Ops"
     assert (await client.get(f"/api/v1/journeys/{journey}", headers=admin)).status_code == 200
     assert (await client.get(f"/reports/journeys/{journey}", headers=admin)).status_code == 200
+
+
+async def test_a_nul_character_in_a_body_is_refused_naming_its_field(
+        client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    # PostgreSQL text cannot hold NUL; the answer says which field holds one.
+    owner = (await client.post("/api/v1/owners", json={"name": "Ops"}, headers=admin)).json()["id"]
+    journey = (await client.post("/api/v1/journeys", json={"name": "Shop"}, headers=admin)).json()
+    stage = journey["stages"][0]["id"]
+    r = await client.post("/api/v1/touchpoints", headers=admin, json={
+        "key": "delivery", "name": "Delivery", "stage_id": stage, "channel": "web", "owner_id": owner,
+        "kind": "csat"})
+    assert r.status_code == 201, r.text
+    tp = {"key": "zz", "name": "Z", "stage_id": stage, "channel": "web", "owner_id": owner, "kind": "csat"}
+    nul = "a\x00b"
+    attempts: list[tuple[str, str, dict[str, Any], str]] = [
+        ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 3, "comment": nul}, "comment"),
+        ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 3, "customer": nul}, "customer"),
+        ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 3, "context": {"k": nul}},
+         "context"),
+        ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 3, "context": {nul: 1}},
+         "context"),
+        ("POST", "/api/v1/touchpoints/delivery/invitations", {"customer": nul}, "customer"),
+        ("POST", "/api/v1/touchpoints/delivery/invitations", {"customer": "c", "event_id": nul},
+         "event_id"),
+        ("POST", "/api/v1/touchpoints/delivery/invitations", {"customer": "c", "context": {"k": nul}},
+         "context"),
+        ("POST", "/api/v1/owners", {"name": nul}, "name"),
+        ("POST", "/api/v1/owners", {"name": "Ops", "email": "a\x00@b.example"}, "email"),
+        ("PATCH", f"/api/v1/owners/{owner}", {"name": nul}, "name"),
+        ("POST", "/api/v1/journeys", {"name": nul}, "name"),
+        ("POST", "/api/v1/journeys", {"name": "J", "description": nul}, "description"),
+        ("POST", "/api/v1/journeys", {"name": "J", "stages": ["A", nul]}, "stages"),
+        ("PATCH", f"/api/v1/journeys/{journey['id']}", {"description": nul}, "description"),
+        ("PATCH", f"/api/v1/journeys/{journey['id']}", {"stages": [{"name": nul}]}, "stages"),
+        ("POST", "/api/v1/touchpoints", {**tp, "name": nul}, "name"),
+        ("POST", "/api/v1/touchpoints", {**tp, "questions": {"en": nul}}, "questions"),
+        ("PATCH", "/api/v1/touchpoints/delivery", {"name": nul}, "name"),
+        ("PATCH", "/api/v1/touchpoints/delivery", {"questions": {"ru": nul}}, "questions"),
+    ]
+    for method, path, body, field in attempts:
+        r = await client.request(method, path, json=body, headers=admin)
+        assert r.status_code == 422, (method, path, body, r.status_code, r.text[:300])
+        problem = r.json()
+        assert f"{field}: may not contain the NUL character" in problem["detail"], (path, body, problem)
+        assert {"field": field, "message": "may not contain the NUL character"} in problem["errors"], (
+            path, body, problem)
+    r = await client.post("/api/v1/invitations:batch", headers=admin,
+                          json={"items": [{"touchpoint": "delivery", "customer": nul}]})
+    assert r.json()["results"][0]["problem"]["errors"] == [
+        {"field": "customer", "message": "may not contain the NUL character"}]

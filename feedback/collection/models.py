@@ -8,19 +8,18 @@ from uuid import UUID
 
 import msgspec
 
-from surveys.models import Channel, Input, Locale, Output, TouchpointKey
+from surveys.models import NO_NUL, Channel, Input, Locale, Output, TouchpointKey
 
-# PostgreSQL text cannot hold NUL; refusing it here keeps bad input a 422, never a 500.
-_NO_NUL = r"^[^\x00]*$"
-CustomerRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_NO_NUL,
+# No NUL (see NO_NUL): bad input stays a 422 naming its field, never a 500.
+CustomerRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL,
                                           description="The caller's own customer reference.")]
-EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=_NO_NUL,
+EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL,
                                       description="The caller's id of the touchpoint event.")]
-ContextKey = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=_NO_NUL)]
+ContextKey = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
 ContextValue = str | int | float | bool | None
 # Hidden fields: flat, scalar values only; the 4 KiB limit is checked on the encoded form.
 Context = dict[ContextKey, ContextValue]
-Comment = Annotated[str, msgspec.Meta(max_length=2000, pattern=_NO_NUL)]
+Comment = Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)]
 # Wide enough to hold any scale, narrow enough for smallint; the kind's scale is checked later.
 RawScore = Annotated[int, msgspec.Meta(ge=-1000, le=1000)]
 Moment = Annotated[datetime, msgspec.Meta(tz=True)]

@@ -49,6 +49,7 @@ from feedback.sentiment import ANALYZER_VERSION, CommentInsight
 from feedback.sentiment.reader import CommentReader
 from feedback.service.database import Connection, Pool
 from feedback.service.pages import TEMPLATES_DIR
+from feedback.service.validation import NUL_MESSAGE, invalid_fields
 from feedback.settings import Settings
 from surveys import repository as surveys_repo
 from surveys.errors import (
@@ -99,7 +100,7 @@ def _context_json(context: dict[str, Any]) -> str:
     if len(encoded) > CONTEXT_MAX_BYTES:
         raise invalid("context", f"must be at most {CONTEXT_MAX_BYTES} bytes as JSON (got {len(encoded)})")
     if b"\\u0000" in encoded:
-        raise invalid("context", "values may not contain NUL characters")
+        raise invalid("context", NUL_MESSAGE)
     return encoded.decode()
 
 
@@ -205,9 +206,8 @@ async def trigger_batch(conn: Connection, settings: Settings, data: BatchCreate)
                 raise invalid("touchpoint", f"no touchpoint has the key {item.touchpoint!r}")
             decision = await trigger(conn, settings, item.touchpoint, item.invitation())
             results.append(BatchResult(status=decision.status, body=decision.body))
-        except msgspec.ValidationError as exc:
-            field_path = str(exc).rsplit("`$.", 1)[-1].rstrip("`") if "`$." in str(exc) else "item"
-            results.append(BatchResult(status=422, problem=_problem(invalid(field_path, str(exc)))))
+        except msgspec.ValidationError:
+            results.append(BatchResult(status=422, problem=_problem(invalid_fields(BatchTrigger, raw))))
         except ApplicationError as exc:
             results.append(BatchResult(status=exc.status, problem=_problem(exc)))
     return BatchResults(results=results)

@@ -10,6 +10,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from surveys.errors import ClientError, FieldError, InvalidInput, UnsupportedMediaType
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+# What a field holding NUL is told, rather than msgspec's "Expected `str` matching regex ...".
+NUL_MESSAGE = "may not contain the NUL character"
 
 
 def json_bodies(app: ASGIApp) -> ASGIApp:
@@ -35,10 +37,23 @@ def json_bodies(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def _describe(error: msgspec.ValidationError) -> str:
+def _describe(error: msgspec.ValidationError, value: Any) -> str:
+    if _holds_nul(value):
+        return NUL_MESSAGE
     text = str(error)
     # msgspec appends " - at `$.x`"; the field is named separately.
     return text.split(" - at `", 1)[0]
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL is in the string, or in any key or string of the list or object."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return False
 
 
 def field_errors(struct_type: type[msgspec.Struct], raw: Any, prefix: str = "") -> list[FieldError]:
@@ -58,13 +73,13 @@ def field_errors(struct_type: type[msgspec.Struct], raw: Any, prefix: str = "") 
         try:
             msgspec.convert(raw[name], type=info.type)
         except msgspec.ValidationError as exc:
-            errors.append(FieldError(f"{prefix}{name}", _describe(exc)))
+            errors.append(FieldError(f"{prefix}{name}", _describe(exc, raw[name])))
     if not errors:
         # Cross-field rules live in __post_init__; they surface only on the whole object.
         try:
             msgspec.convert(raw, type=struct_type)
         except msgspec.ValidationError as exc:
-            errors.append(FieldError(prefix.rstrip(".") or "body", _describe(exc)))
+            errors.append(FieldError(prefix.rstrip(".") or "body", _describe(exc, None)))
     return errors
 
 
@@ -87,6 +102,11 @@ def problem_for(struct_type: type[msgspec.Struct], body: bytes) -> ClientError:
         return ClientError(f"The body is not valid JSON: {exc}")
     except RecursionError:
         return ClientError("The body is nested too deeply to be read.")
+    return invalid_fields(struct_type, raw)
+
+
+def invalid_fields(struct_type: type[msgspec.Struct], raw: Any) -> InvalidInput:
+    """The 422 for decoded JSON `raw` that is not a valid `struct_type`, naming each field."""
     errors = field_errors(struct_type, raw)
     if not errors:
         errors = [FieldError("body", "does not match the expected shape")]
