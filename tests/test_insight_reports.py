@@ -136,7 +136,8 @@ async def test_the_page_reads_the_owner_report_without_touchpoint_verbatims(conn
     """The page shows only the owner's verbatims: the report it reads is the full one without
     the touchpoints' verbatims, every number and the owner's quotes the same."""
     cat = await _support_story(conn)
-    args: dict[str, Any] = {"start": days_ago(29), "end": days_ago(0), "scope": None, "min_n": 5}
+    args: dict[str, Any] = {"start": days_ago(29), "end": days_ago(0), "today": days_ago(0),
+                            "scope": None, "min_n": 5}
     full = await service.owner_report(conn, cat.owners["support"], **args)
     page = await service.owner_report(conn, cat.owners["support"], **args, touchpoint_quotes=False)
     assert any(i.comments for r in full.touchpoints for i in r.pain_points + r.positive_moments)
