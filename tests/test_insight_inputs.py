@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from feedback.insight import service
+from feedback.insight import charts, service
 from feedback.insight.models import Bucket, Point
 from feedback.insight.repository import DailyRow, ThemeRow
 from surveys.errors import InvalidInput
@@ -116,6 +116,25 @@ def test_buckets_cut_by_the_period_or_holding_today_are_partial() -> None:
     assert [(p.days, p.bucket_days, p.partial) for p in months] == [(20, 29, True), (31, 31, False)]
     days = service.series([], "csat", day(0), day(2), Bucket.DAY, 30, today=day(2))
     assert [p.partial for p in days] == [False, False, True]
+
+
+def test_a_partial_point_is_hollow_reached_by_a_dashed_step_and_named_in_a_legend() -> None:
+    monday = date(2025, 6, 2)
+
+    def point(weeks: int, value: float, days: int = 7) -> Point:
+        start = monday + timedelta(weeks=weeks)
+        return Point(start=start, n=40, value=value, ci_low=value - 5, ci_high=value + 5,
+                     first_day=start, last_day=start + timedelta(days=days - 1), days=days,
+                     bucket_days=7, ongoing=False, partial=days < 7)
+
+    points = [point(0, 60.0), point(1, 62.0), point(2, 20.0, days=2)]
+    for layout in (charts.WIDE,):
+        svg = str(charts.trend_chart(points, "csat", None, "Weekly CSAT", Bucket.WEEK, layout))
+        assert svg.count('class="partial"') == 1 and "partial week: 2 of 7 days" in svg
+        lines = svg.split("<polyline")[1:]
+        assert len(lines) == 2 and "stroke-dasharray" not in lines[0] and "stroke-dasharray" in lines[1]
+        whole = str(charts.trend_chart(points[:2], "csat", None, "Weekly CSAT", Bucket.WEEK, layout))
+        assert "partial" not in whole and "stroke-dasharray" not in whole
 
 
 def test_impact_is_share_of_low_minus_share_of_high() -> None:

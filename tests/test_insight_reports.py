@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -130,6 +131,31 @@ async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
     # A CES figure says which scale it is on.
     r = await client.get(f"/reports/owners/{cat.owners['onboarding']}", headers=admin, params=_period())
     assert "Target 5.50 / 7" in r.text
+
+
+async def test_a_week_the_period_cuts_short_is_marked_in_the_report_and_on_the_page(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await catalogue(conn)
+    today = days_ago(0)
+    monday = today - timedelta(days=today.weekday() + 35)
+    for week in range(3):  # min_n (30) answers a week: every week is plotted
+        for i in range(30):
+            await answer(conn, "support-call", 4 + i % 2, when=at(monday + timedelta(days=7 * week + 1)))
+    # To the Wednesday of the third week: 3 of its 7 days.
+    cut = {"from": str(monday), "to": str(monday + timedelta(days=16))}
+    r = await client.get("/api/v1/touchpoints/support-call/report", headers=admin, params=cut)
+    assert r.status_code == 200, r.text
+    assert r.json()["trend_bucket"] == "week"
+    assert [(p["days"], p["partial"]) for p in r.json()["trend"]] == [(7, False), (7, False), (3, True)]
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=cut)
+    assert r.status_code == 200, r.text
+    assert r.text.count('class="partial"') == 1  # the hollow point
+    assert "partial week: 3 of 7 days" in r.text
+    assert "Hollow point, dashed line: partial week: 3 of 7 days" in r.text
+    whole = {"from": str(monday), "to": str(monday + timedelta(days=20))}
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=whole)
+    assert r.status_code == 200, r.text
+    assert "partial week" not in r.text and 'class="partial"' not in r.text
 
 
 async def test_the_page_reads_the_owner_report_without_touchpoint_verbatims(conn: Any) -> None:

@@ -240,13 +240,7 @@ class ReportPages(Controller):
             report = await service.owner_report(conn, owner_id, start=first, end=last, today=today,
                                                 scope=scope, min_n=settings.min_n,
                                                 touchpoint_quotes=False)
-        trends = {
-            r.touchpoint.key: charts.trend_chart(
-                r.trend, r.touchpoint.kind, r.target,
-                f"{'Weekly' if r.trend_bucket is Bucket.WEEK else 'Monthly'} "
-                f"{r.touchpoint.kind.upper()} of {r.touchpoint.name}")
-            for r in report.touchpoints
-        }
+        trends = {r.touchpoint.key: charts.trend(r) for r in report.touchpoints}
         journeys = sorted({r.touchpoint.journey_id for r in report.touchpoints})
         # Links to the map keep the access and the period this page was asked for.
         access = _query(owner=str(owner_id) if share else None, share=share, start=start, end=end)
