@@ -128,7 +128,7 @@ def test_a_partial_point_is_hollow_reached_by_a_dashed_step_and_named_in_a_legen
                      bucket_days=7, ongoing=False, partial=days < 7)
 
     points = [point(0, 60.0), point(1, 62.0), point(2, 20.0, days=2)]
-    for layout in (charts.WIDE,):
+    for layout in (charts.WIDE, charts.NARROW):
         svg = str(charts.trend_chart(points, "csat", None, "Weekly CSAT", Bucket.WEEK, layout))
         assert svg.count('class="partial"') == 1 and "partial week: 2 of 7 days" in svg
         lines = svg.split("<polyline")[1:]

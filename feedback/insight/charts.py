@@ -66,7 +66,10 @@ class _Layout(NamedTuple):
     css: str
 
 
-WIDE = _Layout(560, 190, 44, 16, 14, 30, 11, 6, "chart")
+# On a phone the chart is drawn about 300 px wide: the narrow layout is scaled down less, so its
+# text stays about 12 px, and it names fewer dates.
+WIDE = _Layout(560, 190, 44, 16, 14, 30, 11, 6, "chart chart-wide")
+NARROW = _Layout(340, 196, 40, 10, 16, 36, 14, 3, "chart chart-narrow")
 
 _UNITS = {Bucket.DAY: "day", Bucket.WEEK: "week", Bucket.MONTH: "month"}
 
@@ -89,19 +92,21 @@ def partial_label(point: Point, bucket: Bucket) -> str:
 
 
 class Trend(NamedTuple):
-    """A touchpoint's trend chart and what its partial points cover."""
+    """A touchpoint's trend chart, wide and narrow, and what its partial points cover."""
 
     chart: Markup
     partial: list[str]
 
 
 def trend(report: TouchpointReport) -> Trend:
-    """The report's trend chart and its partial notes."""
+    """The report's trend chart in both layouts (the page's CSS shows one) and its partial notes."""
     tp, bucket = report.touchpoint, report.trend_bucket
     title = f"{'Weekly' if bucket is Bucket.WEEK else 'Monthly'} {tp.kind.upper()} of {tp.name}"
+    charts = [trend_chart(report.trend, tp.kind, report.target, title, bucket, layout)
+              for layout in (WIDE, NARROW)]
     notes = [f"{partial_label(p, bucket)} ({_days(p.first_day, p.last_day)})"
              for p in report.trend if p.partial and p.value is not None]
-    return Trend(trend_chart(report.trend, tp.kind, report.target, title, bucket), notes)
+    return Trend(Markup("").join(charts), notes)
 
 
 def trend_chart(points: Sequence[Point], kind: str, target: float | None, title: str,
@@ -215,8 +220,9 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
         return _TOP + plot_h * (1 - min(max(v, 0.0), 1.0))
 
     parts = [
+        # --natural: its size at 1:1, which a narrow screen keeps and scrolls (see journey_map.html).
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'role="img" aria-label="Emotion curve" class="chart">',
+        f'role="img" aria-label="Emotion curve" class="chart" style="--natural: {width}px">',
         "<title>Emotion curve across the journey's stages</title>",
     ]
     for tick in (0.0, 0.5, 1.0):
