@@ -239,3 +239,27 @@ async def test_report_charts_are_readable_on_a_phone(
     assert await browser.evaluate(
         "(() => { const s = document.querySelector('.scroll'); return s.scrollWidth > s.clientWidth; })()")
     assert await browser.evaluate("getComputedStyle(document.querySelector('.scroll-hint')).display") != "none"
+
+
+async def test_owner_report_on_paper_puts_several_whole_cards_on_a_sheet(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    key = await make_key("admin")
+    # A Letter sheet with 14 mm margins, at 96 CSS pixels an inch: about 710 x 950.
+    await browser.call("Emulation.setDeviceMetricsOverride", width=710, height=950, deviceScaleFactor=1,
+                       mobile=False)
+    await browser.call("Emulation.setEmulatedMedia", media="print")
+    await _open(browser, f"{live_server}/reports/owners/{cat.owners['support']}", key, "section.card")
+    cards = await browser.evaluate(
+        "[...document.querySelectorAll('section.card')].map(c => [c.getBoundingClientRect().height,"
+        " getComputedStyle(c).breakInside])")
+    assert len(cards) == 2
+    # Two cards and their gap fit on one sheet; none is split.
+    assert all(height < 0.45 * 950 and avoid == "avoid" for height, avoid in cards), cards
+    assert await browser.evaluate(_CHART_TEXT) >= 9
+    assert await browser.evaluate("getComputedStyle(document.querySelector('.noprint')).display") == "none"
+    # The funnel bars are backgrounds: printed even with "background graphics" off.
+    assert await browser.evaluate("getComputedStyle(document.querySelector('.bar')).printColorAdjust") == "exact"
+    pdf = await browser.call("Page.printToPDF", paperWidth=8.5, paperHeight=11, printBackground=False)
+    (ROOT / "test-output").mkdir(exist_ok=True)
+    (ROOT / "test-output" / "owner-report.pdf").write_bytes(base64.b64decode(pdf["data"]))
