@@ -28,6 +28,7 @@ from feedback.service.app import create_app
 from feedback.service.database import Connection
 from feedback.settings import Settings
 from tests.conftest import MakeKey, bearer
+from tests.test_insight_reports import support_story
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.browser
@@ -189,3 +190,76 @@ async def test_one_click_link_from_email_answered_in_a_real_browser(
     assert (row["score"], row["comment"], row["source"]) == (3, "The courier was late & didn't call <b>", "link")
     assert row["context"] == '{"order": "B-1"}'
     assert await conn.fetchval("SELECT count(*) FROM invitation_clicks WHERE score = 3") == 1
+
+
+# The smallest text, in CSS pixels, of the charts a reader sees (a hidden layout is skipped).
+_CHART_TEXT = """(() => {
+  const sizes = [];
+  for (const svg of document.querySelectorAll('svg.chart')) {
+    const box = svg.getBoundingClientRect();
+    if (!box.width) continue;
+    const scale = box.width / svg.viewBox.baseVal.width;
+    for (const t of svg.querySelectorAll('text')) sizes.push(scale * parseFloat(t.getAttribute('font-size')));
+  }
+  return sizes.length ? Math.min(...sizes) : 0;
+})()"""
+
+
+async def _open(browser: Browser, url: str, key: str, ready: str) -> None:
+    await browser.call("Page.enable")
+    await browser.call("Network.enable")
+    await browser.call("Network.setExtraHTTPHeaders", headers=bearer(key))
+    await browser.call("Page.navigate", url=url)
+    await browser.wait_for(f"document.readyState === 'complete' && !!document.querySelector('{ready}')")
+
+
+async def _shot(browser: Browser, name: str) -> None:
+    shot = await browser.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+    out = ROOT / "test-output"
+    out.mkdir(exist_ok=True)
+    (out / name).write_bytes(base64.b64decode(shot["data"]))
+
+
+async def test_report_charts_are_readable_on_a_phone(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    key = await make_key("admin")
+    await browser.call("Emulation.setDeviceMetricsOverride", width=375, height=812, deviceScaleFactor=1,
+                       mobile=True)
+    await _open(browser, f"{live_server}/reports/owners/{cat.owners['support']}", key, "svg.chart")
+    await _shot(browser, "owner-report-phone.png")
+    # Scaled to a 300 px column, the desktop chart's 11-unit labels came out at about 6 px.
+    assert await browser.evaluate(_CHART_TEXT) >= 10
+    assert await browser.evaluate("document.documentElement.scrollWidth") <= 375
+
+    await _open(browser, f"{live_server}/reports/journeys/{cat.journey}", key, "svg.chart")
+    await _shot(browser, "journey-map-phone.png")
+    assert await browser.evaluate(_CHART_TEXT) >= 10
+    # The curve keeps its size and scrolls, and the page says so.
+    assert await browser.evaluate(
+        "(() => { const s = document.querySelector('.scroll'); return s.scrollWidth > s.clientWidth; })()")
+    assert await browser.evaluate("getComputedStyle(document.querySelector('.scroll-hint')).display") != "none"
+
+
+async def test_owner_report_on_paper_puts_several_whole_cards_on_a_sheet(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    key = await make_key("admin")
+    # A Letter sheet with 14 mm margins, at 96 CSS pixels an inch: about 710 x 950.
+    await browser.call("Emulation.setDeviceMetricsOverride", width=710, height=950, deviceScaleFactor=1,
+                       mobile=False)
+    await browser.call("Emulation.setEmulatedMedia", media="print")
+    await _open(browser, f"{live_server}/reports/owners/{cat.owners['support']}", key, "section.card")
+    cards = await browser.evaluate(
+        "[...document.querySelectorAll('section.card')].map(c => [c.getBoundingClientRect().height,"
+        " getComputedStyle(c).breakInside])")
+    assert len(cards) == 2
+    # Two cards and their gap fit on one sheet; none is split.
+    assert all(height < 0.45 * 950 and avoid == "avoid" for height, avoid in cards), cards
+    assert await browser.evaluate(_CHART_TEXT) >= 9
+    assert await browser.evaluate("getComputedStyle(document.querySelector('.noprint')).display") == "none"
+    # The funnel bars are backgrounds: printed even with "background graphics" off.
+    assert await browser.evaluate("getComputedStyle(document.querySelector('.bar')).printColorAdjust") == "exact"
+    pdf = await browser.call("Page.printToPDF", paperWidth=8.5, paperHeight=11, printBackground=False)
+    (ROOT / "test-output").mkdir(exist_ok=True)
+    (ROOT / "test-output" / "owner-report.pdf").write_bytes(base64.b64decode(pdf["data"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -39,7 +40,45 @@ async def test_nps_scores_carry_definition_interval_previous_period_and_status(
     assert body["target"] == 30.0
     assert body["status"] in ("met", "undecided")
     assert sum(p["n"] for p in body["series"]) == 60
-    assert all(set(p) == {"start", "n", "value", "ci_low", "ci_high"} for p in body["series"])
+    # The fields a point always had, and what it covers (partial buckets marked).
+    assert all(set(p) == {"start", "n", "value", "ci_low", "ci_high", "from", "to", "days",
+                          "bucket_days", "ongoing", "partial"} for p in body["series"])
+
+
+async def test_series_marks_the_buckets_the_period_cuts_short(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    today = days_ago(0)
+    monday = today - timedelta(days=today.weekday() + 35)
+    for week in range(3):
+        await answers(conn, "support-call", [5, 4, 2], day=monday + timedelta(days=7 * week + 1))
+
+    async def series(**period: date) -> list[dict[str, Any]]:
+        r = await client.get("/api/v1/scores", headers=admin, params={
+            "touchpoint": "support-call", "bucket": "week",
+            **{k: str(v) for k, v in period.items()}})
+        assert r.status_code == 200, r.text
+        points: list[dict[str, Any]] = r.json()["series"]
+        return points
+
+    def day(n: int) -> str:
+        return str(monday + timedelta(days=n))
+
+    # To the Wednesday of the third week: that week has 3 of its 7 days.
+    got = await series(**{"from": monday, "to": monday + timedelta(days=16)})
+    assert [(p["start"], p["from"], p["to"], p["days"], p["bucket_days"], p["ongoing"], p["partial"])
+            for p in got] == [(day(0), day(0), day(6), 7, 7, False, False),
+                              (day(7), day(7), day(13), 7, 7, False, False),
+                              (day(14), day(14), day(16), 3, 7, False, True)]
+    assert [p["n"] for p in got] == [3, 3, 3]
+    # Whole weeks: nothing marked.
+    got = await series(**{"from": monday, "to": monday + timedelta(days=20)})
+    assert [p["partial"] for p in got] == [False, False, False]
+    # Up to today: the last week holds today, which is not over.
+    got = await series(**{"from": monday})
+    assert [p["partial"] for p in got] == [False] * 5 + [True]
+    assert got[-1]["to"] == str(today) and got[-1]["ongoing"] is True
+    assert got[-1]["days"] == today.weekday() + 1
 
 
 async def test_scores_below_min_n_are_insufficient(client: Client, admin: Headers, conn: Any) -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from feedback.insight import service
-from feedback.insight.models import Bucket
+from feedback.insight import charts, service
+from feedback.insight.models import Bucket, Point
 from feedback.insight.repository import DailyRow, ThemeRow
 from surveys.errors import InvalidInput
 from tests.test_insight_data import answers, catalogue, days_ago
@@ -91,6 +91,52 @@ def test_periods_default_to_the_last_90_days_and_compare_with_the_90_before() ->
     assert all(p.start.day == 1 for p in month)
 
 
+def test_buckets_cut_by_the_period_or_holding_today_are_partial() -> None:
+    monday, later = date(2025, 6, 2), date(2026, 1, 1)
+
+    def covered(points: list[Point]) -> list[tuple[date, date, date, int, int, bool, bool]]:
+        return [(p.start, p.first_day, p.last_day, p.days, p.bucket_days, p.ongoing, p.partial)
+                for p in points]
+
+    def day(n: int) -> date:
+        return monday + timedelta(days=n)
+
+    # Wednesday to the Tuesday two weeks on: the first week has 5 of its days, the last 2.
+    weeks = service.series([], "csat", day(2), day(15), Bucket.WEEK, 30, today=later)
+    assert covered(weeks) == [(day(0), day(2), day(6), 5, 7, False, True),
+                              (day(7), day(7), day(13), 7, 7, False, False),
+                              (day(14), day(14), day(15), 2, 7, False, True)]
+    whole = service.series([], "csat", day(0), day(20), Bucket.WEEK, 30, today=later)
+    assert [p.partial for p in whole] == [False, False, False]
+    # A week with all its days is still partial while today, its Sunday, is not over.
+    *_, last = service.series([], "csat", day(0), day(13), Bucket.WEEK, 30, today=day(13))
+    assert (last.days, last.ongoing, last.partial) == (7, True, True)
+    months = service.series([], "csat", date(2024, 2, 10), date(2024, 3, 31), Bucket.MONTH, 30,
+                            today=later)
+    assert [(p.days, p.bucket_days, p.partial) for p in months] == [(20, 29, True), (31, 31, False)]
+    days = service.series([], "csat", day(0), day(2), Bucket.DAY, 30, today=day(2))
+    assert [p.partial for p in days] == [False, False, True]
+
+
+def test_a_partial_point_is_hollow_reached_by_a_dashed_step_and_named_in_a_legend() -> None:
+    monday = date(2025, 6, 2)
+
+    def point(weeks: int, value: float, days: int = 7) -> Point:
+        start = monday + timedelta(weeks=weeks)
+        return Point(start=start, n=40, value=value, ci_low=value - 5, ci_high=value + 5,
+                     first_day=start, last_day=start + timedelta(days=days - 1), days=days,
+                     bucket_days=7, ongoing=False, partial=days < 7)
+
+    points = [point(0, 60.0), point(1, 62.0), point(2, 20.0, days=2)]
+    for layout in (charts.WIDE, charts.NARROW):
+        svg = str(charts.trend_chart(points, "csat", None, "Weekly CSAT", Bucket.WEEK, layout))
+        assert svg.count('class="partial"') == 1 and "partial week: 2 of 7 days" in svg
+        lines = svg.split("<polyline")[1:]
+        assert len(lines) == 2 and "stroke-dasharray" not in lines[0] and "stroke-dasharray" in lines[1]
+        whole = str(charts.trend_chart(points[:2], "csat", None, "Weekly CSAT", Bucket.WEEK, layout))
+        assert "partial" not in whole and "stroke-dasharray" not in whole
+
+
 def test_impact_is_share_of_low_minus_share_of_high() -> None:
     day = days_ago(0)
     # 40 answers: 20 low (CSAT 1), 20 high (CSAT 5).
@@ -147,3 +193,6 @@ def test_the_insight_routes_describe_themselves_in_openapi() -> None:
     names = [p["name"] for p in paths["/api/v1/scores"]["get"]["parameters"]]
     assert "from" in names and "to" in names and "bucket" in names
     assert not any(p.startswith("/reports") for p in paths)
+    point = app.openapi_schema.to_schema()["components"]["schemas"]["Point"]
+    assert {"partial", "from", "to", "days", "bucket_days", "ongoing"} <= set(point["required"])
+    assert "whole bucket" in point["properties"]["partial"]["description"]

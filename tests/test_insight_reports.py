@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,7 +21,7 @@ Headers = dict[str, str]
 XSS = "<script>alert('x')</script> on hold & ignored"
 
 
-async def _support_story(conn: Any) -> Catalogue:
+async def support_story(conn: Any) -> Catalogue:
     """Support call: long waits drag CSAT down, friendly staff lift it; chat is pleasant."""
     cat = await catalogue(conn)
     for i in range(24):
@@ -62,7 +63,7 @@ def _period() -> dict[str, str]:
 
 async def test_touchpoint_report_ranks_pain_points_and_positive_moments(
         client: Client, admin: Headers, conn: Any) -> None:
-    await _support_story(conn)
+    await support_story(conn)
     r = await client.get("/api/v1/touchpoints/support-call/report", headers=admin, params=_period())
     assert r.status_code == 200, r.text
     report = r.json()
@@ -94,7 +95,7 @@ async def test_touchpoint_report_ranks_pain_points_and_positive_moments(
 
 async def test_owner_report_lists_touchpoints_changes_and_themes(
         client: Client, admin: Headers, conn: Any) -> None:
-    cat = await _support_story(conn)
+    cat = await support_story(conn)
     r = await client.get(f"/api/v1/owners/{cat.owners['support']}/report", headers=admin,
                          params=_period())
     assert r.status_code == 200, r.text
@@ -114,7 +115,7 @@ async def test_owner_report_lists_touchpoints_changes_and_themes(
 
 async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
         client: Client, admin: Headers, conn: Any) -> None:
-    cat = await _support_story(conn)
+    cat = await support_story(conn)
     r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/html")
@@ -132,11 +133,37 @@ async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
     assert "Target 5.50 / 7" in r.text
 
 
+async def test_a_week_the_period_cuts_short_is_marked_in_the_report_and_on_the_page(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await catalogue(conn)
+    today = days_ago(0)
+    monday = today - timedelta(days=today.weekday() + 35)
+    for week in range(3):  # min_n (30) answers a week: every week is plotted
+        for i in range(30):
+            await answer(conn, "support-call", 4 + i % 2, when=at(monday + timedelta(days=7 * week + 1)))
+    # To the Wednesday of the third week: 3 of its 7 days.
+    cut = {"from": str(monday), "to": str(monday + timedelta(days=16))}
+    r = await client.get("/api/v1/touchpoints/support-call/report", headers=admin, params=cut)
+    assert r.status_code == 200, r.text
+    assert r.json()["trend_bucket"] == "week"
+    assert [(p["days"], p["partial"]) for p in r.json()["trend"]] == [(7, False), (7, False), (3, True)]
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=cut)
+    assert r.status_code == 200, r.text
+    assert r.text.count('class="partial"') == 2  # the hollow point, in the wide and narrow chart
+    assert "partial week: 3 of 7 days" in r.text
+    assert "Hollow point, dashed line: partial week: 3 of 7 days" in r.text
+    whole = {"from": str(monday), "to": str(monday + timedelta(days=20))}
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=whole)
+    assert r.status_code == 200, r.text
+    assert "partial week" not in r.text and 'class="partial"' not in r.text
+
+
 async def test_the_page_reads_the_owner_report_without_touchpoint_verbatims(conn: Any) -> None:
     """The page shows only the owner's verbatims: the report it reads is the full one without
     the touchpoints' verbatims, every number and the owner's quotes the same."""
-    cat = await _support_story(conn)
-    args: dict[str, Any] = {"start": days_ago(29), "end": days_ago(0), "scope": None, "min_n": 5}
+    cat = await support_story(conn)
+    args: dict[str, Any] = {"start": days_ago(29), "end": days_ago(0), "today": days_ago(0),
+                            "scope": None, "min_n": 5}
     full = await service.owner_report(conn, cat.owners["support"], **args)
     page = await service.owner_report(conn, cat.owners["support"], **args, touchpoint_quotes=False)
     assert any(i.comments for r in full.touchpoints for i in r.pain_points + r.positive_moments)
@@ -150,7 +177,7 @@ async def test_the_page_reads_the_owner_report_without_touchpoint_verbatims(conn
 
 async def test_share_links_open_one_owner_report_until_they_expire(
         client: Client, admin: Headers, conn: Any, settings: Settings) -> None:
-    cat = await _support_story(conn)
+    cat = await support_story(conn)
     support, onboarding = cat.owners["support"], cat.owners["onboarding"]
     r = await client.get(f"/api/v1/owners/{support}/share-link", headers=admin, params={"days": 7})
     assert r.status_code == 200, r.text
@@ -185,7 +212,7 @@ async def test_share_links_open_one_owner_report_until_they_expire(
 
 async def test_admins_get_share_links_to_a_whole_journey_map(
         client: Client, admin: Headers, conn: Any, make_key: MakeKey) -> None:
-    cat = await _support_story(conn)
+    cat = await support_story(conn)
     r = await client.get(f"/api/v1/journeys/{cat.journey}/share-link", headers=admin, params={"days": 3})
     assert r.status_code == 200, r.text
     url = urlsplit(r.json()["url"])
@@ -199,7 +226,7 @@ async def test_admins_get_share_links_to_a_whole_journey_map(
 
 async def test_owner_keys_open_only_their_own_owner_page(
         client: Client, conn: Any, make_key: MakeKey) -> None:
-    cat = await _support_story(conn)
+    cat = await support_story(conn)
     key = bearer(await make_key("owner", cat.owners["support"]))
     assert (await client.get(f"/reports/owners/{cat.owners['support']}", headers=key)).status_code == 200
     r = await client.get(f"/reports/owners/{cat.owners['onboarding']}", headers=key)
@@ -213,7 +240,7 @@ async def test_owner_keys_open_only_their_own_owner_page(
 
 async def test_journey_map_shows_stages_emotion_curve_worst_and_best(
         client: Client, admin: Headers, conn: Any, make_key: MakeKey, settings: Settings) -> None:
-    cat = await _support_story(conn)
+    cat = await support_story(conn)
     r = await client.get(f"/api/v1/journeys/{cat.journey}/map", headers=admin, params=_period())
     assert r.status_code == 200, r.text
     journey = r.json()
@@ -269,7 +296,7 @@ async def test_the_startup_banner_prints_a_demo_owner_report_that_opens_without_
         client: Client, conn: Any, settings: Settings, database_url: str) -> None:
     from feedback.service.urls import startup_banner
 
-    cat = await _support_story(conn)
+    cat = await support_story(conn)
     banner = await startup_banner(settings, database_url)
     line = next(ln for ln in banner.splitlines() if "Demo owner report" in ln)
     url = urlsplit(line.split()[-1])

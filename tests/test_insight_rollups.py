@@ -348,12 +348,13 @@ async def test_reports_are_the_same_as_from_the_daily_rows(conn: Any, monkeypatc
 
     async def reports() -> list[Any]:
         out: list[Any] = []
+        today = datetime.now(UTC).date()
         for start, end in _periods(random.Random(1))[:8]:
             for owner in cat.owners.values():
                 out.append(msgspec.to_builtins(await service.owner_report(
-                    conn, owner, start=start, end=end, scope=None, min_n=5)))
+                    conn, owner, start=start, end=end, today=today, scope=None, min_n=5)))
             out.append(msgspec.to_builtins(await service.touchpoint_report(
-                conn, "support-call", start=start, end=end, scope=None, min_n=5)))
+                conn, "support-call", start=start, end=end, today=today, scope=None, min_n=5)))
         return out
 
     now = await reports()

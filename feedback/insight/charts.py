@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
+from itertools import groupby, pairwise
+from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
-from feedback.insight.models import MapStage, Point
+from feedback.insight.models import Bucket, MapStage, Point, TouchpointReport
 from surveys.kinds import scale_of
 
 _W, _H = 560, 190
@@ -48,73 +51,154 @@ def _polyline(run: Sequence[tuple[float, float]], colour: str, dash: str = "") -
             f' stroke-linejoin="round"{extra}/>')
 
 
-def trend_chart(points: Sequence[Point], kind: str, target: float | None, title: str) -> Markup:
-    """Weekly score with its 95 % band and the target line, on the kind's full scale."""
+class _Layout(NamedTuple):
+    """Where a trend chart puts things, in its viewBox's units."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    font: int
+    # About how many dates the x axis names.
+    labels: int
+    css: str
+
+
+# On a phone the chart is drawn about 300 px wide: the narrow layout is scaled down less, so its
+# text stays about 12 px, and it names fewer dates.
+WIDE = _Layout(560, 190, 44, 16, 14, 30, 11, 6, "chart chart-wide")
+NARROW = _Layout(340, 196, 40, 10, 16, 36, 14, 3, "chart chart-narrow")
+
+_UNITS = {Bucket.DAY: "day", Bucket.WEEK: "week", Bucket.MONTH: "month"}
+
+
+def _days(first: date, last: date) -> str:
+    if first == last:
+        return f"{first:%d %b}"
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%d}–{last:%d %b}"
+    return f"{first:%d %b}–{last:%d %b}"
+
+
+def partial_label(point: Point, bucket: Bucket) -> str:
+    """What a partial point covers: 'partial week: 2 of 7 days', '… so far' when it holds today."""
+    unit = _UNITS[bucket]
+    if point.days == point.bucket_days:  # partial only because today is not over
+        return f"partial {unit}: today not over"
+    so_far = " so far" if point.ongoing else ""
+    return f"partial {unit}: {point.days} of {point.bucket_days} days{so_far}"
+
+
+class Trend(NamedTuple):
+    """A touchpoint's trend chart, wide and narrow, and what its partial points cover."""
+
+    chart: Markup
+    partial: list[str]
+
+
+def trend(report: TouchpointReport) -> Trend:
+    """The report's trend chart in both layouts (the page's CSS shows one) and its partial notes."""
+    tp, bucket = report.touchpoint, report.trend_bucket
+    title = f"{'Weekly' if bucket is Bucket.WEEK else 'Monthly'} {tp.kind.upper()} of {tp.name}"
+    charts = [trend_chart(report.trend, tp.kind, report.target, title, bucket, layout)
+              for layout in (WIDE, NARROW)]
+    notes = [f"{partial_label(p, bucket)} ({_days(p.first_day, p.last_day)})"
+             for p in report.trend if p.partial and p.value is not None]
+    return Trend(Markup("").join(charts), notes)
+
+
+def trend_chart(points: Sequence[Point], kind: str, target: float | None, title: str,
+                bucket: Bucket = Bucket.WEEK, layout: _Layout = WIDE) -> Markup:
+    """Score per bucket with its 95 % band and the target line, on the kind's full scale; a
+    partial point is hollow, the line to it dashed, and a legend says what it covers."""
     scale = scale_of(kind)
     low, high = scale.metric_low, scale.metric_high
-    plot_w, plot_h = _W - _LEFT - _RIGHT, _H - _TOP - _BOTTOM
+    width, left, right, top = layout.width, layout.left, layout.right, layout.top
+    plot_w, plot_h = width - left - right, layout.height - top - layout.bottom
+    font = f'font-family="system-ui, sans-serif" font-size="{layout.font}"'
+    # A plotted partial point gets a legend line under the dates.
+    legend = [i for i, p in enumerate(points) if p.partial and p.value is not None]
+    line = layout.font + 5
+    height = layout.height + (line * len(legend) + 4 if legend else 0)
 
     def x_of(i: int) -> float:
-        return _LEFT + (plot_w * (i + 0.5) / max(len(points), 1))
+        return left + (plot_w * (i + 0.5) / max(len(points), 1))
 
     span = high - low
 
     def y_of(v: float) -> float:
         v = min(max(v, low), high)
-        return _TOP + plot_h * (1 - (v - low) / span)
+        return top + plot_h * (1 - (v - low) / span)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_W} {_H}" width="100%" '
-        f'role="img" aria-label="{escape(title)}" class="chart">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+        f'role="img" aria-label="{escape(title)}" class="{layout.css}">',
         f"<title>{escape(title)}</title>",
     ]
     for tick in (low, (low + high) / 2, high):
         y = y_of(tick)
-        parts.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}" '
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{_fmt(y)}" y2="{_fmt(y)}" '
                      f'stroke="#e5e7eb"/>')
-        parts.append(f'<text x="{_LEFT - 6}" y="{_fmt(y + 4)}" text-anchor="end" {_FONT} '
-                     f'fill="#6b7280">{tick:g}</text>')
+        parts.append(f'<text x="{left - 6}" y="{_fmt(y + layout.font / 3)}" text-anchor="end" '
+                     f'{font} fill="#6b7280">{tick:g}</text>')
     # Each coordinate is formatted once: a year has 53 weekly points per chart.
     count = max(len(points), 1)
-    xs = [f"{_LEFT + (plot_w * (i + 0.5) / count):.1f}" for i in range(len(points))]
+    xs = [f"{left + (plot_w * (i + 0.5) / count):.1f}" for i in range(len(points))]
     for run in _runs([p.ci_low is not None for p in points]):
         if len(run) == 1:
             i = run[0]
-            top, bottom = y_of(points[i].ci_high or 0.0), y_of(points[i].ci_low or 0.0)
-            parts.append(f'<rect x="{_fmt(x_of(i) - 4)}" y="{_fmt(top)}" '
-                         f'width="8" height="{_fmt(bottom - top)}" '
+            ci_top, ci_bottom = y_of(points[i].ci_high or 0.0), y_of(points[i].ci_low or 0.0)
+            parts.append(f'<rect x="{_fmt(x_of(i) - 4)}" y="{_fmt(ci_top)}" '
+                         f'width="8" height="{_fmt(ci_bottom - ci_top)}" '
                          f'fill="#93c5fd" fill-opacity="0.5"/>')
         else:
             # y_of inlined: three values per point.
             upper = [f"{xs[i]},"
-                     f"{_TOP + plot_h * (1 - (min(max(points[i].ci_high or 0.0, low), high) - low) / span):.1f}"
+                     f"{top + plot_h * (1 - (min(max(points[i].ci_high or 0.0, low), high) - low) / span):.1f}"
                      for i in run]
             lower = [f"{xs[i]},"
-                     f"{_TOP + plot_h * (1 - (min(max(points[i].ci_low or 0.0, low), high) - low) / span):.1f}"
+                     f"{top + plot_h * (1 - (min(max(points[i].ci_low or 0.0, low), high) - low) / span):.1f}"
                      for i in reversed(run)]
             parts.append(f'<polygon points="{" ".join(upper + lower)}" fill="#93c5fd" '
                          f'fill-opacity="0.45" stroke="none"/>')
     if target is not None:
         y = y_of(target)
-        parts.append(f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{_fmt(y)}" y2="{_fmt(y)}" '
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{_fmt(y)}" y2="{_fmt(y)}" '
                      f'stroke="#b45309" stroke-width="1.5" stroke-dasharray="6 4"/>')
-        parts.append(f'<text x="{_W - _RIGHT}" y="{_fmt(y - 4)}" text-anchor="end" {_FONT} '
+        parts.append(f'<text x="{width - right}" y="{_fmt(y - 4)}" text-anchor="end" {font} '
                      f'fill="#b45309">target {target:g}</text>')
     ys = [None if p.value is None else
-          f"{_TOP + plot_h * (1 - (min(max(p.value, low), high) - low) / span):.1f}" for p in points]
+          f"{top + plot_h * (1 - (min(max(p.value, low), high) - low) / span):.1f}" for p in points]
     for run in _runs([y is not None for y in ys]):
-        coords = " ".join(f"{xs[i]},{ys[i]}" for i in run)
-        parts.append(f'<polyline points="{coords}" fill="none" stroke="#1d4ed8" stroke-width="2"'
-                     f' stroke-linejoin="round"/>')
-        parts.extend(f'<circle cx="{xs[i]}" cy="{ys[i]}" r="3" fill="#1d4ed8"/>' for i in run)
+        # A step to or from a partial point is dashed: that point covers fewer days.
+        for dashed, steps in groupby(pairwise(run),
+                                     key=lambda s: points[s[0]].partial or points[s[1]].partial):
+            pairs = list(steps)
+            coords = " ".join(f"{xs[i]},{ys[i]}" for i in [pairs[0][0], *(j for _, j in pairs)])
+            dash = ' stroke-dasharray="5 4"' if dashed else ""
+            parts.append(f'<polyline points="{coords}" fill="none" stroke="#1d4ed8" '
+                         f'stroke-width="2" stroke-linejoin="round"{dash}/>')
+        parts.extend(
+            f'<circle cx="{xs[i]}" cy="{ys[i]}" r="3.5" fill="#fff" stroke="#1d4ed8" '
+            f'stroke-width="2" class="partial"/>' if points[i].partial else
+            f'<circle cx="{xs[i]}" cy="{ys[i]}" r="3" fill="#1d4ed8"/>' for i in run)
     if points:
-        step = max(1, len(points) // 6)
+        step = max(1, len(points) // layout.labels)
+        form = "%b" if bucket is Bucket.MONTH else "%d %b"
         for i in range(0, len(points), step):
-            parts.append(f'<text x="{_fmt(x_of(i))}" y="{_H - 10}" text-anchor="middle" {_FONT} '
-                         f'fill="#6b7280">{points[i].start:%d %b}</text>')
+            parts.append(f'<text x="{_fmt(x_of(i))}" y="{layout.height - 10}" text-anchor="middle" '
+                         f'{font} fill="#6b7280">{points[i].start.strftime(form)}</text>')
+    for row, i in enumerate(legend):
+        y = layout.height + line * row + 6
+        parts.append(f'<circle cx="{left + 4}" cy="{_fmt(y - layout.font / 3)}" r="3.5" fill="#fff" '
+                     f'stroke="#1d4ed8" stroke-width="2"/>')
+        parts.append(f'<text x="{left + 14}" y="{y}" {font} fill="#374151">'
+                     f'{escape(partial_label(points[i], bucket))}</text>')
     if not any(p.value is not None for p in points):
-        parts.append(f'<text x="{_W / 2}" y="{_H / 2}" text-anchor="middle" {_FONT} '
-                     f'fill="#6b7280">Too few answers per week to plot a score</text>')
+        parts.append(f'<text x="{width / 2}" y="{layout.height / 2}" text-anchor="middle" {font} '
+                     f'fill="#6b7280">Too few answers per {_UNITS[bucket]} to plot a score</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
 
@@ -136,8 +220,9 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
         return _TOP + plot_h * (1 - min(max(v, 0.0), 1.0))
 
     parts = [
+        # --natural: its size at 1:1, which a narrow screen keeps and scrolls (see journey_map.html).
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'role="img" aria-label="Emotion curve" class="chart">',
+        f'role="img" aria-label="Emotion curve" class="chart" style="--natural: {width}px">',
         "<title>Emotion curve across the journey's stages</title>",
     ]
     for tick in (0.0, 0.5, 1.0):

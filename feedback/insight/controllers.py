@@ -83,11 +83,13 @@ class ScoreController(Controller):
         start: From = None, end: To = None, bucket: FromQuery[Bucket] = Bucket.WEEK,
     ) -> Scores:
         require(principal, Role.OWNER)
-        first, last = service.period_of(start, end, _today())
+        today = _today()
+        first, last = service.period_of(start, end, today)
         sel = Selection(journey=journey, stage=stage, owner=owner, touchpoint=touchpoint,
                         channel=channel, kind=kind, start=first, end=last,
                         scope=principal.owner_scope)
-        return await service.scores(conn, sel, bucket=bucket, min_n=_settings(state).min_n)
+        return await service.scores(conn, sel, bucket=bucket, min_n=_settings(state).min_n,
+                                    today=today)
 
     @get_and_head("/responses", summary="Answers, newest first; Accept: text/csv streams them all as CSV")
     async def responses(
@@ -150,8 +152,9 @@ class ReportController(Controller):
     async def touchpoint(self, key: KeyParam, conn: Db, principal: Caller, state: State,
                          start: From = None, end: To = None) -> TouchpointReport:
         require(principal, Role.OWNER)
-        first, last = service.period_of(start, end, _today())
-        return await service.touchpoint_report(conn, key, start=first, end=last,
+        today = _today()
+        first, last = service.period_of(start, end, today)
+        return await service.touchpoint_report(conn, key, start=first, end=last, today=today,
                                                scope=principal.owner_scope,
                                                min_n=_settings(state).min_n)
 
@@ -159,8 +162,9 @@ class ReportController(Controller):
     async def owner_report(self, owner_id: IdParam, conn: Db, principal: Caller, state: State,
                     start: From = None, end: To = None) -> OwnerReport:
         require(principal, Role.OWNER)
-        first, last = service.period_of(start, end, _today())
-        return await service.owner_report(conn, owner_id, start=first, end=last,
+        today = _today()
+        first, last = service.period_of(start, end, today)
+        return await service.owner_report(conn, owner_id, start=first, end=last, today=today,
                                           scope=principal.owner_scope, min_n=_settings(state).min_n)
 
     @get_and_head("/journeys/{journey_id:int}/map", summary="A journey map: stages, scores, emotion curve")
@@ -232,19 +236,15 @@ class ReportPages(Controller):
             return _error(request, 401)
         except Gone:
             return _error(request, 410)
-        first, last = service.period_of(start, end, _today())
+        today = _today()
+        first, last = service.period_of(start, end, today)
         settings = request.app.state.settings
         async with pool.acquire() as conn:
             # The page quotes only the owner's pain points and positive moments.
-            report = await service.owner_report(conn, owner_id, start=first, end=last, scope=scope,
-                                                min_n=settings.min_n, touchpoint_quotes=False)
-        trends = {
-            r.touchpoint.key: charts.trend_chart(
-                r.trend, r.touchpoint.kind, r.target,
-                f"{'Weekly' if r.trend_bucket is Bucket.WEEK else 'Monthly'} "
-                f"{r.touchpoint.kind.upper()} of {r.touchpoint.name}")
-            for r in report.touchpoints
-        }
+            report = await service.owner_report(conn, owner_id, start=first, end=last, today=today,
+                                                scope=scope, min_n=settings.min_n,
+                                                touchpoint_quotes=False)
+        trends = {r.touchpoint.key: charts.trend(r) for r in report.touchpoints}
         journeys = sorted({r.touchpoint.journey_id for r in report.touchpoints})
         # Links to the map keep the access and the period this page was asked for.
         access = _query(owner=str(owner_id) if share else None, share=share, start=start, end=end)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -61,14 +62,43 @@ class ResponseFilter(msgspec.Struct, frozen=True, kw_only=True):
     theme: str | None = None
 
 
-class Point(Output):
-    """One bucket of a score series; value and interval are null below the minimum n."""
+# The series point's fields, described once for the OpenAPI document.
+BucketStart = Annotated[date, msgspec.Meta(
+    description="First day of the calendar bucket (the day, the Monday, the 1st of the month); "
+                "it may lie before the period's first day.")]
+CoveredFrom = Annotated[date, msgspec.Meta(
+    description="First day of the bucket inside the period: the answers counted start here.")]
+CoveredTo = Annotated[date, msgspec.Meta(
+    description="Last day of the bucket inside the period: the answers counted end here.")]
+CoveredDays = Annotated[int, msgspec.Meta(
+    ge=1, description="Days from `from` to `to`: the days this point's answers come from.")]
+BucketDays = Annotated[int, msgspec.Meta(
+    ge=1, description="Days in the whole bucket: 1, 7, or the days of the month.")]
+Ongoing = Annotated[bool, msgspec.Meta(
+    description="The bucket holds today (UTC): its answers are still coming in.")]
+Partial = Annotated[bool, msgspec.Meta(
+    description="True when `days` < `bucket_days` or `ongoing`: the point covers less time than a "
+                "whole bucket, so its n is lower and its score noisier; do not read it as a change.")]
 
-    start: date
+
+class Point(Output):
+    """One bucket of a score series; value and interval are null below the minimum n.
+
+    A partial bucket has fewer days in it than the others: the period starts or ends inside its
+    week or month, or it holds today, which is not over. Its n, and its score's noise, are not
+    comparable with those of a whole bucket."""
+
+    start: BucketStart
     n: int
     value: float | None
     ci_low: float | None
     ci_high: float | None
+    first_day: CoveredFrom = msgspec.field(name="from")
+    last_day: CoveredTo = msgspec.field(name="to")
+    days: CoveredDays
+    bucket_days: BucketDays
+    ongoing: Ongoing
+    partial: Partial
 
 
 class ScoreValue(Output):

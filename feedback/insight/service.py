@@ -170,8 +170,9 @@ def histogram(rows: Iterable[DailyRow], kind: str) -> dict[int, int]:
 
 
 def series(rows: Sequence[DailyRow], kind: str, start: date, end: date, bucket: Bucket,
-           min_n: int) -> list[Point]:
-    """One point per bucket from start to end, empty buckets included (n = 0)."""
+           min_n: int, *, today: date | None = None) -> list[Point]:
+    """One point per bucket from start to end, empty buckets included (n = 0); a bucket cut by
+    start or end, or holding today (None: no day of the period is still going on), is partial."""
     # One pass: each bucket's tally summed as the rows come (the tally of what histogram()
     # would give for the bucket's rows).
     survey_kind = SurveyKind(kind)
@@ -195,9 +196,14 @@ def series(rows: Sequence[DailyRow], kind: str, start: date, end: date, bucket: 
         acc = by_bucket.get(current)
         score = tally_score(survey_kind, EMPTY_TALLY if acc is None else (
             acc[0], acc[1], acc[2], acc[3], acc[4]), min_n)
+        following = _next_bucket(current, bucket)
+        first, last = max(current, start), min(following - timedelta(days=1), end)
+        days, whole = (last - first).days + 1, (following - current).days
+        ongoing = today is not None and first <= today <= last
         points.append(Point(start=current, n=score.n, value=score.value, ci_low=score.ci_low,
-                            ci_high=score.ci_high))
-        current = _next_bucket(current, bucket)
+                            ci_high=score.ci_high, first_day=first, last_day=last, days=days,
+                            bucket_days=whole, ongoing=ongoing, partial=ongoing or days < whole))
+        current = following
     return points
 
 
@@ -374,7 +380,7 @@ async def _touchpoints(conn: Conn, sel: Selection) -> list[Touchpoint]:
     return touchpoints
 
 
-async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int) -> Scores:
+async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int, today: date) -> Scores:
     touchpoints = await _touchpoints(conn, sel)
     kind = _select_kind(touchpoints, sel)
     chosen = [t for t in touchpoints if t.ref.kind == kind]
@@ -390,7 +396,7 @@ async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int) -> S
     return Scores(
         kind=kind, metric=scale_of(kind).metric, definition=definition(kind, min_n), bucket=bucket,
         start=sel.start, end=sel.end, min_n=min_n, touchpoints=[t.ref.key for t in chosen],
-        series=series(current, kind, sel.start, sel.end, bucket, min_n),
+        series=series(current, kind, sel.start, sel.end, bucket, min_n, today=today),
         total=value_of(comparison.current), previous=value_of(comparison.previous),
         previous_from=prev_start, previous_to=prev_end, delta=comparison.delta,
         significant=comparison.significant, p_value=comparison.p_value, target=target,
@@ -508,6 +514,8 @@ class _Period(msgspec.Struct, frozen=True):
 
     start: date
     end: date
+    # The day still going on, which leaves its week or month partial.
+    today: date
     prev_start: date
     prev_end: date
     rows: list[DailyRow]
@@ -530,8 +538,8 @@ def _current_kind(rows: Iterable[_Row], touchpoints: Sequence[Touchpoint]) -> li
     return [r for r in rows if kinds.get(r.touchpoint_id) == r.kind]
 
 
-async def _read_period(conn: Conn, touchpoints: Sequence[Touchpoint], start: date, end: date
-                       ) -> _Period:
+async def _read_period(conn: Conn, touchpoints: Sequence[Touchpoint], start: date, end: date,
+                       today: date) -> _Period:
     prev_start, prev_end = previous_period(start, end)
     ids = [t.id for t in touchpoints]
     # Reports bucket by week or month only: a row per touchpoint, kind, week and month.
@@ -541,7 +549,7 @@ async def _read_period(conn: Conn, touchpoints: Sequence[Touchpoint], start: dat
         conn, touchpoint_ids=ids, periods=[(start, end), (prev_start, prev_end)])
     funnels = await repo.funnel_totals(conn, touchpoint_ids=ids, start=start, end=end)
     return _Period(
-        start=start, end=end, prev_start=prev_start, prev_end=prev_end,
+        start=start, end=end, today=today, prev_start=prev_start, prev_end=prev_end,
         rows=[r for r in rows if r.day >= start], prev_rows=[r for r in rows if r.day <= prev_end],
         themes=_current_kind(themes, touchpoints), prev_themes=_current_kind(prev_themes, touchpoints),
         funnels=funnels,
@@ -589,10 +597,11 @@ def _touchpoint_report(tp: Touchpoint, p: _Period, rows: list[DailyRow], prev_ro
     keys = {tp.id: tp.ref.key}
     totals, prev_totals = band_totals(rows), band_totals(prev_rows)
     pain, delight = theme_insights(themes, rows, keys, min_n=min_n, totals=totals)
-    weekly = series(rows, kind, p.start, p.end, Bucket.WEEK, min_n)
+    weekly = series(rows, kind, p.start, p.end, Bucket.WEEK, min_n, today=p.today)
     trend_bucket, trend = Bucket.WEEK, weekly
     if sum(1 for point in weekly if point.value is not None) < 2:
-        trend_bucket, trend = Bucket.MONTH, series(rows, kind, p.start, p.end, Bucket.MONTH, min_n)
+        trend_bucket, trend = Bucket.MONTH, series(rows, kind, p.start, p.end, Bucket.MONTH, min_n,
+                                                   today=p.today)
     n_now, n_before = totals[0], prev_totals[0]
     report = TouchpointReport(
         touchpoint=tp.ref, definition=definition(kind, min_n), start=p.start, end=p.end,
@@ -623,11 +632,11 @@ def _summed(totals: Iterable[tuple[int, int, int]]) -> tuple[int, int, int]:
     return n, low, high
 
 
-async def touchpoint_report(conn: Conn, key: str, *, start: date, end: date, scope: int | None,
-                            min_n: int) -> TouchpointReport:
+async def touchpoint_report(conn: Conn, key: str, *, start: date, end: date, today: date,
+                            scope: int | None, min_n: int) -> TouchpointReport:
     sel = Selection(touchpoint=key, start=start, end=end, scope=scope)
     tp = (await _touchpoints(conn, sel))[0]
-    p = await _read_period(conn, [tp], start, end)
+    p = await _read_period(conn, [tp], start, end, today)
     quotes = _Quotes()
     draft = _touchpoint_report(tp, p, p.rows, p.prev_rows, p.themes, p.prev_themes, min_n, quotes)
     return _with_quotes(draft, await quotes.fetch(conn, p))
@@ -643,8 +652,8 @@ def changes(reports: Iterable[TouchpointReport]) -> list[Change]:
     return sorted(out, key=lambda c: -abs(c.delta))
 
 
-async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, scope: int | None,
-                       min_n: int, touchpoint_quotes: bool = True) -> OwnerReport:
+async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, today: date,
+                       scope: int | None, min_n: int, touchpoint_quotes: bool = True) -> OwnerReport:
     """touchpoint_quotes=False leaves each touchpoint's pain points and positive moments without
     verbatims (the page shows only the owner's): the rest is the same report."""
     owner = await repo.get_owner(conn, owner_id=owner_id, scope=scope)
@@ -653,7 +662,7 @@ async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, sco
     touchpoints = await repo.selected_touchpoints(
         conn, Selection(owner=owner_id, start=start, end=end, scope=scope))
     ids = [t.id for t in touchpoints]
-    p = await _read_period(conn, touchpoints, start, end)
+    p = await _read_period(conn, touchpoints, start, end, today)
     rows, prev_rows = _by_touchpoint(p.rows), _by_touchpoint(p.prev_rows)
     themes, prev_themes = _by_touchpoint(p.themes), _by_touchpoint(p.prev_themes)
     quotes = _Quotes()
