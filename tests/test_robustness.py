@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 from litestar import Litestar
 from litestar.routes import HTTPRoute
+
+from feedback.service.database import Connection
 
 BAD_IDS = ["abc", "-1", "0", "99999999999999999999999", "1.5", "%00", "a" * 300, "' OR 1=1 --"]
 BAD_BODIES: list[tuple[str, bytes]] = [
@@ -236,3 +239,24 @@ async def test_a_nul_character_in_a_body_is_refused_naming_its_field(
                           json={"items": [{"touchpoint": "delivery", "customer": nul}]})
     assert r.json()["results"][0]["problem"]["errors"] == [
         {"field": "customer", "message": "may not contain the NUL character"}]
+
+
+async def test_a_context_that_writes_out_a_backslash_u0000_is_stored_as_sent(
+        client: httpx.AsyncClient, admin: dict[str, str], conn: Connection) -> None:
+    # Only a real NUL is refused: the six characters \u0000 are ordinary text.
+    owner = (await client.post("/api/v1/owners", json={"name": "Ops"}, headers=admin)).json()["id"]
+    stage = (await client.post("/api/v1/journeys", json={"name": "Shop"}, headers=admin)).json()["stages"][0]["id"]
+    r = await client.post("/api/v1/touchpoints", headers=admin, json={
+        "key": "delivery", "name": "Delivery", "stage_id": stage, "channel": "web", "owner_id": owner,
+        "kind": "csat"})
+    assert r.status_code == 201, r.text
+    context = {"note": "JSON writes NUL as \\u0000", "\\u0000": "\\\\u0000"}
+    r = await client.post("/api/v1/responses", headers=admin,
+                          json={"touchpoint": "delivery", "score": 4, "context": context})
+    assert r.status_code == 201, r.text
+    assert r.json()["context"] == context
+    stored = await conn.fetchval("SELECT context FROM responses WHERE id = $1", UUID(r.json()["id"]))
+    assert stored == context
+    r = await client.post("/api/v1/touchpoints/delivery/invitations", headers=admin,
+                          json={"customer": "c-1", "context": context})
+    assert r.status_code in (200, 201), r.text

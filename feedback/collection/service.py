@@ -99,9 +99,15 @@ def _context_json(context: dict[str, Any]) -> str:
     encoded = msgspec.json.encode(context)
     if len(encoded) > CONTEXT_MAX_BYTES:
         raise invalid("context", f"must be at most {CONTEXT_MAX_BYTES} bytes as JSON (got {len(encoded)})")
-    if b"\\u0000" in encoded:
+    # The bytes test is cheap, but it also meets a backslash written before "u0000" (a text
+    # about escapes, stored as it is): only then are the values themselves searched.
+    if b"\\u0000" in encoded and _holds_nul(context):
         raise invalid("context", NUL_MESSAGE)
     return encoded.decode()
+
+
+def _holds_nul(context: dict[str, Any]) -> bool:
+    return any("\x00" in k or (isinstance(v, str) and "\x00" in v) for k, v in context.items())
 
 
 # Triggers
