@@ -283,3 +283,15 @@ async def test_guessing_tokens_over_http_is_refused_and_rate_limited(client: Cli
     assert 429 in statuses, "300 wrong tokens from one client in a row were never rate-limited"
     first_limited = statuses.index(429)
     assert first_limited <= 100, f"the first 429 came only after {first_limited} wrong guesses"
+
+
+async def test_the_schema_path_serves_the_document_and_no_viewer_the_policy_would_break(
+        client: httpx.AsyncClient) -> None:
+    # Litestar's viewer pages (Swagger, ReDoc…) load scripts from CDNs, which the CSP forbids:
+    # they are not mounted; the document is, and /docs is the reference page.
+    assert (await client.get("/schema/openapi.json")).json()["info"]["title"] == "Touchpulse"
+    assert (await client.get("/schema/openapi.yaml")).status_code == 200
+    for viewer in ("/schema/swagger", "/schema/redoc", "/schema/elements", "/schema/rapidoc"):
+        assert (await client.get(viewer)).status_code == 404, viewer
+    root = await client.get("/schema")
+    assert root.status_code == 200 and "<script" not in root.text
