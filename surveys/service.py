@@ -56,10 +56,13 @@ async def list_owners(conn: Conn, *, cursor: str | None, limit: int, scope: int 
 
 
 async def update_owner(conn: Conn, owner_id: int, data: OwnerUpdate) -> Owner:
-    current = await get_owner(conn, owner_id)
-    name = current.name if data.name is msgspec.UNSET else data.name
-    email = current.email if data.email is msgspec.UNSET else data.email
-    owner = await repo.update_owner(conn, owner_id=owner_id, name=name, email=email)
+    async with conn.transaction():
+        if not await repo.lock_owner(conn, owner_id=owner_id):
+            raise NotFound(f"Owner {owner_id} does not exist.")
+        current = await get_owner(conn, owner_id)
+        name = current.name if data.name is msgspec.UNSET else data.name
+        email = current.email if data.email is msgspec.UNSET else data.email
+        owner = await repo.update_owner(conn, owner_id=owner_id, name=name, email=email)
     if owner is None:
         raise NotFound(f"Owner {owner_id} does not exist.")
     return owner
@@ -67,7 +70,8 @@ async def update_owner(conn: Conn, owner_id: int, data: OwnerUpdate) -> Owner:
 
 async def delete_owner(conn: Conn, owner_id: int) -> None:
     async with conn.transaction():
-        await get_owner(conn, owner_id)
+        if not await repo.lock_owner(conn, owner_id=owner_id, for_delete=True):
+            raise NotFound(f"Owner {owner_id} does not exist.")
         owned = await repo.owned_touchpoint_count(conn, owner_id=owner_id)
         if owned:
             raise Conflict(
@@ -136,6 +140,7 @@ async def _replan_stages(conn: Conn, journey_id: int, plan: list[Any]) -> None:
         raise InvalidInput("The new stage order is not valid.", errors=errors)
     removed = sorted(existing - seen_ids)
     if removed:
+        await repo.lock_stages(conn, stage_ids=removed)
         in_use = {n: c for n, c in (await repo.stage_touchpoint_counts(conn, stage_ids=removed)).items() if c}
         if in_use:
             names = ", ".join(f"{n} ({c})" for n, c in sorted(in_use.items()))
@@ -149,6 +154,7 @@ async def delete_journey(conn: Conn, journey_id: int) -> None:
     async with conn.transaction():
         if not await repo.lock_journey(conn, journey_id=journey_id):
             raise NotFound(f"Journey {journey_id} does not exist.")
+        await repo.lock_journey_stages(conn, journey_id=journey_id)
         count = await repo.journey_touchpoint_count(conn, journey_id=journey_id)
         if count:
             raise Conflict(f"Journey {journey_id} still holds {count} touchpoint(s); move or delete them first.")
@@ -176,10 +182,12 @@ async def list_touchpoints(
 
 
 async def _check_touchpoint(conn: Conn, fields: dict[str, Any]) -> None:
+    # Held until commit, so a stage or owner cannot be removed under the touchpoint (a 409 there,
+    # or a 422 here when the removal came first) instead of a foreign-key error.
     errors: list[FieldError] = []
-    if not await repo.stage_exists(conn, stage_id=fields["stage_id"]):
+    if not await repo.hold_stage(conn, stage_id=fields["stage_id"]):
         errors.append(FieldError("stage_id", f"stage {fields['stage_id']} does not exist"))
-    if await repo.get_owner(conn, owner_id=fields["owner_id"]) is None:
+    if not await repo.hold_owner(conn, owner_id=fields["owner_id"]):
         errors.append(FieldError("owner_id", f"owner {fields['owner_id']} does not exist"))
     target = fields["target"]
     if target is not None and not valid_target(fields["kind"], target):
@@ -206,6 +214,8 @@ async def create_touchpoint(conn: Conn, data: TouchpointCreate) -> Touchpoint:
 
 async def update_touchpoint(conn: Conn, key: str, data: TouchpointUpdate) -> Touchpoint:
     async with conn.transaction():
+        if not await repo.lock_touchpoint(conn, key=key):
+            raise NotFound(f"Touchpoint {key!r} does not exist.")
         current = await get_touchpoint(conn, key)
         fields = {
             "name": current.name, "stage_id": current.stage_id, "channel": current.channel,
@@ -226,7 +236,8 @@ async def update_touchpoint(conn: Conn, key: str, data: TouchpointUpdate) -> Tou
 
 async def delete_touchpoint(conn: Conn, key: str) -> None:
     async with conn.transaction():
-        await get_touchpoint(conn, key)
+        if not await repo.lock_touchpoint(conn, key=key, for_delete=True):
+            raise NotFound(f"Touchpoint {key!r} does not exist.")
         responses, invitations = await repo.touchpoint_history(conn, key=key)
         if responses or invitations:
             raise Conflict(
