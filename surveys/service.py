@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import asyncpg
@@ -35,11 +36,25 @@ def _page(items: list[Any], limit: int) -> tuple[list[Any], str | None]:
     return items, None
 
 
+def _trimmed(field: str, name: str) -> str:
+    """A name without the spaces around it; one of nothing but spaces is refused."""
+    clean = name.strip()
+    if not clean:
+        raise invalid(field, "may not be blank")
+    return clean
+
+
+def _stage_key(name: str) -> str:
+    # Names a person cannot tell apart on the journey map are one name: case, compatibility
+    # forms (full-width letters) and runs of spaces do not make a stage different.
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
 # Owners
 
 
 async def create_owner(conn: Conn, data: OwnerCreate) -> Owner:
-    return await repo.insert_owner(conn, name=data.name, email=data.email)
+    return await repo.insert_owner(conn, name=_trimmed("name", data.name), email=data.email)
 
 
 async def get_owner(conn: Conn, owner_id: int, scope: int | None = None) -> Owner:
@@ -60,7 +75,7 @@ async def update_owner(conn: Conn, owner_id: int, data: OwnerUpdate) -> Owner:
         if not await repo.lock_owner(conn, owner_id=owner_id):
             raise NotFound(f"Owner {owner_id} does not exist.")
         current = await get_owner(conn, owner_id)
-        name = current.name if data.name is msgspec.UNSET else data.name
+        name = current.name if data.name is msgspec.UNSET else _trimmed("name", data.name)
         email = current.email if data.email is msgspec.UNSET else data.email
         owner = await repo.update_owner(conn, owner_id=owner_id, name=name, email=email)
     if owner is None:
@@ -92,12 +107,14 @@ async def get_journey(conn: Conn, journey_id: int, scope: int | None = None) -> 
 
 
 async def create_journey(conn: Conn, data: JourneyCreate) -> Journey:
-    stages = list(data.stages) if data.stages is not None else list(LIFECYCLE_STAGES)
-    if len({s.casefold() for s in stages}) != len(stages):
+    name = _trimmed("name", data.name)
+    given = list(data.stages) if data.stages is not None else list(LIFECYCLE_STAGES)
+    stages = [_trimmed(f"stages[{i}]", stage) for i, stage in enumerate(given)]
+    if len({_stage_key(s) for s in stages}) != len(stages):
         raise invalid("stages", "stage names must differ within a journey")
     async with conn.transaction():
         journey_id = await repo.insert_journey(
-            conn, name=data.name, description=data.description, stages=stages
+            conn, name=name, description=data.description, stages=stages
         )
     return await get_journey(conn, journey_id)
 
@@ -113,7 +130,7 @@ async def update_journey(conn: Conn, journey_id: int, data: JourneyUpdate) -> Jo
         if not await repo.lock_journey(conn, journey_id=journey_id):
             raise NotFound(f"Journey {journey_id} does not exist.")
         current = await get_journey(conn, journey_id)
-        name = current.name if data.name is msgspec.UNSET else data.name
+        name = current.name if data.name is msgspec.UNSET else _trimmed("name", data.name)
         description = current.description if data.description is msgspec.UNSET else data.description
         await repo.update_journey(conn, journey_id=journey_id, name=name, description=description)
         if data.stages is not msgspec.UNSET:
@@ -126,16 +143,20 @@ async def _replan_stages(conn: Conn, journey_id: int, plan: list[Any]) -> None:
     errors: list[FieldError] = []
     seen_ids: set[int] = set()
     seen_names: set[str] = set()
+    names = [stage.name.strip() for stage in plan]
     for i, stage in enumerate(plan):
+        if not names[i]:
+            errors.append(FieldError(f"stages[{i}].name", "may not be blank"))
         if stage.id is not None and stage.id not in existing:
             errors.append(FieldError(f"stages[{i}].id", f"stage {stage.id} is not in journey {journey_id}"))
         if stage.id is not None and stage.id in seen_ids:
             errors.append(FieldError(f"stages[{i}].id", f"stage {stage.id} is listed twice"))
-        if stage.name.casefold() in seen_names:
-            errors.append(FieldError(f"stages[{i}].name", f"stage name {stage.name!r} is listed twice"))
+        key = _stage_key(names[i])
+        if names[i] and key in seen_names:
+            errors.append(FieldError(f"stages[{i}].name", f"stage name {names[i]!r} is listed twice"))
         if stage.id is not None:
             seen_ids.add(stage.id)
-        seen_names.add(stage.name.casefold())
+        seen_names.add(key)
     if errors:
         raise InvalidInput("The new stage order is not valid.", errors=errors)
     removed = sorted(existing - seen_ids)
@@ -143,10 +164,11 @@ async def _replan_stages(conn: Conn, journey_id: int, plan: list[Any]) -> None:
         await repo.lock_stages(conn, stage_ids=removed)
         in_use = {n: c for n, c in (await repo.stage_touchpoint_counts(conn, stage_ids=removed)).items() if c}
         if in_use:
-            names = ", ".join(f"{n} ({c})" for n, c in sorted(in_use.items()))
-            raise Conflict(f"These stages still hold touchpoints and cannot be removed: {names}.")
+            held = ", ".join(f"{n} ({c})" for n, c in sorted(in_use.items()))
+            raise Conflict(f"These stages still hold touchpoints and cannot be removed: {held}.")
     await repo.replace_stages(
-        conn, journey_id=journey_id, plan=[(s.id, s.name) for s in plan], removed=removed
+        conn, journey_id=journey_id, plan=[(s.id, n) for s, n in zip(plan, names, strict=True)],
+        removed=removed
     )
 
 
@@ -203,6 +225,7 @@ async def _check_touchpoint(conn: Conn, fields: dict[str, Any]) -> None:
 
 async def create_touchpoint(conn: Conn, data: TouchpointCreate) -> Touchpoint:
     fields = msgspec.structs.asdict(data)
+    fields["name"] = _trimmed("name", data.name)
     async with conn.transaction():
         await _check_touchpoint(conn, fields)
         try:
@@ -225,6 +248,8 @@ async def update_touchpoint(conn: Conn, key: str, data: TouchpointUpdate) -> Tou
             "active": current.active,
         }
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        if "name" in changes:
+            changes["name"] = _trimmed("name", changes["name"])
         if "kind" in changes and changes["kind"] != current.kind and "target" not in changes:
             # A target is written in its kind's metric: it cannot carry over to another kind.
             changes["target"] = None

@@ -372,3 +372,39 @@ async def test_an_answer_arriving_while_its_touchpoint_is_deleted_is_never_lost(
         with pytest.raises(Conflict):
             await asyncio.wait_for(deletion, 10)
     assert await conn.fetchval("SELECT count(*) FROM responses") == 1
+
+
+async def test_names_are_trimmed_and_never_blank(client: Client, admin: dict[str, str]) -> None:
+    r = await client.post("/api/v1/owners", json={"name": "  Delivery  "}, headers=admin)
+    assert r.status_code == 201 and r.json()["name"] == "Delivery"
+    for path, body, field in [
+        ("/api/v1/owners", {"name": " \t "}, "name"),
+        ("/api/v1/journeys", {"name": "   "}, "name"),
+        ("/api/v1/journeys", {"name": "Shop", "stages": ["Sale", "\u3000"]}, "stages[1]"),
+    ]:
+        r = await client.post(path, json=body, headers=admin)
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == [field], r.text
+        assert "blank" in r.json()["errors"][0]["message"]
+    owner_id = (await _owner(client, admin))["id"]
+    r = await client.patch(f"/api/v1/owners/{owner_id}", json={"name": "  "}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
+    journey = await _journey(client, admin)
+    await _touchpoint(client, admin, journey["stages"][0]["id"], owner_id)
+    r = await client.patch("/api/v1/touchpoints/support-call", json={"name": " "}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
+    r = await client.patch(f"/api/v1/journeys/{journey['id']}", json={"name": "  Shop 2 "}, headers=admin)
+    assert r.status_code == 200 and r.json()["name"] == "Shop 2"
+
+
+@pytest.mark.parametrize("twin", ["Sale ", " sale", "SALE", "Ｓａｌｅ", "Sale\u00a0"])
+async def test_stage_names_that_look_the_same_are_refused(
+    client: Client, admin: dict[str, str], twin: str
+) -> None:
+    r = await client.post("/api/v1/journeys", json={"name": "Shop", "stages": ["Sale", twin]}, headers=admin)
+    assert r.status_code == 422, r.text
+    journey = await _journey(client, admin)
+    plan = [{"id": s["id"], "name": s["name"]} for s in journey["stages"]] + [{"name": twin}]
+    r = await client.patch(f"/api/v1/journeys/{journey['id']}", json={"stages": plan}, headers=admin)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "stages[8].name"
