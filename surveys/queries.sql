@@ -17,6 +17,20 @@ ORDER BY id LIMIT $3;
 UPDATE owners SET name = $2, email = $3, updated_at = now() WHERE id = $1
 RETURNING id, name, email, created_at, updated_at;
 
+-- name: lock-owner$
+-- Before a change: a second change waits, then reads this one's result (none is lost).
+SELECT id FROM owners WHERE id = $1 FOR NO KEY UPDATE;
+
+-- name: lock-owner-for-delete$
+-- Waits for a touchpoint being given to this owner (it holds the row FOR KEY SHARE), so the
+-- count that follows sees it.
+SELECT id FROM owners WHERE id = $1 FOR UPDATE;
+
+-- name: hold-owner$
+-- What a foreign key takes: the owner cannot be deleted until this transaction ends, and an
+-- owner deleted meanwhile is not found.
+SELECT id FROM owners WHERE id = $1 FOR KEY SHARE;
+
 -- name: owned-touchpoint-count$
 SELECT count(*) FROM touchpoints WHERE owner_id = $1;
 
@@ -65,6 +79,14 @@ SELECT id FROM journeys WHERE id = $1 FOR UPDATE;
 -- name: journey-stage-ids
 SELECT id FROM stages WHERE journey_id = $1;
 
+-- name: lock-stages!
+-- Stages about to be removed: a touchpoint being moved into one (FOR KEY SHARE) is waited
+-- for, so the count that follows sees it.
+SELECT id FROM stages WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE;
+
+-- name: lock-journey-stages!
+SELECT id FROM stages WHERE journey_id = $1 ORDER BY id FOR UPDATE;
+
 -- name: stage-touchpoint-counts
 SELECT s.id, s.name, count(t.id) AS touchpoints
 FROM stages s LEFT JOIN touchpoints t ON t.stage_id = s.id
@@ -90,8 +112,9 @@ SELECT count(*) FROM touchpoints t JOIN stages s ON s.id = t.stage_id WHERE s.jo
 -- name: delete-journey$
 DELETE FROM journeys WHERE id = $1 RETURNING id;
 
--- name: stage-exists$
-SELECT EXISTS (SELECT 1 FROM stages WHERE id = $1);
+-- name: hold-stage$
+-- As hold-owner: the stage cannot be removed until this transaction ends.
+SELECT id FROM stages WHERE id = $1 FOR KEY SHARE;
 
 -- Touchpoints ------------------------------------------------------------------
 
@@ -120,6 +143,16 @@ WHERE t.id > $1
   AND ($7::text IS NULL OR t.kind = $7)
   AND ($8::boolean IS NULL OR t.active = $8)
 ORDER BY t.id LIMIT $9;
+
+-- name: lock-touchpoint$
+-- NO KEY UPDATE: a second change waits and then reads this one's result, while answers being
+-- stored (their foreign key takes KEY SHARE) are not held up.
+SELECT id FROM touchpoints WHERE key = $1 FOR NO KEY UPDATE;
+
+-- name: lock-touchpoint-for-delete$
+-- Waits for answers and invitations being stored (they hold the row FOR KEY SHARE), so the
+-- history count that follows sees them rather than the delete cascading over them.
+SELECT id FROM touchpoints WHERE key = $1 FOR UPDATE;
 
 -- name: insert-touchpoint$
 INSERT INTO touchpoints (key, name, stage_id, channel, owner_id, kind, questions, target,

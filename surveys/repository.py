@@ -71,6 +71,15 @@ async def update_owner(conn: Conn, *, owner_id: int, name: str, email: str | Non
     return None if row is None else _owner(row)
 
 
+async def lock_owner(conn: Conn, *, owner_id: int, for_delete: bool = False) -> bool:
+    query = Q["lock-owner-for-delete"] if for_delete else Q["lock-owner"]
+    return await conn.fetchval(query, owner_id) is not None
+
+
+async def hold_owner(conn: Conn, *, owner_id: int) -> bool:
+    return await conn.fetchval(Q["hold-owner"], owner_id) is not None
+
+
 async def owned_touchpoint_count(conn: Conn, *, owner_id: int) -> int:
     return int(await conn.fetchval(Q["owned-touchpoint-count"], owner_id))
 
@@ -109,6 +118,14 @@ async def journey_stage_ids(conn: Conn, *, journey_id: int) -> set[int]:
     return {int(r["id"]) for r in await conn.fetch(Q["journey-stage-ids"], journey_id)}
 
 
+async def lock_stages(conn: Conn, *, stage_ids: list[int]) -> None:
+    await conn.execute(Q["lock-stages"], stage_ids)
+
+
+async def lock_journey_stages(conn: Conn, *, journey_id: int) -> None:
+    await conn.execute(Q["lock-journey-stages"], journey_id)
+
+
 async def stage_touchpoint_counts(conn: Conn, *, stage_ids: list[int]) -> dict[str, int]:
     rows = await conn.fetch(Q["stage-touchpoint-counts"], stage_ids)
     return {str(r["name"]): int(r["touchpoints"]) for r in rows}
@@ -134,8 +151,8 @@ async def delete_journey(conn: Conn, *, journey_id: int) -> bool:
     return await conn.fetchval(Q["delete-journey"], journey_id) is not None
 
 
-async def stage_exists(conn: Conn, *, stage_id: int) -> bool:
-    return bool(await conn.fetchval(Q["stage-exists"], stage_id))
+async def hold_stage(conn: Conn, *, stage_id: int) -> bool:
+    return await conn.fetchval(Q["hold-stage"], stage_id) is not None
 
 
 # Touchpoints
@@ -154,6 +171,11 @@ async def list_touchpoints(
         filters.channel, filters.kind, filters.active, limit,
     )
     return [_touchpoint(r) for r in rows]
+
+
+async def lock_touchpoint(conn: Conn, *, key: str, for_delete: bool = False) -> bool:
+    query = Q["lock-touchpoint-for-delete"] if for_delete else Q["lock-touchpoint"]
+    return await conn.fetchval(query, key) is not None
 
 
 def _touchpoint_values(fields: dict[str, Any]) -> list[Any]:

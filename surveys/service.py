@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import asyncpg
@@ -35,11 +36,25 @@ def _page(items: list[Any], limit: int) -> tuple[list[Any], str | None]:
     return items, None
 
 
+def _trimmed(field: str, name: str) -> str:
+    """A name without the spaces around it; one of nothing but spaces is refused."""
+    clean = name.strip()
+    if not clean:
+        raise invalid(field, "may not be blank")
+    return clean
+
+
+def _stage_key(name: str) -> str:
+    # Names a person cannot tell apart on the journey map are one name: case, compatibility
+    # forms (full-width letters) and runs of spaces do not make a stage different.
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
 # Owners
 
 
 async def create_owner(conn: Conn, data: OwnerCreate) -> Owner:
-    return await repo.insert_owner(conn, name=data.name, email=data.email)
+    return await repo.insert_owner(conn, name=_trimmed("name", data.name), email=data.email)
 
 
 async def get_owner(conn: Conn, owner_id: int, scope: int | None = None) -> Owner:
@@ -56,10 +71,13 @@ async def list_owners(conn: Conn, *, cursor: str | None, limit: int, scope: int 
 
 
 async def update_owner(conn: Conn, owner_id: int, data: OwnerUpdate) -> Owner:
-    current = await get_owner(conn, owner_id)
-    name = current.name if data.name is msgspec.UNSET else data.name
-    email = current.email if data.email is msgspec.UNSET else data.email
-    owner = await repo.update_owner(conn, owner_id=owner_id, name=name, email=email)
+    async with conn.transaction():
+        if not await repo.lock_owner(conn, owner_id=owner_id):
+            raise NotFound(f"Owner {owner_id} does not exist.")
+        current = await get_owner(conn, owner_id)
+        name = current.name if data.name is msgspec.UNSET else _trimmed("name", data.name)
+        email = current.email if data.email is msgspec.UNSET else data.email
+        owner = await repo.update_owner(conn, owner_id=owner_id, name=name, email=email)
     if owner is None:
         raise NotFound(f"Owner {owner_id} does not exist.")
     return owner
@@ -67,7 +85,8 @@ async def update_owner(conn: Conn, owner_id: int, data: OwnerUpdate) -> Owner:
 
 async def delete_owner(conn: Conn, owner_id: int) -> None:
     async with conn.transaction():
-        await get_owner(conn, owner_id)
+        if not await repo.lock_owner(conn, owner_id=owner_id, for_delete=True):
+            raise NotFound(f"Owner {owner_id} does not exist.")
         owned = await repo.owned_touchpoint_count(conn, owner_id=owner_id)
         if owned:
             raise Conflict(
@@ -88,12 +107,14 @@ async def get_journey(conn: Conn, journey_id: int, scope: int | None = None) -> 
 
 
 async def create_journey(conn: Conn, data: JourneyCreate) -> Journey:
-    stages = list(data.stages) if data.stages is not None else list(LIFECYCLE_STAGES)
-    if len({s.casefold() for s in stages}) != len(stages):
+    name = _trimmed("name", data.name)
+    given = list(data.stages) if data.stages is not None else list(LIFECYCLE_STAGES)
+    stages = [_trimmed(f"stages[{i}]", stage) for i, stage in enumerate(given)]
+    if len({_stage_key(s) for s in stages}) != len(stages):
         raise invalid("stages", "stage names must differ within a journey")
     async with conn.transaction():
         journey_id = await repo.insert_journey(
-            conn, name=data.name, description=data.description, stages=stages
+            conn, name=name, description=data.description, stages=stages
         )
     return await get_journey(conn, journey_id)
 
@@ -109,7 +130,7 @@ async def update_journey(conn: Conn, journey_id: int, data: JourneyUpdate) -> Jo
         if not await repo.lock_journey(conn, journey_id=journey_id):
             raise NotFound(f"Journey {journey_id} does not exist.")
         current = await get_journey(conn, journey_id)
-        name = current.name if data.name is msgspec.UNSET else data.name
+        name = current.name if data.name is msgspec.UNSET else _trimmed("name", data.name)
         description = current.description if data.description is msgspec.UNSET else data.description
         await repo.update_journey(conn, journey_id=journey_id, name=name, description=description)
         if data.stages is not msgspec.UNSET:
@@ -122,26 +143,32 @@ async def _replan_stages(conn: Conn, journey_id: int, plan: list[Any]) -> None:
     errors: list[FieldError] = []
     seen_ids: set[int] = set()
     seen_names: set[str] = set()
+    names = [stage.name.strip() for stage in plan]
     for i, stage in enumerate(plan):
+        if not names[i]:
+            errors.append(FieldError(f"stages[{i}].name", "may not be blank"))
         if stage.id is not None and stage.id not in existing:
             errors.append(FieldError(f"stages[{i}].id", f"stage {stage.id} is not in journey {journey_id}"))
         if stage.id is not None and stage.id in seen_ids:
             errors.append(FieldError(f"stages[{i}].id", f"stage {stage.id} is listed twice"))
-        if stage.name.casefold() in seen_names:
-            errors.append(FieldError(f"stages[{i}].name", f"stage name {stage.name!r} is listed twice"))
+        key = _stage_key(names[i])
+        if names[i] and key in seen_names:
+            errors.append(FieldError(f"stages[{i}].name", f"stage name {names[i]!r} is listed twice"))
         if stage.id is not None:
             seen_ids.add(stage.id)
-        seen_names.add(stage.name.casefold())
+        seen_names.add(key)
     if errors:
         raise InvalidInput("The new stage order is not valid.", errors=errors)
     removed = sorted(existing - seen_ids)
     if removed:
+        await repo.lock_stages(conn, stage_ids=removed)
         in_use = {n: c for n, c in (await repo.stage_touchpoint_counts(conn, stage_ids=removed)).items() if c}
         if in_use:
-            names = ", ".join(f"{n} ({c})" for n, c in sorted(in_use.items()))
-            raise Conflict(f"These stages still hold touchpoints and cannot be removed: {names}.")
+            held = ", ".join(f"{n} ({c})" for n, c in sorted(in_use.items()))
+            raise Conflict(f"These stages still hold touchpoints and cannot be removed: {held}.")
     await repo.replace_stages(
-        conn, journey_id=journey_id, plan=[(s.id, s.name) for s in plan], removed=removed
+        conn, journey_id=journey_id, plan=[(s.id, n) for s, n in zip(plan, names, strict=True)],
+        removed=removed
     )
 
 
@@ -149,6 +176,7 @@ async def delete_journey(conn: Conn, journey_id: int) -> None:
     async with conn.transaction():
         if not await repo.lock_journey(conn, journey_id=journey_id):
             raise NotFound(f"Journey {journey_id} does not exist.")
+        await repo.lock_journey_stages(conn, journey_id=journey_id)
         count = await repo.journey_touchpoint_count(conn, journey_id=journey_id)
         if count:
             raise Conflict(f"Journey {journey_id} still holds {count} touchpoint(s); move or delete them first.")
@@ -176,10 +204,12 @@ async def list_touchpoints(
 
 
 async def _check_touchpoint(conn: Conn, fields: dict[str, Any]) -> None:
+    # Held until commit, so a stage or owner cannot be removed under the touchpoint (a 409 there,
+    # or a 422 here when the removal came first) instead of a foreign-key error.
     errors: list[FieldError] = []
-    if not await repo.stage_exists(conn, stage_id=fields["stage_id"]):
+    if not await repo.hold_stage(conn, stage_id=fields["stage_id"]):
         errors.append(FieldError("stage_id", f"stage {fields['stage_id']} does not exist"))
-    if await repo.get_owner(conn, owner_id=fields["owner_id"]) is None:
+    if not await repo.hold_owner(conn, owner_id=fields["owner_id"]):
         errors.append(FieldError("owner_id", f"owner {fields['owner_id']} does not exist"))
     target = fields["target"]
     if target is not None and not valid_target(fields["kind"], target):
@@ -195,6 +225,7 @@ async def _check_touchpoint(conn: Conn, fields: dict[str, Any]) -> None:
 
 async def create_touchpoint(conn: Conn, data: TouchpointCreate) -> Touchpoint:
     fields = msgspec.structs.asdict(data)
+    fields["name"] = _trimmed("name", data.name)
     async with conn.transaction():
         await _check_touchpoint(conn, fields)
         try:
@@ -206,6 +237,8 @@ async def create_touchpoint(conn: Conn, data: TouchpointCreate) -> Touchpoint:
 
 async def update_touchpoint(conn: Conn, key: str, data: TouchpointUpdate) -> Touchpoint:
     async with conn.transaction():
+        if not await repo.lock_touchpoint(conn, key=key):
+            raise NotFound(f"Touchpoint {key!r} does not exist.")
         current = await get_touchpoint(conn, key)
         fields = {
             "name": current.name, "stage_id": current.stage_id, "channel": current.channel,
@@ -215,6 +248,8 @@ async def update_touchpoint(conn: Conn, key: str, data: TouchpointUpdate) -> Tou
             "active": current.active,
         }
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
+        if "name" in changes:
+            changes["name"] = _trimmed("name", changes["name"])
         if "kind" in changes and changes["kind"] != current.kind and "target" not in changes:
             # A target is written in its kind's metric: it cannot carry over to another kind.
             changes["target"] = None
@@ -226,7 +261,8 @@ async def update_touchpoint(conn: Conn, key: str, data: TouchpointUpdate) -> Tou
 
 async def delete_touchpoint(conn: Conn, key: str) -> None:
     async with conn.transaction():
-        await get_touchpoint(conn, key)
+        if not await repo.lock_touchpoint(conn, key=key, for_delete=True):
+            raise NotFound(f"Touchpoint {key!r} does not exist.")
         responses, invitations = await repo.touchpoint_history(conn, key=key)
         if responses or invitations:
             raise Conflict(

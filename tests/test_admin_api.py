@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import httpx
 import pytest
 
+from feedback.service.database import connect
+from surveys import service
+from surveys.errors import Conflict, InvalidInput
+from surveys.kinds import SurveyKind
+from surveys.models import (
+    Channel,
+    JourneyCreate,
+    JourneyUpdate,
+    OwnerCreate,
+    OwnerUpdate,
+    StagePlan,
+    TouchpointCreate,
+    TouchpointUpdate,
+)
 from tests.conftest import MakeKey, bearer
 
 Client = httpx.AsyncClient
@@ -227,3 +242,169 @@ async def test_changing_kind_or_wording_never_rewrites_history(
     r = await client.delete("/api/v1/touchpoints/support-call", headers=admin)
     assert r.status_code == 409
     assert "deactivate" in r.json()["detail"]
+
+
+async def _seeded(conn: Any) -> tuple[int, int, int]:
+    """A journey, an owner and a CSAT touchpoint 'support-call' (target 85), committed."""
+    journey = await service.create_journey(conn, JourneyCreate(name="Shop"))
+    owner = await service.create_owner(conn, OwnerCreate(name="Support"))
+    await service.create_touchpoint(conn, TouchpointCreate(
+        key="support-call", name="Support call", stage_id=journey.stages[4].id, channel=Channel.PHONE,
+        owner_id=owner.id, kind=SurveyKind.CSAT, target=85))
+    return journey.id, journey.stages[4].id, owner.id
+
+
+async def _blocked(task: Any) -> None:
+    """Fail unless `task` is still waiting (on a row lock) a moment after it started."""
+    await asyncio.sleep(0.3)
+    assert not task.done(), task.result()
+
+
+async def test_two_touchpoint_changes_at_once_both_take_effect(conn: Any, database_url: str) -> None:
+    # One manager sets the target while another halves the sample rate: neither change is lost.
+    await _seeded(conn)
+    async with connect(database_url) as other:
+        tx = conn.transaction()
+        await tx.start()
+        await service.update_touchpoint(conn, "support-call", TouchpointUpdate(target=70))
+        task = asyncio.create_task(
+            service.update_touchpoint(other, "support-call", TouchpointUpdate(sample_rate=0.5)))
+        await asyncio.sleep(0.3)
+        await tx.commit()
+        tp = await asyncio.wait_for(task, 10)
+    assert (tp.target, tp.sample_rate) == (70, 0.5)
+    row = await conn.fetchrow("SELECT target, sample_rate FROM touchpoints WHERE key = 'support-call'")
+    assert tuple(row) == (70, 0.5)
+
+
+async def test_two_owner_changes_at_once_both_take_effect(conn: Any, database_url: str) -> None:
+    _, _, owner_id = await _seeded(conn)
+    async with connect(database_url) as other:
+        tx = conn.transaction()
+        await tx.start()
+        await service.update_owner(conn, owner_id, OwnerUpdate(name="Customer Care"))
+        task = asyncio.create_task(service.update_owner(other, owner_id, OwnerUpdate(email="care@x.example")))
+        await asyncio.sleep(0.3)
+        await tx.commit()
+        owner = await asyncio.wait_for(task, 10)
+    assert (owner.name, owner.email) == ("Customer Care", "care@x.example")
+
+
+async def test_giving_a_touchpoint_to_an_owner_being_deleted_is_a_clear_refusal(
+    conn: Any, database_url: str
+) -> None:
+    await _seeded(conn)
+    doomed = await service.create_owner(conn, OwnerCreate(name="Temp"))
+    async with connect(database_url) as other:
+        # The deletion first: the move waits for it, then is told the owner is gone.
+        tx = conn.transaction()
+        await tx.start()
+        await service.delete_owner(conn, doomed.id)
+        move = asyncio.create_task(
+            service.update_touchpoint(other, "support-call", TouchpointUpdate(owner_id=doomed.id)))
+        await _blocked(move)
+        await tx.commit()
+        with pytest.raises(InvalidInput) as refused:
+            await asyncio.wait_for(move, 10)
+        assert refused.value.errors[0].field == "owner_id"
+
+        # The move first: the deletion waits for it, then finds the owner owns a touchpoint.
+        doomed = await service.create_owner(conn, OwnerCreate(name="Temp"))
+        tx = other.transaction()
+        await tx.start()
+        await service.update_touchpoint(other, "support-call", TouchpointUpdate(owner_id=doomed.id))
+        deletion = asyncio.create_task(service.delete_owner(conn, doomed.id))
+        await _blocked(deletion)
+        await tx.commit()
+        with pytest.raises(Conflict):
+            await asyncio.wait_for(deletion, 10)
+    assert (await service.get_touchpoint(conn, "support-call")).owner_id == doomed.id
+
+
+async def test_moving_a_touchpoint_into_a_stage_being_removed_is_a_clear_refusal(
+    conn: Any, database_url: str
+) -> None:
+    journey_id, _, _ = await _seeded(conn)
+    journey = await service.get_journey(conn, journey_id)
+    last = journey.stages[-1]
+    without_last = JourneyUpdate(stages=[StagePlan(id=s.id, name=s.name) for s in journey.stages[:-1]])
+    async with connect(database_url) as other:
+        tx = conn.transaction()
+        await tx.start()
+        await service.update_journey(conn, journey_id, without_last)
+        move = asyncio.create_task(
+            service.update_touchpoint(other, "support-call", TouchpointUpdate(stage_id=last.id)))
+        await _blocked(move)
+        await tx.commit()
+        with pytest.raises(InvalidInput) as refused:
+            await asyncio.wait_for(move, 10)
+        assert refused.value.errors[0].field == "stage_id"
+
+        # The move first into the last stage of a second journey, then that journey's deletion.
+        second = await service.create_journey(conn, JourneyCreate(name="Returns", stages=["Return"]))
+        tx = other.transaction()
+        await tx.start()
+        await service.update_touchpoint(other, "support-call",
+                                        TouchpointUpdate(stage_id=second.stages[0].id))
+        deletion = asyncio.create_task(service.delete_journey(conn, second.id))
+        await _blocked(deletion)
+        await tx.commit()
+        with pytest.raises(Conflict):
+            await asyncio.wait_for(deletion, 10)
+
+
+async def test_an_answer_arriving_while_its_touchpoint_is_deleted_is_never_lost(
+    conn: Any, database_url: str
+) -> None:
+    journey_id, stage_id, owner_id = await _seeded(conn)
+    tp = await service.get_touchpoint(conn, "support-call")
+    async with connect(database_url) as other:
+        tx = other.transaction()
+        await tx.start()
+        await other.execute(
+            """INSERT INTO responses (touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min,
+                   scale_max, score, channel, source)
+               VALUES ($1, gen_random_uuid(), $2, $3, $4, 'csat', 1, 5, 4, 'phone', 'api')""",
+            tp.id, journey_id, stage_id, owner_id)
+        deletion = asyncio.create_task(service.delete_touchpoint(conn, "support-call"))
+        await asyncio.sleep(0.3)
+        await tx.commit()
+        with pytest.raises(Conflict):
+            await asyncio.wait_for(deletion, 10)
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 1
+
+
+async def test_names_are_trimmed_and_never_blank(client: Client, admin: dict[str, str]) -> None:
+    r = await client.post("/api/v1/owners", json={"name": "  Delivery  "}, headers=admin)
+    assert r.status_code == 201 and r.json()["name"] == "Delivery"
+    for path, body, field in [
+        ("/api/v1/owners", {"name": " \t "}, "name"),
+        ("/api/v1/journeys", {"name": "   "}, "name"),
+        ("/api/v1/journeys", {"name": "Shop", "stages": ["Sale", "\u3000"]}, "stages[1]"),
+    ]:
+        r = await client.post(path, json=body, headers=admin)
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == [field], r.text
+        assert "blank" in r.json()["errors"][0]["message"]
+    owner_id = (await _owner(client, admin))["id"]
+    r = await client.patch(f"/api/v1/owners/{owner_id}", json={"name": "  "}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
+    journey = await _journey(client, admin)
+    await _touchpoint(client, admin, journey["stages"][0]["id"], owner_id)
+    r = await client.patch("/api/v1/touchpoints/support-call", json={"name": " "}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
+    r = await client.patch(f"/api/v1/journeys/{journey['id']}", json={"name": "  Shop 2 "}, headers=admin)
+    assert r.status_code == 200 and r.json()["name"] == "Shop 2"
+
+
+@pytest.mark.parametrize("twin", ["Sale ", " sale", "SALE", "Ｓａｌｅ", "Sale\u00a0"])
+async def test_stage_names_that_look_the_same_are_refused(
+    client: Client, admin: dict[str, str], twin: str
+) -> None:
+    r = await client.post("/api/v1/journeys", json={"name": "Shop", "stages": ["Sale", twin]}, headers=admin)
+    assert r.status_code == 422, r.text
+    journey = await _journey(client, admin)
+    plan = [{"id": s["id"], "name": s["name"]} for s in journey["stages"]] + [{"name": twin}]
+    r = await client.patch(f"/api/v1/journeys/{journey['id']}", json={"stages": plan}, headers=admin)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["field"] == "stages[8].name"
