@@ -477,6 +477,9 @@ async def csv_chunks(conn: Conn, sel: Selection, filters: ResponseFilter, *, row
     touchpoints = await _touchpoints(conn, sel)
     since, until = day_range(sel.start, sel.end)
     buffer = io.StringIO()
+    # A byte order mark: without it Excel reads the file in the machine's legacy code page and
+    # garbles every non-ASCII comment (Russian ones entirely).
+    buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
