@@ -241,6 +241,21 @@ async def test_the_csv_export_opens_in_excel_with_its_non_ascii_comments_intact(
     assert rows[0][0] == "id" and rows[1][5] == "Курьер опоздал — café"
 
 
+async def test_json_or_csv_follows_the_clients_preference_and_caches_key_on_accept(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    await answer(conn, "support-chat", 4, when=at(days_ago(1)))
+    wanted = {"application/json, text/csv;q=0.1": "application/json",
+              "text/csv;q=0.2, application/json": "application/json",
+              "application/json, text/plain, */*": "application/json",
+              "text/csv, application/json;q=0.5": "text/csv",
+              "text/csv": "text/csv"}
+    for accept, media in wanted.items():
+        r = await client.get("/api/v1/responses", headers={**admin, "Accept": accept})
+        assert r.status_code == 200 and r.headers["content-type"].startswith(media), (accept, r.headers)
+        assert r.headers["vary"] == "Accept", (accept, r.headers)
+
+
 async def test_a_csv_export_that_cannot_run_is_a_problem_not_a_broken_200(
         client: Client, admin: Headers, conn: Any, monkeypatch: Any) -> None:
     await catalogue(conn)
