@@ -50,7 +50,7 @@ SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 
 # Dates arrive as text and are parsed by the service, so a 422 names `from` / `to`.
 From = Annotated[str | None, QueryParameter(
-    name="from", description="First UTC day, YYYY-MM-DD (default: 89 days before to).")]
+    name="from", description="First UTC day, YYYY-MM-DD (default: 89 days before to, or before today when to is later).")]
 To = Annotated[str | None, QueryParameter(name="to", description="Last UTC day, YYYY-MM-DD (default: today).")]
 # No NUL: PostgreSQL text cannot hold one, and the CSV export must refuse it before it streams.
 _NO_NUL = "^[^\x00]*$"
