@@ -241,6 +241,19 @@ async def test_the_csv_export_opens_in_excel_with_its_non_ascii_comments_intact(
     assert rows[0][0] == "id" and rows[1][5] == "Курьер опоздал — café"
 
 
+async def test_a_named_touchpoint_scored_as_another_kind_is_a_422_naming_kind(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    await answers(conn, "support-chat", [5] * 31, day=days_ago(2))
+    r = await client.get("/api/v1/scores", headers=admin,
+                         params={"touchpoint": "support-chat", "kind": "nps"})
+    assert r.status_code == 422, r.text  # was a 200 with n = 0: the dashboard showed no answers
+    assert r.json()["errors"][0]["field"] == "kind" and "csat" in r.json()["detail"]
+    r = await client.get("/api/v1/scores", headers=admin,
+                         params={"touchpoint": "support-chat", "kind": "csat"})
+    assert r.status_code == 200 and r.json()["total"]["n"] == 31, r.text
+
+
 async def test_json_or_csv_follows_the_clients_preference_and_caches_key_on_accept(
         client: Client, admin: Headers, conn: Any) -> None:
     await catalogue(conn)

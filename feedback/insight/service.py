@@ -367,6 +367,11 @@ def themes_grown(current: Iterable[ThemeRow], previous: Iterable[ThemeRow], n_cu
 
 def _select_kind(touchpoints: Sequence[Touchpoint], sel: Selection) -> str:
     if sel.kind is not None:
+        # One named touchpoint of another kind would score nothing: say so, not an empty series.
+        if sel.touchpoint is not None and touchpoints and touchpoints[0].ref.kind != sel.kind:
+            actual = touchpoints[0].ref.kind
+            raise invalid("kind", f"touchpoint {sel.touchpoint!r} is scored as {actual}, not {sel.kind}; "
+                                  f"send kind={actual} or leave kind out")
         return sel.kind
     kinds = sorted({t.ref.kind for t in touchpoints})
     if len(kinds) == 1:
