@@ -8,7 +8,7 @@ from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
 from litestar import Controller, Request
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response, Stream, Template
 
@@ -234,6 +234,8 @@ class ReportPages(Controller):
 
     path = "/reports"
     include_in_schema = False
+    # Opened by a share token in the URL: a shared cache must not serve the report on.
+    cache_control = CacheControlHeader(no_store=True, private=True)
     before_request = staticmethod(plain_ids)
 
     @get_and_head("/owners/{owner_id:int}", cache=False)
