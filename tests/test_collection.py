@@ -276,6 +276,18 @@ async def test_one_click_get_preselects_and_logs_but_records_nothing(
     assert (await client.get(path.replace("=4", "=abc"))).status_code == 200
 
 
+async def test_a_survey_page_with_an_earlier_answer_is_never_cached(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    token = token_of((await _sent(client, admin))["url"])
+    assert (await client.post(f"/s/{token}", data={"score": "2", "comment": "Rude courier"})).status_code == 200
+    # The page shows the answer and its comment to whoever holds the link.
+    assert "Rude courier" in (await client.get(f"/s/{token}")).text
+    for r in (await client.get(f"/s/{token}"), await client.head(f"/s/{token}"),
+              await client.post(f"/s/{token}", data={"score": "3"})):
+        assert r.status_code == 200
+        assert "no-store" in r.headers.get("cache-control", ""), (r.request.method, r.headers)
+
+
 async def test_several_scores_within_seconds_flag_a_scanner(client: Client, admin: Headers,
                                                             conn: Connection) -> None:
     body = await _sent(client, admin)

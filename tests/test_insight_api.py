@@ -214,7 +214,7 @@ async def test_responses_stream_as_csv_with_formulas_made_inert(
     r = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"})
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/csv"), (r.headers, r.text[:300])
-    rows = list(csv.reader(io.StringIO(r.text)))
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["id", "touchpoint", "kind", "score"]
     assert len(rows) == 1 + 1200 + len(nasty)
     comments = {row[5] for row in rows[1:] if row[1] == "support-chat"}
@@ -225,6 +225,48 @@ async def test_responses_stream_as_csv_with_formulas_made_inert(
     r = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"},
                          params={"touchpoint": "missing"})
     assert r.status_code == 404
+
+
+async def test_the_csv_export_opens_in_excel_with_its_non_ascii_comments_intact(
+        client: Client, admin: Headers, conn: Any) -> None:
+    # Excel reads a CSV without a byte order mark in the legacy code page: "Курьер" turns into
+    # "РљСѓСЂСЊРµСЂ". The mark must lead the file, once, before the header.
+    await catalogue(conn)
+    await answer(conn, "support-chat", 2, when=at(days_ago(1)), comment="Курьер опоздал — café")
+    r = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"})
+    assert r.status_code == 200, r.text
+    assert r.content.startswith(b"\xef\xbb\xbfid,touchpoint,"), r.content[:40]
+    assert r.content.count(b"\xef\xbb\xbf") == 1
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0][0] == "id" and rows[1][5] == "Курьер опоздал — café"
+
+
+async def test_a_named_touchpoint_scored_as_another_kind_is_a_422_naming_kind(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    await answers(conn, "support-chat", [5] * 31, day=days_ago(2))
+    r = await client.get("/api/v1/scores", headers=admin,
+                         params={"touchpoint": "support-chat", "kind": "nps"})
+    assert r.status_code == 422, r.text  # was a 200 with n = 0: the dashboard showed no answers
+    assert r.json()["errors"][0]["field"] == "kind" and "csat" in r.json()["detail"]
+    r = await client.get("/api/v1/scores", headers=admin,
+                         params={"touchpoint": "support-chat", "kind": "csat"})
+    assert r.status_code == 200 and r.json()["total"]["n"] == 31, r.text
+
+
+async def test_json_or_csv_follows_the_clients_preference_and_caches_key_on_accept(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    await answer(conn, "support-chat", 4, when=at(days_ago(1)))
+    wanted = {"application/json, text/csv;q=0.1": "application/json",
+              "text/csv;q=0.2, application/json": "application/json",
+              "application/json, text/plain, */*": "application/json",
+              "text/csv, application/json;q=0.5": "text/csv",
+              "text/csv": "text/csv"}
+    for accept, media in wanted.items():
+        r = await client.get("/api/v1/responses", headers={**admin, "Accept": accept})
+        assert r.status_code == 200 and r.headers["content-type"].startswith(media), (accept, r.headers)
+        assert r.headers["vary"] == "Accept", (accept, r.headers)
 
 
 async def test_a_csv_export_that_cannot_run_is_a_problem_not_a_broken_200(

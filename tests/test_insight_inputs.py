@@ -91,6 +91,18 @@ def test_periods_default_to_the_last_90_days_and_compare_with_the_90_before() ->
     assert all(p.start.day == 1 for p in month)
 
 
+def test_a_to_after_today_without_a_from_is_the_last_90_days_not_a_422_naming_from() -> None:
+    today = days_ago(0)
+    for to in (today + timedelta(days=1), today + timedelta(days=120), date(2099, 12, 31)):
+        start, end = service.period(None, to, today)
+        assert (start, end) == (today - timedelta(days=89), today), to
+    # A "to" in the past still counts back from itself.
+    assert service.period(None, today - timedelta(days=10), today)[0] == today - timedelta(days=99)
+    # The 3-year limit is on the days counted: "this year", asked for to next New Year's Eve.
+    first = today - timedelta(days=1095)
+    assert service.period(first, date(today.year + 1, 12, 31), today) == (first, today)
+
+
 def test_buckets_cut_by_the_period_or_holding_today_are_partial() -> None:
     monday, later = date(2025, 6, 2), date(2026, 1, 1)
 

@@ -9,7 +9,7 @@ from urllib.parse import unquote_to_bytes
 from uuid import UUID
 
 from litestar import Controller, Request, delete, post
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter
@@ -180,6 +180,8 @@ class SurveyPages(Controller):
 
     path = "/s"
     include_in_schema = False
+    # The page shows the customer's earlier answer and comment: no cache may keep a copy.
+    cache_control = CacheControlHeader(no_store=True, private=True)
     exception_handlers = {ApplicationError: _page_error}  # noqa: RUF012 - read once by Litestar
 
     @get_and_head("/{token:str}", cache=False)

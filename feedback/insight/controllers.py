@@ -8,7 +8,7 @@ from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
 from litestar import Controller, Request
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response, Stream, Template
 
@@ -50,7 +50,7 @@ SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 
 # Dates arrive as text and are parsed by the service, so a 422 names `from` / `to`.
 From = Annotated[str | None, QueryParameter(
-    name="from", description="First UTC day, YYYY-MM-DD (default: 89 days before to).")]
+    name="from", description="First UTC day, YYYY-MM-DD (default: 89 days before to, or before today when to is later).")]
 To = Annotated[str | None, QueryParameter(name="to", description="Last UTC day, YYYY-MM-DD (default: today).")]
 # No NUL: PostgreSQL text cannot hold one, and the CSV export must refuse it before it streams.
 _NO_NUL = "^[^\x00]*$"
@@ -110,9 +110,9 @@ class ScoreController(Controller):
         filters = ResponseFilter(customer=customer, band=band, has_comment=has_comment,
                                  label=label, theme=theme)
         async with pool.acquire() as conn:
-            if "text/csv" not in request.headers.get("accept", ""):
+            if not _wants_csv(request):
                 return Response(await service.list_responses(conn, sel, filters, cursor=cursor,
-                                                             limit=limit))
+                                                             limit=limit), headers=VARY)
             await service.check_selection(conn, sel)
         chunks = _csv(pool, sel, filters)
         try:  # the query runs before the 200 goes out: a failure is still a problem answer
@@ -123,9 +123,18 @@ class ScoreController(Controller):
         return cast("Response[Page[ResponseItem]]", Stream(
             _after(first_chunk, chunks), media_type="text/csv; charset=utf-8",
             # Litestar prefers the route's media type to the Stream's: the header settles it.
-            headers={"content-type": "text/csv; charset=utf-8",
+            headers={"content-type": "text/csv; charset=utf-8", **VARY,
                      "content-disposition": f'attachment; filename="responses-{first}-{last}.csv"'},
         ))
+
+
+# The same URL answers JSON or CSV: a cache must key on Accept.
+VARY = {"vary": "Accept"}
+
+
+def _wants_csv(request: Request[Any, Any, Any]) -> bool:
+    """CSV when the client prefers it by its q-values: "application/json, text/csv;q=0.1" is JSON."""
+    return request.accept.best_match(["application/json", "text/csv"]) == "text/csv"
 
 
 async def _after(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -225,6 +234,8 @@ class ReportPages(Controller):
 
     path = "/reports"
     include_in_schema = False
+    # Opened by a share token in the URL: a shared cache must not serve the report on.
+    cache_control = CacheControlHeader(no_store=True, private=True)
     before_request = staticmethod(plain_ids)
 
     @get_and_head("/owners/{owner_id:int}", cache=False)

@@ -86,7 +86,9 @@ def period(start: date | None, end: date | None, today: date) -> tuple[date, dat
     if end is None:
         end = today
     if start is None:
-        start = end - timedelta(days=DEFAULT_DAYS - 1)
+        # Counted back from the last day that has happened, as `end` is cut to it below: a
+        # `to` in the future (a dashboard a time zone ahead) must not make up a `from` after today.
+        start = min(end, today) - timedelta(days=DEFAULT_DAYS - 1)
     if start < EARLIEST:
         raise invalid("from", f"must be {EARLIEST.isoformat()} or later")
     if end > LATEST:
@@ -95,11 +97,12 @@ def period(start: date | None, end: date | None, today: date) -> tuple[date, dat
         raise invalid("from", "must not be after today: there are no answers yet")
     if end < start:
         raise invalid("to", "must not be before from")
-    if (end - start).days + 1 > MAX_DAYS:
-        raise invalid("from", f"the range may span at most 3 years ({MAX_DAYS} days)")
     # Days still to come hold no answers: counting them would set the days that have happened
     # against a longer previous period (this month, asked for to its last day).
-    return start, min(end, today)
+    end = min(end, today)
+    if (end - start).days + 1 > MAX_DAYS:
+        raise invalid("from", f"the range may span at most 3 years ({MAX_DAYS} days)")
+    return start, end
 
 
 def parse_day(raw: str | None, field: str) -> date | None:
@@ -364,6 +367,11 @@ def themes_grown(current: Iterable[ThemeRow], previous: Iterable[ThemeRow], n_cu
 
 def _select_kind(touchpoints: Sequence[Touchpoint], sel: Selection) -> str:
     if sel.kind is not None:
+        # One named touchpoint of another kind would score nothing: say so, not an empty series.
+        if sel.touchpoint is not None and touchpoints and touchpoints[0].ref.kind != sel.kind:
+            actual = touchpoints[0].ref.kind
+            raise invalid("kind", f"touchpoint {sel.touchpoint!r} is scored as {actual}, not {sel.kind}; "
+                                  f"send kind={actual} or leave kind out")
         return sel.kind
     kinds = sorted({t.ref.kind for t in touchpoints})
     if len(kinds) == 1:
@@ -477,6 +485,9 @@ async def csv_chunks(conn: Conn, sel: Selection, filters: ResponseFilter, *, row
     touchpoints = await _touchpoints(conn, sel)
     since, until = day_range(sel.start, sel.end)
     buffer = io.StringIO()
+    # A byte order mark: without it Excel reads the file in the machine's legacy code page and
+    # garbles every non-ASCII comment (Russian ones entirely).
+    buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     count = 0
