@@ -32,11 +32,11 @@ async def test_trigger_sends_a_link_with_email_block_and_one_click_urls(
     token = token_of(body["url"])
     assert len(token) == 43  # 256-bit MAC over a 128-bit random nonce, base64url
     assert sorted(body["one_click_urls"], key=int) == ["1", "2", "3", "4", "5"]
-    assert body["one_click_urls"]["4"] == body["url"] + "?score=4"
+    assert body["one_click_urls"]["4"] == body["url"] + "?score=4&kind=csat"
     email = body["email_html"]
     assert "<table" in email and "<script" not in email and "<link" not in email
     for n in range(1, 6):
-        assert f'href="{body["url"]}?score={n}"' in email
+        assert f'href="{body["url"]}?score={n}&amp;kind=csat"' in email
     row = await conn.fetchrow("SELECT decision, token_hash, token_nonce, expires_at, context::text AS c "
                               "FROM invitations")
     assert row is not None
@@ -343,6 +343,55 @@ async def test_fifty_concurrent_submissions_make_one_response(client: Client, ad
     assert await conn.fetchval("SELECT count(*) FROM responses") == 1
     assert await conn.fetchval("SELECT edits FROM responses") == 49
     assert await conn.fetchval("SELECT sum(responses) FROM touchpoint_daily") == 1
+
+
+async def test_a_score_picked_on_the_old_scale_is_not_read_on_the_new_one(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    # An email went out with CSAT's 1–5 buttons; then the touchpoint became NPS (0–10), where
+    # a "5" is a detractor: the click must not pre-select it, nor a form shown as CSAT store it.
+    body = await _sent(client, admin)
+    token = token_of(body["url"])
+    r = await client.patch("/api/v1/touchpoints/delivery", json={"kind": "nps"}, headers=admin)
+    assert r.status_code == 200, r.text
+    page = await client.get(body["one_click_urls"]["5"].replace("http://testserver.local", ""))
+    assert page.status_code == 200 and '" checked' not in page.text
+    assert "This question has changed since it was sent to you" in page.text
+    assert 'name="kind" value="nps"' in page.text and 'value="10"' in page.text
+    assert await conn.fetchval("SELECT score FROM invitation_clicks") is None
+    stale = await client.post(f"/s/{token}", data={"score": "5", "kind": "csat"})
+    assert stale.status_code == 422 and "Please choose your answer again" in stale.text
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+    fresh = await client.post(f"/s/{token}", data={"score": "5", "kind": "nps"})
+    assert fresh.status_code == 200, fresh.text
+    row = await conn.fetchrow("SELECT kind, scale_min, scale_max, score FROM responses")
+    assert row is not None and tuple(row) == ("nps", 0, 10, 5)
+
+
+async def test_an_answer_given_on_the_old_scale_is_not_offered_as_a_choice_on_the_new_one(
+        client: Client, admin: Headers) -> None:
+    body = await _sent(client, admin)
+    token = token_of(body["url"])
+    assert (await client.post(f"/s/{token}", data={"score": "5", "kind": "csat"})).status_code == 200
+    r = await client.patch("/api/v1/touchpoints/delivery", json={"kind": "nps"}, headers=admin)
+    assert r.status_code == 200, r.text
+    page = await client.get(f"/s/{token}")
+    assert page.status_code == 200 and '" checked' not in page.text
+    assert "This question has changed since it was sent to you" in page.text
+    assert "You have answered already" not in page.text
+
+
+async def test_a_form_answer_stores_the_kind_its_score_was_checked_on(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    # The form path reads touchpoints through a cache of a few seconds: an answer checked on
+    # CSAT's scale just after the kind changed is stored as CSAT, never as "NPS on 1–5".
+    body = await _sent(client, admin)
+    token = token_of(body["url"])
+    assert (await client.post(f"/s/{token}", data={"score": "4", "kind": "csat"})).status_code == 200
+    r = await client.patch("/api/v1/touchpoints/delivery", json={"kind": "nps"}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert (await client.post(f"/s/{token}", data={"score": "5", "kind": "csat"})).status_code == 200
+    row = await conn.fetchrow("SELECT kind, scale_min, scale_max, score FROM responses")
+    assert row is not None and tuple(row) == ("csat", 1, 5, 5)
 
 
 async def test_edit_within_window_then_locked(client: Client, admin: Headers, conn: Connection) -> None:

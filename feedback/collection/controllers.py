@@ -186,10 +186,10 @@ class SurveyPages(Controller):
 
     @get_and_head("/{token:str}", cache=False)
     async def show(self, request: AnyRequest, token: TokenParam, pool: PoolDep, state: State,
-                   score: FromQuery[str | None] = None) -> Template:
+                   score: FromQuery[str | None] = None, kind: FromQuery[str | None] = None) -> Template:
         view = await _guarding_guesses(request, state, service.open_link(
             pool, state.settings, token, score, request.headers.get("user-agent", ""),
-            preferred_locale(request), count_click=request.method != "HEAD"))
+            preferred_locale(request), picked_on=kind, count_click=request.method != "HEAD"))
         return _render(request, view)
 
     @post("/{token:str}", status_code=200)

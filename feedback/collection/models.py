@@ -189,3 +189,5 @@ class SurveyForm(Input):
 
     score: str = ""
     comment: str = ""
+    # The kind the page was shown with: a score is only read on the scale it was picked on.
+    kind: str = ""

@@ -68,7 +68,7 @@ WHERE touchpoint_id = $1 AND invitation_id = $2 ORDER BY clicked_at, id;
 -- Responses -------------------------------------------------------------------
 
 -- name: link-response^
-SELECT r.score, r.comment, r.created_at > now() - make_interval(days => $3) AS editable
+SELECT r.kind, r.score, r.comment, r.created_at > now() - make_interval(days => $3) AS editable
 FROM responses r WHERE r.touchpoint_id = $1 AND r.invitation_id = $2;
 
 -- name: insert-responses
@@ -131,7 +131,8 @@ SELECT api_key_id, key FROM won;
 
 -- name: upsert-link-responses
 -- The survey form through the group commit: each invitation at most once per statement
--- (the writer splits repeats into rounds). Inserts, or edits while the window is open and
+-- (the writer splits repeats into rounds). The kind is the one the score was checked against,
+-- so it always matches the row's scale, even just after the touchpoint's kind changed. Inserts, or edits while the window is open and
 -- the link has not expired; the first answer marks the invitation answered. Returns the
 -- invitations whose answer was stored.
 WITH up AS (
@@ -139,16 +140,16 @@ WITH up AS (
         touchpoint_id, id, invitation_id, journey_id, stage_id, owner_id, kind, scale_min, scale_max,
         score, comment, customer_ref, locale, channel, source, context,
         sentiment_polarity, sentiment_subjectivity, sentiment_label, language, themes, analyzer_version)
-    SELECT u.touchpoint_id, u.id, u.invitation_id, s.journey_id, t.stage_id, t.owner_id, t.kind,
+    SELECT u.touchpoint_id, u.id, u.invitation_id, s.journey_id, t.stage_id, t.owner_id, u.kind,
            u.scale_min, u.scale_max, u.score, u.comment, u.customer_ref, u.locale, u.channel, 'link',
            u.context::jsonb, u.polarity, u.subjectivity, u.label, u.language,
            ARRAY(SELECT jsonb_array_elements_text(u.themes::jsonb)), u.analyzer_version
     FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::smallint[], $5::smallint[], $6::smallint[],
                 $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::real[], $13::real[],
-                $14::text[], $15::text[], $16::text[], $17::int[])
+                $14::text[], $15::text[], $16::text[], $17::int[], $18::text[])
         AS u(touchpoint_id, id, invitation_id, scale_min, scale_max, score, comment, customer_ref,
              locale, channel, context, polarity, subjectivity, label, language, themes,
-             analyzer_version)
+             analyzer_version, kind)
     JOIN touchpoints t ON t.id = u.touchpoint_id
     JOIN stages s ON s.id = t.stage_id
     ON CONFLICT (touchpoint_id, invitation_id) DO UPDATE SET
@@ -164,7 +165,7 @@ WITH up AS (
                                THEN 0 ELSE 1 END,
         updated_at = CASE WHEN (r.score, r.comment) IS NOT DISTINCT FROM (excluded.score, excluded.comment)
                           THEN r.updated_at ELSE now() END
-    WHERE r.created_at > now() - make_interval(days => $18)
+    WHERE r.created_at > now() - make_interval(days => $19)
       AND now() < (SELECT i.expires_at FROM invitations i
                    WHERE i.touchpoint_id = r.touchpoint_id AND i.id = r.invitation_id)
     RETURNING r.touchpoint_id, r.invitation_id

@@ -243,8 +243,8 @@ async def upsert_link_responses(conn: Connection, rows: list[tuple[NewResponse, 
     columns: list[list[Any]] = [list(c) for c in zip(*[
         (r.touchpoint_id, r.id, inv.id, r.scale_min, r.scale_max, r.score, r.comment,
          r.customer_ref, r.locale, r.channel, r.context, r.polarity, r.subjectivity, r.label,
-         r.language, msgspec.json.encode(r.themes).decode(), r.analyzer_version)
-        for r, inv in rows], strict=True)] or [[] for _ in range(17)]
+         r.language, msgspec.json.encode(r.themes).decode(), r.analyzer_version, r.kind)
+        for r, inv in rows], strict=True)] or [[] for _ in range(18)]
     got = await conn.fetch(Q["upsert-link-responses"], *columns, edit_days)
     return {r["invitation_id"] for r in got}
 

@@ -142,7 +142,9 @@ def _sent(settings: Settings, tp: Touchpoint, invitation_id: UUID, nonce: bytes,
     token = tokens.derive(settings.secret_key, invitation_id, nonce)
     url = f"{settings.base_url}/s/{token}"
     scale = scale_of(tp.kind)
-    one_click = {str(n): f"{url}?score={n}" for n in scale.values}
+    # The kind travels with each score: should the touchpoint's kind change before the click,
+    # the page does not read a 1–5 "5" as a 0–10 one.
+    one_click = {str(n): f"{url}?score={n}&kind={tp.kind.value}" for n in scale.values}
     low_label, high_label = scale.labels.get(locale, scale.labels["en"])
     email_html = _EMAIL.get_template("email_block.html").render(
         question=tp.questions.get(locale, tp.questions["en"]), urls=one_click, low_label=low_label,
@@ -266,11 +268,14 @@ def read_form(data: dict[str, Any]) -> SurveyForm:
         value = data.get(name, "")
         value = value[0] if isinstance(value, list) and value else value
         return value if isinstance(value, str) else ""
-    return SurveyForm(score=one("score"), comment=one("comment").replace("\x00", "").replace("\r\n", "\n"))
+    return SurveyForm(score=one("score"), comment=one("comment").replace("\x00", "").replace("\r\n", "\n"),
+                      kind=one("kind"))
 
 
 def _check(form: SurveyForm, tp: Touchpoint, locale: str) -> tuple[int | None, str | None]:
     scale = scale_of(tp.kind)
+    if form.kind and form.kind != tp.kind.value:
+        return None, text(locale)["rescaled"]
     score = _parse_score(form.score, scale)
     if score is None:
         return None, text(locale)["bad_score"].format(low=scale.low, high=scale.high)
@@ -339,13 +344,17 @@ def already_answered(locale: str, status: int) -> PageView:
 
 
 async def open_link(pool: Pool, settings: Settings, token: str, score: str | None, user_agent: str,
-                    fallback_locale: str, *, count_click: bool = True) -> PageView:
+                    fallback_locale: str, *, picked_on: str | None = None, count_click: bool = True,
+                    ) -> PageView:
     """The survey page; a score in the URL (one click from an email) is pre-selected, not recorded.
 
-    `count_click=False` shows the page without logging an opening (a HEAD from a link checker).
+    `picked_on` is the kind the email's scale showed: a score picked on another scale than the
+    touchpoint's now is not pre-selected. `count_click=False` shows the page without logging
+    an opening (a HEAD from a link checker).
     """
     invitation, tp = await _link(pool, settings, token, fallback_locale)
-    chosen = _parse_score(score, scale_of(tp.kind)) if score is not None else None
+    rescaled = picked_on is not None and picked_on != tp.kind.value
+    chosen = _parse_score(score, scale_of(tp.kind)) if score is not None and not rescaled else None
     async with pool.acquire() as conn:
         # A GET only logs the click: mail scanners follow links, people press Send.
         if count_click:
@@ -353,12 +362,16 @@ async def open_link(pool: Pool, settings: Settings, token: str, score: str | Non
         answer = await repo.link_response(conn, invitation=invitation, edit_days=settings.edit_window_days)
     if answer is not None and not answer["editable"]:
         return already_answered(invitation.locale, 200)
-    selected = chosen if chosen is not None else (None if answer is None else int(answer["score"]))
+    # An earlier answer on another scale is not shown as a choice on this one.
+    rescaled = rescaled or (answer is not None and answer["kind"] != tp.kind.value)
+    earlier = None if answer is None or rescaled else int(answer["score"])
+    selected = chosen if chosen is not None else earlier
     comment = "" if answer is None else answer["comment"] or ""
-    # Say what the page is: a score picked in the email is not recorded until Send, and an
-    # answer given before is changed, not added to.
+    # Say what the page is: a score picked in the email is not recorded until Send, an answer
+    # given before is changed, not added to, and a changed question needs a new choice.
     t = text(invitation.locale)
-    notice = (t["answered"].format(score=answer["score"]) if answer is not None
+    notice = (t["rescaled"] if rescaled
+              else t["answered"].format(score=earlier) if earlier is not None
               else None if chosen is None else t["picked"].format(score=chosen))
     return _survey(tp, invitation.locale, f"/s/{token}", selected=selected, comment=comment,
                    notice=notice)

@@ -21,6 +21,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "email_intro": "Pick a score: the survey opens with it chosen, then press Send.",
         "picked": "You chose {score}. Add a comment if you like, then press Send to record your answer.",
         "answered": "You have answered already ({score}). You can change your answer below.",
+        "rescaled": "This question has changed since it was sent to you. Please choose your answer again.",
         "privacy": "We ask once; your answer goes to the team responsible for this step.",
     },
     "ru": {
@@ -39,6 +40,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "email_intro": "Выберите оценку: опрос откроется с ней, останется нажать «Отправить».",
         "picked": "Вы выбрали {score}. Добавьте комментарий, если хотите, и нажмите «Отправить», чтобы сохранить ответ.",
         "answered": "Вы уже ответили ({score}). Ниже ответ можно изменить.",
+        "rescaled": "С тех пор как вам отправили этот вопрос, он изменился. Пожалуйста, выберите ответ заново.",
         "privacy": "Мы спрашиваем один раз; ответ получит команда, отвечающая за этот этап.",
     },
 }
