@@ -8,7 +8,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
+from feedback.insight import controllers
 from feedback.insight.statistics import compare
 from tests.conftest import MakeKey, bearer
 from tests.test_insight_data import answer, answers, at, catalogue, days_ago
@@ -239,6 +241,32 @@ async def test_the_csv_export_opens_in_excel_with_its_non_ascii_comments_intact(
     assert r.content.count(b"\xef\xbb\xbf") == 1
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][0] == "id" and rows[1][5] == "Курьер опоздал — café"
+
+
+async def test_a_head_for_the_csv_export_answers_its_headers_without_running_it(
+        client: Client, admin: Headers, conn: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A HEAD (a download manager checking the file first) must not read a year of answers.
+    await catalogue(conn)
+    await answer(conn, "support-chat", 2, when=at(days_ago(1)), comment="Slow")
+    exports: list[object] = []
+    real = controllers._csv
+
+    def counted(*args: Any) -> Any:
+        exports.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(controllers, "_csv", counted)
+    head = await client.head("/api/v1/responses", headers={**admin, "Accept": "text/csv"})
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"].startswith("text/csv")
+    assert head.headers["content-disposition"].startswith('attachment; filename="responses-')
+    assert exports == []
+    get = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"})
+    assert get.headers["content-disposition"] == head.headers["content-disposition"]
+    assert len(exports) == 1
+    bad = await client.head("/api/v1/responses", headers={**admin, "Accept": "text/csv"},
+                            params={"touchpoint": "nowhere"})
+    assert bad.status_code == 404  # the selection is still checked: no such touchpoint
 
 
 async def test_a_named_touchpoint_scored_as_another_kind_is_a_422_naming_kind(

@@ -114,6 +114,10 @@ class ScoreController(Controller):
                 return Response(await service.list_responses(conn, sel, filters, cursor=cursor,
                                                              limit=limit), headers=VARY)
             await service.check_selection(conn, sel)
+        headers = {"content-type": "text/csv; charset=utf-8", **VARY,
+                   "content-disposition": f'attachment; filename="responses-{first}-{last}.csv"'}
+        if request.method == "HEAD":  # the headers a GET would send, without running the export
+            return cast("Response[Page[ResponseItem]]", Response(None, headers=headers))
         chunks = _csv(pool, sel, filters)
         try:  # the query runs before the 200 goes out: a failure is still a problem answer
             first_chunk = await anext(chunks)
@@ -121,10 +125,8 @@ class ScoreController(Controller):
             await chunks.aclose()
             raise
         return cast("Response[Page[ResponseItem]]", Stream(
-            _after(first_chunk, chunks), media_type="text/csv; charset=utf-8",
             # Litestar prefers the route's media type to the Stream's: the header settles it.
-            headers={"content-type": "text/csv; charset=utf-8", **VARY,
-                     "content-disposition": f'attachment; filename="responses-{first}-{last}.csv"'},
+            _after(first_chunk, chunks), media_type="text/csv; charset=utf-8", headers=headers,
         ))
 
 
