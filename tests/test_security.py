@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import logging
 import os
 import re
 import secrets
@@ -18,6 +19,7 @@ from bench import harness
 from feedback.collection import repository as collection_repo
 from feedback.collection import tokens
 from feedback.service.database import Connection
+from feedback.service.logs import JsonLines
 from tests.conftest import MakeKey, bearer
 
 Client = httpx.AsyncClient
@@ -295,3 +297,32 @@ async def test_the_schema_path_serves_the_document_and_no_viewer_the_policy_woul
         assert (await client.get(viewer)).status_code == 404, viewer
     root = await client.get("/schema")
     assert root.status_code == 200 and "<script" not in root.text
+
+
+# ---------------------------------------------------------------------------- logs
+
+
+@needs("/s/{token:str}")
+async def test_logs_name_no_survey_token_and_no_erased_customer(
+        client: Client, admin: dict[str, str], make_key: MakeKey, caplog: pytest.LogCaptureFixture) -> None:
+    # A token in a log opens the customer's answer to whoever reads the log; the erasure's own
+    # path names the customer it erases.
+    caplog.set_level(logging.INFO)
+    await _setup(client, admin, owner_name="Logs", tp_name="Logged touchpoint", key="logged")
+    ingest = bearer(await make_key("ingest"))
+    customer = "jane.doe@example.com"
+    token = harness.token_of(await _invite(client, ingest, "logged", customer))
+    assert token
+    assert (await client.get(f"/s/{token}?score=9")).status_code == 200
+    assert (await client.head(f"/s/{token}")).status_code == 200
+    assert (await client.post(f"/s/{token}", data={"score": "9"})).status_code in (200, 201)
+    assert (await client.get(f"/s/{token[::-1]}")).status_code == 404
+    r = await client.delete(f"/api/v1/customers/{customer}", headers=admin)
+    assert r.status_code == 200 and r.json()["invitations"] == 1, r.text
+    # The service's own lines: the test client logs the URLs it requests.
+    lines = [JsonLines().format(record) for record in caplog.records
+             if not record.name.startswith(("httpx", "httpcore"))]
+    for secret in (token, token[::-1], customer):
+        assert not [line for line in lines if secret in line], secret
+    assert any('"GET /s/{token} 200"' in line for line in lines), lines
+    assert any('"DELETE /api/v1/customers/{ref} 200"' in line for line in lines), lines
