@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
@@ -17,7 +18,7 @@ import pytest
 
 from bench import harness
 from feedback.collection import repository as collection_repo
-from feedback.collection import tokens
+from feedback.collection import retention, tokens
 from feedback.service.database import Connection
 from feedback.service.logs import JsonLines
 from tests.conftest import MakeKey, bearer
@@ -326,3 +327,27 @@ async def test_logs_name_no_survey_token_and_no_erased_customer(
         assert not [line for line in lines if secret in line], secret
     assert any('"GET /s/{token} 200"' in line for line in lines), lines
     assert any('"DELETE /api/v1/customers/{ref} 200"' in line for line in lines), lines
+
+
+# ---------------------------------------------------------------------------- retention
+
+
+@pytest.fixture
+def quick_purge(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retention, "PURGE_EVERY", 0.05)
+
+
+async def test_expired_idempotency_records_are_deleted_without_any_request(
+        quick_purge: None, client: Client, conn: Connection) -> None:
+    # A stored answer holds the comment and the customer: "kept 48 hours" must hold even when
+    # no request with an Idempotency-Key comes along to trigger a purge.
+    body = b'{"customer": "crm-old", "comment": "call me on 555-0100"}'
+    await conn.execute(
+        "INSERT INTO idempotency_keys (api_key_id, key, request_hash, status, body, created_at) "
+        "VALUES (1, 'old', '', 201, $1, now() - interval '49 hours'), (1, 'fresh', '', 201, $1, now())",
+        body)
+    for _ in range(100):
+        if await conn.fetchval("SELECT array_agg(key) FROM idempotency_keys") == ["fresh"]:
+            break
+        await asyncio.sleep(0.05)
+    assert await conn.fetchval("SELECT array_agg(key ORDER BY key) FROM idempotency_keys") == ["fresh"]
