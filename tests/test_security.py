@@ -19,8 +19,11 @@ import pytest
 from bench import harness
 from feedback.collection import repository as collection_repo
 from feedback.collection import retention, tokens
+from feedback.demo.loader import load_demo
 from feedback.service.database import Connection
 from feedback.service.logs import JsonLines
+from feedback.service.urls import startup_banner
+from feedback.settings import Settings
 from tests.conftest import MakeKey, bearer
 
 Client = httpx.AsyncClient
@@ -328,6 +331,18 @@ async def test_logs_name_no_survey_token_and_no_erased_customer(
     assert any('"GET /s/{token} 200"' in line for line in lines), lines
     assert any('"DELETE /api/v1/customers/{ref} 200"' in line for line in lines), lines
 
+
+
+async def test_a_production_start_logs_no_share_or_survey_link(
+        conn: Connection, settings: Settings, database_url: str) -> None:
+    # The banner goes to stdout, the log: a share link there opens reports quoting customers
+    # for 30 days, and only a new secret key revokes it. `serve` without --demo prints none.
+    await load_demo(conn, settings)
+    invitations = await conn.fetchval("SELECT count(*) FROM invitations")
+    banner = await startup_banner(settings, database_url)
+    assert "share=" not in banner and "/s/" not in banner, banner
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == invitations
+    assert "share=" in await startup_banner(settings, database_url, demo=True)
 
 # ---------------------------------------------------------------------------- retention
 
