@@ -344,6 +344,26 @@ async def test_a_production_start_logs_no_share_or_survey_link(
     assert await conn.fetchval("SELECT count(*) FROM invitations") == invitations
     assert "share=" in await startup_banner(settings, database_url, demo=True)
 
+
+@needs("/api/v1/invitations/{invitation_id:uuid}")
+async def test_answers_that_show_customers_are_never_cached(client: Client, admin: dict[str, str],
+                                                            make_key: MakeKey) -> None:
+    # A CSV export or an invitation's detail kept in a browser's disk cache outlives an erasure.
+    await _setup(client, admin, owner_name="Cache", tp_name="Cached touchpoint", key="cached")
+    ingest = bearer(await make_key("ingest"))
+    invitation = await _invite(client, ingest, "cached", "cache-customer", {"order": "A-1"})
+    r = await client.post(harness.RESPONSES_PATH, headers=ingest,
+                          json=harness.response_body("cached", 2, "the courier was rude", "cache-customer"))
+    assert r.status_code == 201, r.text
+    reads = [client.get(f"/api/v1/invitations/{invitation['id']}", headers=admin),
+             client.get("/api/v1/responses", headers=admin),
+             client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"}),
+             client.get("/api/v1/touchpoints/cached/report", headers=admin)]
+    for read in reads:
+        r = await read
+        assert r.status_code == 200, (r.request.url.path, r.text)
+        assert "no-store" in r.headers.get("cache-control", ""), (r.request.url.path, r.headers)
+
 # ---------------------------------------------------------------------------- retention
 
 
