@@ -55,7 +55,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     asyncio.run(_migrate(url))
     if args.demo:
         print(asyncio.run(_demo(settings, url)))
-    print(asyncio.run(startup_banner(settings, url)), flush=True)
+    print(asyncio.run(startup_banner(settings, url, demo=args.demo)), flush=True)
     os.environ["TOUCHPULSE_RESOLVED_DATABASE_URL"] = url
     uvicorn.run(
         "feedback.service.app:app_from_env", factory=True, host=settings.host, port=settings.port,

@@ -7,7 +7,10 @@ import html
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from feedback.service.database import Connection
+from feedback.collection.models import InvitationCreate
+from feedback.collection.service import trigger
+from feedback.service.database import Connection, connect
+from feedback.settings import Settings
 from tests.conftest import MakeKey, bearer
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
 
@@ -554,6 +557,19 @@ async def test_erasure_removes_everything_of_a_customer(client: Client, admin: H
     assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
     r = await client.delete("/api/v1/customers/nobody", headers=admin)
     assert r.json() == {"customer": "nobody", "invitations": 0, "clicks": 0, "responses": 0}
+
+
+async def test_erasure_waits_for_an_invitation_being_made_for_the_customer(
+        client: Client, admin: Headers, conn: Connection, settings: Settings, database_url: str) -> None:
+    # An invitation committed just after the erasure looked would survive it, link and all.
+    await _sent(client, admin, customer="racing")
+    async with connect(database_url) as other, other.transaction():
+        await trigger(other, settings, "delivery", InvitationCreate(customer="racing", event_id="late"))
+        erasure = asyncio.create_task(client.delete("/api/v1/customers/racing", headers=admin))
+        await asyncio.sleep(0.5)  # the erasure is under way while the invitation is uncommitted
+    r = await erasure
+    assert r.status_code == 200 and r.json()["invitations"] == 2, r.text
+    assert await conn.fetchval("SELECT count(*) FROM invitations WHERE customer_ref = 'racing'") == 0
 
 
 async def test_erasure_takes_the_reference_exactly_as_encoded(client: Client, admin: Headers,

@@ -54,7 +54,7 @@ async def test_demo_seeds_three_thousand_responses_with_its_truths(conn: Connect
 async def test_start_up_banner_prints_a_live_demo_survey_link(
         client: httpx.AsyncClient, conn: Connection, settings: Settings, database_url: str) -> None:
     await load_demo(conn, settings)
-    banner = await startup_banner(settings, database_url)
+    banner = await startup_banner(settings, database_url, demo=True)
     line = next(x for x in banner.splitlines() if "A live demo survey" in x)
     url = line.split()[-1]
     assert url.startswith(settings.base_url + "/s/")

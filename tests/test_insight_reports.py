@@ -297,7 +297,7 @@ async def test_the_startup_banner_prints_a_demo_owner_report_that_opens_without_
     from feedback.service.urls import startup_banner
 
     cat = await support_story(conn)
-    banner = await startup_banner(settings, database_url)
+    banner = await startup_banner(settings, database_url, demo=True)
     line = next(ln for ln in banner.splitlines() if "Demo owner report" in ln)
     url = urlsplit(line.split()[-1])
     assert url.path == f"/reports/owners/{cat.owners['support']}" and "share=" in url.query

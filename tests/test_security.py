@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import csv
 import io
+import logging
 import os
 import re
 import secrets
@@ -16,8 +18,12 @@ import pytest
 
 from bench import harness
 from feedback.collection import repository as collection_repo
-from feedback.collection import tokens
+from feedback.collection import retention, tokens
+from feedback.demo.loader import load_demo
 from feedback.service.database import Connection
+from feedback.service.logs import JsonLines
+from feedback.service.urls import startup_banner
+from feedback.settings import Settings
 from tests.conftest import MakeKey, bearer
 
 Client = httpx.AsyncClient
@@ -295,3 +301,88 @@ async def test_the_schema_path_serves_the_document_and_no_viewer_the_policy_woul
         assert (await client.get(viewer)).status_code == 404, viewer
     root = await client.get("/schema")
     assert root.status_code == 200 and "<script" not in root.text
+
+
+# ---------------------------------------------------------------------------- logs
+
+
+@needs("/s/{token:str}")
+async def test_logs_name_no_survey_token_and_no_erased_customer(
+        client: Client, admin: dict[str, str], make_key: MakeKey, caplog: pytest.LogCaptureFixture) -> None:
+    # A token in a log opens the customer's answer to whoever reads the log; the erasure's own
+    # path names the customer it erases.
+    caplog.set_level(logging.INFO)
+    await _setup(client, admin, owner_name="Logs", tp_name="Logged touchpoint", key="logged")
+    ingest = bearer(await make_key("ingest"))
+    customer = "jane.doe@example.com"
+    token = harness.token_of(await _invite(client, ingest, "logged", customer))
+    assert token
+    assert (await client.get(f"/s/{token}?score=9")).status_code == 200
+    assert (await client.head(f"/s/{token}")).status_code == 200
+    assert (await client.post(f"/s/{token}", data={"score": "9"})).status_code in (200, 201)
+    assert (await client.get(f"/s/{token[::-1]}")).status_code == 404
+    r = await client.delete(f"/api/v1/customers/{customer}", headers=admin)
+    assert r.status_code == 200 and r.json()["invitations"] == 1, r.text
+    # The service's own lines: the test client logs the URLs it requests.
+    lines = [JsonLines().format(record) for record in caplog.records
+             if not record.name.startswith(("httpx", "httpcore"))]
+    for secret in (token, token[::-1], customer):
+        assert not [line for line in lines if secret in line], secret
+    assert any('"GET /s/{token} 200"' in line for line in lines), lines
+    assert any('"DELETE /api/v1/customers/{ref} 200"' in line for line in lines), lines
+
+
+
+async def test_a_production_start_logs_no_share_or_survey_link(
+        conn: Connection, settings: Settings, database_url: str) -> None:
+    # The banner goes to stdout, the log: a share link there opens reports quoting customers
+    # for 30 days, and only a new secret key revokes it. `serve` without --demo prints none.
+    await load_demo(conn, settings)
+    invitations = await conn.fetchval("SELECT count(*) FROM invitations")
+    banner = await startup_banner(settings, database_url)
+    assert "share=" not in banner and "/s/" not in banner, banner
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == invitations
+    assert "share=" in await startup_banner(settings, database_url, demo=True)
+
+
+@needs("/api/v1/invitations/{invitation_id:uuid}")
+async def test_answers_that_show_customers_are_never_cached(client: Client, admin: dict[str, str],
+                                                            make_key: MakeKey) -> None:
+    # A CSV export or an invitation's detail kept in a browser's disk cache outlives an erasure.
+    await _setup(client, admin, owner_name="Cache", tp_name="Cached touchpoint", key="cached")
+    ingest = bearer(await make_key("ingest"))
+    invitation = await _invite(client, ingest, "cached", "cache-customer", {"order": "A-1"})
+    r = await client.post(harness.RESPONSES_PATH, headers=ingest,
+                          json=harness.response_body("cached", 2, "the courier was rude", "cache-customer"))
+    assert r.status_code == 201, r.text
+    reads = [client.get(f"/api/v1/invitations/{invitation['id']}", headers=admin),
+             client.get("/api/v1/responses", headers=admin),
+             client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"}),
+             client.get("/api/v1/touchpoints/cached/report", headers=admin)]
+    for read in reads:
+        r = await read
+        assert r.status_code == 200, (r.request.url.path, r.text)
+        assert "no-store" in r.headers.get("cache-control", ""), (r.request.url.path, r.headers)
+
+# ---------------------------------------------------------------------------- retention
+
+
+@pytest.fixture
+def quick_purge(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retention, "PURGE_EVERY", 0.05)
+
+
+async def test_expired_idempotency_records_are_deleted_without_any_request(
+        quick_purge: None, client: Client, conn: Connection) -> None:
+    # A stored answer holds the comment and the customer: "kept 48 hours" must hold even when
+    # no request with an Idempotency-Key comes along to trigger a purge.
+    body = b'{"customer": "crm-old", "comment": "call me on 555-0100"}'
+    await conn.execute(
+        "INSERT INTO idempotency_keys (api_key_id, key, request_hash, status, body, created_at) "
+        "VALUES (1, 'old', '', 201, $1, now() - interval '49 hours'), (1, 'fresh', '', 201, $1, now())",
+        body)
+    for _ in range(100):
+        if await conn.fetchval("SELECT array_agg(key) FROM idempotency_keys") == ["fresh"]:
+            break
+        await asyncio.sleep(0.05)
+    assert await conn.fetchval("SELECT array_agg(key ORDER BY key) FROM idempotency_keys") == ["fresh"]

@@ -9,7 +9,7 @@ from urllib.parse import unquote_to_bytes
 from uuid import UUID
 
 from litestar import Controller, Request, delete, post
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import State
 from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter
@@ -34,7 +34,7 @@ from feedback.collection.models import (
 )
 from feedback.service.dependencies import Caller, Db, KeyParam, PoolDep, authenticate
 from feedback.service.methods import get_and_head
-from feedback.service.pages import branding, error_page, preferred_locale
+from feedback.service.pages import PRIVATE_DATA, branding, error_page, preferred_locale
 from feedback.service.problems import application_error
 from surveys.errors import ApplicationError, TooManyRequests, invalid
 
@@ -71,6 +71,8 @@ class InvitationController(Controller):
     path = "/api/v1"
     tags = ("Invitations",)
     security = SECURITY
+    # An invitation holds its context, clicks' user agents and the answer; a new one its link.
+    cache_control = PRIVATE_DATA
 
     @post("/touchpoints/{key:str}/invitations", summary="Trigger a survey invitation", status_code=201)
     async def trigger(self, key: KeyParam, data: JSONBody[InvitationCreate], conn: Db, principal: Caller,
@@ -181,7 +183,7 @@ class SurveyPages(Controller):
     path = "/s"
     include_in_schema = False
     # The page shows the customer's earlier answer and comment: no cache may keep a copy.
-    cache_control = CacheControlHeader(no_store=True, private=True)
+    cache_control = PRIVATE_DATA
     exception_handlers = {ApplicationError: _page_error}  # noqa: RUF012 - read once by Litestar
 
     @get_and_head("/{token:str}", cache=False)

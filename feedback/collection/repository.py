@@ -268,6 +268,9 @@ async def insert_invitations(conn: Connection, rows: list[tuple[Any, ...]]) -> N
 
 async def erase_customer(conn: Connection, *, customer_ref: str) -> tuple[int, int, int]:
     """Delete a customer's responses, invitations and clicks; returns the three counts."""
+    # The invitation decisions' lock: an invitation being made for the customer right now is
+    # committed before the erasure looks (and erased), never left behind with its link.
+    await lock_customer(conn, customer_ref=customer_ref)
     row = await conn.fetchrow(Q["erase-customer"], customer_ref)
     assert row is not None
     await conn.execute(Q["erase-invitations"], customer_ref)

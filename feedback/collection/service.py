@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import random
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -458,11 +457,6 @@ def _out(tp: Touchpoint, row: NewResponse, context: dict[str, Any]) -> ResponseO
     )
 
 
-# At most one purge of expired Idempotency-Keys per process this often (no cron needed).
-PURGE_EVERY = 60.0
-_next_purge = 0.0
-
-
 async def _replayed(pool: Pool, principal: Principal, key: str, request_hash: bytes) -> Stored | None:
     async with pool.acquire() as conn:
         found = await repo.get_idempotency_key(conn, api_key_id=principal.key_id, key=key)
@@ -482,14 +476,6 @@ def _when(occurred_at: datetime | None) -> datetime | None:
     if occurred_at < now - OLDEST_ANSWER:
         raise invalid("occurred_at", "may be at most one year old")
     return occurred_at
-
-
-async def _maybe_purge(pool: Pool) -> None:
-    global _next_purge
-    if time.monotonic() >= _next_purge:
-        _next_purge = time.monotonic() + PURGE_EVERY
-        async with pool.acquire() as conn:
-            await repo.purge_idempotency_keys(conn)
 
 
 async def _prepare(touchpoints: TouchpointCache, pool: Pool, comments: CommentReader, data: ResponseCreate,
@@ -516,10 +502,8 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
     the claim and the request replays the stored answer (or is refused for a different body).
     """
     request_hash = hashlib.sha256(msgspec.json.encode(data)).digest()
-    if idempotency_key is not None:
-        if not 1 <= len(idempotency_key) <= 255:
-            raise invalid("Idempotency-Key", "must be 1–255 characters")
-        await _maybe_purge(pool)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+        raise invalid("Idempotency-Key", "must be 1–255 characters")
     try:
         tp, row = await _prepare(touchpoints, pool, comments, data)
     except ApplicationError:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
 from litestar import Controller, Request
-from litestar.datastructures import CacheControlHeader, State
+from litestar.datastructures import State
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response, Stream, Template
 
@@ -41,7 +41,7 @@ from feedback.service.dependencies import (
     plain_ids,
 )
 from feedback.service.methods import get_and_head
-from feedback.service.pages import branding
+from feedback.service.pages import PRIVATE_DATA, branding
 from surveys.errors import Gone, Unauthorized
 from surveys.kinds import SurveyKind
 from surveys.models import Channel, Page
@@ -74,6 +74,9 @@ class ScoreController(Controller):
     path = "/api/v1"
     tags = ["Insight"]  # noqa: RUF012 - Litestar reads it as a class attribute
     security = SECURITY
+    # Answers carry comments and customer references (the CSV export all of them): no browser
+    # or proxy cache keeps a copy on disk.
+    cache_control = PRIVATE_DATA
 
     @get_and_head("/scores", summary="A score series with interval, previous period and KPI status")
     async def scores(
@@ -157,6 +160,8 @@ class ReportController(Controller):
     path = "/api/v1"
     tags = ["Insight"]  # noqa: RUF012 - Litestar reads it as a class attribute
     security = SECURITY
+    # Reports quote customers' comments, and a share link is a bearer secret.
+    cache_control = PRIVATE_DATA
     before_request = staticmethod(plain_ids)
 
     @get_and_head("/touchpoints/{key:str}/report", summary="A touchpoint's report: score, funnel, pain points")
@@ -237,7 +242,7 @@ class ReportPages(Controller):
     path = "/reports"
     include_in_schema = False
     # Opened by a share token in the URL: a shared cache must not serve the report on.
-    cache_control = CacheControlHeader(no_store=True, private=True)
+    cache_control = PRIVATE_DATA
     before_request = staticmethod(plain_ids)
 
     @get_and_head("/owners/{owner_id:int}", cache=False)

@@ -66,9 +66,10 @@ def _route_groups() -> Sequence[Any]:
 
 def _lifespans() -> Sequence[Any]:
     # Feature lifespans run inside the pool's: they start after it and stop before it.
+    from feedback.collection.retention import retention_lifespan
     from feedback.collection.writer import writer_lifespan
 
-    return [writer_lifespan]
+    return [writer_lifespan, retention_lifespan]
 
 
 def create_app(settings: Settings, database_url: str | None = None) -> Litestar:

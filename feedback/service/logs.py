@@ -55,6 +55,19 @@ def configure_logging(level: int, stream: TextIO | None = None) -> None:
 
 access_log = logging.getLogger("touchpulse.access")
 
+# Paths whose last part is a bearer secret (a survey link's token) or a customer's reference
+# (the erasure request names whom it erases): logs keep the route, never the value, so the
+# log files hold no link that opens a customer's answer and no trace of an erased customer.
+_PRIVATE_PATHS = (("/s/", "/s/{token}"), ("/api/v1/customers/", "/api/v1/customers/{ref}"))
+_PRIVATE_PREFIXES = tuple(prefix for prefix, _ in _PRIVATE_PATHS)
+
+
+def loggable_path(path: str) -> str:
+    """The path as logs may write it: a survey token or customer reference becomes a placeholder."""
+    if not path.startswith(_PRIVATE_PREFIXES):
+        return path
+    return next(shown for prefix, shown in _PRIVATE_PATHS if path.startswith(prefix))
+
 # Headers every answer carries; pages may not run inline scripts.
 SECURITY_HEADERS = [
     (b"content-security-policy",
@@ -95,7 +108,7 @@ def request_context(app: ASGIApp) -> ASGIApp:
         finally:
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
-                    "%s %s %s", scope.get("method"), scope["path"], status,
+                    "%s %s %s", scope.get("method"), loggable_path(scope["path"]), status,
                     extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
                 )
             request_id.reset(token)
@@ -133,7 +146,7 @@ async def security_headers(message: Message, scope: Scope) -> None:
             status = message["status"]
             token = request_id.set(rid)
             try:
-                access_log.info("%s %s %s", scope.get("method"), scope["path"], status,
+                access_log.info("%s %s %s", scope.get("method"), loggable_path(scope["path"]), status,
                                 extra={"status": status, "duration_ms": None})
             finally:
                 request_id.reset(token)

@@ -6,11 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request
+from litestar.datastructures import CacheControlHeader
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+# For answers that show customers' words or references, or carry a bearer token: no browser
+# or proxy cache keeps a copy.
+PRIVATE_DATA = CacheControlHeader(no_store=True, private=True)
 
 _ERRORS = {
     "en": {

@@ -12,6 +12,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 from litestar.response.base import ASGIResponse
 
+from feedback.service.logs import loggable_path
 from feedback.service.validation import problem_for
 from surveys.errors import ApplicationError, FieldError
 
@@ -130,7 +131,7 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     if isinstance(exc, (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
                         asyncpg.CannotConnectNowError)):
         return database_unavailable(request, exc)
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unexpected error on %s %s", request.method, loggable_path(request.url.path), exc_info=exc)
     return _respond(request, 500, "Internal error", "The service failed to answer; the error was logged.")
 
 

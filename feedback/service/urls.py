@@ -23,7 +23,12 @@ async def demo_survey_link(conn: Connection, settings: Settings) -> str | None:
     return decision.body.url if isinstance(decision.body, InvitationSent) else None
 
 
-async def startup_banner(settings: Settings, url: str) -> str:
+async def startup_banner(settings: Settings, url: str, *, demo: bool = False) -> str:
+    """Where to look first; share links and a survey link only for a demo (`serve --demo`).
+
+    Those links are bearer secrets (a share link opens reports that quote customers for 30 days
+    and only a new secret key revokes it), and the banner goes to the log with everything else.
+    """
     base = settings.base_url
     lines = [
         "",
@@ -32,6 +37,16 @@ async def startup_banner(settings: Settings, url: str) -> str:
         f"  OpenAPI document    {base}/schema/openapi.json",
         f"  Health              {base}/healthz",
     ]
+    if demo:
+        lines += await _demo_links(settings, url)
+    lines.append("Create an API key:    .venv/bin/touchpulse keys create --role admin")
+    lines.append("Stop with Ctrl-C.")
+    return "\n".join(lines)
+
+
+async def _demo_links(settings: Settings, url: str) -> list[str]:
+    """The demo's journey map and owner report (30-day share links) and a live survey link."""
+    lines = []
     async with connect(url) as conn:
         # Customer Support's report shows pain points and positive moments side by side.
         owner = await conn.fetchval(
@@ -50,6 +65,4 @@ async def startup_banner(settings: Settings, url: str) -> str:
         lines.append(f"  Demo owner report   {share_link(settings, int(owner), days=30).url}")
     if survey is not None:
         lines.append(f"  A live demo survey  {survey}")
-    lines.append("Create an API key:    .venv/bin/touchpulse keys create --role admin")
-    lines.append("Stop with Ctrl-C.")
-    return "\n".join(lines)
+    return lines
