@@ -83,7 +83,9 @@ SCALES: Mapping[SurveyKind, Scale] = {
 }
 
 # Default wording per kind and locale; {touchpoint} is the touchpoint's name in lower case
-# (mid-sentence), {Touchpoint} as written (starting a sentence).
+# (mid-sentence), {Touchpoint} as written (starting a sentence). Russian names the touchpoint
+# first, as written and in «», in the nominative: the name is usually English ("Support call")
+# and cannot be declined, and a Russian name read as a label needs no case ending either.
 DEFAULT_QUESTIONS: Mapping[SurveyKind, Mapping[str, str]] = {
     SurveyKind.NPS: {
         "en": "How likely are you to recommend us to a friend or colleague?",
@@ -91,11 +93,11 @@ DEFAULT_QUESTIONS: Mapping[SurveyKind, Mapping[str, str]] = {
     },
     SurveyKind.CSAT: {
         "en": "How satisfied are you with {touchpoint}?",
-        "ru": "Насколько вы довольны: {touchpoint}?",
+        "ru": "«{Touchpoint}»: насколько вы довольны?",
     },
     SurveyKind.CES: {
         "en": "{Touchpoint} made it easy for me to get what I needed.",
-        "ru": "{Touchpoint}: мне было легко получить то, что нужно.",
+        "ru": "«{Touchpoint}»: мне было легко получить то, что нужно.",
     },
 }
 

@@ -509,6 +509,11 @@ async def test_widget_records_and_thanks_and_is_rate_limited(client: Client, adm
     await touchpoint(client, admin, w, "retired", active=False)
     r = await client.get("/w/web-help")
     assert r.status_code == 200 and "<form" in r.text and "frame-ancestors *" in r.headers["content-security-policy"]
+    # Worded in the browser's language, so a cache in front keeps one copy per language.
+    assert r.headers["vary"] == "Accept-Language"
+    r = await client.get("/w/web-help", headers={"Accept-Language": "ru-RU,ru;q=0.9,en;q=0.8"})
+    assert "Отправить" in r.text and r.headers["vary"] == "Accept-Language"
+    assert (await client.get("/w/missing", headers={"Accept-Language": "ru"})).headers["vary"] == "Accept-Language"
     assert "set-cookie" not in r.headers and "<script" not in r.text
     r = await client.post("/w/web-help", data={"score": "5", "comment": "Helpful page"})
     assert r.status_code == 200 and "Thank you!" in r.text

@@ -61,6 +61,14 @@ def test_default_questions_per_locale() -> None:
     assert default_question("ces", "fr", "First login") == "First login made it easy for me to get what I needed."
 
 
+def test_default_russian_questions_quote_the_touchpoint_name_in_the_nominative() -> None:
+    # A foreign name mid-sentence reads as broken Russian ("Насколько вы довольны: support call?").
+    assert default_question("csat", "ru", "Support call") == "«Support call»: насколько вы довольны?"
+    assert default_question("csat", "ru", "Доставка курьером") == "«Доставка курьером»: насколько вы довольны?"
+    assert (default_question("ces", "ru", "First login")
+            == "«First login»: мне было легко получить то, что нужно.")
+
+
 def test_log_lines_are_json_with_the_request_id() -> None:
     token = request_id.set("req-42")
     try:

@@ -179,6 +179,40 @@ def test_russian_customer_service_lexicon(text: str, label: str) -> None:
     assert -1.0 <= result.polarity <= 1.0
 
 
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        # A bare genitive plural keeps its whole stem ("проблем", not "пробл").
+        ("Без проблем, всё чётко", "positive"),
+        ("Никаких проблем", "positive"),
+        # A negation after what it denies.
+        ("Проблем не было", "positive"),
+        ("Претензий нет", "positive"),
+        ("Ошибок не было.", "positive"),
+        ("Ответа нет", "negative"),
+        ("Проблема не была решена", "negative"),
+        # A negation does not reach past a comma.
+        ("Нет, всё хорошо", "positive"),
+        ("Нареканий нет, всё хорошо", "positive"),
+        # Set phrases: "could be better" and "so-so" are complaints.
+        ("Заказ привезли, но могло быть лучше", "negative"),
+        ("Могло быть и лучше", "negative"),
+        ("Так себе", "negative"),
+        # Common words the lexicon missed.
+        ("Ужас.", "negative"),
+        ("Полный отстой, больше не закажу", "negative"),
+        ("Курьеры всегда опаздывают", "negative"),
+        ("Возврат денег так и не получил", "negative"),
+        ("Дешево и сердито, всё устраивает", "positive"),
+        ("Не устраивает качество", "negative"),
+    ],
+)
+def test_russian_comments_customers_write(text: str, label: str) -> None:
+    result = analyse(text)
+    assert result.language == "ru"
+    assert result.label == label, (text, result)
+
+
 def test_russian_without_lexicon_hits_is_unscored() -> None:
     # The Russian lexicon is small, so silence means "unknown", never a fake neutral 0.0.
     assert analyse("Я живу в Москве").polarity is None

@@ -266,3 +266,26 @@ def test_demo_comments_still_carry_their_seeded_themes() -> None:
             found |= {t for text in russian for t in extract_themes(text, "ru")}
             for theme in truth[mood]:
                 assert theme in found, (key, theme, found)
+
+
+def test_russian_negated_judgement_names_its_opposite() -> None:
+    # "Delivered not on time" is a late delivery, not a fast one.
+    assert extract_themes("Заказ доставили не вовремя", "ru")[0] == "late delivery"
+    assert extract_themes("Доставка не очень быстрая", "ru")[0] == "late delivery"
+    assert extract_themes("Оператор не вежливый", "ru")[0] == "rude staff"
+    assert "late delivery" not in extract_themes("Курьер не опоздал", "ru")
+    assert extract_themes("Курьеры всегда опаздывают", "ru")[0] == "late delivery"
+
+
+def test_russian_error_in_a_bill_is_not_an_app_crash() -> None:
+    # Like English "error", "ошибка" alone is no heading; a glitch or a crash still is.
+    assert "crashes" not in extract_themes("Счёт пришёл с ошибкой", "ru")
+    assert "crashes" not in extract_themes("The bill came with an error", "en")
+    assert "crashes" in extract_themes("Приложение глючит", "ru")
+
+
+def test_english_words_in_a_russian_comment_share_english_headings() -> None:
+    # Russian customers write product words in English: one "support" heading, not two.
+    assert extract_themes("Support был полезный, спасибо", "ru") == ["support"]
+    assert extract_themes("The app is ok, но доставка ужасная", "ru") == ["app", "delivery"]
+    assert "courier" in extract_themes("Courier опоздал", "ru")

@@ -9,7 +9,7 @@ from urllib.parse import unquote_to_bytes
 from uuid import UUID
 
 from litestar import Controller, Request, delete, post
-from litestar.datastructures import State
+from litestar.datastructures import ResponseHeader, State
 from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter
@@ -208,6 +208,8 @@ class WidgetPages(Controller):
 
     path = "/w"
     include_in_schema = False
+    # Its language follows the browser's: a shared cache in front must keep one copy per language.
+    response_headers = [ResponseHeader(name="Vary", value="Accept-Language")]  # noqa: RUF012 - read once by Litestar
     exception_handlers = {ApplicationError: _page_error}  # noqa: RUF012 - read once by Litestar
 
     @get_and_head("/{key:str}", cache=False)

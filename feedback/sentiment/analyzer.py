@@ -11,7 +11,7 @@ import msgspec
 from feedback.sentiment import lexicon as lx
 
 # Bump whenever a change to the lexicon or rules can change any Sentiment output.
-ANALYZER_VERSION: Final[int] = 3
+ANALYZER_VERSION: Final[int] = 4
 
 NEGATED_POSITIVE: Final = -0.75  # "not helpful" is nearly as bad as "unhelpful"
 NEGATED_NEGATIVE: Final = -0.5  # "not bad" is only mildly good
@@ -551,7 +551,7 @@ def _clip(value: float) -> float:
     return max(-1.0, min(1.0, value))
 
 
-_RU_TOKEN: Final = re.compile(r"[а-яё]+|!+|[.?;]", re.IGNORECASE)
+_RU_TOKEN: Final = re.compile(r"[а-яё]+|!+|[.?;,]", re.IGNORECASE)
 
 
 def _score_ru(text: str) -> Sentiment:
@@ -561,11 +561,21 @@ def _score_ru(text: str) -> Sentiment:
     items: list[_Item] = []
     clause = clause_start = negation = 0
     boost = 1.0
-    for match in _RU_TOKEN.finditer(text):
-        word = match.group().lower().replace("ё", "е")
+    words = [match.group().lower().replace("ё", "е") for match in _RU_TOKEN.finditer(text)]
+    i = 0
+    # The item the word just before made (or a wanted thing it named), for a negation that
+    # follows: "проблем не было", "ответа нет".
+    last_item: _Item | None = None
+    last_wanted = False
+    while i < len(words):
+        word, i = words[i], i + 1
+        follows, last_item, last_wanted = (last_item, last_wanted), None, False
         if word[0] == "!":
             for item in items[clause_start:]:
                 item.polarity = _clip(item.polarity * (1 + EXCLAIM_STEP * min(3, len(word))))
+        if word == ",":  # "Нет, всё хорошо": a negation does not reach past a comma
+            negation, boost = 0, 1.0
+            continue
         if not word[0].isalpha():
             clause, clause_start, negation, boost = clause + 1, len(items), 0, 1.0
             continue
@@ -574,6 +584,18 @@ def _score_ru(text: str) -> Sentiment:
                 item.weight *= BEFORE_CONTRAST
             clause, clause_start, negation, boost = clause + 1, len(items), 0, 1.0
             continue
+        # "не было" denies what precedes only when it ends the clause: "проблема не была
+        # решена" is a complaint.
+        denied = word == "нет" or (word == "не" and i < len(words) and words[i] in lx.RU_DENIED_AFTER
+                                    and (i + 1 == len(words) or not words[i + 1][0].isalpha()))
+        if denied and (follows[0] is not None or follows[1]):
+            before = follows[0]
+            if before is not None:
+                before.polarity = _negate(before.polarity)
+            else:
+                items.append(_Item(WANTED_MISSING, lx.phrase_subjectivity(WANTED_MISSING), 1.0, clause))
+            i += word == "не"  # "было" is read with it
+            continue
         if word in lx.RU_NEGATORS:
             negation = 2  # "не" binds to the next word or two ("не очень хорошо")
             continue
@@ -581,17 +603,28 @@ def _score_ru(text: str) -> Sentiment:
         if factor is not None:
             boost *= factor
             continue
+        polarity: float | None = None
+        if word in lx.RU_PHRASE_STARTS:
+            for phrase, value in lx.RU_PHRASES.items():
+                if tuple(words[i - 1:i - 1 + len(phrase)]) == phrase:
+                    polarity, i = value, i - 1 + len(phrase)
+                    break
         stem = lx.stem_ru(word)
-        polarity = table.get(stem)
-        if polarity is None and negation and stem in wanted:
+        if polarity is None:
+            # A bare genitive plural ("проблем") loses a letter that looks like an ending.
+            polarity = table.get(stem, table.get(word))
+        is_wanted = stem in wanted or word in wanted
+        if polarity is None and negation and is_wanted:
             polarity = WANTED_MISSING / NEGATED_NEGATIVE  # negated below to WANTED_MISSING
         if polarity is None:
             negation = max(0, negation - 1)
+            last_wanted = is_wanted
             continue
         polarity *= boost
         if negation:
-            polarity = WANTED_MISSING if stem in wanted else _negate(polarity)
-        items.append(_Item(_clip(polarity), lx.phrase_subjectivity(polarity), 1.0, clause))
+            polarity = WANTED_MISSING if is_wanted else _negate(polarity)
+        last_item = _Item(_clip(polarity), lx.phrase_subjectivity(polarity), 1.0, clause)
+        items.append(last_item)
         negation, boost = 0, 1.0
     if not items:
         # The Russian lexicon is small: silence means "can't tell", not "neutral".

@@ -177,7 +177,8 @@ RU_CONCEPT_STEMS: Final[dict[str, str]] = {
     "оплат": "billing", "счет": "billing", "деньг": "billing", "денег": "billing",
     "списани": "billing", "подписк": "billing", "комисси": "billing",
     "качеств": "quality", "обслуживани": "~service", "сервис": "~service",
-    "отмен": "cancellation", "ошибк": "crashes", "сбо": "crashes", "обновлени": "update",
+    # "Ошибка" is as often in a bill as in an app: like English "error", no heading alone.
+    "отмен": "cancellation", "ошибк": "~crashes", "сбо": "crashes", "обновлени": "update",
     "звонок": "callback", "звонк": "callback", "уведомлени": "communication",
     "сообщени": "communication", "письм": "communication", "смс": "communication",
     "ответ": "communication", "переключени": "transfer", "удержани": "retention",
@@ -213,7 +214,7 @@ RU_CONCEPT_FORMS: Final[dict[str, str]] = {
 
 # Judgement stems, matched as word prefixes ("вежлив" -> вежливый, вежливая, вежливо).
 RU_QUALIFIER_PREFIXES: Final[dict[str, str]] = {
-    "опозд": "late", "задерж": "late", "поздн": "late", "поздно": "late",
+    "опозд": "late", "опаздыв": "late", "задерж": "late", "поздн": "late", "поздно": "late",
     "долго": "slow", "долгий": "slow", "долгая": "slow", "долгое": "slow", "медлен": "slow",
     "быстр": "fast", "оператив": "fast", "вовремя": "fast", "моментальн": "fast",
     "вежлив": "friendly", "приветлив": "friendly", "доброжелат": "friendly",
@@ -442,20 +443,34 @@ def _en_candidates(word: str) -> list[str]:
 _RU_WORD: Final = re.compile(r"[а-яёa-z]+(?:-[а-яёa-z]+)*", re.IGNORECASE)
 
 
+# A judgement after "не" names its opposite: "доставили не вовремя" is late, not fast.
+_RU_NEGATED_QUALIFIER: Final[dict[str, str | None]] = {
+    "fast": "slow", "friendly": "rude", "helpful": "unhelpful", "rude": None, "late": None,
+    "slow": None, "damaged": None, "missing": None,
+}
+
+
 def _terms_ru(clause: str) -> list[Term]:
     """Terms of a Russian clause: words mapped through the concept and qualifier tables."""
     terms: list[Term] = []
-    previous = ""
+    previous = before = ""
     for match in _RU_WORD.finditer(clause):
         word = match.group().lower().replace("ё", "е")
+        if word.isascii():
+            # Russian customers write product words in English ("support", "app").
+            terms.append(_term_en(word))
+            previous, before = word, previous
+            continue
         concept, qualifier, role = _ru_word(word)
+        if qualifier and "не" in (previous, before) and (previous == "не" or previous in lx.RU_INTENSIFIERS):
+            qualifier = _RU_NEGATED_QUALIFIER.get(qualifier, qualifier)
         if concept == "~line":
             # "ждал на линии" is a wait on hold; "горячая линия" is the support line.
             concept = ("waiting time" if previous == "на"
                        else "support" if previous.startswith("горяч") else None)
         shown = not (concept or "").startswith("~")
         terms.append((word, concept.lstrip("~") if concept else None, qualifier, role, shown))
-        previous = word
+        previous, before = word, previous
     return terms
 
 
