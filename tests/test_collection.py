@@ -397,6 +397,21 @@ async def test_a_form_answer_stores_the_kind_its_score_was_checked_on(
     assert row is not None and tuple(row) == ("csat", 1, 5, 5)
 
 
+async def test_another_score_clicked_after_answering_says_both(client: Client, admin: Headers,
+                                                                conn: Connection) -> None:
+    # Answered 4, then clicked 2 in the email: the page must not say "answered (4)" beside a 2.
+    body = await _sent(client, admin)
+    token = token_of(body["url"])
+    assert (await client.post(f"/s/{token}", data={"score": "4", "kind": "csat"})).status_code == 200
+    page = await client.get(body["one_click_urls"]["2"].replace("http://testserver.local", ""))
+    assert 'value="2" checked' in page.text and page.text.count('" checked') == 1
+    assert "You answered 4 before and chose 2 now. Press Send to change your answer." in page.text
+    assert "You have answered already" not in page.text
+    again = await client.get(body["one_click_urls"]["4"].replace("http://testserver.local", ""))
+    assert "You have answered already (4)." in again.text and 'value="4" checked' in again.text
+    assert await conn.fetchval("SELECT score FROM responses") == 4
+
+
 async def test_edit_within_window_then_locked(client: Client, admin: Headers, conn: Connection) -> None:
     body = await _sent(client, admin)
     token = token_of(body["url"])

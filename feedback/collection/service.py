@@ -369,9 +369,14 @@ async def open_link(pool: Pool, settings: Settings, token: str, score: str | Non
     # Say what the page is: a score picked in the email is not recorded until Send, an answer
     # given before is changed, not added to, and a changed question needs a new choice.
     t = text(invitation.locale)
-    notice = (t["rescaled"] if rescaled
-              else t["answered"].format(score=earlier) if earlier is not None
-              else None if chosen is None else t["picked"].format(score=chosen))
+    if rescaled:
+        notice: str | None = t["rescaled"]
+    elif earlier is not None and chosen is not None and chosen != earlier:
+        notice = t["rechosen"].format(earlier=earlier, score=chosen)  # a second email click
+    elif earlier is not None:
+        notice = t["answered"].format(score=earlier)
+    else:
+        notice = None if chosen is None else t["picked"].format(score=chosen)
     return _survey(tp, invitation.locale, f"/s/{token}", selected=selected, comment=comment,
                    notice=notice)
 

@@ -22,6 +22,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "picked": "You chose {score}. Add a comment if you like, then press Send to record your answer.",
         "answered": "You have answered already ({score}). You can change your answer below.",
         "rescaled": "This question has changed since it was sent to you. Please choose your answer again.",
+        "rechosen": "You answered {earlier} before and chose {score} now. Press Send to change your answer.",
         "privacy": "We ask once; your answer goes to the team responsible for this step.",
     },
     "ru": {
@@ -41,6 +42,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "picked": "Вы выбрали {score}. Добавьте комментарий, если хотите, и нажмите «Отправить», чтобы сохранить ответ.",
         "answered": "Вы уже ответили ({score}). Ниже ответ можно изменить.",
         "rescaled": "С тех пор как вам отправили этот вопрос, он изменился. Пожалуйста, выберите ответ заново.",
+        "rechosen": "Раньше вы ответили {earlier}, сейчас выбрали {score}. Нажмите «Отправить», чтобы изменить ответ.",
         "privacy": "Мы спрашиваем один раз; ответ получит команда, отвечающая за этот этап.",
     },
 }
