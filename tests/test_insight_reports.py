@@ -113,6 +113,21 @@ async def test_owner_report_lists_touchpoints_changes_and_themes(
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "from"
 
 
+async def test_a_quote_in_another_language_is_marked_with_it(client: Client, admin: Headers,
+                                                              conn: Any) -> None:
+    # A screen reader reads «Долго ждал на линии» with English rules unless the quote says ru.
+    cat = await support_story(conn)
+    rid = await answer(conn, "support-call", 1, when=at(days_ago(1)), comment="Долго ждал на линии",
+                       themes=["waiting time"], polarity=-1.0, label="negative")
+    await conn.execute("UPDATE responses SET language = 'ru' WHERE id = $1", rid)
+    r = await client.get("/api/v1/touchpoints/support-call/report", headers=admin, params=_period())
+    quotes = {c["comment"]: c["language"] for p in r.json()["pain_points"] for c in p["comments"]}
+    assert quotes.get("Долго ждал на линии") == "ru", quotes
+    page = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
+    assert '<q lang="ru">Долго ждал на линии</q>' in page.text
+    assert '<q lang="en">' not in page.text and "<q>" in page.text  # English quotes stay plain
+
+
 async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
         client: Client, admin: Headers, conn: Any) -> None:
     cat = await support_story(conn)

@@ -178,6 +178,9 @@ class Verbatim(Output):
     score: int
     comment: str
     sentiment: float | None
+    # The comment's language as read ("en", "ru", "unknown"): a page marks quotes in another
+    # language than its own, so screen readers pronounce them right.
+    language: str | None = None
 
 
 class ThemeInsight(Output):

@@ -168,7 +168,7 @@ WITH requests AS (
     ) c
 )
 SELECT c.request, r.id, t.key AS touchpoint, r.occurred_at, r.score, r.comment,
-    r.sentiment_polarity
+    r.sentiment_polarity, r.language
 FROM chosen c
 JOIN responses r ON r.touchpoint_id = c.touchpoint_id AND r.id = c.id
 JOIN touchpoints t ON t.id = r.touchpoint_id

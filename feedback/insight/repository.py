@@ -278,6 +278,7 @@ async def theme_comments_many(
             response_id=r["id"], touchpoint=r["touchpoint"], occurred_at=r["occurred_at"],
             score=int(r["score"]), comment=str(r["comment"]),
             sentiment=None if r["sentiment_polarity"] is None else float(r["sentiment_polarity"]),
+            language=r["language"],
         ))
     return out
 
