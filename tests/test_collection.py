@@ -234,6 +234,19 @@ async def test_survey_page_in_russian(client: Client, admin: Headers) -> None:
     assert page.count('type="radio" name="score"') == 7
 
 
+async def test_the_question_is_the_heading_and_every_page_has_a_main_landmark(
+        client: Client, admin: Headers) -> None:
+    body = await _sent(client, admin, kind="nps")
+    question = "How likely are you to recommend us to a friend or colleague?"
+    page = (await client.get(f"/s/{token_of(body['url'])}")).text
+    # One heading, and it names the scale's group too: a screen reader's "next heading" lands on it.
+    assert page.count("<h1") == 1 and f"<legend><h1>{question}</h1></legend>" in page
+    w = (await client.get("/w/delivery")).text
+    assert w.count("<h1") == 1 and "<legend><h1>" in w
+    for r in (w, (await client.get("/w/missing")).text, (await client.post("/w/delivery", data={"score": "4"})).text):
+        assert "<main>" in r and "</main>" in r
+
+
 async def test_unknown_forged_and_expired_links(client: Client, admin: Headers, conn: Connection) -> None:
     body = await _sent(client, admin, locale="ru")
     token = token_of(body["url"])
