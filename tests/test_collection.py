@@ -349,6 +349,31 @@ async def test_bad_score_shows_the_page_again_with_a_message(client: Client, adm
     assert await conn.fetchval("SELECT count(*) FROM responses") == 0
 
 
+async def test_an_error_is_tied_to_its_field_and_announced_without_javascript(
+        client: Client, admin: Headers) -> None:
+    token = token_of((await _sent(client, admin))["url"])
+    page = (await client.post(f"/s/{token}", data={"score": "", "comment": "Late"})).text
+    # The title is read first on load; the radios are invalid, described by the message, and focused.
+    assert "<title>Error: How satisfied" in page
+    assert '<fieldset aria-describedby="form-error scale-hint">' in page
+    assert page.count('aria-invalid="true"') == 5 and page.count("autofocus") == 1
+    assert 'value="1" required aria-invalid="true" autofocus>' in page
+    assert '<textarea id="comment" name="comment" maxlength="2000" rows="4">Late</textarea>' in page
+    # A comment too long is the comment's error, not the score's.
+    page = (await client.post(f"/s/{token}", data={"score": "3", "comment": "x" * 2001})).text
+    assert '<fieldset aria-describedby="scale-hint">' in page and 'value="3" checked required>' in page
+    assert ('<textarea id="comment" name="comment" maxlength="2000" rows="4" aria-invalid="true" '
+            'aria-describedby="form-error" autofocus>') in page
+    assert page.count('aria-invalid="true"') == 1
+    # Russian, and the widget's form the same way.
+    ru = token_of((await invite(client, admin, "delivery", "c-2", locale="ru")).json()["url"])
+    assert "<title>Ошибка: " in (await client.post(f"/s/{ru}", data={"score": "9"})).text
+    widget = (await client.post("/w/delivery", data={"score": "9"})).text
+    assert "<title>Error: " in widget and widget.count('aria-invalid="true"') == 5
+    clean = (await client.get(f"/s/{token}")).text
+    assert "aria-invalid" not in clean and "autofocus" not in clean and "<title>Error" not in clean
+
+
 async def test_fifty_concurrent_submissions_make_one_response(client: Client, admin: Headers,
                                                              conn: Connection) -> None:
     body = await _sent(client, admin)

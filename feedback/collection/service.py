@@ -271,15 +271,23 @@ def read_form(data: dict[str, Any]) -> SurveyForm:
                       kind=one("kind"))
 
 
-def _check(form: SurveyForm, tp: Touchpoint, locale: str) -> tuple[int | None, str | None]:
+@dataclass(frozen=True, slots=True)
+class FormError:
+    """What is wrong with a sent form, and the field it is about (`score` or `comment`)."""
+
+    field: str
+    message: str
+
+
+def _check(form: SurveyForm, tp: Touchpoint, locale: str) -> tuple[int | None, FormError | None]:
     scale = scale_of(tp.kind)
     if form.kind and form.kind != tp.kind.value:
-        return None, text(locale)["rescaled"]
+        return None, FormError("score", text(locale)["rescaled"])
     score = _parse_score(form.score, scale)
     if score is None:
-        return None, text(locale)["bad_score"].format(low=scale.low, high=scale.high)
+        return None, FormError("score", text(locale)["bad_score"].format(low=scale.low, high=scale.high))
     if len(form.comment) > 2000:
-        return score, text(locale)["long_comment"].format(n=len(form.comment))
+        return score, FormError("comment", text(locale)["long_comment"].format(n=len(form.comment)))
     return score, None
 
 
@@ -331,7 +339,7 @@ async def _link(pool: Pool, settings: Settings, token: str,
 
 
 def _survey(tp: Touchpoint, locale: str, action: str, *, selected: int | None, comment: str = "",
-            error: str | None = None, status: int = 200, notice: str | None = None) -> PageView:
+            error: FormError | None = None, status: int = 200, notice: str | None = None) -> PageView:
     return PageView("survey.html", {**_scale_view(tp, locale), "action": action, "selected": selected,
                                     "comment": comment, "error": error, "notice": notice}, status)
 
