@@ -247,6 +247,17 @@ async def test_the_question_is_the_heading_and_every_page_has_a_main_landmark(
         assert "<main>" in r and "</main>" in r
 
 
+async def test_the_end_scores_are_described_by_their_labels(client: Client, admin: Headers) -> None:
+    body = await _sent(client, admin, kind="nps", locale="ru")
+    page = (await client.get(f"/s/{token_of(body['url'])}")).text
+    # A screen reader moving through the radios hears "0, Совсем маловероятно", not just "0".
+    assert 'value="0" required aria-describedby="end-low">' in page
+    assert 'value="10" required aria-describedby="end-high">' in page
+    assert page.count("aria-describedby=\"end-") == 2
+    assert '<span id="end-low">Совсем маловероятно</span>' in page
+    assert '<span id="end-high">Очень вероятно</span>' in page
+
+
 async def test_unknown_forged_and_expired_links(client: Client, admin: Headers, conn: Connection) -> None:
     body = await _sent(client, admin, locale="ru")
     token = token_of(body["url"])
@@ -357,7 +368,7 @@ async def test_an_error_is_tied_to_its_field_and_announced_without_javascript(
     assert "<title>Error: How satisfied" in page
     assert '<fieldset aria-describedby="form-error scale-hint">' in page
     assert page.count('aria-invalid="true"') == 5 and page.count("autofocus") == 1
-    assert 'value="1" required aria-invalid="true" autofocus>' in page
+    assert 'value="1" required aria-describedby="end-low" aria-invalid="true" autofocus>' in page
     assert '<textarea id="comment" name="comment" maxlength="2000" rows="4">Late</textarea>' in page
     # A comment too long is the comment's error, not the score's.
     page = (await client.post(f"/s/{token}", data={"score": "3", "comment": "x" * 2001})).text
