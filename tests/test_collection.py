@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,6 +57,19 @@ async def test_the_email_block_fits_a_phone(client: Client, admin: Headers) -> N
     assert any("?score=0" in r and "?score=5" in r and "?score=6" not in r for r in rows)
     assert any("?score=6" in r and "?score=10" in r and "?score=5" not in r for r in rows)
     assert "10 — " in email and "0 — " in email and "then press Send" in email
+
+
+async def test_the_email_buttons_have_names_that_mean_something_and_say_their_language(
+        client: Client, admin: Headers) -> None:
+    email = (await _sent(client, admin, key="loyalty", kind="nps"))["email_html"]
+    assert email.startswith('<table lang="en" ')
+    names = re.findall(r'<a href="[^"]*\?score=(\d+)&amp;kind=nps"[^>]* aria-label="([^"]*)" title="\2"', email)
+    assert len(names) == 11
+    assert names[0] == ("0", "0 — Not at all likely") and names[10] == ("10", "10 — Extremely likely")
+    assert names[5] == ("5", "5 of 10")
+    ru = (await invite(client, admin, "loyalty", "c-2", locale="ru")).json()["email_html"]
+    assert ru.startswith('<table lang="ru" ')
+    assert 'aria-label="7 из 10"' in ru and 'aria-label="10 — Очень вероятно"' in ru
 
 
 async def test_skips_are_stored_with_their_reason(client: Client, admin: Headers, conn: Connection) -> None:
