@@ -263,3 +263,41 @@ async def test_owner_report_on_paper_puts_several_whole_cards_on_a_sheet(
     pdf = await browser.call("Page.printToPDF", paperWidth=8.5, paperHeight=11, printBackground=False)
     (ROOT / "test-output").mkdir(exist_ok=True)
     (ROOT / "test-output" / "owner-report.pdf").write_bytes(base64.b64decode(pdf["data"]))
+
+
+_SCORES = """[...document.querySelectorAll('.scale span')].map(s => { const r = s.getBoundingClientRect();
+  const c = getComputedStyle(s); return [s.previousElementSibling.checked, r.width, r.height, c.backgroundColor]; })"""
+
+
+async def test_the_nps_scale_on_a_phone_fits_is_big_enough_and_shows_the_choice_in_forced_colours(
+        browser: Browser, live_server: str, make_key: MakeKey) -> None:
+    admin = bearer(await make_key("admin"))
+    async with httpx.AsyncClient(base_url=live_server, headers=admin) as api:
+        journey = (await api.post("/api/v1/journeys", json={"name": "Shop"})).json()
+        owner = (await api.post("/api/v1/owners", json={"name": "Success"})).json()
+        created = await api.post("/api/v1/touchpoints", json={
+            "key": "relationship", "name": "Relationship", "stage_id": journey["stages"][4]["id"],
+            "channel": "email", "owner_id": owner["id"], "kind": "nps"})
+        assert created.status_code == 201, created.text
+        sent = (await api.post("/api/v1/touchpoints/relationship/invitations", json={"customer": "a11y-1"})).json()
+    await browser.call("Page.enable")
+    for width in (375, 320):  # a phone, and 1280 px at 400 % zoom
+        await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=800, deviceScaleFactor=1,
+                           mobile=True)
+        await browser.call("Page.navigate", url=sent["url"] + "?score=7&kind=nps")
+        await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('.scale')")
+        assert await browser.evaluate("document.documentElement.scrollWidth") <= width
+        scores = await browser.evaluate(_SCORES)
+        # WCAG 2.5.8: every one of the eleven targets at least 24 x 24 CSS pixels.
+        assert len(scores) == 11 and all(w >= 24 and h >= 24 for _, w, h, _ in scores), scores
+    await browser.call("Emulation.setEmulatedMedia", features=[{"name": "forced-colors", "value": "active"}])
+    scores = await browser.evaluate(_SCORES)
+    chosen = {colour for checked, _, _, colour in scores if checked}
+    others = {colour for checked, _, _, colour in scores if not checked}
+    assert len(chosen) == 1 and chosen.isdisjoint(others), scores
+
+    # An error moves focus to the scale without any script.
+    await browser.call("Emulation.setEmulatedMedia", features=[])
+    await browser.evaluate("document.querySelector('input:checked').checked = false; document.forms[0].submit()")
+    await browser.wait_for("document.title.startsWith('Error: ') && document.activeElement.name === 'score'")
+    assert await browser.evaluate("document.activeElement.value") == "0"
