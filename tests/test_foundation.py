@@ -26,6 +26,8 @@ from tests.conftest import ROOT, with_database
         ({"PORT": "70000"}, "PORT"),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://u:pw@[db/x"}, "DATABASE_URL is not a valid URL"),
+        ({"DATABASE_URL": "postgresql://u:pw@db:five/x"}, "DATABASE_URL is not a valid URL"),
         ({"DATABASE_URL": "postgresql://x/y"}, "TOUCHPULSE_SECRET_KEY"),
         ({"TOUCHPULSE_SECRET_KEY": "short"}, "TOUCHPULSE_SECRET_KEY"),
         ({"TOUCHPULSE_BASE_URL": "ftp:/nowhere"}, "TOUCHPULSE_BASE_URL"),
@@ -37,6 +39,27 @@ from tests.conftest import ROOT, with_database
 def test_a_bad_setting_is_named(env: dict[str, str], named: str, tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), **env})
+
+
+def test_a_bad_database_url_is_named_without_its_password(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgresql://u:hunter2@db:x/y"})
+    assert "hunter2" not in str(raised.value)
+
+
+def test_a_data_folder_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SettingsError, match=r"TOUCHPULSE_DATA_DIR=.* is not a folder this user can write"):
+        load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path / "file" / "var")})
+
+
+def test_without_database_url_or_embedded_server_says_set_database_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The container image: no embedded PostgreSQL, and the data folder is not writable.
+    monkeypatch.setattr("feedback.settings._embedded_installed", lambda: False)
+    with pytest.raises(SettingsError, match="DATABASE_URL is not set and the embedded PostgreSQL"):
+        load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path)})
 
 
 def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
