@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+import asyncpg
 
 from feedback.service import migrations
 from feedback.service.database import connect, resolve_database_url
@@ -46,11 +49,28 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _port_taken(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, or None when it can."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a previous run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from feedback.service.urls import startup_banner
 
+    # Before the database and the banner, so the one line printed is the one to act on.
+    taken = _port_taken(settings.host, settings.port)
+    if taken is not None:
+        return _fail(f"cannot listen on {settings.host}:{settings.port} ({taken}): is Touchpulse "
+                     f"already running? Stop it, or choose another port, e.g. PORT={settings.port + 1}")
     url = resolve_database_url(settings)
     asyncio.run(_migrate(url))
     if args.demo:
@@ -157,6 +177,17 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _database_refused(exc: asyncpg.PostgresError) -> str:
+    """One line for an error the database answered with, saying what to fix."""
+    message = f"{exc} (SQLSTATE {exc.sqlstate})"
+    if exc.sqlstate.startswith("28") or exc.sqlstate == "3D000":
+        return f"the database refused the connection: {message}: check the user, password and database name in DATABASE_URL"
+    if exc.sqlstate in ("42501", "3F000"):
+        return (f"the database user may not change the schema: {message}: run `touchpulse migrate` "
+                "as a user that owns the database (or may CREATE in its public schema)")
+    return f"the database answered with an error: {message}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -170,7 +201,10 @@ def main(argv: list[str] | None = None) -> int:
     except migrations.MigrationError as exc:
         return _fail(f"refusing to start: {exc}")
     except (OSError, ConnectionError) as exc:
-        return _fail(f"cannot reach the database: {exc}")
+        where = "the embedded PostgreSQL" if settings.embedded else "the server in DATABASE_URL"
+        return _fail(f"cannot reach the database ({exc}): is {where} running?")
+    except asyncpg.PostgresError as exc:
+        return _fail(_database_refused(exc))
     except RuntimeError as exc:  # the embedded server missing or failing to start
         return _fail(str(exc))
     except KeyboardInterrupt:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -174,6 +176,63 @@ def test_cli_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "touchpulse: PORT='nope' is not a whole number"
+
+
+def _one_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    return result.stderr.strip()
+
+
+def test_cli_serve_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "feedback.cli", "serve"],
+            env={**os.environ, "PORT": str(port), "DATABASE_URL": "postgresql://u@127.0.0.1:1/x",
+                 "TOUCHPULSE_SECRET_KEY": "s" * 40, "TOUCHPULSE_DATA_DIR": str(tmp_path)},
+            capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
+        )
+    line = _one_line(result)
+    assert f"cannot listen on 127.0.0.1:{port}" in line
+    assert f"PORT={port + 1}" in line
+    assert result.stdout == ""  # no banner of URLs that will not answer
+
+
+def test_cli_names_what_to_fix_when_the_database_refuses(server_url: str, tmp_path: Path) -> None:
+    parts = urlsplit(server_url)
+    stranger = urlunsplit(parts._replace(netloc="nobody_here@" + parts.netloc.split("@")[-1]))
+    line = _one_line(_cli("migrate", database_url=stranger, tmp_path=tmp_path))
+    assert 'role "nobody_here" does not exist' in line
+    assert "check the user, password and database name in DATABASE_URL" in line
+    missing = with_database(server_url, "tp_no_such_database")
+    assert 'database "tp_no_such_database" does not exist' in _one_line(
+        _cli("keys", "list", database_url=missing, tmp_path=tmp_path))
+    down = _one_line(_cli("migrate", database_url="postgresql://u@127.0.0.1:1/x", tmp_path=tmp_path))
+    assert down.startswith("touchpulse: cannot reach the database")
+
+
+async def test_cli_says_when_the_database_user_may_not_migrate(server_url: str, tmp_path: Path) -> None:
+    name = f"tp_ro_{os.getpid()}"
+    url = await _fresh_database(server_url, name)
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f"DROP ROLE IF EXISTS {name}")
+        await admin.execute(f"CREATE ROLE {name} LOGIN")
+        await admin.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        parts = urlsplit(url)
+        reader = urlunsplit(parts._replace(netloc=f"{name}@" + parts.netloc.split("@")[-1]))
+        result = await asyncio.to_thread(_cli, "migrate", database_url=reader, tmp_path=tmp_path)
+        line = _one_line(result)
+        assert "the database user may not change the schema" in line
+    finally:
+        await admin.close()
+        cleanup = await asyncpg.connect(server_url)
+        await cleanup.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await cleanup.execute(f"DROP ROLE IF EXISTS {name}")
+        await cleanup.close()
 
 
 def test_cli_new_key_is_the_last_line_of_stdout_and_logs_go_to_stderr(database_url: str, tmp_path: Path) -> None:
