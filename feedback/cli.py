@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable
@@ -61,6 +62,10 @@ def _port_taken(host: str, port: int) -> str | None:
     return None
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -71,6 +76,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     if taken is not None:
         return _fail(f"cannot listen on {settings.host}:{settings.port} ({taken}): is Touchpulse "
                      f"already running? Stop it, or choose another port, e.g. PORT={settings.port + 1}")
+    if settings.embedded:
+        # uvicorn re-raises the SIGTERM it caught once it has shut down; by default that ends
+        # the process before the exit handlers that stop the embedded PostgreSQL could run.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     url = resolve_database_url(settings)
     asyncio.run(_migrate(url))
     if args.demo:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -256,3 +258,51 @@ async def test_sessions_are_utc_whatever_the_servers_time_zone(database_url: str
         assert await pool.fetchval("SHOW timezone") == "UTC"
     finally:
         await pool.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.mark.slow
+def test_embedded_postgres_stops_after_sigterm_and_after_a_killed_run(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    postmaster = data / "pgdata" / "postmaster.pid"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("TOUCHPULSE_")}
+    env.update({"TOUCHPULSE_DATA_DIR": str(data), "PORT": str(port)})
+    try:
+        server = subprocess.Popen([sys.executable, "-m", "feedback.cli", "serve"], env=env, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert server.poll() is None, "serve exited before it answered"
+                time.sleep(0.2)
+            assert postmaster.exists()
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(30) == 128 + signal.SIGTERM
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+        assert not postmaster.exists(), "SIGTERM left the embedded PostgreSQL running"
+
+        # A run killed outright stays in the server's list of users; the next run forgets it.
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        (data / "pgdata" / ".handle_pids.json").write_text(f"[{dead.pid}]")
+        migrate = subprocess.run([sys.executable, "-m", "feedback.cli", "migrate"], env=env, cwd=ROOT,
+                                 capture_output=True, text=True, timeout=120, check=False)
+        assert migrate.returncode == 0, migrate.stderr
+        assert not postmaster.exists(), "a dead run's pid kept the embedded PostgreSQL running"
+    finally:
+        if postmaster.exists():  # the test failed: do not leave the server running
+            os.kill(int(postmaster.read_text().split()[0]), signal.SIGINT)
