@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
 import signal
 import socket
@@ -258,6 +260,17 @@ async def test_sessions_are_utc_whatever_the_servers_time_zone(database_url: str
         assert await pool.fetchval("SHOW timezone") == "UTC"
     finally:
         await pool.close()
+
+
+def test_log_lines_leave_out_uvicorns_terminal_colours() -> None:
+    from feedback.service.logs import JsonLines
+
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, "Started server process [%d]",
+                               (42,), None)
+    record.color_message = "Started server process [\x1b[36m%d\x1b[0m]"
+    line = json.loads(JsonLines().format(record))
+    assert line["message"] == "Started server process [42]"
+    assert "color_message" not in line
 
 
 def _free_port() -> int:
