@@ -1,4 +1,4 @@
-"""The `touchpulse` command: serve, migrate, demo, keys."""
+"""The `touchpulse` command: serve, migrate, demo, keys, rescore."""
 
 from __future__ import annotations
 
@@ -158,28 +158,48 @@ def cmd_rescore(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_conn(url, work))
 
 
+_ENVIRONMENT = """\
+environment:
+  DATABASE_URL           postgresql://user:password@host:5432/db; unset: the embedded
+                         PostgreSQL in TOUCHPULSE_DATA_DIR (development)
+  TOUCHPULSE_SECRET_KEY  at least 32 characters; required with DATABASE_URL
+  TOUCHPULSE_DATA_DIR    the embedded PostgreSQL's data and the development secret (./var)
+  HOST, PORT             where `serve` listens (127.0.0.1, 8000)
+  README.md lists the others. A bad value stops every command with one line naming it.
+"""
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="touchpulse", description=__doc__)
+    p = argparse.ArgumentParser(prog="touchpulse", description=__doc__, epilog=_ENVIRONMENT,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="apply migrations and serve HTTP")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        # The summary is both the line in `touchpulse --help` and the text of `touchpulse NAME --help`.
+        return sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".")
+
+    serve = command("serve", "apply pending migrations, then serve HTTP on HOST:PORT until Ctrl-C or SIGTERM")
     serve.add_argument("--demo", action="store_true", help="load the demo journey when the database is empty")
     serve.set_defaults(run=cmd_serve)
-    sub.add_parser("migrate", help="apply pending migrations").set_defaults(run=cmd_migrate)
-    sub.add_parser("demo", help="load the demo journey, owners, touchpoints and responses").set_defaults(
-        run=cmd_demo
-    )
-    keys = sub.add_parser("keys", help="create, list and revoke API keys")
+    command("migrate", "apply pending migrations and exit; safe while other instances start "
+            "(an advisory lock)").set_defaults(run=cmd_migrate)
+    command("demo", "load the demo journey, owners, touchpoints and responses "
+            "when the database holds no journey").set_defaults(run=cmd_demo)
+    keys = command("keys", "create, list and revoke API keys")
     keys.set_defaults(run=cmd_keys)
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_sub.add_parser("create", help="create a key; prints it once, as the last line")
-    create.add_argument("--role", required=True, choices=["admin", "owner", "ingest"])
+    create = keys_sub.add_parser("create", help="create a key; prints it once, as the last line",
+                                 description="Create a key; it is printed once, as the last line of stdout.")
+    create.add_argument("--role", required=True, choices=["admin", "owner", "ingest"],
+                        help="admin: everything; owner: reads its owner's data; ingest: invitations and answers")
     create.add_argument("--owner", type=int, help="the owner id of an owner key")
     create.add_argument("--name", help="what the key is for")
-    keys_sub.add_parser("list", help="list keys (never the keys themselves)")
-    revoke = keys_sub.add_parser("revoke", help="revoke a key by id")
+    keys_sub.add_parser("list", help="list keys (never the keys themselves)",
+                        description="List keys: id, role, prefix, state, owner and name.")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by id",
+                                 description="Revoke a key by id (see `keys list`); running servers refuse it within 5 seconds.")
     revoke.add_argument("id", type=int)
-    rescore = sub.add_parser(
-        "rescore", help="recompute sentiment and themes of responses read by an older analyser")
+    rescore = command("rescore", "recompute sentiment and themes of responses read by an older analyser")
     rescore.add_argument("--all", action="store_true", help="every response, whatever its version")
     rescore.add_argument("--batch", type=int, default=1000, help="responses per transaction")
     rescore.set_defaults(run=cmd_rescore)

@@ -172,6 +172,22 @@ def test_cli_keys_create_list_revoke(database_url: str, tmp_path: Path) -> None:
     assert "revoked key 1" in revoked.stdout
 
 
+def test_cli_help_explains_each_command_and_the_environment() -> None:
+    def help_of(*args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "feedback.cli", *args, "--help"], capture_output=True,
+                                text=True, timeout=60, cwd=ROOT, check=True)
+        return result.stdout
+
+    top = help_of()
+    assert "DATABASE_URL" in top
+    assert "TOUCHPULSE_SECRET_KEY" in top
+    for command in ("serve", "migrate", "demo", "keys", "rescore"):
+        assert command in top
+        # Each command's own help says what it does, not only its options.
+        assert help_of(command).split("\n\n")[1][0].isupper(), help_of(command)
+    assert "advisory lock" in help_of("migrate")
+
+
 def test_cli_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "feedback.cli", "migrate"],
