@@ -80,6 +80,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         # uvicorn re-raises the SIGTERM it caught once it has shut down; by default that ends
         # the process before the exit handlers that stop the embedded PostgreSQL could run.
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if settings.embedded:
+        print(f"Starting the embedded PostgreSQL in {settings.data_dir / 'pgdata'}...", flush=True)
     url = resolve_database_url(settings)
     asyncio.run(_migrate(url))
     if args.demo:
