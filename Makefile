@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint typecheck pytest eval bench demo migrate clean
 
 $(STAMP): pyproject.toml
+	@echo "Installing Touchpulse and its tools into $(VENV) (the first time takes a few minutes)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'

