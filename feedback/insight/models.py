@@ -348,7 +348,7 @@ class ResponseItem(Output):
 
 
 class ShareLink(Output):
-    """A signed link that opens an owner's report without an API key until it expires."""
+    """A signed link that opens an owner's report (or a journey map) without an API key until it expires or is revoked."""
 
     url: str
     expires_at: datetime
