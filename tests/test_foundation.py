@@ -107,6 +107,11 @@ async def test_migrations_apply_to_an_empty_database_and_rerun_is_a_no_op(server
                 "touchpoint_daily", "touchpoint_daily_themes", "touchpoint_daily_funnel"} <= tables
         versions = await conn.fetch("SELECT version, checksum FROM schema_migrations ORDER BY version")
         assert [r["version"] for r in versions] == [m.version for m in migrations.discover()]
+        # 0005: share links revocable per owner and per journey; existing rows start at epoch 0.
+        epochs = await conn.fetch(
+            "SELECT table_name, is_nullable, column_default FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND column_name = 'share_epoch' ORDER BY table_name")
+        assert [tuple(r) for r in epochs] == [("journeys", "NO", "0"), ("owners", "NO", "0")]
 
 
 async def test_a_changed_migration_refuses_to_start(server_url: str, tmp_path: Path) -> None:

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
-from litestar import Controller, Request
+from litestar import Controller, Request, post
 from litestar.datastructures import State
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response, Stream, Template
+from litestar.status_codes import HTTP_200_OK
 
 from feedback.access.models import Principal, Role
 from feedback.access.service import require
@@ -26,6 +27,8 @@ from feedback.insight.models import (
     Selection,
     SentimentLabel,
     ShareLink,
+    ShareRevocation,
+    ShareTarget,
     TouchpointReport,
 )
 from feedback.service.database import Pool
@@ -195,15 +198,27 @@ class ReportController(Controller):
     async def share_link(self, owner_id: IdParam, conn: Db, principal: Caller, state: State,
                          days: ShareDays = 7) -> ShareLink:
         require(principal)
-        await service.check_owner(conn, owner_id)
-        return sharing.share_link(_settings(state), owner_id, days)
+        return await service.share_link(conn, _settings(state), "owner", owner_id, days)
 
     @get_and_head("/journeys/{journey_id:int}/share-link", summary="A signed link to the whole journey map (no key)")
     async def journey_share_link(self, journey_id: IdParam, conn: Db, principal: Caller, state: State,
                                  days: ShareDays = 7) -> ShareLink:
         require(principal)
-        await service.check_journey(conn, journey_id)
-        return sharing.journey_share_link(_settings(state), journey_id, days)
+        return await service.share_link(conn, _settings(state), "journey", journey_id, days)
+
+    # Admin only, like making links: an owner key may neither make nor revoke them.
+    @post("/owners/{owner_id:int}/share-links/revoke", status_code=HTTP_200_OK,
+          summary="Revoke every share link to the owner's report made so far (other owners' keep working)")
+    async def revoke_share_links(self, owner_id: IdParam, conn: Db, principal: Caller) -> ShareRevocation:
+        require(principal)
+        return await service.revoke_share_links(conn, "owner", owner_id)
+
+    @post("/journeys/{journey_id:int}/share-links/revoke", status_code=HTTP_200_OK,
+          summary="Revoke every share link to the whole journey map made so far (owners' links keep working)")
+    async def revoke_journey_share_links(self, journey_id: IdParam, conn: Db,
+                                         principal: Caller) -> ShareRevocation:
+        require(principal)
+        return await service.revoke_share_links(conn, "journey", journey_id)
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -228,12 +243,18 @@ async def _page_scope(request: Request[Any, Any, Any], pool: Pool, owner_id: int
                       share: str | None) -> int | None:
     """The owner a page is limited to (None: everything), from a share token or an API key."""
     if share is not None and owner_id is not None:
-        sharing.check_token(request.app.state.settings.secret_key, owner_id, share)
+        await _check_share(request, pool, "owner", owner_id, share)
         return owner_id
     principal: Principal = await request.app.state.key_cache.principal(
         pool, request.headers.get("authorization"))
     require(principal, Role.OWNER)
     return principal.owner_scope
+
+
+async def _check_share(request: Request[Any, Any, Any], pool: Pool, target: ShareTarget,
+                       target_id: int, share: str) -> None:
+    async with pool.acquire() as conn:
+        await service.check_share(conn, request.app.state.settings.secret_key, target, target_id, share)
 
 
 class ReportPages(Controller):
@@ -278,8 +299,7 @@ class ReportPages(Controller):
         try:
             if share is not None and owner is None:
                 # A journey share link opens the whole map.
-                sharing.check_token(request.app.state.settings.secret_key, journey_id, share,
-                                    purpose=sharing.JOURNEY_PURPOSE)
+                await _check_share(request, pool, "journey", journey_id, share)
                 scope = None
             else:
                 scope = await _page_scope(request, pool, owner, share)

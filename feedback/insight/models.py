@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
@@ -348,7 +348,18 @@ class ResponseItem(Output):
 
 
 class ShareLink(Output):
-    """A signed link that opens an owner's report without an API key until it expires."""
+    """A signed link that opens an owner's report (or a journey map) without an API key until it expires or is revoked."""
 
     url: str
     expires_at: datetime
+
+
+# What a share link opens: an owner's report or a whole journey map.
+ShareTarget = Literal["owner", "journey"]
+
+
+class ShareRevocation(Output):
+    """Every share link made before `revoked_at` no longer opens; links made since do."""
+
+    revoked_at: Annotated[datetime, msgspec.Meta(
+        description="When the links were revoked: those made before now answer 404 like unknown links.")]

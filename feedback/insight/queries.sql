@@ -198,6 +198,38 @@ SELECT id, name FROM owners WHERE id = $1 AND ($2::bigint IS NULL OR id = $2);
 -- name: get-journey^
 SELECT j.id, j.name, j.description FROM journeys j WHERE j.id = $1;
 
+-- Share links: a link's MAC covers its owner's (journey's) share_epoch (migration 0005).
+
+-- name: owner-share-epoch$
+SELECT share_epoch FROM owners WHERE id = $1;
+
+-- name: journey-share-epoch$
+SELECT share_epoch FROM journeys WHERE id = $1;
+
+-- name: sign-owner-share-epoch$
+-- Before signing: waits for a revocation in flight (FOR SHARE conflicts with its FOR NO KEY
+-- UPDATE) and reads the epoch it committed, so a link asked for meanwhile is made after it.
+SELECT share_epoch FROM owners WHERE id = $1 FOR SHARE;
+
+-- name: sign-journey-share-epoch$
+SELECT share_epoch FROM journeys WHERE id = $1 FOR SHARE;
+
+-- name: lock-owner-shares$
+-- Before a revocation: a second one (or a link being signed) waits for this one's result.
+SELECT id FROM owners WHERE id = $1 FOR NO KEY UPDATE;
+
+-- name: lock-journey-shares$
+SELECT id FROM journeys WHERE id = $1 FOR NO KEY UPDATE;
+
+-- name: revoke-owner-shares$
+-- clock_timestamp(): the time the lock was held, not when the transaction began.
+UPDATE owners SET share_epoch = share_epoch + 1, share_links_revoked_at = clock_timestamp()
+WHERE id = $1 RETURNING share_links_revoked_at;
+
+-- name: revoke-journey-shares$
+UPDATE journeys SET share_epoch = share_epoch + 1, share_links_revoked_at = clock_timestamp()
+WHERE id = $1 RETURNING share_links_revoked_at;
+
 -- name: journey-stages
 SELECT id, name, position FROM stages WHERE journey_id = $1 ORDER BY position;
 

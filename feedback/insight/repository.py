@@ -10,7 +10,7 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from feedback.insight.models import ResponseItem, Selection, TouchpointRef, Verbatim
+from feedback.insight.models import ResponseItem, Selection, ShareTarget, TouchpointRef, Verbatim
 from surveys.repository import Conn
 from surveys.sql import load
 
@@ -336,6 +336,23 @@ async def get_owner(conn: Conn, *, owner_id: int, scope: int | None) -> tuple[in
 async def get_journey(conn: Conn, *, journey_id: int) -> tuple[int, str, str] | None:
     row = await conn.fetchrow(Q["get-journey"], journey_id)
     return None if row is None else (int(row["id"]), str(row["name"]), str(row["description"]))
+
+
+# Share links: owners and journeys alike, each query named after its table.
+async def share_epoch(conn: Conn, *, target: ShareTarget, target_id: int, signing: bool = False) -> int | None:
+    """The target's share epoch (None: no such target); `signing` waits for a revocation in flight."""
+    query = Q[f"sign-{target}-share-epoch"] if signing else Q[f"{target}-share-epoch"]
+    epoch = await conn.fetchval(query, target_id)
+    return None if epoch is None else int(epoch)
+
+
+async def lock_shares(conn: Conn, *, target: ShareTarget, target_id: int) -> bool:
+    return await conn.fetchval(Q[f"lock-{target}-shares"], target_id) is not None
+
+
+async def revoke_shares(conn: Conn, *, target: ShareTarget, target_id: int) -> datetime | None:
+    revoked_at: datetime | None = await conn.fetchval(Q[f"revoke-{target}-shares"], target_id)
+    return revoked_at
 
 
 async def journey_stages(conn: Conn, *, journey_id: int) -> list[tuple[int, str, int]]:

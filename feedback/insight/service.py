@@ -13,6 +13,7 @@ from uuid import UUID
 import msgspec
 
 from feedback.insight import repository as repo
+from feedback.insight import sharing
 from feedback.insight.models import (
     Bucket,
     Change,
@@ -29,6 +30,9 @@ from feedback.insight.models import (
     ScoreValue,
     Selection,
     SentimentSummary,
+    ShareLink,
+    ShareRevocation,
+    ShareTarget,
     ThemeGrowth,
     ThemeInsight,
     TouchpointReport,
@@ -46,6 +50,7 @@ from feedback.insight.statistics import (
     tally_score,
     target_status,
 )
+from feedback.settings import Settings
 from surveys.errors import NotFound, invalid
 from surveys.kinds import SurveyKind, scale_of
 from surveys.models import Page
@@ -504,14 +509,43 @@ async def csv_chunks(conn: Conn, sel: Selection, filters: ResponseFilter, *, row
     yield buffer.getvalue()
 
 
-async def check_owner(conn: Conn, owner_id: int) -> None:
-    if await repo.get_owner(conn, owner_id=owner_id, scope=None) is None:
-        raise NotFound(f"Owner {owner_id} does not exist.")
+# --- share links -------------------------------------------------------------------------------
+
+_PURPOSES: dict[ShareTarget, bytes] = {"owner": sharing.OWNER_PURPOSE, "journey": sharing.JOURNEY_PURPOSE}
 
 
-async def check_journey(conn: Conn, journey_id: int) -> None:
-    if await repo.get_journey(conn, journey_id=journey_id) is None:
-        raise NotFound(f"Journey {journey_id} does not exist.")
+def _missing(target: ShareTarget, target_id: int) -> NotFound:
+    return NotFound(f"{target.capitalize()} {target_id} does not exist.")
+
+
+async def share_link(conn: Conn, settings: Settings, target: ShareTarget, target_id: int,
+                     days: int) -> ShareLink:
+    """A new link signed with the target's current epoch: it works until it expires or is revoked."""
+    epoch = await repo.share_epoch(conn, target=target, target_id=target_id, signing=True)
+    if epoch is None:
+        raise _missing(target, target_id)
+    make = sharing.share_link if target == "owner" else sharing.journey_share_link
+    return make(settings, target_id, days, epoch=epoch)
+
+
+async def check_share(conn: Conn, secret: str, target: ShareTarget, target_id: int, token: str) -> None:
+    """NotFound unless the token opens this target now (revoked links too); ShareExpired if late."""
+    sharing.read_token(token)  # a damaged token costs no query
+    epoch = await repo.share_epoch(conn, target=target, target_id=target_id)
+    if epoch is None:
+        raise NotFound("No such report.")  # the same answer as a bad or revoked token
+    sharing.check_token(secret, target_id, token, purpose=_PURPOSES[target], epoch=epoch)
+
+
+async def revoke_share_links(conn: Conn, target: ShareTarget, target_id: int) -> ShareRevocation:
+    """Every share link of the target made so far stops opening; other targets' links are untouched."""
+    async with conn.transaction():
+        if not await repo.lock_shares(conn, target=target, target_id=target_id):
+            raise _missing(target, target_id)
+        revoked_at = await repo.revoke_shares(conn, target=target, target_id=target_id)
+    if revoked_at is None:
+        raise _missing(target, target_id)
+    return ShareRevocation(revoked_at=revoked_at)
 
 
 # --- reports -----------------------------------------------------------------------------------

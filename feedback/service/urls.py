@@ -26,8 +26,9 @@ async def demo_survey_link(conn: Connection, settings: Settings) -> str | None:
 async def startup_banner(settings: Settings, url: str, *, demo: bool = False) -> str:
     """Where to look first; share links and a survey link only for a demo (`serve --demo`).
 
-    Those links are bearer secrets (a share link opens reports that quote customers for 30 days
-    and only a new secret key revokes it), and the banner goes to the log with everything else.
+    Those links are bearer secrets (a share link opens reports that quote customers for 30 days,
+    until an admin revokes the owner's or journey's links), and the banner goes to the log with
+    everything else.
     """
     base = settings.base_url
     lines = [
@@ -53,16 +54,16 @@ async def _demo_links(settings: Settings, url: str) -> list[str]:
             "SELECT coalesce((SELECT owner_id FROM touchpoints WHERE key = 'support-call'), "
             "(SELECT min(id) FROM owners))")
         journey = await conn.fetchval("SELECT min(id) FROM journeys")
+        # Signed share links: the pages open in a browser without an API key, until revoked.
+        from feedback.insight.service import share_link
+
+        maps = None if journey is None else await share_link(conn, settings, "journey", int(journey), 30)
+        report = None if owner is None else await share_link(conn, settings, "owner", int(owner), 30)
         survey = await demo_survey_link(conn, settings)
-    if journey is not None:
-        from feedback.insight.sharing import journey_share_link
-
-        lines.append(f"  Journey map         {journey_share_link(settings, int(journey), days=30).url}")
-    if owner is not None:
-        # A signed share link: the report opens in a browser without an API key.
-        from feedback.insight.sharing import share_link
-
-        lines.append(f"  Demo owner report   {share_link(settings, int(owner), days=30).url}")
+    if maps is not None:
+        lines.append(f"  Journey map         {maps.url}")
+    if report is not None:
+        lines.append(f"  Demo owner report   {report.url}")
     if survey is not None:
         lines.append(f"  A live demo survey  {survey}")
     return lines
