@@ -28,6 +28,7 @@ from feedback.insight.models import (
     ShareLink,
     TouchpointReport,
 )
+from feedback.service.conditional import REVALIDATE, Conditional
 from feedback.service.database import Pool
 from feedback.service.dependencies import (
     Caller,
@@ -78,7 +79,10 @@ class ScoreController(Controller):
     # or proxy cache keeps a copy on disk.
     cache_control = PRIVATE_DATA
 
-    @get_and_head("/scores", summary="A score series with interval, previous period and KPI status")
+    # Scores are counts and rates, no customer's words or reference: a dashboard polling them
+    # may keep a copy and revalidate it, an unchanged one costing a 304 (docs/scores.md).
+    @get_and_head("/scores", summary="A score series with interval, previous period and KPI status",
+                  response_class=Conditional, cache_control=REVALIDATE)
     async def scores(
         self, conn: Db, principal: Caller, state: State, journey: QueryId = None,
         stage: QueryId = None, owner: QueryId = None, touchpoint: TouchpointQuery = None,

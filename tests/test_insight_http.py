@@ -1,0 +1,78 @@
+"""What dashboards expect of the HTTP API: conditional GET, CSV timestamps, content negotiation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from feedback.service.conditional import entity_tag, none_match
+from tests.test_insight_data import answer, answers, at, catalogue, days_ago
+
+Client = httpx.AsyncClient
+Headers = dict[str, str]
+
+SCORES = "/api/v1/scores"
+SUPPORT = {"touchpoint": "support-call", "bucket": "week"}
+
+
+async def test_scores_carry_an_etag_and_an_unchanged_score_is_a_304_without_a_body(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    await answers(conn, "support-call", [5, 4, 2], day=days_ago(2))
+    first = await client.get(SCORES, headers=admin, params=SUPPORT)
+    assert first.status_code == 200, first.text
+    tag = first.headers["etag"]
+    assert tag.startswith('"') and tag.endswith('"') and len(tag) == 34, tag
+    # Counts and rates only: a client may keep them, but checks back each time.
+    assert first.headers["cache-control"] == "no-cache, private"
+    again = await client.get(SCORES, headers=admin, params=SUPPORT)
+    assert again.headers["etag"] == tag and again.content == first.content
+
+    for sent in (tag, f"W/{tag}", f'"other", {tag}', "*"):
+        r = await client.get(SCORES, headers={**admin, "If-None-Match": sent}, params=SUPPORT)
+        assert r.status_code == 304, (sent, r.status_code)
+        assert r.content == b"" and "content-type" not in r.headers, (sent, r.headers)
+        assert r.headers["etag"] == tag and r.headers["cache-control"] == "no-cache, private"
+    r = await client.get(SCORES, headers={**admin, "If-None-Match": '"other"'}, params=SUPPORT)
+    assert r.status_code == 200 and r.content == first.content
+
+    # HEAD says what GET says, and is conditional the same way.
+    head = await client.head(SCORES, headers=admin, params=SUPPORT)
+    assert head.status_code == 200 and head.content == b"" and head.headers["etag"] == tag
+    assert head.headers["content-length"] == first.headers["content-length"]
+    head = await client.head(SCORES, headers={**admin, "If-None-Match": tag}, params=SUPPORT)
+    assert head.status_code == 304 and head.headers["etag"] == tag
+
+    # Another selection, or a new answer, is another representation.
+    other = await client.get(SCORES, headers=admin, params={**SUPPORT, "bucket": "day"})
+    assert other.headers["etag"] != tag
+    await answer(conn, "support-call", 1, when=at(days_ago(1)))
+    r = await client.get(SCORES, headers={**admin, "If-None-Match": tag}, params=SUPPORT)
+    assert r.status_code == 200 and r.headers["etag"] != tag
+    assert r.json()["total"]["n"] == 4
+
+
+async def test_errors_and_answers_that_must_not_be_kept_carry_no_etag(
+        client: Client, admin: Headers, conn: Any) -> None:
+    # no-store answers (customers' words and references) are never revalidated: nothing to tag.
+    await catalogue(conn)
+    await answer(conn, "support-chat", 2, when=at(days_ago(1)), comment="Slow", customer="c-1")
+    for path, accept in (("/api/v1/responses", "application/json"), ("/api/v1/responses", "text/csv"),
+                         ("/api/v1/touchpoints/support-chat/report", "application/json")):
+        r = await client.get(path, headers={**admin, "Accept": accept})
+        assert r.status_code == 200, (path, r.text)
+        assert "no-store" in r.headers["cache-control"] and "etag" not in r.headers, (path, accept)
+    r = await client.get(SCORES, headers={**admin, "If-None-Match": "*"},
+                         params={"touchpoint": "missing"})
+    assert r.status_code == 404 and "etag" not in r.headers
+
+
+def test_the_json_and_the_csv_of_one_url_never_share_an_etag() -> None:
+    # Vary: Accept. Were the bytes equal, the media type still tells them apart.
+    body = b"id\r\n"
+    assert entity_tag("application/json", body) != entity_tag("text/csv; charset=utf-8", body)
+    assert entity_tag("text/csv", body) == entity_tag("text/csv", bytes(body))
+    tag = entity_tag("text/csv", body)
+    assert not none_match(f" W/{tag} ", tag) and none_match(None, tag) and none_match('"x"', tag)
+
