@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import httpx
@@ -76,3 +78,17 @@ def test_the_json_and_the_csv_of_one_url_never_share_an_etag() -> None:
     tag = entity_tag("text/csv", body)
     assert not none_match(f" W/{tag} ", tag) and none_match(None, tag) and none_match('"x"', tag)
 
+
+async def test_csv_timestamps_are_written_as_the_json_writes_them(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    ids = [await answer(conn, "support-chat", 4, when=at(days_ago(1)).replace(microsecond=250000)),
+           await answer(conn, "support-chat", 5, when=at(days_ago(2)))]
+    listed = (await client.get("/api/v1/responses", headers=admin)).json()["items"]
+    exported = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"})
+    rows = list(csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert {row["id"] for row in rows} == {str(i) for i in ids}
+    json_times = {item["id"]: item["occurred_at"] for item in listed}
+    for row in rows:
+        assert row["occurred_at"].endswith("Z") and "+00:00" not in row["occurred_at"], row
+        assert row["occurred_at"] == json_times[row["id"]], (row, json_times)
