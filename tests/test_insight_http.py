@@ -92,3 +92,41 @@ async def test_csv_timestamps_are_written_as_the_json_writes_them(
     for row in rows:
         assert row["occurred_at"].endswith("Z") and "+00:00" not in row["occurred_at"], row
         assert row["occurred_at"] == json_times[row["id"]], (row, json_times)
+
+
+async def test_q_0_refuses_a_media_type_and_refusing_both_is_a_406_naming_them(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    await answer(conn, "support-chat", 4, when=at(days_ago(1)))
+    wanted = {"text/csv;q=0, application/json": "application/json",
+              # The most specific range decides: text/* does not make text/csv;q=0 acceptable.
+              "text/*, text/csv;q=0, application/json;q=0.5": "application/json",
+              "*/*, text/csv;q=0": "application/json",
+              "application/json;q=0, text/csv;q=0.3": "text/csv",
+              "text/csv;q=0.5, application/json;q=0.4": "text/csv",
+              "": "application/json"}
+    for accept, media in wanted.items():
+        r = await client.get("/api/v1/responses", headers={**admin, "Accept": accept})
+        assert r.status_code == 200, (accept, r.status_code, r.text[:200])
+        assert r.headers["content-type"].startswith(media), (accept, r.headers)
+    for accept in ("text/csv;q=0", "text/csv;q=0.000, application/*;q=0", "image/png"):
+        for method in ("GET", "HEAD"):
+            r = await client.request(method, "/api/v1/responses", headers={**admin, "Accept": accept})
+            assert r.status_code == 406, (accept, method, r.status_code, r.text[:200])
+            assert r.headers["content-type"].startswith("application/problem+json")
+            assert r.headers["vary"] == "Accept"
+            if method == "GET":
+                detail = r.json()["detail"]
+                assert "application/json" in detail and "text/csv" in detail, detail
+    # The operation documents it.
+    document = (await client.get("/schema/openapi.json")).json()
+    assert "406" in document["paths"]["/api/v1/responses"]["get"]["responses"]
+    assert "406" not in document["paths"]["/api/v1/responses"]["post"]["responses"]
+
+
+async def test_a_language_the_browser_gives_q_0_is_not_the_pages_language(client: Client) -> None:
+    for header, title in (("ru;q=0", "Page not found"), ("ru;q=0, de", "Page not found"),
+                          ("en;q=0, ru;q=0.1", "Страница не найдена"),
+                          ("ru-RU;q=0.9, en;q=0.8", "Страница не найдена")):
+        r = await client.get("/s/" + "A" * 43, headers={"Accept-Language": header})
+        assert r.status_code == 404 and title in r.text, (header, r.text[:300])

@@ -42,8 +42,9 @@ from feedback.service.dependencies import (
     plain_ids,
 )
 from feedback.service.methods import get_and_head
+from feedback.service.negotiation import best_media_type
 from feedback.service.pages import PRIVATE_DATA, branding
-from surveys.errors import Gone, Unauthorized
+from surveys.errors import Gone, NotAcceptable, Unauthorized
 from surveys.kinds import SurveyKind
 from surveys.models import Channel, Page
 
@@ -116,8 +117,9 @@ class ScoreController(Controller):
                         scope=principal.owner_scope)
         filters = ResponseFilter(customer=customer, band=band, has_comment=has_comment,
                                  label=label, theme=theme)
+        csv_wanted = _wants_csv(request)  # a 406 before any query
         async with pool.acquire() as conn:
-            if not _wants_csv(request):
+            if not csv_wanted:
                 return Response(await service.list_responses(conn, sel, filters, cursor=cursor,
                                                              limit=limit), headers=VARY)
             await service.check_selection(conn, sel)
@@ -141,9 +143,19 @@ class ScoreController(Controller):
 VARY = {"vary": "Accept"}
 
 
+RESPONSE_TYPES = ("application/json", "text/csv")
+
+
 def _wants_csv(request: Request[Any, Any, Any]) -> bool:
-    """CSV when the client prefers it by its q-values: "application/json, text/csv;q=0.1" is JSON."""
-    return request.accept.best_match(["application/json", "text/csv"]) == "text/csv"
+    """CSV when the client prefers it by its q-values: "application/json, text/csv;q=0.1" is JSON.
+
+    406 when Accept refuses both ("text/csv;q=0" alone: q=0 is "not acceptable").
+    """
+    accept = ", ".join(request.headers.getall("accept", [])) or None
+    chosen = best_media_type(accept, RESPONSE_TYPES)
+    if chosen is None:
+        raise NotAcceptable(f"Accept refuses every type this answers in: {', '.join(RESPONSE_TYPES)}.")
+    return chosen == "text/csv"
 
 
 async def _after(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

@@ -47,6 +47,8 @@ _API_ERRORS = {
     "503": "The database is unreachable; nothing was recorded.",
 }
 _PAGE_ERRORS = {k: v for k, v in _API_ERRORS.items() if k not in ("401", "403")}
+# The GETs that answer in more than one media type, chosen by Accept.
+_NEGOTIATED = {"/api/v1/responses"}
 
 
 def _operations(path_item: object) -> list[Operation]:
@@ -77,6 +79,10 @@ def document_errors(schema: OpenAPI) -> None:
             for status, description in errors.items():
                 responses.setdefault(status, OpenAPIResponse(description=description, content=media))
             operation.responses = responses
+        if path in _NEGOTIATED and isinstance(item.get, Operation) and item.get.responses is not None:
+            item.get.responses.setdefault("406", OpenAPIResponse(
+                description="Accept refuses every media type offered; `detail` names them.",
+                content=media))
 
 
 def omit_head(schema: OpenAPI) -> None:
