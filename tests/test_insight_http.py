@@ -53,6 +53,10 @@ async def test_scores_carry_an_etag_and_an_unchanged_score_is_a_304_without_a_bo
     r = await client.get(SCORES, headers={**admin, "If-None-Match": tag}, params=SUPPORT)
     assert r.status_code == 200 and r.headers["etag"] != tag
     assert r.json()["total"]["n"] == 4
+    # The document says so.
+    document = (await client.get("/schema/openapi.json")).json()
+    scores = document["paths"][SCORES]["get"]["responses"]
+    assert "ETag" in scores["200"]["headers"] and "ETag" in scores["304"]["headers"]
 
 
 async def test_errors_and_answers_that_must_not_be_kept_carry_no_etag(

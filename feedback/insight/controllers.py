@@ -28,7 +28,7 @@ from feedback.insight.models import (
     ShareLink,
     TouchpointReport,
 )
-from feedback.service.conditional import REVALIDATE, Conditional
+from feedback.service.conditional import ETAG_DOC, REVALIDATE, Conditional
 from feedback.service.database import Pool
 from feedback.service.dependencies import (
     Caller,
@@ -83,7 +83,7 @@ class ScoreController(Controller):
     # Scores are counts and rates, no customer's words or reference: a dashboard polling them
     # may keep a copy and revalidate it, an unchanged one costing a 304 (docs/scores.md).
     @get_and_head("/scores", summary="A score series with interval, previous period and KPI status",
-                  response_class=Conditional, cache_control=REVALIDATE)
+                  response_class=Conditional, cache_control=REVALIDATE, response_headers=ETAG_DOC)
     async def scores(
         self, conn: Db, principal: Caller, state: State, journey: QueryId = None,
         stage: QueryId = None, owner: QueryId = None, touchpoint: TouchpointQuery = None,

@@ -6,7 +6,7 @@ from hashlib import blake2b
 from typing import Any, TypeVar
 
 from litestar import Request, Response
-from litestar.datastructures import CacheControlHeader
+from litestar.datastructures import CacheControlHeader, ResponseHeader
 from litestar.response.base import ASGIResponse
 
 T = TypeVar("T")
@@ -17,6 +17,11 @@ _BODY_HEADERS = ("content-type", "content-length")
 # For answers a client may keep but must check before each use (no-cache): with the ETag, an
 # unchanged one costs a 304. `private`: the answer depends on the caller's key.
 REVALIDATE = CacheControlHeader(private=True, no_cache=True)
+# The OpenAPI document's word on it, for the routes whose response_class is Conditional.
+# (documentation_only: Litestar sends no such fixed header; the value is the example.)
+ETAG_DOC = [ResponseHeader(
+    name="ETag", documentation_only=True, value='"8c1f0a5e2d7b4c3a9e6f1d2b0a4c8e7f"',
+    description="A hash of the answer; send it back in If-None-Match to get a 304 while it is unchanged.")]
 
 
 def entity_tag(content_type: str, body: bytes) -> str:
