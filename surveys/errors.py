@@ -73,6 +73,13 @@ class Forbidden(ClientError):
     title = "Forbidden"
 
 
+class NotAcceptable(ClientError):
+    """None of the media types this operation answers in is acceptable to the client."""
+
+    status = 406
+    title = "Not acceptable"
+
+
 class UnsupportedMediaType(ClientError):
     """The body's media type or encoding is not one this operation reads."""
 

@@ -11,7 +11,8 @@ from litestar.routes import HTTPRoute
 from feedback.service.database import Connection
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
 
-# Litestar's own OpenAPI routes are not declared here; their GETs are left as Litestar made them.
+# Litestar builds the OpenAPI routes (and a catch-all 404 under /schema, which stays GET only);
+# the document's HEAD is checked on its own below.
 _LITESTAR_OWN = "/schema"
 # Headers that differ between any two answers.
 _PER_ANSWER = {"x-request-id", "date", "content-length"}
@@ -95,3 +96,17 @@ async def test_a_405_names_every_method_the_path_takes(client: Client, admin: He
         r = await client.request(method, path, headers=admin)
         assert r.status_code == 405, (method, path)
         assert _allow(r.headers["allow"]) == _allow(methods), (method, path, r.headers["allow"])
+
+
+async def test_the_openapi_document_answers_head_as_get_does(client: Client) -> None:
+    # Link checkers and API gateways probe the document with HEAD before fetching it.
+    for url in ("/schema", "/schema/openapi.json", "/schema/openapi.yaml", "/schema/openapi.yml"):
+        head = await client.head(url)
+        get = await client.get(url)
+        assert get.status_code == 200 and head.status_code == 200, (url, head.status_code, head.text)
+        assert head.content == b"", url
+        assert {k: v for k, v in head.headers.items() if k not in _PER_ANSWER} == {
+            k: v for k, v in get.headers.items() if k not in _PER_ANSWER}, url
+        assert head.headers["content-length"] == get.headers["content-length"], url
+        options = await client.options(url)
+        assert "HEAD" in _allow(options.headers["allow"]), (url, options.headers)

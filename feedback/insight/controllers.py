@@ -31,6 +31,7 @@ from feedback.insight.models import (
     ShareTarget,
     TouchpointReport,
 )
+from feedback.service.conditional import ETAG_DOC, REVALIDATE, Conditional
 from feedback.service.database import Pool
 from feedback.service.dependencies import (
     Caller,
@@ -44,8 +45,9 @@ from feedback.service.dependencies import (
     plain_ids,
 )
 from feedback.service.methods import get_and_head
+from feedback.service.negotiation import best_media_type
 from feedback.service.pages import PRIVATE_DATA, branding
-from surveys.errors import Gone, Unauthorized
+from surveys.errors import Gone, NotAcceptable, Unauthorized
 from surveys.kinds import SurveyKind
 from surveys.models import Channel, Page
 
@@ -81,7 +83,10 @@ class ScoreController(Controller):
     # or proxy cache keeps a copy on disk.
     cache_control = PRIVATE_DATA
 
-    @get_and_head("/scores", summary="A score series with interval, previous period and KPI status")
+    # Scores are counts and rates, no customer's words or reference: a dashboard polling them
+    # may keep a copy and revalidate it, an unchanged one costing a 304 (docs/scores.md).
+    @get_and_head("/scores", summary="A score series with interval, previous period and KPI status",
+                  response_class=Conditional, cache_control=REVALIDATE, response_headers=ETAG_DOC)
     async def scores(
         self, conn: Db, principal: Caller, state: State, journey: QueryId = None,
         stage: QueryId = None, owner: QueryId = None, touchpoint: TouchpointQuery = None,
@@ -115,8 +120,9 @@ class ScoreController(Controller):
                         scope=principal.owner_scope)
         filters = ResponseFilter(customer=customer, band=band, has_comment=has_comment,
                                  label=label, theme=theme)
+        csv_wanted = _wants_csv(request)  # a 406 before any query
         async with pool.acquire() as conn:
-            if not _wants_csv(request):
+            if not csv_wanted:
                 return Response(await service.list_responses(conn, sel, filters, cursor=cursor,
                                                              limit=limit), headers=VARY)
             await service.check_selection(conn, sel)
@@ -140,9 +146,19 @@ class ScoreController(Controller):
 VARY = {"vary": "Accept"}
 
 
+RESPONSE_TYPES = ("application/json", "text/csv")
+
+
 def _wants_csv(request: Request[Any, Any, Any]) -> bool:
-    """CSV when the client prefers it by its q-values: "application/json, text/csv;q=0.1" is JSON."""
-    return request.accept.best_match(["application/json", "text/csv"]) == "text/csv"
+    """CSV when the client prefers it by its q-values: "application/json, text/csv;q=0.1" is JSON.
+
+    406 when Accept refuses both ("text/csv;q=0" alone: q=0 is "not acceptable").
+    """
+    accept = ", ".join(request.headers.getall("accept", [])) or None
+    chosen = best_media_type(accept, RESPONSE_TYPES)
+    if chosen is None:
+        raise NotAcceptable(f"Accept refuses every type this answers in: {', '.join(RESPONSE_TYPES)}.")
+    return chosen == "text/csv"
 
 
 async def _after(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:

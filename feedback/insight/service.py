@@ -474,9 +474,14 @@ def csv_cells(item: ResponseItem) -> list[str]:
     values: list[Any] = [
         item.id, item.touchpoint, item.kind, item.score, item.band, item.comment,
         item.customer_ref, item.channel, item.locale, item.source, item.sentiment_polarity,
-        item.sentiment_label, ";".join(item.themes), item.occurred_at.isoformat(),
+        item.sentiment_label, ";".join(item.themes), utc_text(item.occurred_at),
     ]
     return [inert("" if v is None else str(v)) for v in values]
+
+
+def utc_text(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, as the JSON writes it (isoformat would end in +00:00)."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 async def check_selection(conn: Conn, sel: Selection) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar import HttpMethod, Request, Router, route
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin, YamlRenderPlugin
 from litestar.response import Redirect, Template
 
 from feedback.service.methods import get_and_head
@@ -78,3 +80,40 @@ async def api_docs(request: Request[Any, Any, Any]) -> Template:
 @get_and_head("/", summary="Where to start", include_in_schema=False)
 async def home() -> Redirect:
     return Redirect(path="/docs")
+
+
+# --- the OpenAPI document --------------------------------------------------------------------
+
+
+def _head_of(plugin: OpenAPIRenderPlugin) -> HTTPRouteHandler:
+    """HEAD on the paths a render plugin serves, with the headers its GET sends.
+
+    Litestar registers the document's routes with `get` only, so HEAD was a 405 there alone.
+    The body is rendered for its Content-Length; the server sends the headers only.
+    """
+
+    @route(plugin.paths, http_method=HttpMethod.HEAD, media_type=plugin.media_type,
+           sync_to_thread=False, include_in_schema=False)
+    def document_head(request: Request[Any, Any, Any]) -> bytes:
+        return plugin.render(request, request.app.openapi_schema.to_schema())
+
+    return document_head
+
+
+class JsonDocument(JsonRenderPlugin):
+    """The document as JSON at /schema/openapi.json and /schema, answering HEAD as well."""
+
+    def __init__(self) -> None:
+        super().__init__(path=["/openapi.json", "/"])
+
+    def receive_router(self, router: Router) -> None:
+        super().receive_router(router)
+        router.register(_head_of(self))
+
+
+class YamlDocument(YamlRenderPlugin):
+    """The document as YAML at /schema/openapi.yaml and .yml, answering HEAD as well."""
+
+    def receive_router(self, router: Router) -> None:
+        super().receive_router(router)
+        router.register(_head_of(self))

@@ -11,14 +11,13 @@ import msgspec
 from litestar import HttpMethod, Litestar, route
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
 
 from feedback.access.service import KeyCache
 from feedback.admin.controllers import ROUTES as ADMIN_ROUTES
 from feedback.service import migrations
-from feedback.service.apidocs import api_docs, home
+from feedback.service.apidocs import JsonDocument, YamlDocument, api_docs, home
 from feedback.service.database import create_pool
 from feedback.service.dependencies import DEPENDENCIES
 from feedback.service.logs import configure_logging, request_context, security_headers
@@ -107,8 +106,8 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
             ),
             path="/schema",
             # The document only: Litestar's own viewer pages load scripts from CDNs, which the
-            # Content-Security-Policy forbids; /docs is the reference page.
-            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+            # Content-Security-Policy forbids; /docs is the reference page. Both answer HEAD.
+            render_plugins=[JsonDocument(), YamlDocument()],
             components=Components(
                 security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer")}
             ),

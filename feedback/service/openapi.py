@@ -47,6 +47,8 @@ _API_ERRORS = {
     "503": "The database is unreachable; nothing was recorded.",
 }
 _PAGE_ERRORS = {k: v for k, v in _API_ERRORS.items() if k not in ("401", "403")}
+# The GETs that answer in more than one media type, chosen by Accept.
+_NEGOTIATED = {"/api/v1/responses"}
 
 
 def _operations(path_item: object) -> list[Operation]:
@@ -77,6 +79,22 @@ def document_errors(schema: OpenAPI) -> None:
             for status, description in errors.items():
                 responses.setdefault(status, OpenAPIResponse(description=description, content=media))
             operation.responses = responses
+        if isinstance(item.get, Operation) and item.get.responses is not None:
+            _document_not_modified(item.get.responses)
+        if path in _NEGOTIATED and isinstance(item.get, Operation) and item.get.responses is not None:
+            item.get.responses.setdefault("406", OpenAPIResponse(
+                description="Accept refuses every media type offered; `detail` names them.",
+                content=media))
+
+
+def _document_not_modified(responses: dict[str, OpenAPIResponse | Reference]) -> None:
+    """A GET whose 200 carries an ETag also answers 304 (feedback/service/conditional.py)."""
+    ok = responses.get("200")
+    tag = ok.headers.get("ETag") if isinstance(ok, OpenAPIResponse) and ok.headers else None
+    if tag is not None:
+        responses.setdefault("304", OpenAPIResponse(
+            description="Not modified: If-None-Match names the current ETag. No body.",
+            headers={"ETag": tag}))
 
 
 def omit_head(schema: OpenAPI) -> None:

@@ -11,6 +11,8 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
+from feedback.service.negotiation import weighted
+
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 # For answers that show customers' words or references, or carry a bearer token: no browser
@@ -53,21 +55,11 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
 
 
 def preferred_locale(request: Request[Any, Any, Any], default: str = "en") -> str:
-    """The first of en/ru the browser asks for, by Accept-Language quality order."""
-    header = request.headers.get("accept-language", "")
-    ranked: list[tuple[float, str]] = []
-    for part in header.split(","):
-        lang, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        ranked.append((quality, lang.strip().lower()[:2]))
-    for _, lang in sorted(ranked, key=lambda item: -item[0]):
-        if lang in ("en", "ru"):
-            return lang
+    """The first of en/ru the browser asks for, by Accept-Language quality order (q=0: refused)."""
+    ranked = weighted(request.headers.get("accept-language", ""))
+    for lang, quality in sorted(ranked, key=lambda item: -item[1]):
+        if quality > 0 and lang[:2] in ("en", "ru"):
+            return lang[:2]
     return default
 
 

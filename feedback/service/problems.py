@@ -59,6 +59,8 @@ def application_error(request: Request[Any, Any, Any], exc: ApplicationError) ->
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     if exc.status == 429:
         headers = {"Retry-After": "10"}
+    if exc.status == 406:  # it depends on Accept: a cache must not serve it to another
+        headers = {"Vary": "Accept"}
     return _respond(request, exc.status, exc.title, exc.detail, exc.errors, headers)
 
 
