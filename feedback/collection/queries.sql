@@ -213,14 +213,20 @@ SELECT count(*) FROM cleared;
 -- reference, the context sent with them and the event id (often an order number). Rows
 -- stay, so the funnel rollup's UPDATE trigger adds and subtracts the same counts.
 -- Returns how many were cleared: fewer than $2 means none are left.
+-- Touchpoint by touchpoint (the lateral join), so each reads the index invitations_identified
+-- from its own cut-off: rows its recontact_days holds back are never read again and again.
 WITH due AS (
-    SELECT i.touchpoint_id, i.id
-    FROM touchpoints t JOIN invitations i ON i.touchpoint_id = t.id
-    WHERE i.customer_ref IS NOT NULL
-      AND i.created_at < now() - make_interval(days => greatest($1, t.recontact_days))
-      AND (i.expires_at IS NULL OR i.expires_at <= now())
+    SELECT d.touchpoint_id, d.id
+    FROM touchpoints t CROSS JOIN LATERAL (
+        SELECT i.touchpoint_id, i.id FROM invitations i
+        WHERE i.touchpoint_id = t.id AND i.customer_ref IS NOT NULL
+          AND i.created_at < now() - make_interval(days => greatest($1, t.recontact_days))
+          AND (i.expires_at IS NULL OR i.expires_at <= now())
+        ORDER BY i.created_at  -- the index's order: a backlog is read from its start, never whole
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+    ) d
     LIMIT $2
-    FOR UPDATE OF i SKIP LOCKED
 ), cleared AS (
     UPDATE invitations i SET customer_ref = NULL, context = '{}'::jsonb, event_id = NULL
     FROM due WHERE i.touchpoint_id = due.touchpoint_id AND i.id = due.id
