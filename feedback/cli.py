@@ -167,6 +167,11 @@ environment:
   TOUCHPULSE_SECRET_KEY  at least 32 characters; required with DATABASE_URL
   TOUCHPULSE_DATA_DIR    the embedded PostgreSQL's data and the development secret (./var)
   HOST, PORT             where `serve` listens (127.0.0.1, 8000)
+  TOUCHPULSE_CLICK_RETENTION_DAYS
+                         days a survey link's click keeps its user agent (30)
+  TOUCHPULSE_INVITATION_RETENTION_DAYS
+                         days an invitation keeps its customer reference, context and
+                         event id (400; more than 365, the longest a link stays open)
   README.md lists the others. A bad value stops every command with one line naming it.
 """
 

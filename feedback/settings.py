@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from surveys.models import MAX_EXPIRY_DAYS
+
 
 class SettingsError(Exception):
     """A setting in the environment is not usable; the message names the variable."""
@@ -40,6 +42,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     fatigue_days: int = 7
     fatigue_max: int = 1
     edit_window_days: int = 7
+    # Retention of personal data the survey links leave behind (feedback/collection/retention.py):
+    # a click's user agent, and an invitation's customer reference, context and event id.
+    click_retention_days: int = 30
+    invitation_retention_days: int = 400
 
     @property
     def embedded(self) -> bool:
@@ -115,6 +121,18 @@ def _luminance(colour: str) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
+def _invitation_retention(env: Mapping[str, str], fatigue_days: int) -> int:
+    name = "TOUCHPULSE_INVITATION_RETENTION_DAYS"
+    days = _int(env, name, 400, 1, 3650)
+    # The contact rules and open links read the customer reference: it must outlive both.
+    if days <= MAX_EXPIRY_DAYS or days <= fatigue_days:
+        raise SettingsError(
+            f"{name}={days} must be more than {max(MAX_EXPIRY_DAYS, fatigue_days)} days: longer than "
+            f"a survey link can stay open ({MAX_EXPIRY_DAYS}) and TOUCHPULSE_FATIGUE_DAYS ({fatigue_days})"
+        )
+    return days
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check the environment; raise SettingsError naming the first bad variable."""
     env = os.environ if env is None else env
@@ -147,6 +165,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if contrast < 4.5:
         raise SettingsError(f"TOUCHPULSE_BRAND_COLOUR={colour!r} is too light for white text on it "
                             f"(contrast {contrast:.1f}:1, at least 4.5:1 needed): choose a darker colour")
+    fatigue_days = _int(env, "TOUCHPULSE_FATIGUE_DAYS", 7, 0, 365)
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -161,9 +180,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         brand_colour=colour,
         logo_url=env.get("TOUCHPULSE_LOGO_URL") or None,
         min_n=_int(env, "TOUCHPULSE_MIN_N", 30, 1, 100_000),
-        fatigue_days=_int(env, "TOUCHPULSE_FATIGUE_DAYS", 7, 0, 365),
+        fatigue_days=fatigue_days,
         fatigue_max=_int(env, "TOUCHPULSE_FATIGUE_MAX", 1, 1, 100),
         edit_window_days=_int(env, "TOUCHPULSE_EDIT_WINDOW_DAYS", 7, 0, 90),
+        click_retention_days=_int(env, "TOUCHPULSE_CLICK_RETENTION_DAYS", 30, 1, 3650),
+        invitation_retention_days=_invitation_retention(env, fatigue_days),
     )
 
 

@@ -40,7 +40,9 @@ Locale = Annotated[str, msgspec.Meta(pattern=r"^(en|ru)$", description="en or ru
 Wording = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=NO_NUL)]
 SampleRate = Annotated[float, msgspec.Meta(ge=0, le=1)]
 Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
-ExpiryDays = Annotated[int, msgspec.Meta(ge=1, le=365)]
+# The longest a survey link stays open; invitation retention must outlast it.
+MAX_EXPIRY_DAYS = 365
+ExpiryDays = Annotated[int, msgspec.Meta(ge=1, le=MAX_EXPIRY_DAYS)]
 Description = Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)]
 StageName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
 

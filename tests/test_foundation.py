@@ -124,6 +124,18 @@ async def test_a_changed_migration_refuses_to_start(server_url: str, tmp_path: P
             await migrations.migrate(conn, migrations.discover(tmp_path))
 
 
+async def test_a_gap_in_the_numbers_is_fine_and_a_late_file_is_applied(server_url: str, tmp_path: Path) -> None:
+    # Two branches may each add a migration: 0006 can arrive before 0005, and 0005 after it.
+    url = await _fresh_database(server_url, f"tp_mig_gap_{os.getpid()}")
+    (tmp_path / "0001_first.sql").write_text("CREATE TABLE one (id int);")
+    (tmp_path / "0003_third.sql").write_text("CREATE TABLE three (id int);")
+    async with connect(url) as conn:
+        assert await migrations.migrate(conn, migrations.discover(tmp_path)) == ["0001_first.sql", "0003_third.sql"]
+        (tmp_path / "0002_second.sql").write_text("CREATE TABLE two (id int);")
+        assert await migrations.migrate(conn, migrations.discover(tmp_path)) == ["0002_second.sql"]
+        assert await migrations.pending(conn, migrations.discover(tmp_path)) == []
+
+
 async def test_concurrent_migrators_apply_each_file_once(server_url: str) -> None:
     url = await _fresh_database(server_url, f"tp_mig_race_{os.getpid()}")
 

@@ -160,7 +160,7 @@ class InvitationDetail(Output):
 
     id: UUID
     touchpoint: str
-    customer: str
+    customer: str | None  # None past TOUCHPULSE_INVITATION_RETENTION_DAYS
     locale: str
     channel: str
     context: dict[str, Any]

@@ -191,6 +191,49 @@ WHERE api_key_id = $1 AND key = $2 AND created_at > now() - interval '48 hours';
 -- name: purge-idempotency-keys!
 DELETE FROM idempotency_keys WHERE created_at < now() - interval '48 hours';
 
+-- name: forget-click-agents$
+-- One batch of clicks older than $1 days loses its user agent (only the scanner check at
+-- click time needs it); the click, its time and its score stay. Locked rows are left for
+-- the next pass. Returns how many were cleared: fewer than $2 means none are left.
+WITH due AS (
+    SELECT touchpoint_id, id FROM invitation_clicks
+    WHERE user_agent <> '' AND clicked_at < now() - make_interval(days => $1)
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+), cleared AS (
+    UPDATE invitation_clicks c SET user_agent = ''
+    FROM due WHERE c.touchpoint_id = due.touchpoint_id AND c.id = due.id
+    RETURNING 1
+)
+SELECT count(*) FROM cleared;
+
+-- name: forget-invitations$
+-- One batch of invitations older than $1 days (or than their touchpoint's recontact_days,
+-- which still reads them) whose link has expired forgets who they were for: the customer
+-- reference, the context sent with them and the event id (often an order number). Rows
+-- stay, so the funnel rollup's UPDATE trigger adds and subtracts the same counts.
+-- Returns how many were cleared: fewer than $2 means none are left.
+-- Touchpoint by touchpoint (the lateral join), so each reads the index invitations_identified
+-- from its own cut-off: rows its recontact_days holds back are never read again and again.
+WITH due AS (
+    SELECT d.touchpoint_id, d.id
+    FROM touchpoints t CROSS JOIN LATERAL (
+        SELECT i.touchpoint_id, i.id FROM invitations i
+        WHERE i.touchpoint_id = t.id AND i.customer_ref IS NOT NULL
+          AND i.created_at < now() - make_interval(days => greatest($1, t.recontact_days))
+          AND (i.expires_at IS NULL OR i.expires_at <= now())
+        ORDER BY i.created_at  -- the index's order: a backlog is read from its start, never whole
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED
+    ) d
+    LIMIT $2
+), cleared AS (
+    UPDATE invitations i SET customer_ref = NULL, context = '{}'::jsonb, event_id = NULL
+    FROM due WHERE i.touchpoint_id = due.touchpoint_id AND i.id = due.id
+    RETURNING 1
+)
+SELECT count(*) FROM cleared;
+
 -- name: invitation-response^
 SELECT r.id, t.key AS touchpoint, r.invitation_id, r.kind, r.score, r.scale_min, r.scale_max,
        r.comment, r.customer_ref AS customer, r.locale, r.channel, r.source,

@@ -28,7 +28,7 @@ class LinkInvitation:
     id: UUID
     touchpoint_id: int
     touchpoint: str
-    customer_ref: str
+    customer_ref: str | None  # None once retention has forgotten it (the link has expired)
     locale: str
     channel: str
     context: str
@@ -255,6 +255,16 @@ async def get_idempotency_key(conn: Connection, *, api_key_id: int, key: str) ->
 
 async def purge_idempotency_keys(conn: Connection) -> None:
     await conn.execute(Q["purge-idempotency-keys"])
+
+
+async def forget_click_agents(conn: Connection, *, days: int, batch: int) -> int:
+    """Clear the user agent of up to `batch` clicks older than `days`; returns how many."""
+    return int(await conn.fetchval(Q["forget-click-agents"], days, batch))
+
+
+async def forget_invitations(conn: Connection, *, days: int, batch: int) -> int:
+    """Clear who up to `batch` invitations older than `days` were for; returns how many."""
+    return int(await conn.fetchval(Q["forget-invitations"], days, batch))
 
 
 async def insert_invitations(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
