@@ -338,6 +338,45 @@ async def test_several_scores_within_seconds_flag_a_scanner(client: Client, admi
     assert await conn.fetchval("SELECT sum(scanner) FROM touchpoint_daily_funnel") == 1
 
 
+async def test_a_scanner_flagged_invitation_that_is_answered_counts_as_a_persons_click(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    # Three invitations: a scanner alone (a), a scanner then the customer's answer (b), a
+    # customer's single click (c). Only (a) was clicked by nobody but a scanner.
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    sent = {}
+    for name in "abc":
+        r = await invite(client, admin, "delivery", f"c-{name}")
+        assert r.status_code == 201, r.text
+        sent[name] = r.json()
+
+    async def click(name: str, score: str) -> None:
+        path = sent[name]["one_click_urls"][score].replace("http://testserver.local", "")
+        assert (await client.get(path)).status_code == 200
+
+    for name in "ab":
+        for score in ("1", "2", "3"):
+            await click(name, score)
+    await click("c", "4")
+    flags = "SELECT customer_ref, suspected_scanner FROM invitations ORDER BY customer_ref"
+    assert [tuple(r) for r in await conn.fetch(flags)] == [("c-a", True), ("c-b", True), ("c-c", False)]
+    token = token_of(sent["b"]["url"])
+    assert (await client.post(f"/s/{token}", data={"score": "4"})).status_code == 200
+    # The answer clears the suspicion; clicking the email's scores again does not set it.
+    for score in ("1", "5"):
+        await click("b", score)
+    assert [tuple(r) for r in await conn.fetch(flags)] == [("c-a", True), ("c-b", False), ("c-c", False)]
+    funnel_row = await conn.fetchrow("SELECT sum(clicked) AS clicked, sum(scanner) AS scanner, "
+                                     "sum(answered) AS answered FROM touchpoint_daily_funnel")
+    assert funnel_row is not None and tuple(funnel_row) == (3, 1, 1)
+    r = await client.get("/api/v1/touchpoints/delivery/report", headers=admin)
+    assert r.status_code == 200, r.text
+    funnel = r.json()["funnel"]
+    assert (funnel["invited"], funnel["clicked"], funnel["clicked_by_people"]) == (3, 3, 2)
+    assert funnel["suspected_scanners"] == 1 and abs(funnel["click_rate"] - 200 / 3) < 1e-9
+    assert "clicked by people / invited" in funnel["definition"]
+
+
 async def test_submission_stores_everything_and_thanks(client: Client, admin: Headers,
                                                        conn: Connection) -> None:
     body = await _sent(client, admin, locale="en", channel="app", context={"order": "A-1"})

@@ -93,6 +93,30 @@ async def test_touchpoint_report_ranks_pain_points_and_positive_moments(
     assert r.json()["funnel"]["answered"] == 50 and "answered / invited" in r.json()["funnel"]["definition"]
 
 
+async def test_the_click_rate_counts_people_not_mail_scanners(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await support_story(conn)
+    # 10 of the 60 clicked invitations were clicked only by a scanner (none of them answered).
+    await conn.execute("""
+        UPDATE invitations SET suspected_scanner = true
+        WHERE id IN (SELECT id FROM invitations WHERE first_clicked_at IS NOT NULL
+                     AND answered_at IS NULL LIMIT 10)""")
+    r = await client.get("/api/v1/touchpoints/support-call/report", headers=admin, params=_period())
+    funnel = r.json()["funnel"]
+    assert (funnel["invited"], funnel["clicked"], funnel["answered"]) == (100, 60, 50)
+    assert (funnel["clicked_by_people"], funnel["suspected_scanners"]) == (50, 10)
+    assert abs(funnel["click_rate"] - 50.0) < 1e-9 and abs(funnel["response_rate"] - 50.0) < 1e-9
+    r = await client.get("/api/v1/scores", headers=admin, params={"touchpoint": "support-call"})
+    assert r.json()["funnel"]["clicked_by_people"] == 50
+    page = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
+    assert "<th>Clicked by people</th><td>50</td>" in page.text
+    assert "10 clicked only by a mail scanner (left out of the clicks)" in page.text
+    schema = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    funnel_schema = next(v for k, v in schema.items() if k.endswith("Funnel"))
+    assert "clicked_by_people" in funnel_schema["required"]
+    assert "clicked_by_people" in funnel_schema["properties"]["click_rate"]["description"]
+
+
 async def test_owner_report_lists_touchpoints_changes_and_themes(
         client: Client, admin: Headers, conn: Any) -> None:
     cat = await support_story(conn)

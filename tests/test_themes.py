@@ -289,3 +289,64 @@ def test_english_words_in_a_russian_comment_share_english_headings() -> None:
     assert extract_themes("Support был полезный, спасибо", "ru") == ["support"]
     assert extract_themes("The app is ok, но доставка ужасная", "ru") == ["app", "delivery"]
     assert "courier" in extract_themes("Courier опоздал", "ru")
+
+
+def test_english_negated_praise_names_its_opposite_never_itself() -> None:
+    # A heading "fast delivery" over "not very fast delivery" tells the owner the opposite.
+    for text in ("not very fast delivery", "The delivery was not fast.", "Delivery wasn't quick at all.",
+                 "Hardly a quick delivery."):
+        themes = extract_themes(text, "en")
+        assert "fast delivery" not in themes and themes[0] == "late delivery", (text, themes)
+    assert extract_themes("The service is far from fast.", "en") == ["slow service"]
+    for text in ("The agent was not helpful at all.", "Support was anything but helpful."):
+        themes = extract_themes(text, "en")
+        assert "helpful staff" not in themes and themes[0] == "unhelpful staff", (text, themes)
+    for text in ("The courier wasn't friendly.", "Staff were not very polite."):
+        themes = extract_themes(text, "en")
+        assert "friendly staff" not in themes and themes[0] == "rude staff", (text, themes)
+    # One negation reaches both judgements joined by "or"/"and".
+    assert extract_themes("The waiter wasn't helpful or friendly", "en")[:2] == ["unhelpful staff", "rude staff"]
+    assert extract_themes("The workers are not always friendly and helpful", "en")[:2] == [
+        "rude staff", "unhelpful staff"]
+    assert extract_themes("The delivery was not fast and the courier was friendly", "en")[:2] == [
+        "late delivery", "friendly staff"]
+
+
+def test_english_negated_complaint_is_no_theme() -> None:
+    # "Without any delay" is not a late delivery; "not early" is not late either.
+    for text, gone in (("Delivered without any delay.", "late delivery"),
+                       ("The courier was friendly and not late.", "late delivery"),
+                       ("Never late, always friendly couriers.", "late delivery"),
+                       ("The parcel arrived, not damaged.", "damaged parcel"),
+                       ("Nothing was missing from the parcel.", "missing parcel"),
+                       ("The courier didn't lose the parcel.", "missing parcel"),
+                       ("The courier was not rude at all.", "rude staff"),
+                       ("The delivery did not arrive early.", "fast delivery")):
+        themes = extract_themes(text, "en")
+        assert gone not in themes and "late delivery" not in themes, (text, themes)
+        assert "delay" not in themes, (text, themes)
+    assert extract_themes("Delivered without any delay.", "en") == ["delivery"]
+
+
+def test_what_only_looks_like_a_negation_keeps_the_praise() -> None:
+    for text, heading in (("Not only fast but friendly couriers.", "fast delivery"),
+                          ("The agent couldn't have been more helpful.", "helpful staff"),
+                          ("Delivery has never been so quick.", "fast delivery"),
+                          ("No issues quick delivery", "fast delivery"),
+                          ("No delay, fast delivery.", "fast delivery"),
+                          ("Can't complain, quick delivery", "fast delivery"),
+                          ("Couldn't fault the friendly staff", "friendly staff"),
+                          ("Not cheap, but fast delivery.", "fast delivery")):
+        assert heading in extract_themes(text, "en"), (text, extract_themes(text, "en"))
+
+
+def test_russian_negation_reaches_softeners_and_denials_after_the_word() -> None:
+    assert extract_themes("Доставка не так быстро, как обещали", "ru")[0] == "late delivery"
+    assert extract_themes("Курьер не особо вежливый", "ru")[0] == "rude staff"
+    assert extract_themes("Доставили без задержек", "ru") == ["delivery"]
+    assert "damaged parcel" not in extract_themes("Посылка пришла без повреждений", "ru")
+    assert extract_themes("Задержек не было, курьер вежливый", "ru") == ["friendly staff", "courier"]
+    assert "late delivery" not in extract_themes("Опозданий нет, доставка быстрая", "ru")
+    # "не было" that does not end its clause denies nothing; a comma stops a negation.
+    assert extract_themes("Задержка не была долгой, курьер вежливый", "ru")[0] == "late delivery"
+    assert extract_themes("Нет, курьер вежливый", "ru")[0] == "friendly staff"

@@ -44,14 +44,16 @@ WITH click AS (
     INSERT INTO invitation_clicks (touchpoint_id, invitation_id, score, user_agent)
     VALUES ($1, $2, $3, $4)
 )
--- Different scores clicked within seconds are a mail scanner following every link.
+-- Different scores clicked within seconds are a mail scanner following every link. An
+-- answered invitation is never suspected: a person clicked it (the funnel's scanner count
+-- is what the click rate leaves out, so it must hold only invitations nobody answered).
 UPDATE invitations SET
     first_clicked_at = coalesce(first_clicked_at, now()),
-    suspected_scanner = suspected_scanner OR (
+    suspected_scanner = answered_at IS NULL AND (suspected_scanner OR (
         $3::smallint IS NOT NULL AND EXISTS (
             SELECT 1 FROM invitation_clicks c
             WHERE c.invitation_id = $2 AND c.score IS NOT NULL AND c.score <> $3
-              AND c.clicked_at > now() - interval '10 seconds'))
+              AND c.clicked_at > now() - interval '10 seconds')))
 WHERE touchpoint_id = $1 AND id = $2;
 
 -- name: get-invitation^
@@ -170,7 +172,8 @@ WITH up AS (
                    WHERE i.touchpoint_id = r.touchpoint_id AND i.id = r.invitation_id)
     RETURNING r.touchpoint_id, r.invitation_id
 ), answered AS (
-    UPDATE invitations i SET answered_at = now()
+    -- An answer clears the scanner suspicion: whatever else followed the link, a person did.
+    UPDATE invitations i SET answered_at = now(), suspected_scanner = false
     FROM up
     WHERE i.touchpoint_id = up.touchpoint_id AND i.id = up.invitation_id AND i.answered_at IS NULL
 )

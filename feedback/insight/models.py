@@ -144,14 +144,21 @@ class Funnel(Output):
 
     definition: str
     invited: int
-    clicked: int
+    clicked: Annotated[int, msgspec.Meta(
+        description="Invitations with at least one click, mail scanners' included")]
     answered: int
     response_rate: float | None
     ci_low: float | None
     ci_high: float | None
-    click_rate: float | None
-    suspected_scanners: int
+    click_rate: Annotated[float | None, msgspec.Meta(
+        description="100 · clicked_by_people / invited (formerly clicked / invited, "
+                    "which counted mail scanners' clicks as people's)")]
+    suspected_scanners: Annotated[int, msgspec.Meta(
+        description="Clicked invitations nobody answered whose clicks look like a mail "
+                    "scanner's: left out of clicked_by_people and click_rate")]
     not_asked: int
+    clicked_by_people: Annotated[int, msgspec.Meta(
+        description="clicked − suspected_scanners: invitations a person clicked")]
 
 
 class SentimentSummary(Output):

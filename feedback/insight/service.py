@@ -73,8 +73,10 @@ DEFINITIONS: Mapping[SurveyKind, str] = {
     SurveyKind.CES: "CES = mean answer on the 1–7 scale over answered responses; % easy = "
                     "share of answers 5–7",
 }
-FUNNEL_DEFINITION = ("response rate = answered / invited (Wilson 95 % interval); funnel = "
-                     "invited → clicked → answered, by day of invitation")
+FUNNEL_DEFINITION = ("response rate = answered / invited (Wilson 95 % interval); click rate = "
+                     "clicked by people / invited, where clicked by people = clicked − suspected "
+                     "scanners (clicked invitations nobody answered whose clicks look like a mail "
+                     "scanner's); funnel = invited → clicked → answered, by day of invitation")
 
 
 def definition(kind: SurveyKind | str, min_n: int) -> str:
@@ -262,13 +264,17 @@ def funnel(rows: Iterable[FunnelRow]) -> Funnel | None:
         not_asked += row.not_asked
     if invited <= 0:
         return None
+    people = min(max(clicked - scanner, 0), invited)
     rate, interval = proportion(min(max(answered, 0), invited), invited)
     return Funnel(
         definition=FUNNEL_DEFINITION, invited=invited, clicked=clicked, answered=answered,
         response_rate=100.0 * rate,
         ci_low=None if interval is None else 100.0 * interval.low,
         ci_high=None if interval is None else 100.0 * interval.high,
-        click_rate=100.0 * clicked / invited, suspected_scanners=scanner, not_asked=not_asked,
+        # A scanner-flagged invitation was clicked (the flag is set by a click) and never
+        # answered (an answer clears it): only its clicks are left out of the people's.
+        click_rate=100.0 * people / invited, suspected_scanners=scanner, not_asked=not_asked,
+        clicked_by_people=people,
     )
 
 

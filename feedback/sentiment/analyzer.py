@@ -10,8 +10,8 @@ import msgspec
 
 from feedback.sentiment import lexicon as lx
 
-# Bump whenever a change to the lexicon or rules can change any Sentiment output.
-ANALYZER_VERSION: Final[int] = 4
+# Bump whenever a change to the lexicon or rules can change any Sentiment output or theme.
+ANALYZER_VERSION: Final[int] = 5
 
 NEGATED_POSITIVE: Final = -0.75  # "not helpful" is nearly as bad as "unhelpful"
 NEGATED_NEGATIVE: Final = -0.5  # "not bad" is only mildly good

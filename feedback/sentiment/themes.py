@@ -262,8 +262,19 @@ _RU_ENDINGS: Final = ("", *sorted(_words(
     "ую юю ою ею"
 ), key=lambda e: (len(e), e)))
 
-_SENTENCE_SPLIT: Final = re.compile(r"[.!?;]+|\b(?:but|however|although|though|но|однако|а)\b",
-                                    re.IGNORECASE)
+# "anything but helpful" is one negated judgement, not two clauses.
+_SENTENCE_SPLIT: Final = re.compile(
+    r"[.!?;]+|\b(?:but(?<!\banything but)|however|although|though|но|однако|а)\b", re.IGNORECASE)
+
+# A judgement after a negator names its opposite where the vocabulary has one ("not very
+# fast" is slow, "не вежливый" rude) and nothing where it has none ("not late", "without
+# delay", "без повреждений"): never the judgement itself. "long" and "easy" head neutral
+# themes ("waiting time", "ease of use"), so a negation leaves them as they are.
+_NEGATED_QUALIFIER: Final[dict[str, str | None]] = {
+    "fast": "slow", "friendly": "rude", "helpful": "unhelpful", "rude": None,
+    "unhelpful": None, "late": None, "slow": None, "damaged": None, "missing": None,
+    "wrong": None,
+}
 
 
 def extract_themes(text: str, language: str) -> list[str]:
@@ -338,24 +349,83 @@ def _en_concept(key: str) -> tuple[str | None, bool]:
     return EN_FAMILY_ONLY.get(key), False
 
 
+# Words a negator reaches, as in the analyser ("wasn't very quick", "not helpful at all").
+_EN_NEGATION_WINDOW: Final = 3
+# Words after a negator that undo it: "not only fast", "couldn't be more helpful", "no doubt",
+# "can't fault the friendly staff".
+_EN_UNNEGATING: Final = frozenset({"only", "just", "more", "doubt", "wonder", "matter", "need",
+                                   "fault", "complain", "beat", "recommend"})
+# "Never been so quick" is praise; "not so quick" is not.
+_EN_UNNEGATING_NEVER: Final = frozenset({"so", "such", "this"})
+# A negated judgement word with no opposite of its own: "didn't arrive early" is not late.
+_EN_NO_OPPOSITE: Final = frozenset({"early"})
+# Words that may start a negation: a negator, or the first of "anything but", "far from".
+_EN_NEGATION_STARTS: Final = lx.NEGATORS | {first for first, _ in lx.NEGATING_PAIRS}
+# "wasn't helpful or friendly", "not always friendly and helpful": one negation, both words.
+_EN_NEGATION_GOES_ON: Final = frozenset({"or", "nor", "and"})
+
+
 def _terms_en(clause: str) -> list[Term]:
     """Terms of an English clause, two-word concepts ("customer service") merged."""
-    words = [w for w in lx.words_of(clause) if w.isalpha() or "-" in w or "'" in w]
+    words, commas = _words_en(clause)
     terms: list[Term] = []
     i, n = 0, len(words)
+    negation, negator = 0, ""
     while i < n:
-        term = _term_en(words[i])
+        word = words[i]
+        term = _term_en(word)
         # Most words start no two-word concept: look the pair up only for those that may.
         if i + 1 < n and term[0] in _PAIR_STARTS_EN:
             pair = f"{term[0]} {_lemma_en(words[i + 1])}"
             concept, shown = _en_concept(pair)
             if concept:
                 terms.append((pair, concept, None, _NOUN, shown))
+                negation = max(0, negation - 1)
                 i += 2
                 continue
+        if negation and i in commas:  # a negation does not reach past a comma
+            negation = 0
+        if negation:
+            negation -= 1
+            if word in _EN_UNNEGATING or (negator == "never" and word in _EN_UNNEGATING_NEVER):
+                negation = 0
+            elif term[2]:
+                term = _negated_en(term)
+                # A praise negated reaches a second one right after "or", "and".
+                negation, negator = (2, "") if term[2] else (0, negator)
+            elif (negator == "" and word not in _EN_NEGATION_GOES_ON) or word in lx.word_table():
+                # Spent: a carried negation met no "or"/"and", or another judgement took it.
+                negation = 0
+        if word in _EN_NEGATION_STARTS and (
+                word in lx.NEGATORS or (i + 1 < n and (word, words[i + 1]) in lx.NEGATING_PAIRS)):
+            negation, negator = _EN_NEGATION_WINDOW + (word not in lx.NEGATORS), word
         terms.append(term)
         i += 1
     return terms
+
+
+def _words_en(text: str) -> tuple[list[str], list[int]]:
+    """The words of lx.words_of that can be terms (no numbers, no emoji), and the indexes of
+    the words that follow a comma."""
+    words: list[str] = []
+    commas: list[int] = []
+    for match in lx.TOKEN_RE.finditer(text):
+        kind = match.lastgroup
+        if kind == "word":
+            words.extend(lx.split_word(match.group()))
+        elif kind == "punct":
+            if "," in match.group():
+                commas.append(len(words))
+        elif kind == "emo" and match.group().isalpha():  # "xD" reads as a word
+            words.append(match.group().lower())
+    return words, commas
+
+
+def _negated_en(term: Term) -> Term:
+    """A judgement term under a negation: its opposite, or no judgement and no theme."""
+    lemma, concept, qualifier, role, shown = term
+    opposite = None if lemma in _EN_NO_OPPOSITE else _NEGATED_QUALIFIER.get(qualifier or "", qualifier)
+    return lemma, concept, opposite, role if opposite else 0, shown
 
 
 @lru_cache(maxsize=65536)
@@ -443,27 +513,30 @@ def _en_candidates(word: str) -> list[str]:
 _RU_WORD: Final = re.compile(r"[а-яёa-z]+(?:-[а-яёa-z]+)*", re.IGNORECASE)
 
 
-# A judgement after "не" names its opposite: "доставили не вовремя" is late, not fast.
-_RU_NEGATED_QUALIFIER: Final[dict[str, str | None]] = {
-    "fast": "slow", "friendly": "rude", "helpful": "unhelpful", "rude": None, "late": None,
-    "slow": None, "damaged": None, "missing": None,
-}
+# Between a negator and its judgement: "не очень быстро", "не так быстро", "не особо вежливый".
+_RU_NOT_SO: Final = frozenset({*lx.RU_INTENSIFIERS, "так", "особо", "особенно", "столь", "настолько"})
 
 
 def _terms_ru(clause: str) -> list[Term]:
     """Terms of a Russian clause: words mapped through the concept and qualifier tables."""
     terms: list[Term] = []
     previous = before = ""
-    for match in _RU_WORD.finditer(clause):
+    matches = list(_RU_WORD.finditer(clause))
+    for k, match in enumerate(matches):
         word = match.group().lower().replace("ё", "е")
+        if k and "," in clause[matches[k - 1].end():match.start()]:
+            previous = before = ""  # "Нет, вежливый": a negation does not reach past a comma
         if word.isascii():
             # Russian customers write product words in English ("support", "app").
             terms.append(_term_en(word))
             previous, before = word, previous
             continue
         concept, qualifier, role = _ru_word(word)
-        if qualifier and "не" in (previous, before) and (previous == "не" or previous in lx.RU_INTENSIFIERS):
-            qualifier = _RU_NEGATED_QUALIFIER.get(qualifier, qualifier)
+        # "не вовремя", "не очень быстро", "без задержек"; "задержек не было", "опозданий нет".
+        if qualifier and (previous in lx.RU_NEGATORS
+                          or (previous in _RU_NOT_SO and before in lx.RU_NEGATORS)
+                          or _ru_denied_after(clause, matches, k)):
+            qualifier = _NEGATED_QUALIFIER.get(qualifier, qualifier)
         if concept == "~line":
             # "ждал на линии" is a wait on hold; "горячая линия" is the support line.
             concept = ("waiting time" if previous == "на"
@@ -472,6 +545,17 @@ def _terms_ru(clause: str) -> list[Term]:
         terms.append((word, concept.lstrip("~") if concept else None, qualifier, role, shown))
         previous, before = word, previous
     return terms
+
+
+def _ru_denied_after(clause: str, matches: list[re.Match[str]], k: int) -> bool:
+    """Whether "нет" or a clause-ending "не было" follows word k and denies it."""
+    after = [m.group().lower() for m in matches[k + 1:k + 3]]
+    if after[:1] == ["нет"]:
+        return True
+    if len(after) < 2 or after[0] != "не" or after[1] not in lx.RU_DENIED_AFTER:
+        return False
+    # "Задержка не была долгой" does not deny the delay: "не было" must end the clause.
+    return k + 3 >= len(matches) or "," in clause[matches[k + 2].end():matches[k + 3].start()]
 
 
 @lru_cache(maxsize=65536)
