@@ -114,6 +114,35 @@ async def test_migrations_apply_to_an_empty_database_and_rerun_is_a_no_op(server
         assert [tuple(r) for r in epochs] == [("journeys", "NO", "0"), ("owners", "NO", "0")]
 
 
+async def test_0007_takes_answered_invitations_out_of_the_scanner_count(server_url: str) -> None:
+    # Before 0007 an answered invitation could keep a scanner flag from the clicks before the
+    # answer; the funnel's scanner count must then mean "clicked only by a scanner".
+    url = await _fresh_database(server_url, f"tp_mig_0007_{os.getpid()}")
+    every = migrations.discover()
+    before = [m for m in every if m.version < 7]
+    async with connect(url) as conn:
+        await migrations.migrate(conn, before)
+        tp = await conn.fetchval(
+            "WITH o AS (INSERT INTO owners (name) VALUES ('Delivery') RETURNING id),"
+            " j AS (INSERT INTO journeys (name) VALUES ('Shop') RETURNING id),"
+            " s AS (INSERT INTO stages (journey_id, name, position) SELECT id, 'sale', 0 FROM j RETURNING id)"
+            " INSERT INTO touchpoints (key, name, stage_id, channel, owner_id, kind)"
+            " SELECT 'courier', 'Courier', s.id, 'email', o.id, 'csat' FROM s, o RETURNING id")
+        for answered, n in ((True, 1), (False, 2), (True, 3)):
+            await conn.execute(
+                "INSERT INTO invitations (touchpoint_id, id, customer_ref, channel, decision, token_hash,"
+                " expires_at, first_clicked_at, answered_at, suspected_scanner)"
+                " VALUES ($1, gen_random_uuid(), $2, 'email', 'sent', $3, now() + interval '1 day', now(),"
+                " CASE WHEN $4 THEN now() END, $5)",
+                tp, f"c{n}", bytes([n]), answered, n < 3)
+        funnel = "SELECT sum(clicked), sum(answered), sum(scanner) FROM touchpoint_daily_funnel"
+        assert tuple(await conn.fetchrow(funnel)) == (3, 2, 2)
+        assert await migrations.migrate(conn, every) == ["0007_answered_not_scanners.sql"]
+        flags = await conn.fetch("SELECT customer_ref, suspected_scanner FROM invitations ORDER BY customer_ref")
+        assert [tuple(r) for r in flags] == [("c1", False), ("c2", True), ("c3", False)]
+        assert tuple(await conn.fetchrow(funnel)) == (3, 2, 1)
+
+
 async def test_a_changed_migration_refuses_to_start(server_url: str, tmp_path: Path) -> None:
     url = await _fresh_database(server_url, f"tp_mig_changed_{os.getpid()}")
     (tmp_path / "0001_first.sql").write_text("CREATE TABLE one (id int);")
