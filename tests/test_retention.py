@@ -171,15 +171,20 @@ async def test_old_invitations_forget_the_customer_and_every_count_stays(
     await client.get(f"/s/{token}?score=5&kind=csat")
     r = await client.post(f"/s/{token}", data={"score": "2", "comment": "The courier was rude"})
     assert r.status_code == 200, r.text
+    # Old: clicked only by a scanner (the answer above took the other one out of that count).
+    scanned = await _sent(client, admin, "delivery", "crm-scanned")
+    for score in (1, 5):
+        await client.get(f"/s/{token_of(scanned['url'])}?score={score}&kind=csat")
     old_skip = (await invite(client, admin, "never", "crm-old-skipped")).json()
     recent = await _sent(client, admin, "delivery", "crm-recent", event_id="order-B-2", context={"order": "B-2"})
-    for invitation_id in (old["id"], old_skip["id"]):
+    for invitation_id in (old["id"], old_skip["id"], scanned["id"]):
         await _age_invitation(conn, invitation_id)
     # 399 days: inside the retention, so it keeps everything.
     await _age_invitation(conn, recent["id"], "now() - interval '399 days'")
     period = {"from": (date.today() - timedelta(days=500)).isoformat()}
     report_before = (await client.get("/api/v1/touchpoints/delivery/report", headers=admin, params=period)).json()
-    assert report_before["funnel"]["invited"] == 2 and report_before["funnel"]["answered"] == 1
+    assert report_before["funnel"]["invited"] == 3 and report_before["funnel"]["answered"] == 1
+    assert report_before["funnel"]["suspected_scanners"] == 1
     rollups_before = await _rollups(conn)
     assert rollups_before["touchpoint_daily_funnel"]
 
@@ -188,10 +193,11 @@ async def test_old_invitations_forget_the_customer_and_every_count_stays(
     rows = {str(r["id"]): r for r in await conn.fetch(
         "SELECT id, customer_ref, event_id, context::text AS context, decision, first_clicked_at IS NOT NULL "
         "AS clicked, answered_at IS NOT NULL AS answered, suspected_scanner FROM invitations")}
-    assert len(rows) == 3  # nothing deleted
-    for gone in (old["id"], old_skip["id"]):
+    assert len(rows) == 4  # nothing deleted
+    for gone in (old["id"], old_skip["id"], scanned["id"]):
         assert (rows[gone]["customer_ref"], rows[gone]["event_id"], rows[gone]["context"]) == (None, None, "{}")
-    assert rows[old["id"]]["clicked"] and rows[old["id"]]["answered"] and rows[old["id"]]["suspected_scanner"]
+    assert rows[old["id"]]["clicked"] and rows[old["id"]]["answered"]
+    assert rows[scanned["id"]]["clicked"] and rows[scanned["id"]]["suspected_scanner"]
     assert rows[old_skip["id"]]["decision"] == "sampled_out"
     kept = rows[recent["id"]]
     assert (kept["customer_ref"], kept["event_id"], kept["context"]) == ("crm-recent", "order-B-2", '{"order": "B-2"}')
