@@ -38,6 +38,9 @@ class Scale:
     metric_unit: str
     metric_low: float
     metric_high: float
+    # Per locale, the words at (low, high). Russian ones speak to the customer in the polite
+    # plural, like the question does («насколько вы довольны?»), so none assumes a gender; «не» is
+    # bound to its word by a non-breaking space, so a narrow screen does not leave it at a line's end.
     labels: Mapping[str, tuple[str, str]]
 
     @property
@@ -61,7 +64,7 @@ SCALES: Mapping[SurveyKind, Scale] = {
         metric="nps", metric_unit="points", metric_low=-100.0, metric_high=100.0,
         labels={
             "en": ("Not at all likely", "Extremely likely"),
-            "ru": ("Совсем маловероятно", "Очень вероятно"),
+            "ru": ("Крайне маловероятно", "Очень вероятно"),
         },
     ),
     SurveyKind.CSAT: Scale(
@@ -69,7 +72,7 @@ SCALES: Mapping[SurveyKind, Scale] = {
         metric="csat", metric_unit="%", metric_low=0.0, metric_high=100.0,
         labels={
             "en": ("Very dissatisfied", "Very satisfied"),
-            "ru": ("Совсем не доволен", "Очень доволен"),
+            "ru": ("Очень недовольны", "Очень довольны"),
         },
     ),
     SurveyKind.CES: Scale(
@@ -77,7 +80,7 @@ SCALES: Mapping[SurveyKind, Scale] = {
         metric="ces", metric_unit="mean (1–7)", metric_low=1.0, metric_high=7.0,
         labels={
             "en": ("Strongly disagree", "Strongly agree"),
-            "ru": ("Полностью не согласен", "Полностью согласен"),
+            "ru": ("Полностью не\u00a0согласны", "Полностью согласны"),
         },
     ),
 }

@@ -243,8 +243,8 @@ async def test_survey_page_shows_question_scale_and_labels(client: Client, admin
 async def test_survey_page_in_russian(client: Client, admin: Headers) -> None:
     body = await _sent(client, admin, kind="ces", locale="ru")
     page = (await client.get(f"/s/{token_of(body['url'])}")).text
-    assert 'lang="ru"' in page and "Что главное повлияло на вашу оценку?" in page
-    assert "Полностью не согласен" in page and ">Отправить</button>" in page
+    assert 'lang="ru"' in page and "Что больше всего повлияло на вашу оценку?" in page
+    assert "Полностью не\u00a0согласны" in page and ">Отправить</button>" in page
     assert page.count('type="radio" name="score"') == 7
 
 
@@ -264,11 +264,11 @@ async def test_the_question_is_the_heading_and_every_page_has_a_main_landmark(
 async def test_the_end_scores_are_described_by_their_labels(client: Client, admin: Headers) -> None:
     body = await _sent(client, admin, kind="nps", locale="ru")
     page = (await client.get(f"/s/{token_of(body['url'])}")).text
-    # A screen reader moving through the radios hears "0, Совсем маловероятно", not just "0".
+    # A screen reader moving through the radios hears "0, Крайне маловероятно", not just "0".
     assert 'value="0" required aria-describedby="end-low">' in page
     assert 'value="10" required aria-describedby="end-high">' in page
     assert page.count("aria-describedby=\"end-") == 2
-    assert '<span id="end-low">Совсем маловероятно</span>' in page
+    assert '<span id="end-low">Крайне маловероятно</span>' in page
     assert '<span id="end-high">Очень вероятно</span>' in page
 
 
@@ -409,7 +409,7 @@ async def test_bad_score_shows_the_page_again_with_a_message(client: Client, adm
         assert r.status_code == 422
         assert "Пожалуйста, выберите оценку от 1 до 5." in r.text and "Мой комментарий" in r.text
     r = await client.post(f"/s/{token}", data={"score": "3", "comment": "x" * 2001})
-    assert r.status_code == 422 and "2001" in r.text
+    assert r.status_code == 422 and "до 2000 символов (сейчас в нём 2001 символ)." in r.text
     assert await conn.fetchval("SELECT count(*) FROM responses") == 0
 
 

@@ -42,7 +42,7 @@ from feedback.collection.repository import (
     NewResponse,
     TouchpointCache,
 )
-from feedback.collection.texts import text
+from feedback.collection.texts import characters, text
 from feedback.collection.writer import LinkReader, Pending, ResponseWriter
 from feedback.sentiment import ANALYZER_VERSION, CommentInsight
 from feedback.sentiment.reader import CommentReader
@@ -287,7 +287,7 @@ def _check(form: SurveyForm, tp: Touchpoint, locale: str) -> tuple[int | None, F
     if score is None:
         return None, FormError("score", text(locale)["bad_score"].format(low=scale.low, high=scale.high))
     if len(form.comment) > 2000:
-        return score, FormError("comment", text(locale)["long_comment"].format(n=len(form.comment)))
+        return score, FormError("comment", text(locale)["long_comment"].format(count=characters(locale, len(form.comment))))
     return score, None
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+# Russian: the customer is «вы» (lower case mid-sentence) in the polite plural, so no text assumes
+# a gender; «ё» is always written; quotes are «», a dash is «—» with a non-breaking space before
+# it (never at the start of a line); numbers of four digits are not split (2000), longer ones are.
 TEXTS: Mapping[str, Mapping[str, str]] = {
     "en": {
         "comment": "What is the main reason for your score?",
@@ -12,7 +15,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "choose": "Choose a score",
         "error": "Error",
         "bad_score": "Please choose a score from {low} to {high}.",
-        "long_comment": "Please keep your comment under 2,000 characters (it has {n}).",
+        "long_comment": "Please keep your comment to 2,000 characters at most (it has {count}).",
         "thanks_title": "Thank you!",
         "thanks_body": "Your answer has been recorded. It helps us do better.",
         "change": "Change my answer",
@@ -28,29 +31,48 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "privacy": "We ask once; your answer goes to the team responsible for this step.",
     },
     "ru": {
-        "comment": "Что главное повлияло на вашу оценку?",
+        "comment": "Что больше всего повлияло на вашу оценку?",
         "optional": "необязательно",
         "send": "Отправить",
         "choose": "Выберите оценку",
         "error": "Ошибка",
         "bad_score": "Пожалуйста, выберите оценку от {low} до {high}.",
-        "long_comment": "Комментарий должен быть короче 2000 символов (сейчас {n}).",
+        "long_comment": "Пожалуйста, сократите комментарий до 2000 символов (сейчас в нём {count}).",
         "thanks_title": "Спасибо!",
         "thanks_body": "Ваш ответ записан. Он помогает нам стать лучше.",
         "change": "Изменить ответ",
         "already_title": "Ваш ответ уже записан",
-        "already_body": "Спасибо — ваш ответ у нас, и изменить его уже нельзя.",
-        "scale_hint": "{low} — «{low_label}», {high} — «{high_label}».",
+        "already_body": "Спасибо\u00a0— мы получили ваш ответ. Изменить его уже нельзя.",
+        "scale_hint": "{low}\u00a0— «{low_label}», {high}\u00a0— «{high_label}».",
         "score_of": "{score} из {high}",
-        "email_intro": "Выберите оценку: опрос откроется с ней, останется нажать «Отправить».",
-        "picked": "Вы выбрали {score}. Добавьте комментарий, если хотите, и нажмите «Отправить», чтобы сохранить ответ.",
-        "answered": "Вы уже ответили ({score}). Ниже ответ можно изменить.",
-        "rescaled": "С тех пор как вам отправили этот вопрос, он изменился. Пожалуйста, выберите ответ заново.",
-        "rechosen": "Раньше вы ответили {earlier}, сейчас выбрали {score}. Нажмите «Отправить», чтобы изменить ответ.",
-        "privacy": "Мы спрашиваем один раз; ответ получит команда, отвечающая за этот этап.",
+        "email_intro": "Выберите оценку: она будет отмечена в открывшемся опросе, останется нажать «Отправить».",
+        "picked": "Вы выбрали оценку {score}. Если хотите, добавьте комментарий, затем нажмите «Отправить», чтобы записать ответ.",
+        "answered": "Вы уже ответили: оценка {score}. Ниже ответ можно изменить.",
+        "rescaled": "Этот вопрос изменился с тех пор, как мы его вам отправили. Пожалуйста, выберите ответ заново.",
+        "rechosen": "Раньше вы поставили оценку {earlier}, а сейчас выбрали {score}. Нажмите «Отправить», чтобы изменить ответ.",
+        "privacy": "Мы спрашиваем один раз; ваш ответ получит команда, которая отвечает за этот этап.",
     },
 }
 
 
 def text(locale: str) -> Mapping[str, str]:
     return TEXTS.get(locale, TEXTS["en"])
+
+
+def plural_ru(n: int, one: str, few: str, many: str) -> str:
+    """The Russian form of a noun after n: 1 символ, 2 символа, 5 символов (and 11–14 символов)."""
+    n = abs(n)
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def characters(locale: str, n: int) -> str:
+    """A count of characters in the page's language: "2,001 characters", «2001 символ»."""
+    if locale == "ru":
+        # Russian typography splits numbers of five digits and more, with a non-breaking space.
+        number = f"{n:,}".replace(",", "\u00a0") if n >= 10_000 else str(n)
+        return f"{number} {plural_ru(n, 'символ', 'символа', 'символов')}"
+    return f"{n:,} character{'' if n == 1 else 's'}"

@@ -19,6 +19,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 # or proxy cache keeps a copy.
 PRIVATE_DATA = CacheControlHeader(no_store=True, private=True)
 
+# The Russian follows feedback/collection/texts.py: «вы», «ё», a non-breaking space before «—».
 _ERRORS = {
     "en": {
         404: ("Page not found", "This link does not lead anywhere. It may have been mistyped."),
@@ -29,16 +30,16 @@ _ERRORS = {
         403: ("Not allowed", "This link or key does not open this page."),
         401: ("A key or share link is needed", "This page opens with a share link or an API key."),
         400: ("Something is not right", "The request could not be understood."),
-        503: ("We'll be right back", "The service is busy for a moment. Please try again shortly."),
+        503: ("We’ll be right back", "The service is busy for a moment. Please try again shortly."),
         500: ("Something went wrong", "We could not show this page. Please try again later."),
     },
     "ru": {
         404: ("Страница не найдена", "Эта ссылка никуда не ведёт. Возможно, в ней опечатка."),
-        410: ("Срок действия ссылки истёк", "Спасибо, что хотели ответить — опрос уже закрыт."),
+        410: ("Срок действия ссылки истёк", "Спасибо, что хотели ответить, но опрос уже закрыт."),
         429: ("Слишком много попыток", "Пожалуйста, подождите немного и попробуйте снова."),
         422: ("Проверьте запрос", "Что-то в нём указано неверно."),
         413: ("Слишком много данных", "Отправлено больше, чем принимает эта страница."),
-        403: ("Нет доступа", "Эта ссылка или ключ не открывает эту страницу."),
+        403: ("Нет доступа", "По этой ссылке или с этим ключом страница не открывается."),
         401: ("Нужен ключ или ссылка", "Эта страница открывается по ссылке или с API-ключом."),
         400: ("Что-то не так", "Запрос не удалось понять."),
         503: ("Скоро вернёмся", "Сервис ненадолго занят. Попробуйте чуть позже."),
