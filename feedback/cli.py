@@ -1,4 +1,4 @@
-"""The `touchpulse` command: serve, migrate, demo, keys, rescore."""
+"""The `touchpulse` command: serve, migrate, demo, keys, share, rescore."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 
@@ -144,6 +144,45 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_conn(url, action))
 
 
+def cmd_share(settings: Settings, args: argparse.Namespace) -> int:
+    from feedback.insight import service
+    from feedback.insight.models import ShareTarget
+    from feedback.insight.sharing import MAX_DAYS
+    from surveys.errors import ApplicationError
+
+    target: ShareTarget = "owner" if args.owner is not None else "journey"
+    target_id: int = args.owner if args.owner is not None else args.journey
+    what = f"owner {target_id}'s report" if target == "owner" else f"journey {target_id}'s map"
+    if args.share_command == "link" and not 1 <= args.days <= MAX_DAYS:
+        return _fail(f"--days must be between 1 and {MAX_DAYS}")
+    url = resolve_database_url(settings)
+
+    async def link(conn: Any) -> int:
+        try:
+            made = await service.share_link(conn, settings, target, target_id, args.days)
+        except ApplicationError as exc:
+            return _fail(exc.detail)
+        if not os.environ.get("TOUCHPULSE_BASE_URL"):
+            print(f"touchpulse: TOUCHPULSE_BASE_URL is not set, so the link starts with {settings.base_url}; "
+                  "set it to the address people open Touchpulse at", file=sys.stderr)
+        print(f"a link to {what}; it opens without a key until {made.expires_at:%Y-%m-%d %H:%M} UTC "
+              f"or `touchpulse share revoke --{target} {target_id}`:")
+        print(made.url)
+        return 0
+
+    async def revoke(conn: Any) -> int:
+        try:
+            done = await service.revoke_share_links(conn, target, target_id)
+        except ApplicationError as exc:
+            return _fail(exc.detail)
+        print(f"revoked every share link to {what} made until {done.revoked_at:%Y-%m-%d %H:%M:%S} UTC; "
+              "links made from now on work")
+        return 0
+
+    action = {"link": link, "revoke": revoke}[args.share_command]
+    return asyncio.run(_with_conn(url, action))
+
+
 def cmd_rescore(settings: Settings, args: argparse.Namespace) -> int:
     from feedback.insight.rescore import rescore
     from feedback.sentiment import ANALYZER_VERSION
@@ -167,6 +206,7 @@ environment:
   TOUCHPULSE_SECRET_KEY  at least 32 characters; required with DATABASE_URL
   TOUCHPULSE_DATA_DIR    the embedded PostgreSQL's data and the development secret (./var)
   HOST, PORT             where `serve` listens (127.0.0.1, 8000)
+  TOUCHPULSE_BASE_URL    what survey and share links start with (http://HOST:PORT)
   TOUCHPULSE_CLICK_RETENTION_DAYS
                          days a survey link's click keeps its user agent (30)
   TOUCHPULSE_INVITATION_RETENTION_DAYS
@@ -176,9 +216,18 @@ environment:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments stop a command with one line, like a bad setting, and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="touchpulse", description=__doc__, epilog=_ENVIRONMENT,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    from feedback.insight.sharing import MAX_DAYS
+
+    p = _Parser(prog="touchpulse", description=__doc__, epilog=_ENVIRONMENT,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
 
     def command(name: str, summary: str) -> argparse.ArgumentParser:
@@ -206,6 +255,28 @@ def parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id",
                                  description="Revoke a key by id (see `keys list`); running servers refuse it within 5 seconds.")
     revoke.add_argument("id", type=int)
+    share = command("share", "make and revoke share links: an owner's report or a journey map without a key")
+    share.set_defaults(run=cmd_share)
+    share_sub = share.add_subparsers(dest="share_command", required=True, title="actions", metavar="ACTION")
+
+    def share_target(action: argparse.ArgumentParser) -> None:
+        target = action.add_mutually_exclusive_group(required=True)
+        target.add_argument("--owner", type=int, metavar="ID", help="an owner's report")
+        target.add_argument("--journey", type=int, metavar="ID", help="a whole journey map")
+
+    link = share_sub.add_parser(
+        "link", help="make a link; prints it as the last line",
+        description="Make a link that opens an owner's report (or a whole journey map) without a key until "
+                    "it expires or is revoked. It is printed as the last line of stdout and starts with "
+                    "TOUCHPULSE_BASE_URL.")
+    share_target(link)
+    link.add_argument("--days", type=int, default=7, metavar="N", help=f"days until it expires, 1 to {MAX_DAYS} (7)")
+    revoke_links = share_sub.add_parser(
+        "revoke", help="revoke every link made so far for an owner or a journey",
+        description="Revoke every share link made so far for one owner (or one journey): they answer 404 at "
+                    "once. Other owners' and journeys' links keep working, and so do links made later. An "
+                    "owner's links include those opening the journey map limited to that owner.")
+    share_target(revoke_links)
     rescore = command("rescore", "recompute sentiment and themes of responses read by an older analyser")
     rescore.add_argument("--all", action="store_true", help="every response, whatever its version")
     rescore.add_argument("--batch", type=int, default=1000, help="responses per transaction")
