@@ -215,8 +215,8 @@ def test_cli_keys_create_list_revoke(database_url: str, tmp_path: Path) -> None:
     assert key not in listed.stdout
     bad_owner = _cli("keys", "create", "--role", "owner", "--owner", "999", database_url=database_url,
                      tmp_path=tmp_path)
-    assert bad_owner.returncode == 2
-    assert "owner 999 does not exist" in bad_owner.stderr
+    # In the command's words, not the API's (`owner_id: ...`).
+    assert _one_line(bad_owner) == "touchpulse: owner 999 does not exist"
     revoked = _cli("keys", "revoke", "1", database_url=database_url, tmp_path=tmp_path)
     assert revoked.returncode == 0, revoked.stderr
     assert "revoked key 1" in revoked.stdout
@@ -237,16 +237,24 @@ def test_cli_help_explains_each_command_and_the_environment() -> None:
         assert help_of(command).split("\n\n")[1][0].isupper(), help_of(command)
     assert "advisory lock" in help_of("migrate")
     assert "TOUCHPULSE_BASE_URL" in top  # what `share link` prints starts with it
-    for action in ("share link", "share revoke"):
+    for action in ("keys create", "keys list", "keys revoke", "share link", "share revoke"):
         assert help_of(*action.split()).split("\n\n")[1][0].isupper(), action
+    # Every value an option or argument takes is named, and the defaults are said.
+    assert "--owner ID" in help_of("keys", "create") and "ID " in help_of("keys", "revoke")
     assert "(--owner ID | --journey ID)" in help_of("share", "revoke")
+    assert "--batch N" in help_of("rescore") and "(1000)" in help_of("rescore")
+    assert "{" not in top.split("\n")[0]  # `COMMAND`, not a list of every command in the usage
+    # What an operator should know before running any command against production.
+    assert "applies pending migrations before it uses the database" in " ".join(top.split())
+    # `serve --demo` and `demo` load under the same condition, and say it the same way.
+    assert "when the database holds no journey" in " ".join(help_of("serve").split())
 
 
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        ((), "touchpulse: the following arguments are required: command (see `touchpulse --help`)"),
-        (("keys", "revoke", "x"), "touchpulse keys revoke: argument id: invalid int value: 'x'"),
+        ((), "touchpulse: the following arguments are required: COMMAND (see `touchpulse --help`)"),
+        (("keys", "revoke", "x"), "touchpulse keys revoke: argument ID: invalid int value: 'x'"),
         (("share", "revoke"), "touchpulse share revoke: one of the arguments --owner --journey is required"),
         (("share", "link", "--owner", "1", "--journey", "1"),
          "touchpulse share link: argument --journey: not allowed with argument --owner"),
