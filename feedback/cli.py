@@ -1,4 +1,4 @@
-"""The `touchpulse` command: serve, migrate, demo, keys, rescore."""
+"""The `touchpulse` command: serve, migrate, demo, keys, share, rescore."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 
@@ -17,11 +17,17 @@ from feedback.service import migrations
 from feedback.service.database import connect, resolve_database_url
 from feedback.service.logs import configure_logging
 from feedback.settings import Settings, SettingsError, load_settings, log_level_number
+from surveys.errors import ApplicationError
 
 
 def _fail(message: str) -> int:
     print(f"touchpulse: {message}", file=sys.stderr)
     return 2
+
+
+def _said(exc: ApplicationError) -> str:
+    """What a service refused, without the API's field names (`owner_id: ...`): the options differ."""
+    return "; ".join(e.message for e in exc.errors) if exc.errors else exc.detail
 
 
 async def _migrate(url: str) -> list[str]:
@@ -106,7 +112,6 @@ async def _with_conn(url: str, work: Callable[[Any], Awaitable[int]]) -> int:
 def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     from feedback.access import repository, service
     from feedback.access.models import NewKey, Role
-    from surveys.errors import ApplicationError
 
     url = resolve_database_url(settings)
 
@@ -116,7 +121,7 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
                 conn, NewKey(role=Role(args.role), owner_id=args.owner, name=args.name or "")
             )
         except ApplicationError as exc:
-            return _fail(exc.detail)
+            return _fail(_said(exc))
         owner = f" for owner {record.owner_id}" if record.owner_id else ""
         print(f"created {record.role.value} key {record.id}{owner}; it is shown once, keep it safe:")
         print(key)
@@ -144,6 +149,44 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_conn(url, action))
 
 
+def cmd_share(settings: Settings, args: argparse.Namespace) -> int:
+    from feedback.insight import service
+    from feedback.insight.models import ShareTarget
+    from feedback.insight.sharing import MAX_DAYS
+
+    target: ShareTarget = "owner" if args.owner is not None else "journey"
+    target_id: int = args.owner if args.owner is not None else args.journey
+    what = f"owner {target_id}'s report" if target == "owner" else f"journey {target_id}'s map"
+    if args.share_command == "link" and not 1 <= args.days <= MAX_DAYS:
+        return _fail(f"--days must be between 1 and {MAX_DAYS}")
+    url = resolve_database_url(settings)
+
+    async def link(conn: Any) -> int:
+        try:
+            made = await service.share_link(conn, settings, target, target_id, args.days)
+        except ApplicationError as exc:
+            return _fail(_said(exc))
+        if not os.environ.get("TOUCHPULSE_BASE_URL"):
+            print(f"touchpulse: TOUCHPULSE_BASE_URL is not set, so the link starts with {settings.base_url}; "
+                  "set it to the address people open Touchpulse at", file=sys.stderr)
+        print(f"a link to {what}; it opens without a key until {made.expires_at:%Y-%m-%d %H:%M} UTC "
+              f"or `touchpulse share revoke --{target} {target_id}`:")
+        print(made.url)
+        return 0
+
+    async def revoke(conn: Any) -> int:
+        try:
+            done = await service.revoke_share_links(conn, target, target_id)
+        except ApplicationError as exc:
+            return _fail(_said(exc))
+        print(f"revoked every share link to {what} made until {done.revoked_at:%Y-%m-%d %H:%M:%S} UTC; "
+              "links made from now on work")
+        return 0
+
+    action = {"link": link, "revoke": revoke}[args.share_command]
+    return asyncio.run(_with_conn(url, action))
+
+
 def cmd_rescore(settings: Settings, args: argparse.Namespace) -> int:
     from feedback.insight.rescore import rescore
     from feedback.sentiment import ANALYZER_VERSION
@@ -167,6 +210,7 @@ environment:
   TOUCHPULSE_SECRET_KEY  at least 32 characters; required with DATABASE_URL
   TOUCHPULSE_DATA_DIR    the embedded PostgreSQL's data and the development secret (./var)
   HOST, PORT             where `serve` listens (127.0.0.1, 8000)
+  TOUCHPULSE_BASE_URL    what survey and share links start with (http://HOST:PORT)
   TOUCHPULSE_CLICK_RETENTION_DAYS
                          days a survey link's click keeps its user agent (30)
   TOUCHPULSE_INVITATION_RETENTION_DAYS
@@ -176,17 +220,33 @@ environment:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad arguments stop a command with one line, like a bad setting, and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+_DESCRIPTION = """\
+Run Touchpulse and look after its data. Every command reads the environment the server
+reads (below), and applies pending migrations before it uses the database.
+"""
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="touchpulse", description=__doc__, epilog=_ENVIRONMENT,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="command", required=True)
+    from feedback.insight.sharing import MAX_DAYS
+
+    p = _Parser(prog="touchpulse", description=_DESCRIPTION, epilog=_ENVIRONMENT,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
 
     def command(name: str, summary: str) -> argparse.ArgumentParser:
         # The summary is both the line in `touchpulse --help` and the text of `touchpulse NAME --help`.
         return sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".")
 
     serve = command("serve", "apply pending migrations, then serve HTTP on HOST:PORT until Ctrl-C or SIGTERM")
-    serve.add_argument("--demo", action="store_true", help="load the demo journey when the database is empty")
+    serve.add_argument("--demo", action="store_true",
+                       help="load the demo journey when the database holds no journey, and print 30-day share links to it")
     serve.set_defaults(run=cmd_serve)
     command("migrate", "apply pending migrations and exit; safe while other instances start "
             "(an advisory lock)").set_defaults(run=cmd_migrate)
@@ -194,21 +254,43 @@ def parser() -> argparse.ArgumentParser:
             "when the database holds no journey").set_defaults(run=cmd_demo)
     keys = command("keys", "create, list and revoke API keys")
     keys.set_defaults(run=cmd_keys)
-    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True, title="actions", metavar="ACTION")
     create = keys_sub.add_parser("create", help="create a key; prints it once, as the last line",
                                  description="Create a key; it is printed once, as the last line of stdout.")
     create.add_argument("--role", required=True, choices=["admin", "owner", "ingest"],
                         help="admin: everything; owner: reads its owner's data; ingest: invitations and answers")
-    create.add_argument("--owner", type=int, help="the owner id of an owner key")
+    create.add_argument("--owner", type=int, metavar="ID", help="the owner of an owner key (required with --role owner)")
     create.add_argument("--name", help="what the key is for")
     keys_sub.add_parser("list", help="list keys (never the keys themselves)",
                         description="List keys: id, role, prefix, state, owner and name.")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id",
                                  description="Revoke a key by id (see `keys list`); running servers refuse it within 5 seconds.")
-    revoke.add_argument("id", type=int)
+    revoke.add_argument("id", type=int, metavar="ID", help="the key's id, the first column of `keys list`")
+    share = command("share", "make and revoke share links: an owner's report or a journey map without a key")
+    share.set_defaults(run=cmd_share)
+    share_sub = share.add_subparsers(dest="share_command", required=True, title="actions", metavar="ACTION")
+
+    def share_target(action: argparse.ArgumentParser) -> None:
+        target = action.add_mutually_exclusive_group(required=True)
+        target.add_argument("--owner", type=int, metavar="ID", help="an owner's report")
+        target.add_argument("--journey", type=int, metavar="ID", help="a whole journey map")
+
+    link = share_sub.add_parser(
+        "link", help="make a link; prints it as the last line",
+        description="Make a link that opens an owner's report (or a whole journey map) without a key until "
+                    "it expires or is revoked. It is printed as the last line of stdout and starts with "
+                    "TOUCHPULSE_BASE_URL.")
+    share_target(link)
+    link.add_argument("--days", type=int, default=7, metavar="N", help=f"days until it expires, 1 to {MAX_DAYS} (7)")
+    revoke_links = share_sub.add_parser(
+        "revoke", help="revoke every link made so far for an owner or a journey",
+        description="Revoke every share link made so far for one owner (or one journey): they answer 404 at "
+                    "once. Other owners' and journeys' links keep working, and so do links made later. An "
+                    "owner's links include those opening the journey map limited to that owner.")
+    share_target(revoke_links)
     rescore = command("rescore", "recompute sentiment and themes of responses read by an older analyser")
     rescore.add_argument("--all", action="store_true", help="every response, whatever its version")
-    rescore.add_argument("--batch", type=int, default=1000, help="responses per transaction")
+    rescore.add_argument("--batch", type=int, default=1000, metavar="N", help="responses per transaction (1000)")
     rescore.set_defaults(run=cmd_rescore)
     return p
 

@@ -19,9 +19,12 @@ import asyncpg
 import httpx
 import pytest
 
+from feedback.insight import sharing
+from feedback.insight.models import ShareTarget
 from feedback.service import migrations
-from feedback.service.database import connect, create_pool
+from feedback.service.database import Connection, connect, create_pool
 from feedback.settings import SettingsError, load_settings
+from surveys.errors import NotFound
 from tests.conftest import ROOT, with_database
 
 
@@ -190,9 +193,10 @@ async def test_readiness_fails_while_migrations_are_pending(server_url: str, tmp
             assert "pending migrations" in r.json()["detail"]
 
 
-def _cli(*args: str, database_url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, database_url: str, tmp_path: Path,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": database_url, "TOUCHPULSE_SECRET_KEY": "s" * 40,
-           "TOUCHPULSE_DATA_DIR": str(tmp_path)}
+           "TOUCHPULSE_DATA_DIR": str(tmp_path), **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "feedback.cli", *args], env=env, capture_output=True, text=True,
         timeout=120, cwd=ROOT, check=False,
@@ -211,8 +215,8 @@ def test_cli_keys_create_list_revoke(database_url: str, tmp_path: Path) -> None:
     assert key not in listed.stdout
     bad_owner = _cli("keys", "create", "--role", "owner", "--owner", "999", database_url=database_url,
                      tmp_path=tmp_path)
-    assert bad_owner.returncode == 2
-    assert "owner 999 does not exist" in bad_owner.stderr
+    # In the command's words, not the API's (`owner_id: ...`).
+    assert _one_line(bad_owner) == "touchpulse: owner 999 does not exist"
     revoked = _cli("keys", "revoke", "1", database_url=database_url, tmp_path=tmp_path)
     assert revoked.returncode == 0, revoked.stderr
     assert "revoked key 1" in revoked.stdout
@@ -227,11 +231,102 @@ def test_cli_help_explains_each_command_and_the_environment() -> None:
     top = help_of()
     assert "DATABASE_URL" in top
     assert "TOUCHPULSE_SECRET_KEY" in top
-    for command in ("serve", "migrate", "demo", "keys", "rescore"):
-        assert command in top
+    for command in ("serve", "migrate", "demo", "keys", "share", "rescore"):
+        assert f"\n    {command} " in top
         # Each command's own help says what it does, not only its options.
         assert help_of(command).split("\n\n")[1][0].isupper(), help_of(command)
     assert "advisory lock" in help_of("migrate")
+    assert "TOUCHPULSE_BASE_URL" in top  # what `share link` prints starts with it
+    for action in ("keys create", "keys list", "keys revoke", "share link", "share revoke"):
+        assert help_of(*action.split()).split("\n\n")[1][0].isupper(), action
+    # Every value an option or argument takes is named, and the defaults are said.
+    assert "--owner ID" in help_of("keys", "create") and "ID " in help_of("keys", "revoke")
+    assert "(--owner ID | --journey ID)" in help_of("share", "revoke")
+    assert "--batch N" in help_of("rescore") and "(1000)" in help_of("rescore")
+    assert "{" not in top.split("\n")[0]  # `COMMAND`, not a list of every command in the usage
+    # What an operator should know before running any command against production.
+    assert "applies pending migrations before it uses the database" in " ".join(top.split())
+    # `serve --demo` and `demo` load under the same condition, and say it the same way.
+    assert "when the database holds no journey" in " ".join(help_of("serve").split())
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ((), "touchpulse: the following arguments are required: COMMAND (see `touchpulse --help`)"),
+        (("keys", "revoke", "x"), "touchpulse keys revoke: argument ID: invalid int value: 'x'"),
+        (("share", "revoke"), "touchpulse share revoke: one of the arguments --owner --journey is required"),
+        (("share", "link", "--owner", "1", "--journey", "1"),
+         "touchpulse share link: argument --journey: not allowed with argument --owner"),
+    ],
+)
+def test_cli_bad_arguments_stop_in_one_line(args: tuple[str, ...], says: str, tmp_path: Path) -> None:
+    line = _one_line(_cli(*args, database_url="postgresql://u@127.0.0.1:1/x", tmp_path=tmp_path))
+    assert line.startswith(says), line
+
+
+async def test_cli_share_link_and_revoke(database_url: str, conn: Connection, tmp_path: Path) -> None:
+    from feedback.insight.service import check_share
+
+    owner = await conn.fetchval("INSERT INTO owners (name) VALUES ('Support') RETURNING id")
+    other = await conn.fetchval("INSERT INTO owners (name) VALUES ('Delivery') RETURNING id")
+    journey = await conn.fetchval("INSERT INTO journeys (name) VALUES ('Shop') RETURNING id")
+    base = {"TOUCHPULSE_BASE_URL": "https://cx.example.com/"}
+
+    async def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return await asyncio.to_thread(_cli, *args, database_url=database_url, tmp_path=tmp_path, env=base)
+
+    async def link(*args: str) -> str:
+        made = await cli("share", "link", *args)
+        assert made.returncode == 0, made.stderr
+        assert made.stderr == ""  # TOUCHPULSE_BASE_URL is set: nothing to warn about
+        return made.stdout.strip().splitlines()[-1]
+
+    async def opens(target: ShareTarget, target_id: int, url: str) -> bool:
+        try:
+            await check_share(conn, "s" * 40, target, target_id, url.split("share=")[1])
+        except NotFound:
+            return False
+        return True
+
+    owners = await link("--owner", str(owner), "--days", "3")
+    assert owners.startswith(f"https://cx.example.com/reports/owners/{owner}?share=")
+    expiry = int.from_bytes(sharing.read_token(owners.split("share=")[1])[0], "big")
+    assert abs(expiry - (time.time() + 3 * 86_400)) < 60
+    others = await link("--owner", str(other))
+    maps = await link("--journey", str(journey))
+    assert maps.startswith(f"https://cx.example.com/reports/journeys/{journey}?share=")
+    assert await opens("owner", owner, owners) and await opens("journey", journey, maps)
+
+    revoked = await cli("share", "revoke", "--owner", str(owner))
+    assert revoked.returncode == 0, revoked.stderr
+    assert f"revoked every share link to owner {owner}'s report" in revoked.stdout
+    # The same revocation as the API's: that owner's links only.
+    assert not await opens("owner", owner, owners)
+    assert await opens("owner", other, others) and await opens("journey", journey, maps)
+    assert await opens("owner", owner, await link("--owner", str(owner)))  # made after: works
+    assert (await cli("share", "revoke", "--journey", str(journey))).returncode == 0
+    assert not await opens("journey", journey, maps)
+
+    for args, says in [
+        (("revoke", "--owner", "999"), "touchpulse: Owner 999 does not exist."),
+        (("revoke", "--journey", "999"), "touchpulse: Journey 999 does not exist."),
+        (("link", "--owner", "999"), "touchpulse: Owner 999 does not exist."),
+        (("link", "--owner", str(owner), "--days", "0"), "touchpulse: --days must be between 1 and 365"),
+        (("link", "--journey", str(journey), "--days", "366"), "touchpulse: --days must be between 1 and 365"),
+    ]:
+        assert _one_line(await cli("share", *args)) == says
+
+
+async def test_cli_share_link_says_when_the_base_url_is_the_default(
+        database_url: str, conn: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    owner = await conn.fetchval("INSERT INTO owners (name) VALUES ('Support') RETURNING id")
+    monkeypatch.delenv("TOUCHPULSE_BASE_URL", raising=False)
+    made = await asyncio.to_thread(_cli, "share", "link", "--owner", str(owner), database_url=database_url,
+                                   tmp_path=tmp_path, env={"PORT": "8123"})
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip().splitlines()[-1].startswith(f"http://127.0.0.1:8123/reports/owners/{owner}?share=")
+    assert "TOUCHPULSE_BASE_URL is not set" in made.stderr
 
 
 def test_cli_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any, cast
 import pytest
 from litestar import Litestar
 
+from feedback.collection import repository as repo
 from feedback.collection import retention
 from feedback.service.database import Connection, Pool
 from feedback.settings import Settings, SettingsError, load_settings
@@ -243,6 +244,45 @@ async def test_a_retried_event_past_the_retention_is_a_new_invitation(
     await retention.purge_once(_pool(app), settings)
     again = await _sent(client, admin, "delivery", "crm-1", event_id="order-1")
     assert again["id"] != first["id"]
+
+
+# ------------------------------------------------------------------------------ Idempotency-Keys
+
+
+async def test_expired_idempotency_keys_go_in_batches_in_one_pass_and_recent_ones_replay(
+        quiet: None, client: Client, admin: Headers, conn: Connection, app: Litestar, settings: Settings,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(retention, "BATCH", 3)
+    batches: list[int] = []
+    purge = repo.purge_idempotency_keys
+
+    async def counted(c: Connection, **kwargs: Any) -> int:
+        n = await purge(c, **kwargs)
+        batches.append(n)
+        return n
+
+    monkeypatch.setattr(repo, "purge_idempotency_keys", counted)
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    # A backlog, as after an outage: ten stored answers past their 48 hours.
+    await conn.execute(
+        "INSERT INTO idempotency_keys (api_key_id, key, request_hash, status, body, created_at) "
+        "SELECT 1, 'old-' || n, '', 201, '{}', now() - interval '48 hours' - n * interval '1 minute' "
+        "FROM generate_series(1, 10) n")
+    payload = {"touchpoint": "delivery", "score": 4}
+    first = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "recent"}, json=payload)
+    assert first.status_code == 201, first.text
+    # Inside its 48 hours, if only just.
+    await conn.execute("UPDATE idempotency_keys SET created_at = now() - interval '47 hours 59 minutes' "
+                       "WHERE key = 'recent'")
+
+    await retention.purge_once(_pool(app), settings)
+
+    assert batches == [3, 3, 3, 1]  # one pass, batch after batch until a short one
+    assert await conn.fetchval("SELECT array_agg(key) FROM idempotency_keys") == ["recent"]
+    again = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "recent"}, json=payload)
+    assert again.status_code == 201 and again.content == first.content  # still a replay
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 1
 
 
 # ------------------------------------------------------------------------------ the background task

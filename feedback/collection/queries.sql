@@ -191,8 +191,23 @@ SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[
 SELECT request_hash, status, body FROM idempotency_keys
 WHERE api_key_id = $1 AND key = $2 AND created_at > now() - interval '48 hours';
 
--- name: purge-idempotency-keys!
-DELETE FROM idempotency_keys WHERE created_at < now() - interval '48 hours';
+-- name: purge-idempotency-keys$
+-- One batch of stored answers past their 48 hours, oldest first (the index
+-- idempotency_keys_created). Keys locked by a batch taking them over are left for the next
+-- pass. Returns how many were deleted: fewer than $1 means none are left.
+-- The rows are deleted by ctid (a TID scan: a join on the key would read the whole table per
+-- batch); they are locked, so the ctids the batch read stay theirs until it commits.
+WITH gone AS (
+    DELETE FROM idempotency_keys
+    WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM idempotency_keys
+        WHERE created_at < now() - interval '48 hours'
+        ORDER BY created_at
+        LIMIT $1
+        FOR UPDATE SKIP LOCKED))
+    RETURNING 1
+)
+SELECT count(*) FROM gone;
 
 -- name: forget-click-agents$
 -- One batch of clicks older than $1 days loses its user agent (only the scanner check at

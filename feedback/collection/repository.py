@@ -253,8 +253,9 @@ async def get_idempotency_key(conn: Connection, *, api_key_id: int, key: str) ->
     return await conn.fetchrow(Q["get-idempotency-key"], api_key_id, key)
 
 
-async def purge_idempotency_keys(conn: Connection) -> None:
-    await conn.execute(Q["purge-idempotency-keys"])
+async def purge_idempotency_keys(conn: Connection, *, batch: int) -> int:
+    """Delete up to `batch` stored answers past their 48 hours; returns how many."""
+    return int(await conn.fetchval(Q["purge-idempotency-keys"], batch))
 
 
 async def forget_click_agents(conn: Connection, *, days: int, batch: int) -> int:

@@ -48,8 +48,7 @@ async def _drain(pool: Pool, what: str, step: Callable[[Connection], Awaitable[i
 async def purge_once(pool: Pool, settings: Settings) -> None:
     """One pass of every retention rule; a rule that fails is logged and tried next pass."""
     async def keys(conn: Connection) -> int:
-        await repo.purge_idempotency_keys(conn)
-        return 0
+        return await repo.purge_idempotency_keys(conn, batch=BATCH)
 
     async def clicks(conn: Connection) -> int:
         return await repo.forget_click_agents(conn, days=settings.click_retention_days, batch=BATCH)
