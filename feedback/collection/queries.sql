@@ -213,14 +213,14 @@ SELECT count(*) FROM gone;
 -- One batch of clicks older than $1 days loses its user agent (only the scanner check at
 -- click time needs it); the click, its time and its score stay. Locked rows are left for
 -- the next pass. Returns how many were cleared: fewer than $2 means none are left.
-WITH due AS (
-    SELECT touchpoint_id, id FROM invitation_clicks
-    WHERE user_agent <> '' AND clicked_at < now() - make_interval(days => $1)
-    LIMIT $2
-    FOR UPDATE SKIP LOCKED
-), cleared AS (
-    UPDATE invitation_clicks c SET user_agent = ''
-    FROM due WHERE c.touchpoint_id = due.touchpoint_id AND c.id = due.id
+-- By ctid, as the purge above: a TID scan, where a join on the key read the whole table.
+WITH cleared AS (
+    UPDATE invitation_clicks SET user_agent = ''
+    WHERE ctid = ANY(ARRAY(
+        SELECT ctid FROM invitation_clicks
+        WHERE user_agent <> '' AND clicked_at < now() - make_interval(days => $1)
+        LIMIT $2
+        FOR UPDATE SKIP LOCKED))
     RETURNING 1
 )
 SELECT count(*) FROM cleared;
@@ -233,21 +233,21 @@ SELECT count(*) FROM cleared;
 -- Returns how many were cleared: fewer than $2 means none are left.
 -- Touchpoint by touchpoint (the lateral join), so each reads the index invitations_identified
 -- from its own cut-off: rows its recontact_days holds back are never read again and again.
-WITH due AS (
-    SELECT d.touchpoint_id, d.id
-    FROM touchpoints t CROSS JOIN LATERAL (
-        SELECT i.touchpoint_id, i.id FROM invitations i
-        WHERE i.touchpoint_id = t.id AND i.customer_ref IS NOT NULL
-          AND i.created_at < now() - make_interval(days => greatest($1, t.recontact_days))
-          AND (i.expires_at IS NULL OR i.expires_at <= now())
-        ORDER BY i.created_at  -- the index's order: a backlog is read from its start, never whole
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED
-    ) d
-    LIMIT $2
-), cleared AS (
-    UPDATE invitations i SET customer_ref = NULL, context = '{}'::jsonb, event_id = NULL
-    FROM due WHERE i.touchpoint_id = due.touchpoint_id AND i.id = due.id
+-- By ctid, as the purges above.
+WITH cleared AS (
+    UPDATE invitations SET customer_ref = NULL, context = '{}'::jsonb, event_id = NULL
+    WHERE ctid = ANY(ARRAY(
+        SELECT d.tid
+        FROM touchpoints t CROSS JOIN LATERAL (
+            SELECT i.ctid AS tid FROM invitations i
+            WHERE i.touchpoint_id = t.id AND i.customer_ref IS NOT NULL
+              AND i.created_at < now() - make_interval(days => greatest($1, t.recontact_days))
+              AND (i.expires_at IS NULL OR i.expires_at <= now())
+            ORDER BY i.created_at  -- the index's order: a backlog is read from its start, never whole
+            LIMIT $2
+            FOR UPDATE SKIP LOCKED
+        ) d
+        LIMIT $2))
     RETURNING 1
 )
 SELECT count(*) FROM cleared;
