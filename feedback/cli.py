@@ -48,7 +48,7 @@ async def _demo(settings: Settings, url: str) -> str:
     async with connect(url) as conn:
         await migrations.migrate(conn)
         summary = await load_demo(conn, settings)
-    return "demo data loaded" if summary.created else "the database already holds a journey; demo not loaded"
+    return "demo data loaded" if summary.created else f"{summary.skipped_because}; demo not loaded"
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:

@@ -59,6 +59,15 @@ class Conflict(ClientError):
     title = "Conflict"
 
 
+class NameTaken(Conflict):
+    """Another object of this kind already has this name."""
+
+    def __init__(self, kind: str, name: str, existing_id: int) -> None:
+        self.kind, self.name, self.existing_id = kind, name, existing_id
+        message = f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} named {name!r} already exists (id {existing_id})"
+        super().__init__(message[0].upper() + message[1:] + ".", errors=[FieldError("name", message)])
+
+
 class Unauthorized(ClientError):
     """A valid API key is required: send it as 'Authorization: Bearer <key>'."""
 

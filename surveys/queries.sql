@@ -17,6 +17,15 @@ ORDER BY id LIMIT $3;
 UPDATE owners SET name = $2, email = $3, updated_at = now() WHERE id = $1
 RETURNING id, name, email, created_at, updated_at;
 
+-- name: lock-owner-names!
+-- One owner created or renamed at a time, across instances, so two requests with the same
+-- name cannot both find it free. Held until commit. Key family 74630219xx: 05 migrations,
+-- 06 demo loader, 07 owner names, 08 journey names.
+SELECT pg_advisory_xact_lock(7463021907);
+
+-- name: owner-names
+SELECT id, name FROM owners ORDER BY id;
+
 -- name: lock-owner$
 -- Before a change: a second change waits, then reads this one's result (none is lost).
 SELECT id FROM owners WHERE id = $1 FOR NO KEY UPDATE;
@@ -72,6 +81,13 @@ ORDER BY j.id LIMIT $3;
 
 -- name: update-journey!
 UPDATE journeys SET name = $2, description = $3, updated_at = now() WHERE id = $1;
+
+-- name: lock-journey-names!
+-- As lock-owner-names, for journeys.
+SELECT pg_advisory_xact_lock(7463021908);
+
+-- name: journey-names
+SELECT id, name FROM journeys ORDER BY id;
 
 -- name: lock-journey$
 SELECT id FROM journeys WHERE id = $1 FOR UPDATE;

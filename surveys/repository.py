@@ -71,6 +71,14 @@ async def update_owner(conn: Conn, *, owner_id: int, name: str, email: str | Non
     return None if row is None else _owner(row)
 
 
+async def lock_owner_names(conn: Conn) -> None:
+    await conn.execute(Q["lock-owner-names"])
+
+
+async def owner_names(conn: Conn) -> list[tuple[int, str]]:
+    return [(int(r["id"]), str(r["name"])) for r in await conn.fetch(Q["owner-names"])]
+
+
 async def lock_owner(conn: Conn, *, owner_id: int, for_delete: bool = False) -> bool:
     query = Q["lock-owner-for-delete"] if for_delete else Q["lock-owner"]
     return await conn.fetchval(query, owner_id) is not None
@@ -104,6 +112,14 @@ async def get_journey(conn: Conn, *, journey_id: int, scope: int | None = None) 
 
 async def list_journeys(conn: Conn, *, after: int, limit: int, scope: int | None = None) -> list[Journey]:
     return [_journey(r) for r in await conn.fetch(Q["list-journeys"], after, scope, limit)]
+
+
+async def lock_journey_names(conn: Conn) -> None:
+    await conn.execute(Q["lock-journey-names"])
+
+
+async def journey_names(conn: Conn) -> list[tuple[int, str]]:
+    return [(int(r["id"]), str(r["name"])) for r in await conn.fetch(Q["journey-names"])]
 
 
 async def lock_journey(conn: Conn, *, journey_id: int) -> bool:

@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from surveys import repository as repo
-from surveys.errors import Conflict, FieldError, InvalidInput, NotFound, invalid
+from surveys.errors import Conflict, FieldError, InvalidInput, NameTaken, NotFound, invalid
 from surveys.kinds import scale_of, valid_target
 from surveys.models import (
     LIFECYCLE_STAGES,
@@ -44,17 +44,31 @@ def _trimmed(field: str, name: str) -> str:
     return clean
 
 
-def _stage_key(name: str) -> str:
-    # Names a person cannot tell apart on the journey map are one name: case, compatibility
-    # forms (full-width letters) and runs of spaces do not make a stage different.
+def _name_key(name: str) -> str:
+    # Names a person cannot tell apart on the journey map or a report are one name: case,
+    # compatibility forms (full-width letters) and runs of spaces do not make a stage, an owner
+    # or a journey different.
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _check_name_free(kind: str, name: str, taken: list[tuple[int, str]]) -> None:
+    # Compared here, with the very function stage names use, rather than in SQL: owners and
+    # journeys number dozens, and PostgreSQL has no casefold. Call under the kind's name lock.
+    key = _name_key(name)
+    for existing_id, existing in taken:
+        if _name_key(existing) == key:
+            raise NameTaken(kind, existing, existing_id)
 
 
 # Owners
 
 
 async def create_owner(conn: Conn, data: OwnerCreate) -> Owner:
-    return await repo.insert_owner(conn, name=_trimmed("name", data.name), email=data.email)
+    name = _trimmed("name", data.name)
+    async with conn.transaction():
+        await repo.lock_owner_names(conn)
+        _check_name_free("owner", name, await repo.owner_names(conn))
+        return await repo.insert_owner(conn, name=name, email=data.email)
 
 
 async def get_owner(conn: Conn, owner_id: int, scope: int | None = None) -> Owner:
@@ -77,6 +91,11 @@ async def update_owner(conn: Conn, owner_id: int, data: OwnerUpdate) -> Owner:
         current = await get_owner(conn, owner_id)
         name = current.name if data.name is msgspec.UNSET else _trimmed("name", data.name)
         email = current.email if data.email is msgspec.UNSET else data.email
+        if _name_key(name) != _name_key(current.name):
+            # Its own name in another case stays its own, even where duplicates from before
+            # names were checked share it.
+            await repo.lock_owner_names(conn)
+            _check_name_free("owner", name, await repo.owner_names(conn))
         owner = await repo.update_owner(conn, owner_id=owner_id, name=name, email=email)
     if owner is None:
         raise NotFound(f"Owner {owner_id} does not exist.")
@@ -110,9 +129,11 @@ async def create_journey(conn: Conn, data: JourneyCreate) -> Journey:
     name = _trimmed("name", data.name)
     given = list(data.stages) if data.stages is not None else list(LIFECYCLE_STAGES)
     stages = [_trimmed(f"stages[{i}]", stage) for i, stage in enumerate(given)]
-    if len({_stage_key(s) for s in stages}) != len(stages):
+    if len({_name_key(s) for s in stages}) != len(stages):
         raise invalid("stages", "stage names must differ within a journey")
     async with conn.transaction():
+        await repo.lock_journey_names(conn)
+        _check_name_free("journey", name, await repo.journey_names(conn))
         journey_id = await repo.insert_journey(
             conn, name=name, description=data.description, stages=stages
         )
@@ -132,6 +153,9 @@ async def update_journey(conn: Conn, journey_id: int, data: JourneyUpdate) -> Jo
         current = await get_journey(conn, journey_id)
         name = current.name if data.name is msgspec.UNSET else _trimmed("name", data.name)
         description = current.description if data.description is msgspec.UNSET else data.description
+        if _name_key(name) != _name_key(current.name):
+            await repo.lock_journey_names(conn)
+            _check_name_free("journey", name, await repo.journey_names(conn))
         await repo.update_journey(conn, journey_id=journey_id, name=name, description=description)
         if data.stages is not msgspec.UNSET:
             await _replan_stages(conn, journey_id, data.stages)
@@ -151,7 +175,7 @@ async def _replan_stages(conn: Conn, journey_id: int, plan: list[Any]) -> None:
             errors.append(FieldError(f"stages[{i}].id", f"stage {stage.id} is not in journey {journey_id}"))
         if stage.id is not None and stage.id in seen_ids:
             errors.append(FieldError(f"stages[{i}].id", f"stage {stage.id} is listed twice"))
-        key = _stage_key(names[i])
+        key = _name_key(names[i])
         if names[i] and key in seen_names:
             errors.append(FieldError(f"stages[{i}].name", f"stage name {names[i]!r} is listed twice"))
         if stage.id is not None:

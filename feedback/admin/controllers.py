@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, delete, patch, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -37,6 +38,16 @@ from surveys.models import (
 )
 
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
+# Problem details join them in feedback/service/openapi.py.
+OWNER_NAME_TAKEN = {409: ResponseSpec(None, description=(
+    "Another owner has this name, ignoring case, spacing and full-width forms; `detail` names "
+    "it and its id, `errors` points at `name`."))}
+_JOURNEY_NAME_TAKEN = (
+    "Another journey has this name, ignoring case, spacing and full-width forms; `detail` names "
+    "it and its id, `errors` points at `name`.")
+JOURNEY_NAME_TAKEN = {409: ResponseSpec(None, description=_JOURNEY_NAME_TAKEN)}
+JOURNEY_CHANGE_CONFLICT = {409: ResponseSpec(None, description=(
+    _JOURNEY_NAME_TAKEN + " Or a stage to be removed still holds touchpoints."))}
 
 
 class OwnerController(Controller):
@@ -47,7 +58,7 @@ class OwnerController(Controller):
     security = SECURITY
     before_request = staticmethod(plain_ids)
 
-    @post("/", summary="Create an owner")
+    @post("/", summary="Create an owner", responses=OWNER_NAME_TAKEN)
     async def create(self, data: JSONBody[OwnerCreate], conn: Db, principal: Caller) -> Owner:
         require(principal)
         return await service.create_owner(conn, data)
@@ -63,7 +74,7 @@ class OwnerController(Controller):
         require(principal, Role.OWNER)
         return await service.get_owner(conn, owner_id, principal.owner_scope)
 
-    @patch("/{owner_id:int}", summary="Change an owner")
+    @patch("/{owner_id:int}", summary="Change an owner", responses=OWNER_NAME_TAKEN)
     async def update(self, owner_id: IdParam, data: JSONBody[OwnerUpdate], conn: Db,
                      principal: Caller) -> Owner:
         require(principal)
@@ -84,7 +95,7 @@ class JourneyController(Controller):
     security = SECURITY
     before_request = staticmethod(plain_ids)
 
-    @post("/", summary="Create a journey (default: the eight lifecycle stages)")
+    @post("/", summary="Create a journey (default: the eight lifecycle stages)", responses=JOURNEY_NAME_TAKEN)
     async def create(self, data: JSONBody[JourneyCreate], conn: Db, principal: Caller) -> Journey:
         require(principal)
         return await service.create_journey(conn, data)
@@ -100,7 +111,8 @@ class JourneyController(Controller):
         require(principal, Role.OWNER)
         return await service.get_journey(conn, journey_id, principal.owner_scope)
 
-    @patch("/{journey_id:int}", summary="Rename a journey; add, rename, reorder or remove its stages")
+    @patch("/{journey_id:int}", summary="Rename a journey; add, rename, reorder or remove its stages",
+           responses=JOURNEY_CHANGE_CONFLICT)
     async def update(self, journey_id: IdParam, data: JSONBody[JourneyUpdate], conn: Db,
                      principal: Caller) -> Journey:
         require(principal)

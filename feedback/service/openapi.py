@@ -61,7 +61,8 @@ def _operations(path_item: object) -> list[Operation]:
 
 
 def document_errors(schema: OpenAPI) -> None:
-    """Add the problem-details error responses to every operation that lacks them."""
+    """Add the problem-details error responses to every operation that lacks them, and their
+    body to those an operation describes itself."""
     components = schema.components
     if components.schemas is None:
         components.schemas = {}
@@ -78,6 +79,10 @@ def document_errors(schema: OpenAPI) -> None:
             responses = operation.responses if operation.responses is not None else {}
             for status, description in errors.items():
                 responses.setdefault(status, OpenAPIResponse(description=description, content=media))
+                given = responses[status]
+                if isinstance(given, OpenAPIResponse) and given.content is None:
+                    # An operation's own wording of an error (`responses=` on its handler).
+                    given.content = media
             operation.responses = responses
         if isinstance(item.get, Operation) and item.get.responses is not None:
             _document_not_modified(item.get.responses)

@@ -1,0 +1,202 @@
+"""No two owners, and no two journeys, with one name (as stage names: case, spacing and
+full-width forms aside); duplicates from before the rule keep working."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from feedback.demo.loader import load_demo
+from feedback.service.database import Connection, connect
+from feedback.service.openapi import _API_ERRORS
+from feedback.settings import Settings
+from surveys import service
+from surveys.errors import NameTaken
+from surveys.models import JourneyCreate, JourneyUpdate, OwnerCreate, OwnerUpdate
+
+Client = httpx.AsyncClient
+PATHS = {"owner": "/api/v1/owners", "journey": "/api/v1/journeys"}
+KINDS = pytest.mark.parametrize("kind", ["owner", "journey"])
+Make = Callable[[Connection], Coroutine[Any, Any, Any]]
+
+
+async def _create(client: Client, admin: dict[str, str], kind: str, name: str) -> httpx.Response:
+    return await client.post(PATHS[kind], json={"name": name}, headers=admin)
+
+
+async def _created(client: Client, admin: dict[str, str], kind: str, name: str) -> dict[str, Any]:
+    r = await _create(client, admin, kind, name)
+    assert r.status_code == 201, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+@KINDS
+async def test_a_second_one_with_the_same_name_is_a_conflict_naming_the_first(
+    client: Client, admin: dict[str, str], kind: str
+) -> None:
+    first = await _created(client, admin, kind, "Customer Support")
+    r = await _create(client, admin, kind, "Customer Support")
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    article = "An" if kind == "owner" else "A"
+    assert r.json()["detail"] == f"{article} {kind} named 'Customer Support' already exists (id {first['id']})."
+    assert [e["field"] for e in r.json()["errors"]] == ["name"]
+    listed = (await client.get(PATHS[kind], headers=admin)).json()["items"]
+    assert [x["id"] for x in listed] == [first["id"]]
+
+
+@KINDS
+@pytest.mark.parametrize("twin", [
+    "customer support", "CUSTOMER SUPPORT", "  Customer   Support ", "Customer\u00a0Support",
+    "Customer\tSupport", "ＣＵＳＴＯＭＥＲ Ｓｕｐｐｏｒｔ", "Customer\u3000Support",
+])
+async def test_names_that_look_the_same_are_the_same_name(
+    client: Client, admin: dict[str, str], kind: str, twin: str
+) -> None:
+    first = await _created(client, admin, kind, "Customer Support")
+    r = await _create(client, admin, kind, twin)
+    assert r.status_code == 409, r.text
+    assert f"(id {first['id']})" in r.json()["detail"]
+    # Names that do differ are still free.
+    await _created(client, admin, kind, "Customer Support 2")
+
+
+@KINDS
+async def test_renaming_into_another_name_is_a_conflict_and_into_its_own_is_not(
+    client: Client, admin: dict[str, str], kind: str
+) -> None:
+    support = await _created(client, admin, kind, "Customer Support")
+    sales = await _created(client, admin, kind, "Sales")
+    path = f"{PATHS[kind]}/{sales['id']}"
+    r = await client.patch(path, json={"name": "customer  SUPPORT"}, headers=admin)
+    assert r.status_code == 409, r.text
+    assert f"named 'Customer Support' already exists (id {support['id']})" in r.json()["detail"]
+    assert r.json()["errors"][0]["field"] == "name"
+    assert (await client.get(path, headers=admin)).json()["name"] == "Sales"
+    for own in ("Sales", "SALES", "ｓａｌｅｓ"):
+        r = await client.patch(path, json={"name": own}, headers=admin)
+        assert r.status_code == 200, r.text
+        assert r.json()["name"] == own
+    r = await client.patch(path, json={"name": "Sales & Renewals"}, headers=admin)
+    assert r.status_code == 200 and r.json()["name"] == "Sales & Renewals"
+
+
+@KINDS
+async def test_two_creates_at_once_give_one_201_and_one_409(
+    client: Client, admin: dict[str, str], conn: Connection, kind: str
+) -> None:
+    for i in range(5):
+        name = f"Team {i}"
+        answers = await asyncio.gather(_create(client, admin, kind, name),
+                                       _create(client, admin, kind, name.upper()))
+        assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+    table = "owners" if kind == "owner" else "journeys"
+    assert await conn.fetchval(f"SELECT count(*) FROM {table}") == 5
+
+
+async def test_a_create_waits_for_one_not_yet_committed_then_is_refused(
+    conn: Connection, database_url: str
+) -> None:
+    # Deterministic form of the race: the first insert is not committed when the second checks.
+    async with connect(database_url) as other:
+        creates: list[tuple[Make, Make]] = [
+            (lambda c: service.create_owner(c, OwnerCreate(name="Delivery")),
+             lambda c: service.create_owner(c, OwnerCreate(name="DELIVERY"))),
+            (lambda c: service.create_journey(c, JourneyCreate(name="Returns")),
+             lambda c: service.create_journey(c, JourneyCreate(name="returns"))),
+        ]
+        for first, second in creates:
+            tx = conn.transaction()
+            await tx.start()
+            made = await first(conn)
+            task = asyncio.create_task(second(other))
+            await asyncio.sleep(0.3)
+            assert not task.done()
+            await tx.commit()
+            with pytest.raises(NameTaken) as taken:
+                await asyncio.wait_for(task, 10)
+            assert taken.value.existing_id == made.id
+
+
+async def test_a_rename_waits_for_a_create_not_yet_committed_then_is_refused(
+    conn: Connection, database_url: str
+) -> None:
+    owner = await service.create_owner(conn, OwnerCreate(name="Billing"))
+    journey = await service.create_journey(conn, JourneyCreate(name="Shop"))
+    async with connect(database_url) as other:
+        tx = conn.transaction()
+        await tx.start()
+        await service.create_owner(conn, OwnerCreate(name="Care"))
+        await service.create_journey(conn, JourneyCreate(name="Care journey"))
+        owner_rename = asyncio.create_task(service.update_owner(other, owner.id, OwnerUpdate(name="care")))
+        await asyncio.sleep(0.3)
+        assert not owner_rename.done()
+        await tx.commit()
+        with pytest.raises(NameTaken):
+            await asyncio.wait_for(owner_rename, 10)
+        with pytest.raises(NameTaken):
+            await service.update_journey(other, journey.id, JourneyUpdate(name="CARE JOURNEY"))
+
+
+async def test_duplicates_from_before_the_rule_still_list_read_and_change(
+    client: Client, admin: dict[str, str], conn: Connection
+) -> None:
+    owners = [r["id"] for r in await conn.fetch(
+        "INSERT INTO owners (name) VALUES ('Support'), ('support'), ('Sales') RETURNING id")]
+    journeys = [r["id"] for r in await conn.fetch(
+        "INSERT INTO journeys (name) VALUES ('Shop'), ('SHOP') RETURNING id")]
+    listed = (await client.get("/api/v1/owners", headers=admin)).json()["items"]
+    assert [(o["id"], o["name"]) for o in listed] == list(zip(owners, ["Support", "support", "Sales"], strict=True))
+    listed = (await client.get("/api/v1/journeys", headers=admin)).json()["items"]
+    assert [j["name"] for j in listed] == ["Shop", "SHOP"]
+    twin = f"/api/v1/owners/{owners[1]}"
+    assert (await client.get(twin, headers=admin)).json()["name"] == "support"
+    r = await client.patch(twin, json={"email": "care@x.example"}, headers=admin)
+    assert r.status_code == 200 and r.json()["email"] == "care@x.example", r.text
+    r = await client.patch(twin, json={"name": "SUPPORT"}, headers=admin)
+    assert r.status_code == 200 and r.json()["name"] == "SUPPORT", r.text
+    r = await client.patch(f"/api/v1/owners/{owners[2]}", json={"name": "Support"}, headers=admin)
+    assert r.status_code == 409 and f"(id {owners[0]})" in r.json()["detail"]
+    r = await _create(client, admin, "owner", "support")
+    assert r.status_code == 409 and f"(id {owners[0]})" in r.json()["detail"]
+    # Each twin can still be given work, and the second journey can be planned and renamed.
+    path = f"/api/v1/journeys/{journeys[1]}"
+    r = await client.patch(path, json={"description": "Returns too", "stages": [{"name": "Sale"}]},
+                           headers=admin)
+    assert r.status_code == 200 and [s["name"] for s in r.json()["stages"]] == ["Sale"], r.text
+    r = await client.post("/api/v1/touchpoints", headers=admin, json={
+        "key": "till", "name": "Till", "stage_id": r.json()["stages"][0]["id"], "channel": "store",
+        "owner_id": owners[1], "kind": "csat"})
+    assert r.status_code == 201, r.text
+    r = await client.patch(path, json={"name": "Shop (old)"}, headers=admin)
+    assert r.status_code == 200 and r.json()["name"] == "Shop (old)"
+    assert (await client.delete(f"/api/v1/owners/{owners[0]}", headers=admin)).status_code == 204
+
+
+async def test_the_demo_does_not_make_a_second_team_of_a_name_already_taken(
+    conn: Connection, tmp_path: Path
+) -> None:
+    sales = await service.create_owner(conn, OwnerCreate(name="SALES"))
+    summary = await load_demo(conn, Settings(secret_key="s" * 40, data_dir=tmp_path))
+    assert not summary.created
+    assert summary.skipped_because == f"the database already holds owner 'SALES' (id {sales.id})"
+    assert await conn.fetchval("SELECT count(*) FROM owners") == 1
+    assert await conn.fetchval("SELECT count(*) FROM journeys") == 0
+
+
+async def test_openapi_documents_the_name_conflict(client: Client) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    for path, method, word in [
+        ("/api/v1/owners", "post", "owner"), ("/api/v1/owners/{owner_id}", "patch", "owner"),
+        ("/api/v1/journeys", "post", "journey"), ("/api/v1/journeys/{journey_id}", "patch", "journey"),
+    ]:
+        conflict = paths[path][method]["responses"]["409"]
+        assert f"Another {word} has this name" in conflict["description"], (path, method)
+        assert "application/problem+json" in conflict["content"]
+    assert paths["/api/v1/owners/{owner_id}"]["delete"]["responses"]["409"]["description"] == _API_ERRORS["409"]
