@@ -216,6 +216,9 @@ environment:
   TOUCHPULSE_INVITATION_RETENTION_DAYS
                          days an invitation keeps its customer reference, context and
                          event id (400; more than 365, the longest a link stays open)
+  TOUCHPULSE_AUTO_RESCORE
+                         on: after an upgrade, the server re-reads answers stored by an
+                         older analyser in the background (on; 0 or off: only `rescore`)
   README.md lists the others. A bad value stops every command with one line naming it.
 """
 

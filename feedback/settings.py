@@ -46,6 +46,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # a click's user agent, and an invitation's customer reference, context and event id.
     click_retention_days: int = 30
     invitation_retention_days: int = 400
+    # Re-read answers stored by an older analyser, in the background, after an upgrade
+    # (feedback/insight/catchup.py).
+    auto_rescore: bool = True
 
     @property
     def embedded(self) -> bool:
@@ -66,6 +69,18 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise SettingsError(f"{name}={value} must be between {low} and {high}")
     return value
+
+
+_ON, _OFF = ("1", "on", "true", "yes"), ("0", "off", "false", "no")
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw not in _ON + _OFF:
+        raise SettingsError(f"{name}={env[name]!r} must be on or off (1 or 0)")
+    return raw in _ON
 
 
 def _secret(env: Mapping[str, str], data_dir: Path, embedded: bool) -> str:
@@ -185,6 +200,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         edit_window_days=_int(env, "TOUCHPULSE_EDIT_WINDOW_DAYS", 7, 0, 90),
         click_retention_days=_int(env, "TOUCHPULSE_CLICK_RETENTION_DAYS", 30, 1, 3650),
         invitation_retention_days=_invitation_retention(env, fatigue_days),
+        auto_rescore=_switch(env, "TOUCHPULSE_AUTO_RESCORE", True),
     )
 
 

@@ -258,3 +258,10 @@ FROM unnest($1::bigint[], $2::uuid[], $3::real[], $4::real[], $5::text[], $6::te
 -- A comment edited since it was read keeps what its edit computed.
 WHERE r.touchpoint_id = u.touchpoint_id AND r.id = u.id
   AND r.comment IS NOT DISTINCT FROM u.comment;
+
+-- name: rescore-try-lock$
+-- Session-level: one instance re-reads at a time; the lock goes with its connection.
+SELECT pg_try_advisory_lock($1);
+
+-- name: rescore-unlock$
+SELECT pg_advisory_unlock($1);

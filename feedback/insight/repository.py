@@ -381,3 +381,11 @@ async def rescore_update(conn: Conn, *, rows: Sequence[tuple[Any, ...]], version
     await conn.execute(Q["rescore-update"], list(columns[0]), list(columns[1]), list(columns[2]),
                        list(columns[3]), list(columns[4]), list(columns[5]), themes, version,
                        list(columns[7]))
+
+
+async def rescore_try_lock(conn: Conn, *, key: int) -> bool:
+    return bool(await conn.fetchval(Q["rescore-try-lock"], key))
+
+
+async def rescore_unlock(conn: Conn, *, key: int) -> None:
+    await conn.fetchval(Q["rescore-unlock"], key)

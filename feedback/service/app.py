@@ -67,8 +67,9 @@ def _lifespans() -> Sequence[Any]:
     # Feature lifespans run inside the pool's: they start after it and stop before it.
     from feedback.collection.retention import retention_lifespan
     from feedback.collection.writer import writer_lifespan
+    from feedback.insight.catchup import catchup_lifespan
 
-    return [writer_lifespan, retention_lifespan]
+    return [writer_lifespan, retention_lifespan, catchup_lifespan]
 
 
 def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
