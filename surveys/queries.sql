@@ -20,7 +20,7 @@ RETURNING id, name, email, created_at, updated_at;
 -- name: lock-owner-names!
 -- One owner created or renamed at a time, across instances, so two requests with the same
 -- name cannot both find it free. Held until commit. Key family 74630219xx: 05 migrations,
--- 06 demo loader, 07 owner names, 08 journey names.
+-- 06 demo loader, 07 owner names, 08 journey names, 09 the rescore catch-up.
 SELECT pg_advisory_xact_lock(7463021907);
 
 -- name: owner-names

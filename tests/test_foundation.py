@@ -486,3 +486,18 @@ def test_embedded_postgres_stops_after_sigterm_and_after_a_killed_run(tmp_path: 
         if postmaster.exists():  # the test failed: do not leave the server running
             with contextlib.suppress(ProcessLookupError, ValueError, OSError):  # keep the failure visible
                 os.kill(int(postmaster.read_text().split()[0]), signal.SIGINT)
+
+
+def test_every_advisory_lock_has_a_key_of_its_own() -> None:
+    # Two features on one key would wait on each other: an owner being created would hang for
+    # as long as a background task held the other lock.
+    import re
+
+    keys: dict[int, list[str]] = {}
+    for path in sorted([*ROOT.glob("feedback/**/*.py"), *ROOT.glob("feedback/**/*.sql"),
+                        *ROOT.glob("surveys/**/*.py"), *ROOT.glob("surveys/**/*.sql")]):
+        for match in re.finditer(r"\b7_?463_?021_?9\d\d\b", path.read_text(encoding="utf-8")):
+            keys.setdefault(int(match.group().replace("_", "")), []).append(path.name)
+    assert len(keys) >= 5, keys
+    shared = {key: files for key, files in keys.items() if len(files) > 1}
+    assert not shared, f"advisory lock keys used in more than one place: {shared}"

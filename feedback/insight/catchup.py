@@ -24,8 +24,9 @@ from feedback.service.database import Connection, Pool
 
 log = logging.getLogger("touchpulse.rescore")
 
-# Any fixed number will do, distinct from the other advisory locks (grep -rn advisory feedback).
-LOCK_KEY = 7_463_021_907
+# Key family 74630219xx (see surveys/queries.sql): 05 migrations, 06 demo loader, 07 owner
+# names, 08 journey names, 09 this catch-up. A test checks that no two locks share a key.
+LOCK_KEY = 7_463_021_909
 # About 1 ms of analysis per comment, with a yield every few comments (rescore._SLICE).
 BATCH = 50
 # Share of wall-clock time spent in batches: each batch is followed by a pause of
