@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from litestar import Litestar
 
 from feedback.collection import repository as repo
+from feedback.service.background import running_beside
 from feedback.service.database import Connection, Pool
 from feedback.settings import Settings
 
@@ -74,10 +75,5 @@ async def purge_forever(pool: Pool, settings: Settings) -> None:
 @asynccontextmanager
 async def retention_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Lifespan hook: the purge runs beside the app, off every request's path."""
-    task = asyncio.create_task(purge_forever(app.state.pool, app.state.settings))
-    try:
+    async with running_beside(purge_forever(app.state.pool, app.state.settings)):
         yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task

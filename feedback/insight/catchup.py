@@ -20,6 +20,7 @@ from litestar import Litestar
 from feedback.insight import repository as repo
 from feedback.insight.rescore import START, Key, rescore_next
 from feedback.sentiment import ANALYZER_VERSION
+from feedback.service.background import running_beside
 from feedback.service.database import Connection, Pool
 
 log = logging.getLogger("touchpulse.rescore")
@@ -94,10 +95,5 @@ async def catchup_lifespan(app: Litestar) -> AsyncIterator[None]:
     if not app.state.settings.auto_rescore:
         yield
         return
-    task = asyncio.create_task(catch_up_forever(app.state.pool))
-    try:
+    async with running_beside(catch_up_forever(app.state.pool)):
         yield
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
