@@ -28,7 +28,8 @@ log = logging.getLogger("touchpulse.rescore")
 # Key family 74630219xx (see surveys/queries.sql): 05 migrations, 06 demo loader, 07 owner
 # names, 08 journey names, 09 this catch-up. A test checks that no two locks share a key.
 LOCK_KEY = 7_463_021_909
-# About 1 ms of analysis per comment, with a yield every few comments (rescore._SLICE).
+# At most about 1 ms of analysis a comment (0.1–0.2 ms on typical ones), with a yield every
+# few comments (rescore._SLICE).
 BATCH = 50
 # Share of wall-clock time spent in batches: each batch is followed by a pause of
 # (1 - SHARE) / SHARE times its own duration, and at least MIN_PAUSE.

@@ -19,7 +19,7 @@ from surveys.repository import Conn
 
 BATCH = 1_000
 START = (-(2**63), UUID(int=0))
-# Comments read between two yields to the event loop (about 1 ms each): requests served by the
+# Comments read between two yields to the event loop (at most about 1 ms each): requests served by the
 # same loop never wait behind a whole batch of analysis.
 _SLICE = 10
 
