@@ -172,6 +172,29 @@ async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
     assert "Target 5.50 / 7" in r.text
 
 
+async def test_the_owner_page_opens_with_every_target_at_a_glance(
+        client: Client, admin: Headers, conn: Any) -> None:
+    # A busy reader sees each touchpoint's status and change before the cards, and what to fix.
+    cat = await support_story(conn)
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    head, cards = r.text.split("<h2>Touchpoints</h2>")
+    glance = head.split("At a glance")[1]
+    rows = glance.split("<tr>")[2:]
+    assert ['href="#tp-support-call"' in rows[0], 'href="#tp-support-chat"' in rows[1]] == [True, True]
+    for words in ("40.0 %", "(n&nbsp;=&nbsp;50)", "85.0 %", "target missed", "-50.0 pp",
+                  "(significant)"):
+        assert words in rows[0], words
+    assert "100.0 %" in rows[1] and "target met" in rows[1] and "no comparison" in rows[1]
+    assert "<strong>undecided</strong> when the interval spans the target" in glance
+    assert 'Fix first: <a href="#pain-points"><strong>waiting time</strong></a>' in glance
+    assert 'id="tp-support-call"' in cards and '<h2 id="pain-points">' in cards
+    # An owner without touchpoints has nothing to sum up.
+    empty = (await client.post("/api/v1/owners", headers=admin, json={"name": "Nobody"})).json()
+    r = await client.get(f"/reports/owners/{empty['id']}", headers=admin, params=_period())
+    assert r.status_code == 200 and "At a glance" not in r.text
+
+
 async def test_a_week_the_period_cuts_short_is_marked_in_the_report_and_on_the_page(
         client: Client, admin: Headers, conn: Any) -> None:
     cat = await catalogue(conn)
