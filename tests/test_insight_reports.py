@@ -195,6 +195,27 @@ async def test_the_owner_page_opens_with_every_target_at_a_glance(
     assert r.status_code == 200 and "At a glance" not in r.text
 
 
+async def test_empty_owner_pages_say_what_is_missing_and_nothing_more(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await support_story(conn)
+    # A period with no answers at all: nothing "came in through the API", nothing is "too few".
+    quiet = {"from": str(days_ago(400)), "to": str(days_ago(370))}
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=quiet)
+    assert r.status_code == 200, r.text
+    assert "No invitations in this period, and no answers." in r.text
+    assert "answers came in through the API" not in r.text
+    assert "No answers in this period" in r.text and "Too few answers per" not in r.text
+    # Neither period has answers: the previous one alone is not to blame.
+    assert "No comparison: no touchpoint has 30 answers in both this period and the previous one" in r.text
+    # An owner without touchpoints: no held-back themes or comparisons of nothing.
+    empty = (await client.post("/api/v1/owners", headers=admin, json={"name": "Nobody"})).json()
+    r = await client.get(f"/reports/owners/{empty['id']}", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    assert "This owner answers for no touchpoint yet." in r.text
+    for words in ("Held back", "Pain points", "Positive moments", "No comparison"):
+        assert words not in r.text, words
+
+
 async def test_a_week_the_period_cuts_short_is_marked_in_the_report_and_on_the_page(
         client: Client, admin: Headers, conn: Any) -> None:
     cat = await catalogue(conn)
@@ -411,7 +432,7 @@ async def test_themes_of_too_few_answers_are_held_back_on_the_page(
     assert "impact +" not in r.text
     assert "Pain points and positive moments need 30 answers in the period." in r.text
     # Nothing to compare with is not "no significant change".
-    assert "No comparison: the previous period has too few answers" in r.text
+    assert "No comparison: no touchpoint has 30 answers in both this period and the previous one" in r.text
     assert "changed significantly" not in r.text.split("What changed")[1]
     # The link to the journey map keeps the period asked for.
     period = _period()

@@ -197,8 +197,11 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
         parts.append(f'<text x="{left + 14}" y="{y}" {font} fill="#374151">'
                      f'{escape(partial_label(points[i], bucket))}</text>')
     if not any(p.value is not None for p in points):
+        # "Too few" would suggest there are some: say so when there are none at all.
+        empty = ("No answers in this period" if not any(p.n for p in points)
+                 else f"Too few answers per {_UNITS[bucket]} to plot a score")
         parts.append(f'<text x="{width / 2}" y="{layout.height / 2}" text-anchor="middle" {font} '
-                     f'fill="#6b7280">Too few answers per {_UNITS[bucket]} to plot a score</text>')
+                     f'fill="#6b7280">{empty}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
 
