@@ -183,6 +183,19 @@ def test_themes_grow_only_against_a_previous_period_of_min_n_answers() -> None:
     assert service.themes_grown([theme("wait", 10)], [theme("wait", 3)], 29, 40, min_n=30) == []
 
 
+def test_theme_growth_says_whether_it_could_be_chance() -> None:
+    def theme(name: str, n: int) -> ThemeRow:
+        return ThemeRow(touchpoint_id=1, kind="csat", theme=name, responses=n, low=n, high=0,
+                        score_sum=n, sentiment_n=0, sentiment_sum=0.0)
+
+    # 10 of 40 against 3 of 30 (25 % against 10 %): p ≈ 0.11, a grown share chance could make.
+    chance = service.themes_grown([theme("wait", 10)], [theme("wait", 3)], 40, 30, min_n=30)[0]
+    assert chance.significant is False and 0.05 < chance.p_value < 0.2
+    # 20 of 40 against 3 of 30 (50 % against 10 %): p < 0.001.
+    real = service.themes_grown([theme("wait", 20)], [theme("wait", 3)], 40, 30, min_n=30)[0]
+    assert real.significant is True and real.p_value < 0.001
+
+
 def test_csv_cells_are_made_inert() -> None:
     for text in ("=1", "+1", "-1", "@x", "\tx", "\rx"):
         assert service.inert(text) == "'" + text

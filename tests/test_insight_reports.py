@@ -129,6 +129,8 @@ async def test_owner_report_lists_touchpoints_changes_and_themes(
     assert {p["theme"] for p in report["positive_moments"]} == {"friendly staff", "fast service"}
     assert [c["touchpoint"] for c in report["changes"]] == ["support-call"]
     assert "waiting time" in {g["theme"] for g in report["themes_grown"]}
+    grown = {g["theme"]: g for g in report["themes_grown"]}
+    assert grown["waiting time"]["significant"] is True and grown["waiting time"]["p_value"] < 0.05
     assert set(report["definitions"]) == {"nps", "csat", "ces", "funnel"}
     for path in (f"/api/v1/owners/{2**40}/report", "/api/v1/touchpoints/none-such/report"):
         assert (await client.get(path, headers=admin)).status_code == 404
@@ -164,7 +166,8 @@ async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
     assert "&lt;script&gt;alert(" in page
     for words in ("Pain points", "Positive moments", "What changed since the last period",
                   "waiting time", "friendly staff", "target missed", "Response rate 50.0 %",
-                  "previous period 90.0 %", "change -50.0 pp", "90.0 % → 40.0 % (-50.0 pp"):
+                  "previous period 90.0 %", "change -50.0 pp", "90.0 % → 40.0 % (-50.0 pp",
+                  "0.0 % → 28.2 % of answers (n = 24) <strong>(significant)</strong>"):
         assert words in page, words
     assert "https://" not in page.split("<main>")[1]  # no CDN
     # A CES figure says which scale it is on.
