@@ -374,7 +374,7 @@ def test_share_change_p_value_is_the_pooled_two_proportion_test() -> None:
     # The same test as CSAT's (90 of 100 against 80 of 100: p = 0.0477), for theme shares.
     assert share_change_p_value(90, 100, 80, 100) == pytest.approx(0.0477, abs=5e-5)
     for bad in ((1, 0, 1, 10), (11, 10, 1, 10), (-1, 10, 1, 10)):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="must be"):
             share_change_p_value(*bad)
 
 
