@@ -149,6 +149,24 @@ def test_a_partial_point_is_hollow_reached_by_a_dashed_step_and_named_in_a_legen
         assert "partial" not in whole and "stroke-dasharray" not in whole
 
 
+def test_a_trend_chart_says_its_numbers_to_a_screen_reader() -> None:
+    def point(start: date, n: int, value: float | None, days: int = 7) -> Point:
+        return Point(start=start, n=n, value=value, ci_low=None if value is None else value - 0.25,
+                     ci_high=None if value is None else value + 0.25, first_day=start,
+                     last_day=start + timedelta(days=days - 1), days=days, bucket_days=7,
+                     ongoing=False, partial=days < 7)
+
+    points = [point(date(2025, 6, 2), 12, None), point(date(2025, 6, 9), 40, 5.2),
+              point(date(2025, 6, 16), 31, 4.5, days=3)]
+    svg = str(charts.trend_chart(points, "ces", 5.5, "Weekly CES", Bucket.WEEK))
+    desc = svg.split("<desc>")[1].split("</desc>")[0]
+    assert desc == ("Target 5.5. 02 Jun 2025: too few answers (n = 12); "
+                    "09 Jun 2025: 5.20, 95 % interval 4.95 to 5.45, n = 40; "  # CES to 2 places
+                    "16 Jun 2025: 4.50, 95 % interval 4.25 to 4.75, n = 31 "
+                    "(partial week: 3 of 7 days).")
+    assert svg.index("<desc>") < svg.index("<line")  # read with the title, before the drawing
+
+
 def test_impact_is_share_of_low_minus_share_of_high() -> None:
     day = days_ago(0)
     # 40 answers: 20 low (CSAT 1), 20 high (CSAT 5).
@@ -181,6 +199,19 @@ def test_themes_grow_only_against_a_previous_period_of_min_n_answers() -> None:
     assert service.themes_grown([theme("wait", 10)], [], 40, 0, min_n=30) == []
     assert service.themes_grown([theme("wait", 10)], [theme("wait", 3)], 40, 29, min_n=30) == []
     assert service.themes_grown([theme("wait", 10)], [theme("wait", 3)], 29, 40, min_n=30) == []
+
+
+def test_theme_growth_says_whether_it_could_be_chance() -> None:
+    def theme(name: str, n: int) -> ThemeRow:
+        return ThemeRow(touchpoint_id=1, kind="csat", theme=name, responses=n, low=n, high=0,
+                        score_sum=n, sentiment_n=0, sentiment_sum=0.0)
+
+    # 10 of 40 against 3 of 30 (25 % against 10 %): p ≈ 0.11, a grown share chance could make.
+    chance = service.themes_grown([theme("wait", 10)], [theme("wait", 3)], 40, 30, min_n=30)[0]
+    assert chance.significant is False and 0.05 < chance.p_value < 0.2
+    # 20 of 40 against 3 of 30 (50 % against 10 %): p < 0.001.
+    real = service.themes_grown([theme("wait", 20)], [theme("wait", 3)], 40, 30, min_n=30)[0]
+    assert real.significant is True and real.p_value < 0.001
 
 
 def test_csv_cells_are_made_inert() -> None:

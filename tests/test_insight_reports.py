@@ -129,6 +129,8 @@ async def test_owner_report_lists_touchpoints_changes_and_themes(
     assert {p["theme"] for p in report["positive_moments"]} == {"friendly staff", "fast service"}
     assert [c["touchpoint"] for c in report["changes"]] == ["support-call"]
     assert "waiting time" in {g["theme"] for g in report["themes_grown"]}
+    grown = {g["theme"]: g for g in report["themes_grown"]}
+    assert grown["waiting time"]["significant"] is True and grown["waiting time"]["p_value"] < 0.05
     assert set(report["definitions"]) == {"nps", "csat", "ces", "funnel"}
     for path in (f"/api/v1/owners/{2**40}/report", "/api/v1/touchpoints/none-such/report"):
         assert (await client.get(path, headers=admin)).status_code == 404
@@ -164,12 +166,57 @@ async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
     assert "&lt;script&gt;alert(" in page
     for words in ("Pain points", "Positive moments", "What changed since the last period",
                   "waiting time", "friendly staff", "target missed", "Response rate 50.0 %",
-                  "previous period 90.0 %", "change -50.0 pp", "90.0 % → 40.0 % (-50.0 pp"):
+                  "previous period 90.0 %", "change -50.0 pp", "90.0 % → 40.0 % (-50.0 pp",
+                  "0.0 % → 28.2 % of answers (n = 24) <strong>(significant)</strong>"):
         assert words in page, words
     assert "https://" not in page.split("<main>")[1]  # no CDN
     # A CES figure says which scale it is on.
     r = await client.get(f"/reports/owners/{cat.owners['onboarding']}", headers=admin, params=_period())
     assert "Target 5.50 / 7" in r.text
+
+
+async def test_the_owner_page_opens_with_every_target_at_a_glance(
+        client: Client, admin: Headers, conn: Any) -> None:
+    # A busy reader sees each touchpoint's status and change before the cards, and what to fix.
+    cat = await support_story(conn)
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    head, cards = r.text.split("<h2>Touchpoints</h2>")
+    glance = head.split("At a glance")[1]
+    rows = glance.split("<tr>")[2:]
+    assert ['href="#tp-support-call"' in rows[0], 'href="#tp-support-chat"' in rows[1]] == [True, True]
+    for words in ("40.0 %", "(n&nbsp;=&nbsp;50)", "85.0 %", "target missed", "-50.0 pp",
+                  "(significant)"):
+        assert words in rows[0], words
+    assert "100.0 %" in rows[1] and "target met" in rows[1] and "no comparison" in rows[1]
+    assert "<strong>undecided</strong> when the interval spans the target" in glance
+    assert 'Fix first: <a href="#pain-points"><strong>waiting time</strong></a>' in glance
+    assert 'id="tp-support-call"' in cards and '<h2 id="pain-points">' in cards
+    # An owner without touchpoints has nothing to sum up.
+    empty = (await client.post("/api/v1/owners", headers=admin, json={"name": "Nobody"})).json()
+    r = await client.get(f"/reports/owners/{empty['id']}", headers=admin, params=_period())
+    assert r.status_code == 200 and "At a glance" not in r.text
+
+
+async def test_empty_owner_pages_say_what_is_missing_and_nothing_more(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await support_story(conn)
+    # A period with no answers at all: nothing "came in through the API", nothing is "too few".
+    quiet = {"from": str(days_ago(400)), "to": str(days_ago(370))}
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=quiet)
+    assert r.status_code == 200, r.text
+    assert "No invitations in this period, and no answers." in r.text
+    assert "answers came in through the API" not in r.text
+    assert "No answers in this period" in r.text and "Too few answers per" not in r.text
+    # Neither period has answers: the previous one alone is not to blame.
+    assert "No comparison: no touchpoint has 30 answers in both this period and the previous one" in r.text
+    # An owner without touchpoints: no held-back themes or comparisons of nothing.
+    empty = (await client.post("/api/v1/owners", headers=admin, json={"name": "Nobody"})).json()
+    r = await client.get(f"/reports/owners/{empty['id']}", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    assert "This owner answers for no touchpoint yet." in r.text
+    for words in ("Held back", "Pain points", "Positive moments", "No comparison"):
+        assert words not in r.text, words
 
 
 async def test_a_week_the_period_cuts_short_is_marked_in_the_report_and_on_the_page(
@@ -388,7 +435,7 @@ async def test_themes_of_too_few_answers_are_held_back_on_the_page(
     assert "impact +" not in r.text
     assert "Pain points and positive moments need 30 answers in the period." in r.text
     # Nothing to compare with is not "no significant change".
-    assert "No comparison: the previous period has too few answers" in r.text
+    assert "No comparison: no touchpoint has 30 answers in both this period and the previous one" in r.text
     assert "changed significantly" not in r.text.split("What changed")[1]
     # The link to the journey map keeps the period asked for.
     period = _period()

@@ -109,6 +109,23 @@ def trend(report: TouchpointReport) -> Trend:
     return Trend(Markup("").join(charts), notes)
 
 
+def trend_text(points: Sequence[Point], kind: str, target: float | None, bucket: Bucket) -> str:
+    """The chart's numbers in words, for a screen reader (the SVG's description)."""
+    digits = 2 if kind == "ces" else 1
+    form = "%b %Y" if bucket is Bucket.MONTH else "%d %b %Y"
+    said = []
+    for p in points:
+        when = p.start.strftime(form)
+        if p.value is None or p.ci_low is None or p.ci_high is None:
+            said.append(f"{when}: too few answers (n = {p.n})")
+        else:
+            said.append(f"{when}: {p.value:.{digits}f}, 95 % interval {p.ci_low:.{digits}f} to "
+                        f"{p.ci_high:.{digits}f}, n = {p.n}"
+                        + (f" ({partial_label(p, bucket)})" if p.partial else ""))
+    aim = f"Target {target:g}. " if target is not None else ""
+    return aim + ("; ".join(said) if said else "No points") + "."
+
+
 def trend_chart(points: Sequence[Point], kind: str, target: float | None, title: str,
                 bucket: Bucket = Bucket.WEEK, layout: _Layout = WIDE) -> Markup:
     """Score per bucket with its 95 % band and the target line, on the kind's full scale; a
@@ -136,6 +153,7 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
         f'role="img" aria-label="{escape(title)}" class="{layout.css}">',
         f"<title>{escape(title)}</title>",
+        f"<desc>{escape(trend_text(points, kind, target, bucket))}</desc>",
     ]
     for tick in (low, (low + high) / 2, high):
         y = y_of(tick)
@@ -197,8 +215,11 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
         parts.append(f'<text x="{left + 14}" y="{y}" {font} fill="#374151">'
                      f'{escape(partial_label(points[i], bucket))}</text>')
     if not any(p.value is not None for p in points):
+        # "Too few" would suggest there are some: say so when there are none at all.
+        empty = ("No answers in this period" if not any(p.n for p in points)
+                 else f"Too few answers per {_UNITS[bucket]} to plot a score")
         parts.append(f'<text x="{width / 2}" y="{layout.height / 2}" text-anchor="middle" {font} '
-                     f'fill="#6b7280">Too few answers per {_UNITS[bucket]} to plot a score</text>')
+                     f'fill="#6b7280">{empty}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every interpolated text is escaped above
 

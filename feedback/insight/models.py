@@ -215,6 +215,10 @@ class ThemeGrowth(Output):
     share: float
     previous_share: float
     growth: float
+    # A few more mentions of a theme in a small period is often chance: say which growth is not.
+    significant: Annotated[bool, msgspec.Meta(
+        description="The share grew significantly at 95 % (two-proportion z-test)")]
+    p_value: float
 
 
 class Change(Output):

@@ -46,6 +46,7 @@ from feedback.insight.statistics import (
     histogram_score,
     mean_interval,
     proportion,
+    share_change_p_value,
     tally,
     tally_score,
     target_status,
@@ -368,8 +369,11 @@ def themes_grown(current: Iterable[ThemeRow], previous: Iterable[ThemeRow], n_cu
         share = 100.0 * n / n_current
         prev = 100.0 * before.get(theme, 0) / n_previous if n_previous else 0.0
         if share > prev:
+            p_value = share_change_p_value(min(n, n_current), n_current,
+                                           min(before.get(theme, 0), n_previous), n_previous)
             grown.append(ThemeGrowth(theme=theme, n=n, share=share, previous_share=prev,
-                                     growth=share - prev))
+                                     growth=share - prev, significant=p_value < 0.05,
+                                     p_value=p_value))
     return sorted(grown, key=lambda g: (-g.growth, g.theme))[:top]
 
 

@@ -460,6 +460,15 @@ def _two_proportion_p_value(k1: int, n1: int, k2: int, n2: int) -> float:
     return _z_test_p_value(k1 / n1 - k2 / n2, pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2))
 
 
+def share_change_p_value(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided p-value of k1/n1 against k2/n2 (pooled two-proportion z-test)."""
+    for value, name in ((k1, "k1"), (n1, "n1"), (k2, "k2"), (n2, "n2")):
+        _check_count(value, name)
+    if n1 == 0 or n2 == 0 or k1 > n1 or k2 > n2:
+        raise ValueError("each count must be at most its positive total")
+    return _two_proportion_p_value(k1, n1, k2, n2)
+
+
 def _welch_p_value(a: _Summary, b: _Summary) -> float:
     """Welch's t-test with Welch–Satterthwaite degrees of freedom."""
     va = (a.n * a.total_sq - a.total * a.total) / (a.n * (a.n - 1)) / a.n
