@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
+import re
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -294,6 +296,68 @@ async def test_share_links_open_one_owner_report_until_they_expire(
         assert r.status_code in (400, 422), days
     r = await client.get(f"/api/v1/owners/{2**40}/share-link", headers=admin)
     assert r.status_code == 404
+
+
+def _period_nav(page: str) -> tuple[str, list[tuple[str, bool, str]]]:
+    """The period switcher of a report page: its HTML, and each link's href, current and label."""
+    nav = page.split('<nav class="periods noprint"')[1].split("</nav>")[0]
+    links = re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', nav)
+    return nav, [(html.unescape(href), bool(current), label) for href, current, label in links]
+
+
+async def test_report_pages_switch_period_by_link_or_form_and_keep_the_share_link(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await support_story(conn)
+    support = cat.owners["support"]
+    r = await client.get(f"/api/v1/owners/{support}/share-link", headers=admin)
+    path = urlsplit(r.json()["url"]).path
+    token = parse_qs(urlsplit(r.json()["url"]).query)["share"][0]
+    r = await client.get(path, params={"share": token})
+    assert r.status_code == 200, r.text
+    nav, links = _period_nav(r.text)
+    assert [label for _, _, label in links] == [
+        "Last 7 days", "Last 30 days", "Last 90 days", "Last 365 days", "Last week", "Last month"]
+    assert [label for _, current, label in links if current] == ["Last 90 days"]  # the default
+    today = days_ago(0)
+    spans = {}
+    for href, _, label in links:
+        query = parse_qs(urlsplit(href).query)
+        assert urlsplit(href).path == path and query["share"] == [token] and "owner" not in query
+        start, end = date.fromisoformat(query["from"][0]), date.fromisoformat(query["to"][0])
+        spans[label] = (start, end)
+        page = await client.get(href)  # the share token alone opens every period
+        assert page.status_code == 200, label
+        assert f"{start:%d %b %Y} – {end:%d %b %Y}" in page.text
+        assert [lab for _, current, lab in _period_nav(page.text)[1] if current] == [label]
+    assert spans["Last 7 days"] == (today - timedelta(days=6), today)
+    assert spans["Last 365 days"] == (today - timedelta(days=364), today)
+    week = spans["Last week"]
+    assert week[0].weekday() == 0 and week[1] - week[0] == timedelta(days=6) and week[1] < today
+    assert today - week[1] <= timedelta(days=7)
+    month = spans["Last month"]
+    assert month[0].day == 1 and (month[1] + timedelta(days=1)).day == 1
+    assert month[1] + timedelta(days=1) == today.replace(day=1)
+    # Any other period: the form sends from and to with the token; no preset is then current.
+    assert f'<form method="get" action="{path}">' in nav
+    assert f'<input type="hidden" name="share" value="{token}">' in nav
+    custom = {"share": token, "from": str(days_ago(10)), "to": str(days_ago(3))}
+    r = await client.get(path, params=custom)
+    assert r.status_code == 200
+    nav, links = _period_nav(r.text)
+    assert not any(current for _, current, _ in links)
+    assert f'name="from" value="{days_ago(10)}"' in nav and f'name="to" value="{days_ago(3)}"' in nav
+    # The journey map opened from the owner's link keeps the owner and the token too.
+    r = await client.get(f"/reports/journeys/{cat.journey}", params={"owner": support, "share": token})
+    assert r.status_code == 200, r.text
+    nav, links = _period_nav(r.text)
+    assert f'<input type="hidden" name="owner" value="{support}">' in nav
+    for href, _, label in links:
+        assert parse_qs(urlsplit(href).query)["owner"] == [str(support)], label
+        assert (await client.get(href)).status_code == 200, label
+    # With an API key, the links carry no token.
+    r = await client.get(path, headers=admin)
+    nav, links = _period_nav(r.text)
+    assert 'type="hidden"' not in nav and all("share=" not in href for href, _, _ in links)
 
 
 async def test_admins_get_share_links_to_a_whole_journey_map(

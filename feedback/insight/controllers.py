@@ -21,6 +21,8 @@ from feedback.insight.models import (
     Bucket,
     JourneyMap,
     OwnerReport,
+    PeriodChoice,
+    Periods,
     ResponseFilter,
     ResponseItem,
     Scores,
@@ -305,6 +307,7 @@ class ReportPages(Controller):
         access = _query(owner=str(owner_id) if share else None, share=share, start=start, end=end)
         return Template(template_name="report_owner.html", context={
             "report": report, "trends": trends, "journeys": journeys, "access": access,
+            "periods": _periods(request.url.path, today, first, last, share=share),
             **branding(request),
         })
 
@@ -323,7 +326,8 @@ class ReportPages(Controller):
             return _error(request, 401)
         except Gone:
             return _error(request, 410)
-        first, last = service.period_of(start, end, _today())
+        today = _today()
+        first, last = service.period_of(start, end, today)
         async with pool.acquire() as conn:
             journey = await service.journey_map(conn, journey_id, start=first, end=last, scope=scope,
                                                 min_n=request.app.state.settings.min_n)
@@ -331,8 +335,21 @@ class ReportPages(Controller):
         back = (f"/reports/owners/{owner}?{_query(share=share, start=start, end=end)}"
                 if share and owner else None)
         return Template(template_name="journey_map.html", context={
-            "journey": journey, "curve": curve, "back": back, "scope": scope, **branding(request),
+            "journey": journey, "curve": curve, "back": back, "scope": scope,
+            "periods": _periods(request.url.path, today, first, last, share=share,
+                                owner=str(owner) if share and owner else None),
+            **branding(request),
         })
+
+
+def _periods(path: str, today: date, first: date, last: date, *, share: str | None,
+             owner: str | None = None) -> Periods:
+    """The switcher of a page at `path`: every link and the form keep its access (share token)."""
+    keep = {k: v for k, v in (("owner", owner), ("share", share)) if v}
+    choices = [PeriodChoice(label, f"{path}?{urlencode({**keep, 'from': a.isoformat(), 'to': b.isoformat()})}",
+                            (a, b) == (first, last))
+               for label, a, b in service.period_choices(today)]
+    return Periods(choices, path, keep, first, last)
 
 
 def _query(*, owner: str | None = None, share: str | None = None, start: str | None = None,

@@ -374,3 +374,21 @@ class ShareRevocation(Output):
 
     revoked_at: Annotated[datetime, msgspec.Meta(
         description="When the links were revoked: those made before now answer 404 like unknown links.")]
+
+
+class PeriodChoice(msgspec.Struct, frozen=True):
+    """A link to the same page over another period; `current` when it is the one shown."""
+
+    label: str
+    href: str
+    current: bool
+
+
+class Periods(msgspec.Struct, frozen=True):
+    """A report page's period switcher: preset links, and the form's fields for any other."""
+
+    choices: list[PeriodChoice]
+    action: str
+    hidden: dict[str, str]
+    start: date
+    end: date

@@ -113,6 +113,21 @@ def period(start: date | None, end: date | None, today: date) -> tuple[date, dat
     return start, end
 
 
+def period_choices(today: date) -> list[tuple[str, date, date]]:
+    """The periods a report page offers: rolling windows to today, then the last whole week
+    (Monday to Sunday) and calendar month, for the weekly read and the monthly review."""
+    monday = today - timedelta(days=today.weekday())
+    month_end = today.replace(day=1) - timedelta(days=1)
+    return [
+        ("Last 7 days", today - timedelta(days=6), today),
+        ("Last 30 days", today - timedelta(days=29), today),
+        (f"Last {DEFAULT_DAYS} days", today - timedelta(days=DEFAULT_DAYS - 1), today),
+        ("Last 365 days", today - timedelta(days=364), today),
+        ("Last week", monday - timedelta(days=7), monday - timedelta(days=1)),
+        ("Last month", month_end.replace(day=1), month_end),
+    ]
+
+
 def parse_day(raw: str | None, field: str) -> date | None:
     """A YYYY-MM-DD query value; a 422 naming the field otherwise."""
     if raw is None or raw == "":
