@@ -445,8 +445,13 @@ def _decode_after(cursor: str | None) -> tuple[datetime, UUID] | None:
     if values is None:
         return None
     try:
-        return datetime.fromisoformat(str(values[0])), UUID(str(values[1]))
-    except ValueError:
+        moment = datetime.fromisoformat(str(values[0]))
+        # Ours carry +00:00; a tampered one without a zone, or at the calendar's ends (where
+        # the shift to UTC overflows), would otherwise reach the database as a bare DataError.
+        if moment.tzinfo is None:
+            raise ValueError(values[0])
+        return moment.astimezone(UTC), UUID(str(values[1]))
+    except (ValueError, OverflowError):
         raise invalid("cursor", "is not a cursor this API gave out") from None
 
 
