@@ -202,6 +202,30 @@ async def test_responses_filter_and_page_by_keyset_cursor(
         assert r.status_code == 422 and "cursor" in r.text, (bad, r.text)
 
 
+async def test_a_touchpoint_outside_the_other_filters_is_a_422_naming_them(
+        client: Client, admin: Headers, conn: Any, make_key: MakeKey) -> None:
+    # It exists: "does not exist" would send a dashboard hunting for a missing touchpoint.
+    cat = await catalogue(conn)
+    onboarding, loyalty = cat.owners["onboarding"], cat.stages["Loyalty"]
+    for path in ("/api/v1/scores", "/api/v1/responses"):
+        r = await client.get(path, headers=admin, params={
+            "touchpoint": "support-call", "owner": onboarding, "stage": loyalty, "channel": "phone"})
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"] == [
+            {"field": "stage", "message": f"touchpoint 'support-call' is in stage {cat.stages['Solution']}, "
+                                          f"not {loyalty}"},
+            {"field": "owner", "message": f"touchpoint 'support-call' belongs to owner "
+                                          f"{cat.owners['support']}, not {onboarding}"}]
+        r = await client.get(path, headers={**admin, "Accept": "text/csv"},
+                             params={"touchpoint": "support-call", "channel": "web"})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "channel", r.text
+    # Another owner's touchpoint stays exactly as unknown as a missing one.
+    support = bearer(await make_key("owner", cat.owners["support"]))
+    for key in ("first-login", "no-such-touchpoint"):
+        r = await client.get("/api/v1/scores", headers=support, params={"touchpoint": key, "owner": onboarding})
+        assert r.status_code == 404 and r.json()["detail"] == f"Touchpoint {key!r} does not exist.", r.text
+
+
 @pytest.mark.parametrize(("path", "values"), [
     # Well-formed, but past what the database holds: no bare "refused by the database" answer.
     ("/api/v1/responses", ["9999-12-31T23:59:59-14:00", "01a206ef-d1da-76ee-8640-21c128ff7807"]),
