@@ -10,6 +10,8 @@ import msgspec
 
 from surveys.errors import invalid
 
+# Ids are bigint: a larger number in a tampered cursor is refused here, not by the database.
+MAX_ID = 2**63 - 1
 Limit = Annotated[int, msgspec.Meta(ge=1, le=500, description="Items per page, 1–500.")]
 
 
@@ -28,7 +30,8 @@ def decode_cursor(cursor: str | None, shape: tuple[type, ...] = (int,)) -> list[
     except (binascii.Error, ValueError, msgspec.DecodeError):
         raise invalid("cursor", "is not a cursor this API gave out") from None
     if not isinstance(values, list) or len(values) != len(shape) or not all(
-        isinstance(v, t) and not isinstance(v, bool) for v, t in zip(values, shape, strict=True)
+        isinstance(v, t) and not isinstance(v, bool) and (not isinstance(v, int) or 0 <= v <= MAX_ID)
+        for v, t in zip(values, shape, strict=True)
     ):
         raise invalid("cursor", "is not a cursor this API gave out")
     return values

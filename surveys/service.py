@@ -36,9 +36,29 @@ def _page(items: list[Any], limit: int) -> tuple[list[Any], str | None]:
     return items, None
 
 
+def _invisible(char: str) -> bool:
+    # Format characters print nothing (zero-width space, soft hyphen, byte order mark, direction
+    # marks); tag characters are kept, as they end the flag emoji of Scotland or Wales.
+    return unicodedata.category(char) == "Cf" and not "\U000e0000" <= char <= "\U000e007f"
+
+
+def _blank(char: str) -> bool:
+    return char.isspace() or _invisible(char)
+
+
+def _unpadded(text: str) -> str:
+    """The text without the spaces and invisible characters around it."""
+    start, end = 0, len(text)
+    while start < end and _blank(text[start]):
+        start += 1
+    while end > start and _blank(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
 def _trimmed(field: str, name: str) -> str:
-    """A name without the spaces around it; one of nothing but spaces is refused."""
-    clean = name.strip()
+    """A name without the spaces around it; one a person would see as empty is refused."""
+    clean = _unpadded(name)
     if not clean:
         raise invalid(field, "may not be blank")
     return clean
@@ -46,9 +66,20 @@ def _trimmed(field: str, name: str) -> str:
 
 def _name_key(name: str) -> str:
     # Names a person cannot tell apart on the journey map or a report are one name: case,
-    # compatibility forms (full-width letters) and runs of spaces do not make a stage, an owner
-    # or a journey different.
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+    # compatibility forms (full-width letters), runs of spaces and characters that print
+    # nothing do not make a stage, an owner or a journey different.
+    visible = "".join(c for c in name if not _invisible(c))
+    return " ".join(unicodedata.normalize("NFKC", visible).casefold().split())
+
+
+def _wording(questions: dict[str, str]) -> dict[str, str]:
+    """Questions without the spaces around them; a blank one would show customers no question."""
+    clean = {locale: _unpadded(text) for locale, text in questions.items()}
+    errors = [FieldError(f"questions.{locale}", "may not be blank")
+              for locale, text in clean.items() if not text]
+    if errors:
+        raise InvalidInput("The touchpoint is not valid.", errors=errors)
+    return clean
 
 
 def _check_name_free(kind: str, name: str, taken: list[tuple[int, str]]) -> None:
@@ -167,7 +198,7 @@ async def _replan_stages(conn: Conn, journey_id: int, plan: list[Any]) -> None:
     errors: list[FieldError] = []
     seen_ids: set[int] = set()
     seen_names: set[str] = set()
-    names = [stage.name.strip() for stage in plan]
+    names = [_unpadded(stage.name) for stage in plan]
     for i, stage in enumerate(plan):
         if not names[i]:
             errors.append(FieldError(f"stages[{i}].name", "may not be blank"))
@@ -250,6 +281,7 @@ async def _check_touchpoint(conn: Conn, fields: dict[str, Any]) -> None:
 async def create_touchpoint(conn: Conn, data: TouchpointCreate) -> Touchpoint:
     fields = msgspec.structs.asdict(data)
     fields["name"] = _trimmed("name", data.name)
+    fields["questions"] = _wording(data.questions)
     async with conn.transaction():
         await _check_touchpoint(conn, fields)
         try:
@@ -274,6 +306,8 @@ async def update_touchpoint(conn: Conn, key: str, data: TouchpointUpdate) -> Tou
         changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
         if "name" in changes:
             changes["name"] = _trimmed("name", changes["name"])
+        if "questions" in changes:
+            changes["questions"] = _wording(changes["questions"])
         if "kind" in changes and changes["kind"] != current.kind and "target" not in changes:
             # A target is written in its kind's metric: it cannot carry over to another kind.
             changes["target"] = None

@@ -397,6 +397,50 @@ async def test_names_are_trimmed_and_never_blank(client: Client, admin: dict[str
     assert r.status_code == 200 and r.json()["name"] == "Shop 2"
 
 
+@pytest.mark.parametrize("invisible", ["\u200b", "\u00ad", "\ufeff", "\u200d\u2060", " \u200e\u3000"])
+async def test_a_name_of_characters_that_print_nothing_is_blank(
+    client: Client, admin: dict[str, str], invisible: str
+) -> None:
+    for path, body, field in [
+        ("/api/v1/owners", {"name": invisible}, "name"),
+        ("/api/v1/journeys", {"name": invisible}, "name"),
+        ("/api/v1/journeys", {"name": "Shop", "stages": ["Sale", invisible]}, "stages[1]"),
+    ]:
+        r = await client.post(path, json=body, headers=admin)
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == [field], r.text
+        assert "blank" in r.json()["errors"][0]["message"]
+    journey = await _journey(client, admin)
+    plan = [{"id": s["id"], "name": s["name"]} for s in journey["stages"]] + [{"name": invisible}]
+    r = await client.patch(f"/api/v1/journeys/{journey['id']}", json={"stages": plan}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "stages[8].name", r.text
+    # Around a visible name they are dropped like spaces.
+    r = await client.post("/api/v1/owners", json={"name": f"{invisible}Delivery{invisible}"}, headers=admin)
+    assert r.status_code == 201 and r.json()["name"] == "Delivery", r.text
+
+
+async def test_blank_question_wording_is_refused_and_wording_is_trimmed(
+    client: Client, admin: dict[str, str]
+) -> None:
+    # A blank custom question would replace the kind's default and show customers no question.
+    journey = await _journey(client, admin)
+    owner = await _owner(client, admin)
+    payload = {"key": "support-call", "name": "Support call", "stage_id": journey["stages"][0]["id"],
+               "channel": "phone", "owner_id": owner["id"], "kind": "csat",
+               "questions": {"en": "   ", "ru": "\u200b"}}
+    r = await client.post("/api/v1/touchpoints", json=payload, headers=admin)
+    assert r.status_code == 422, r.text
+    assert sorted(e["field"] for e in r.json()["errors"]) == ["questions.en", "questions.ru"]
+    tp = await _touchpoint(client, admin, journey["stages"][0]["id"], owner["id"],
+                           questions={"en": "  How was your call? "})
+    assert tp["questions"]["en"] == tp["custom_questions"]["en"] == "How was your call?"
+    r = await client.patch("/api/v1/touchpoints/support-call", json={"questions": {"en": " \t"}},
+                           headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "questions.en", r.text
+    r = await client.get("/api/v1/touchpoints/support-call", headers=admin)
+    assert r.json()["questions"]["en"] == "How was your call?"
+
+
 @pytest.mark.parametrize("twin", ["Sale ", " sale", "SALE", "Ｓａｌｅ", "Sale\u00a0"])
 async def test_stage_names_that_look_the_same_are_refused(
     client: Client, admin: dict[str, str], twin: str

@@ -587,6 +587,25 @@ async def test_api_response_is_validated_and_stored(client: Client, admin: Heade
     assert r.status_code == 422  # a time without its zone is ambiguous
 
 
+async def test_an_api_comment_of_only_spaces_is_no_comment(client: Client, admin: Headers,
+                                                              conn: Connection) -> None:
+    # As on the survey page: otherwise it counts as a comment in reports and has_comment=true.
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "checkout", kind="ces")
+    for comment in ("   ", "\n\t "):
+        r = await client.post("/api/v1/responses", headers=admin,
+                              json={"touchpoint": "checkout", "score": 2, "comment": comment})
+        assert r.status_code == 201, r.text
+        assert r.json()["comment"] is None and r.json()["sentiment"]["language"] is None
+    r = await client.post("/api/v1/responses", headers=admin,
+                          json={"touchpoint": "checkout", "score": 2, "comment": "  Slow page \n"})
+    assert r.json()["comment"] == "Slow page"
+    assert await conn.fetchval("SELECT count(*) FROM responses WHERE comment IS NOT NULL") == 1
+    assert await conn.fetchval("SELECT sum(comments) FROM touchpoint_daily") == 1
+    r = await client.get("/api/v1/responses", headers=admin, params={"has_comment": "true"})
+    assert [i["comment"] for i in r.json()["items"]] == ["Slow page"]
+
+
 async def test_idempotency_key_replays_and_refuses_a_different_body(
         client: Client, admin: Headers, conn: Connection) -> None:
     w = await world(client, admin)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 from datetime import date, timedelta
 from typing import Any
 
@@ -198,6 +200,46 @@ async def test_responses_filter_and_page_by_keyset_cursor(
     for bad in ("x", "eyJ", "WyJhIl0", "WyJub3QtYS1kYXRlIiwgIm5vdC1hLXV1aWQiXQ"):
         r = await client.get("/api/v1/responses", headers=admin, params={"cursor": bad})
         assert r.status_code == 422 and "cursor" in r.text, (bad, r.text)
+
+
+async def test_a_touchpoint_outside_the_other_filters_is_a_422_naming_them(
+        client: Client, admin: Headers, conn: Any, make_key: MakeKey) -> None:
+    # It exists: "does not exist" would send a dashboard hunting for a missing touchpoint.
+    cat = await catalogue(conn)
+    onboarding, loyalty = cat.owners["onboarding"], cat.stages["Loyalty"]
+    for path in ("/api/v1/scores", "/api/v1/responses"):
+        r = await client.get(path, headers=admin, params={
+            "touchpoint": "support-call", "owner": onboarding, "stage": loyalty, "channel": "phone"})
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"] == [
+            {"field": "stage", "message": f"touchpoint 'support-call' is in stage {cat.stages['Solution']}, "
+                                          f"not {loyalty}"},
+            {"field": "owner", "message": f"touchpoint 'support-call' belongs to owner "
+                                          f"{cat.owners['support']}, not {onboarding}"}]
+        r = await client.get(path, headers={**admin, "Accept": "text/csv"},
+                             params={"touchpoint": "support-call", "channel": "web"})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "channel", r.text
+    # Another owner's touchpoint stays exactly as unknown as a missing one.
+    support = bearer(await make_key("owner", cat.owners["support"]))
+    for key in ("first-login", "no-such-touchpoint"):
+        r = await client.get("/api/v1/scores", headers=support, params={"touchpoint": key, "owner": onboarding})
+        assert r.status_code == 404 and r.json()["detail"] == f"Touchpoint {key!r} does not exist.", r.text
+
+
+@pytest.mark.parametrize(("path", "values"), [
+    # Well-formed, but past what the database holds: no bare "refused by the database" answer.
+    ("/api/v1/responses", ["9999-12-31T23:59:59-14:00", "01a206ef-d1da-76ee-8640-21c128ff7807"]),
+    ("/api/v1/responses", ["0001-01-01T00:00:00+14:00", "01a206ef-d1da-76ee-8640-21c128ff7807"]),
+    ("/api/v1/responses", ["2026-11-23T05:45:09", "01a206ef-d1da-76ee-8640-21c128ff7807"]),
+    ("/api/v1/owners", [2**64]), ("/api/v1/journeys", [-1]), ("/api/v1/touchpoints", [2**63]),
+])
+async def test_tampered_cursors_are_a_422_naming_cursor(
+        client: Client, admin: Headers, conn: Any, path: str, values: list[Any]) -> None:
+    await catalogue(conn)
+    cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+    r = await client.get(path, headers=admin, params={"cursor": cursor})
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [{"field": "cursor", "message": "is not a cursor this API gave out"}]
 
 
 async def test_responses_stream_as_csv_with_formulas_made_inert(

@@ -55,6 +55,8 @@ async def test_a_second_one_with_the_same_name_is_a_conflict_naming_the_first(
 @pytest.mark.parametrize("twin", [
     "customer support", "CUSTOMER SUPPORT", "  Customer   Support ", "Customer\u00a0Support",
     "Customer\tSupport", "ＣＵＳＴＯＭＥＲ Ｓｕｐｐｏｒｔ", "Customer\u3000Support",
+    # Characters that print nothing, inside or around the name.
+    "Customer Support\u200b", "Cus\u00adtomer Support", "\ufeffCustomer Support", "Customer\u200d Support",
 ])
 async def test_names_that_look_the_same_are_the_same_name(
     client: Client, admin: dict[str, str], kind: str, twin: str

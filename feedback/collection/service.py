@@ -500,7 +500,10 @@ async def _prepare(touchpoints: TouchpointCache, pool: Pool, comments: CommentRe
     if not scale.contains(data.score):
         raise invalid("score", f"must be between {scale.low} and {scale.high} on the {tp.kind.value} scale")
     occurred_at = _when(data.occurred_at)
-    row = _row(tp, data.score, data.comment, await comments.read(data.comment or ""),
+    # Trimmed as on the survey page: a comment of nothing but spaces is none, not one that
+    # counts in comment rates and matches has_comment=true.
+    comment = (data.comment or "").strip()
+    row = _row(tp, data.score, comment, await comments.read(comment),
                customer=data.customer, locale=data.locale or "en",
                channel=(data.channel or tp.channel).value, source="api",
                context=_context_json(data.context), occurred_at=occurred_at)

@@ -35,6 +35,7 @@ from feedback.insight.models import (
     ShareTarget,
     ThemeGrowth,
     ThemeInsight,
+    TouchpointRef,
     TouchpointReport,
     Verbatim,
 )
@@ -52,7 +53,7 @@ from feedback.insight.statistics import (
     target_status,
 )
 from feedback.settings import Settings
-from surveys.errors import NotFound, invalid
+from surveys.errors import ClientError, FieldError, InvalidInput, NotFound, invalid
 from surveys.kinds import SurveyKind, scale_of
 from surveys.models import Page
 from surveys.paging import decode_cursor, encode_cursor
@@ -414,8 +415,29 @@ def _select_kind(touchpoints: Sequence[Touchpoint], sel: Selection) -> str:
 async def _touchpoints(conn: Conn, sel: Selection) -> list[Touchpoint]:
     touchpoints = await repo.selected_touchpoints(conn, sel)
     if sel.touchpoint is not None and not touchpoints:
-        raise NotFound(f"Touchpoint {sel.touchpoint!r} does not exist.")
+        # It may exist, and be the caller's, outside the other filters: say which rather than
+        # that it does not exist. Another owner's is looked up in scope, so it stays a plain 404.
+        alone = await repo.selected_touchpoints(conn, msgspec.structs.replace(
+            sel, journey=None, stage=None, owner=None, channel=None))
+        if not alone:
+            raise NotFound(f"Touchpoint {sel.touchpoint!r} does not exist.")
+        raise _outside(sel, alone[0].ref)
     return touchpoints
+
+
+def _outside(sel: Selection, tp: TouchpointRef) -> ClientError:
+    """A 422 naming each filter that leaves out the named touchpoint."""
+    checks: list[tuple[str, object, object, str]] = [
+        ("journey", sel.journey, tp.journey_id, "is in journey"),
+        ("stage", sel.stage, tp.stage_id, "is in stage"),
+        ("owner", sel.owner, tp.owner_id, "belongs to owner"),
+        ("channel", sel.channel, tp.channel, "is on the channel"),
+    ]
+    errors = [FieldError(field, f"touchpoint {tp.key!r} {where} {actual}, not {wanted}")
+              for field, wanted, actual, where in checks if wanted is not None and wanted != actual]
+    if not errors:  # it moved between the two reads
+        return NotFound(f"Touchpoint {sel.touchpoint!r} does not exist.")
+    return InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
 
 
 async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int, today: date) -> Scores:
@@ -464,8 +486,13 @@ def _decode_after(cursor: str | None) -> tuple[datetime, UUID] | None:
     if values is None:
         return None
     try:
-        return datetime.fromisoformat(str(values[0])), UUID(str(values[1]))
-    except ValueError:
+        moment = datetime.fromisoformat(str(values[0]))
+        # Ours carry +00:00; a tampered one without a zone, or at the calendar's ends (where
+        # the shift to UTC overflows), would otherwise reach the database as a bare DataError.
+        if moment.tzinfo is None:
+            raise ValueError(values[0])
+        return moment.astimezone(UTC), UUID(str(values[1]))
+    except (ValueError, OverflowError):
         raise invalid("cursor", "is not a cursor this API gave out") from None
 
 
