@@ -339,3 +339,24 @@ async def test_every_scale_on_a_phone_has_fingertip_targets_in_scale_order_and_s
     await browser.wait_for("!!document.querySelector('.card a')")
     height = await browser.evaluate("document.querySelector('.card a').getBoundingClientRect().height")
     assert height >= 44
+
+
+async def test_a_long_one_word_touchpoint_name_does_not_push_the_survey_sideways_at_320_px(
+        browser: Browser, live_server: str, make_key: MakeKey) -> None:
+    admin = bearer(await make_key("admin"))
+    async with httpx.AsyncClient(base_url=live_server, headers=admin) as api:
+        journey = (await api.post("/api/v1/journeys", json={"name": "Shop"})).json()
+        owner = (await api.post("/api/v1/owners", json={"name": "Success"})).json()
+        created = await api.post("/api/v1/touchpoints", json={
+            "key": "portal", "name": "Selfservicecustomeraccountportal", "stage_id": journey["stages"][4]["id"],
+            "channel": "email", "owner_id": owner["id"], "kind": "ces"})
+        assert created.status_code == 201, created.text
+        sent = (await api.post("/api/v1/touchpoints/portal/invitations",
+                               json={"customer": "long-1", "locale": "ru"})).json()
+    await browser.call("Page.enable")
+    await browser.call("Emulation.setDeviceMetricsOverride", width=320, height=800, deviceScaleFactor=1, mobile=True)
+    for url in (sent["url"], f"{live_server}/w/portal"):
+        await browser.call("Page.navigate", url=url)
+        await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('h1')")
+        assert "Selfservicecustomeraccountportal" in await browser.evaluate("document.querySelector('h1').textContent")
+        assert await browser.evaluate("document.documentElement.scrollWidth") <= 320, url
