@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -112,9 +113,29 @@ def scale_of(kind: SurveyKind | str) -> Scale:
 
 
 def default_question(kind: SurveyKind | str, locale: str, touchpoint_name: str) -> str:
+    return "".join(question_parts(kind, locale, touchpoint_name))
+
+
+def question_parts(kind: SurveyKind | str, locale: str, touchpoint_name: str) -> tuple[str, str, str]:
+    """The default wording as (before, name, after), so that a page can mark the name's language."""
     wording = DEFAULT_QUESTIONS[SurveyKind(kind)]
     template = wording.get(locale, wording["en"])
-    return template.format(touchpoint=touchpoint_name.lower(), Touchpoint=touchpoint_name)
+    for field, name in (("{Touchpoint}", touchpoint_name), ("{touchpoint}", touchpoint_name.lower())):
+        before, found, after = template.partition(field)
+        if found:
+            return before, name, after
+    return template, "", ""
+
+
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_LATIN = re.compile("[A-Za-z]")
+
+
+def name_language(name: str) -> str | None:
+    """The language a touchpoint's name is written in, as far as its letters tell (en or ru)."""
+    if _CYRILLIC.search(name):
+        return "ru"
+    return "en" if _LATIN.search(name) else None
 
 
 def band_name(kind: SurveyKind | str, score: int) -> str:

@@ -301,3 +301,62 @@ async def test_the_nps_scale_on_a_phone_fits_is_big_enough_and_shows_the_choice_
     await browser.evaluate("document.querySelector('input:checked').checked = false; document.forms[0].submit()")
     await browser.wait_for("document.title.startsWith('Error: ') && document.activeElement.name === 'score'")
     assert await browser.evaluate("document.activeElement.value") == "0"
+
+
+_TARGETS = """[...document.querySelectorAll('.scale span')].map(s => { const r = s.getBoundingClientRect();
+  return [Number(s.textContent), Math.round(r.y), r.x, r.width, r.height]; })"""
+
+
+async def test_every_scale_on_a_phone_has_fingertip_targets_in_scale_order_and_so_has_the_change_link(
+        browser: Browser, live_server: str, make_key: MakeKey) -> None:
+    admin = bearer(await make_key("admin"))
+    links: dict[str, str] = {}
+    async with httpx.AsyncClient(base_url=live_server, headers=admin) as api:
+        journey = (await api.post("/api/v1/journeys", json={"name": "Shop"})).json()
+        owner = (await api.post("/api/v1/owners", json={"name": "Success"})).json()
+        for kind in ("csat", "ces", "nps"):
+            created = await api.post("/api/v1/touchpoints", json={
+                "key": kind, "name": kind.upper(), "stage_id": journey["stages"][4]["id"],
+                "channel": "email", "owner_id": owner["id"], "kind": kind})
+            assert created.status_code == 201, created.text
+            links[kind] = (await api.post(f"/api/v1/touchpoints/{kind}/invitations",
+                                          json={"customer": f"fingers-{kind}"})).json()["url"]
+    await browser.call("Page.enable")
+    # Common phone widths, from a 360 px Android up; the 1–7 scale was 38 px wide at 375.
+    for width in (360, 375, 414):
+        await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=800, deviceScaleFactor=1,
+                           mobile=True)
+        for kind, url in links.items():
+            await browser.call("Page.navigate", url=url)
+            await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('.scale')")
+            assert await browser.evaluate("document.documentElement.scrollWidth") <= width
+            targets = await browser.evaluate(_TARGETS)
+            assert all(w >= 44 and h >= 44 for *_, w, h in targets), (kind, width, targets)
+            # Read row by row, left to right, the scores come in order: a second row continues the first.
+            assert [n for n, *_ in sorted(targets, key=lambda t: (t[1], t[2]))] == sorted(n for n, *_ in targets)
+
+    await browser.evaluate("document.querySelector('input[value=\"7\"]').checked = true; document.forms[0].submit()")
+    await browser.wait_for("!!document.querySelector('.card a')")
+    height = await browser.evaluate("document.querySelector('.card a').getBoundingClientRect().height")
+    assert height >= 44
+
+
+async def test_a_long_one_word_touchpoint_name_does_not_push_the_survey_sideways_at_320_px(
+        browser: Browser, live_server: str, make_key: MakeKey) -> None:
+    admin = bearer(await make_key("admin"))
+    async with httpx.AsyncClient(base_url=live_server, headers=admin) as api:
+        journey = (await api.post("/api/v1/journeys", json={"name": "Shop"})).json()
+        owner = (await api.post("/api/v1/owners", json={"name": "Success"})).json()
+        created = await api.post("/api/v1/touchpoints", json={
+            "key": "portal", "name": "Selfservicecustomeraccountportal", "stage_id": journey["stages"][4]["id"],
+            "channel": "email", "owner_id": owner["id"], "kind": "ces"})
+        assert created.status_code == 201, created.text
+        sent = (await api.post("/api/v1/touchpoints/portal/invitations",
+                               json={"customer": "long-1", "locale": "ru"})).json()
+    await browser.call("Page.enable")
+    await browser.call("Emulation.setDeviceMetricsOverride", width=320, height=800, deviceScaleFactor=1, mobile=True)
+    for url in (sent["url"], f"{live_server}/w/portal"):
+        await browser.call("Page.navigate", url=url)
+        await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('h1')")
+        assert "Selfservicecustomeraccountportal" in await browser.evaluate("document.querySelector('h1').textContent")
+        assert await browser.evaluate("document.documentElement.scrollWidth") <= 320, url

@@ -248,6 +248,30 @@ async def test_survey_page_in_russian(client: Client, admin: Headers) -> None:
     assert page.count('type="radio" name="score"') == 7
 
 
+async def test_a_touchpoint_name_in_another_language_than_the_question_says_its_own(
+        client: Client, admin: Headers) -> None:
+    # "Delivery" inside Russian copy: read with Russian rules unless its span says it is English.
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    await touchpoint(client, admin, w, "courier", name="Доставка курьером")
+    body = (await invite(client, admin, "delivery", locale="ru")).json()
+    marked = '«<span lang="en">Delivery</span>»: насколько вы довольны?'
+    page = (await client.get(f"/s/{token_of(body['url'])}")).text
+    assert f"<legend><h1>{marked}</h1></legend>" in page
+    assert "<title>«Delivery»: насколько вы довольны? · " in page  # a title holds no markup
+    assert marked in body["email_html"]
+    assert marked in (await client.get("/w/delivery", headers={"Accept-Language": "ru"})).text
+    # And the other way round: a Russian name inside English copy.
+    page = (await client.get("/w/courier")).text
+    assert 'How satisfied are you with <span lang="ru">доставка курьером</span>?' in page
+    # A name in the page's own language, or a touchpoint's own wording, is left as it is.
+    assert "<span lang" not in (await client.get("/w/delivery")).text
+    r = await client.patch("/api/v1/touchpoints/delivery", headers=admin,
+                           json={"questions": {"ru": "Как вам доставка Delivery?"}})
+    assert r.status_code == 200, r.text
+    assert "<h1>Как вам доставка Delivery?</h1>" in (await client.get(f"/s/{token_of(body['url'])}")).text
+
+
 async def test_the_question_is_the_heading_and_every_page_has_a_main_landmark(
         client: Client, admin: Headers) -> None:
     body = await _sent(client, admin, kind="nps")

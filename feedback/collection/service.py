@@ -59,7 +59,7 @@ from surveys.errors import (
     TooManyRequests,
     invalid,
 )
-from surveys.kinds import Scale, band_name, scale_of
+from surveys.kinds import Scale, band_name, name_language, question_parts, scale_of
 from surveys.models import Touchpoint
 
 # The email block is rendered outside any request; autoescape as on the pages.
@@ -146,7 +146,7 @@ def _sent(settings: Settings, tp: Touchpoint, invitation_id: UUID, nonce: bytes,
     one_click = {str(n): f"{url}?score={n}&kind={tp.kind.value}" for n in scale.values}
     low_label, high_label = scale.labels.get(locale, scale.labels["en"])
     email_html = _EMAIL.get_template("email_block.html").render(
-        question=tp.questions.get(locale, tp.questions["en"]), urls=one_click, low_label=low_label,
+        wording=question_view(tp, locale), urls=one_click, low_label=low_label,
         high_label=high_label, t=text(locale), company=settings.company_name, colour=settings.brand_colour,
         locale=locale,
     )
@@ -239,12 +239,34 @@ async def erase_customer(conn: Connection, customer_ref: str) -> Erasure:
 # Pages
 
 
+@dataclass(frozen=True, slots=True)
+class Question:
+    """The question as shown: the touchpoint's name in it carries its own `lang` when it is
+    not the page's (an English name in Russian copy), so a screen reader says it right."""
+
+    before: str
+    name: str = ""
+    after: str = ""
+    lang: str | None = None
+
+
+def question_view(tp: Touchpoint, locale: str) -> Question:
+    question = tp.questions.get(locale, tp.questions["en"])
+    before, name, after = question_parts(tp.kind, locale, tp.name)
+    if before + name + after != question:
+        # The touchpoint's own wording: where a name is in it, if anywhere, is unknown.
+        return Question(question)
+    lang = name_language(name)
+    return Question(before, name, after, None if lang == locale else lang)
+
+
 def _scale_view(tp: Touchpoint, locale: str) -> dict[str, Any]:
     scale = scale_of(tp.kind)
     low_label, high_label = scale.labels.get(locale, scale.labels["en"])
     t = text(locale)
     return {
         "locale": locale, "t": t, "question": tp.questions.get(locale, tp.questions["en"]),
+        "wording": question_view(tp, locale),
         "scores": list(scale.values), "low_label": low_label, "high_label": high_label,
         "kind": tp.kind.value,
         "scale_hint": t["scale_hint"].format(low=scale.low, high=scale.high, low_label=low_label,
