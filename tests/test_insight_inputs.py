@@ -165,6 +165,15 @@ def test_a_trend_chart_says_its_numbers_to_a_screen_reader() -> None:
                     "16 Jun 2025: 4.50, 95 % interval 4.25 to 4.75, n = 31 "
                     "(partial week: 3 of 7 days).")
     assert svg.index("<desc>") < svg.index("<line")  # read with the title, before the drawing
+    # A year of weeks is summed up, not read out: the latest, the lowest and the highest point.
+    year = [point(date(2025, 6, 2) + timedelta(weeks=i), 40, 3.0 + (i % 10) / 10) for i in range(53)]
+    year[3] = point(date(2025, 6, 23), 9, None)
+    svg = str(charts.trend_chart(year, "ces", None, "Weekly CES", Bucket.WEEK))
+    desc = svg.split("<desc>")[1].split("</desc>")[0]
+    assert desc == ("53 weeks from 02 Jun 2025 to 01 Jun 2026, 52 with enough answers to plot. "
+                    "Latest: 01 Jun 2026: 3.20, 95 % interval 2.95 to 3.45, n = 40. "
+                    "Lowest: 02 Jun 2025: 3.00, 95 % interval 2.75 to 3.25, n = 40. "
+                    "Highest: 04 Aug 2025: 3.90, 95 % interval 3.65 to 4.15, n = 40.")
 
 
 def test_impact_is_share_of_low_minus_share_of_high() -> None:

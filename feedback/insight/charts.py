@@ -109,21 +109,35 @@ def trend(report: TouchpointReport) -> Trend:
     return Trend(Markup("").join(charts), notes)
 
 
+# Up to this many points are read out one by one; a longer series is summed up: 53 weekly
+# points read aloud are noise, and twice per card (wide and narrow) they weighed 100 kB a page.
+_LISTED = 6
+
+
 def trend_text(points: Sequence[Point], kind: str, target: float | None, bucket: Bucket) -> str:
     """The chart's numbers in words, for a screen reader (the SVG's description)."""
     digits = 2 if kind == "ces" else 1
     form = "%b %Y" if bucket is Bucket.MONTH else "%d %b %Y"
-    said = []
-    for p in points:
+
+    def said(p: Point) -> str:
         when = p.start.strftime(form)
         if p.value is None or p.ci_low is None or p.ci_high is None:
-            said.append(f"{when}: too few answers (n = {p.n})")
-        else:
-            said.append(f"{when}: {p.value:.{digits}f}, 95 % interval {p.ci_low:.{digits}f} to "
-                        f"{p.ci_high:.{digits}f}, n = {p.n}"
-                        + (f" ({partial_label(p, bucket)})" if p.partial else ""))
+            return f"{when}: too few answers (n = {p.n})"
+        return (f"{when}: {p.value:.{digits}f}, 95 % interval {p.ci_low:.{digits}f} to "
+                f"{p.ci_high:.{digits}f}, n = {p.n}"
+                + (f" ({partial_label(p, bucket)})" if p.partial else ""))
+
     aim = f"Target {target:g}. " if target is not None else ""
-    return aim + ("; ".join(said) if said else "No points") + "."
+    if len(points) <= _LISTED:
+        return aim + ("; ".join(said(p) for p in points) if points else "No points") + "."
+    plotted = [p for p in points if p.value is not None and p.ci_low is not None]
+    text = (f"{aim}{len(points)} {_UNITS[bucket]}s from {points[0].start.strftime(form)} to "
+            f"{points[-1].start.strftime(form)}, {len(plotted)} with enough answers to plot")
+    if not plotted:
+        return text + "."
+    lowest = min(plotted, key=lambda p: p.value or 0.0)
+    highest = max(plotted, key=lambda p: p.value or 0.0)
+    return f"{text}. Latest: {said(plotted[-1])}. Lowest: {said(lowest)}. Highest: {said(highest)}."
 
 
 def trend_chart(points: Sequence[Point], kind: str, target: float | None, title: str,
