@@ -269,17 +269,28 @@ _SCORES = """[...document.querySelectorAll('.scale span')].map(s => { const r = 
   const c = getComputedStyle(s); return [s.previousElementSibling.checked, r.width, r.height, c.backgroundColor]; })"""
 
 
-async def test_the_nps_scale_on_a_phone_fits_is_big_enough_and_shows_the_choice_in_forced_colours(
-        browser: Browser, live_server: str, make_key: MakeKey) -> None:
-    admin = bearer(await make_key("admin"))
+async def _survey_links(live_server: str, admin: dict[str, str], touchpoints: list[tuple[str, str, str]],
+                        customer: str, **invitation: str) -> dict[str, str]:
+    """One journey and owner, a touchpoint per (key, name, kind), and a survey link to each."""
+    links: dict[str, str] = {}
     async with httpx.AsyncClient(base_url=live_server, headers=admin) as api:
         journey = (await api.post("/api/v1/journeys", json={"name": "Shop"})).json()
         owner = (await api.post("/api/v1/owners", json={"name": "Success"})).json()
-        created = await api.post("/api/v1/touchpoints", json={
-            "key": "relationship", "name": "Relationship", "stage_id": journey["stages"][4]["id"],
-            "channel": "email", "owner_id": owner["id"], "kind": "nps"})
-        assert created.status_code == 201, created.text
-        sent = (await api.post("/api/v1/touchpoints/relationship/invitations", json={"customer": "a11y-1"})).json()
+        for key, name, kind in touchpoints:
+            created = await api.post("/api/v1/touchpoints", json={
+                "key": key, "name": name, "stage_id": journey["stages"][4]["id"],
+                "channel": "email", "owner_id": owner["id"], "kind": kind})
+            assert created.status_code == 201, created.text
+            links[key] = (await api.post(f"/api/v1/touchpoints/{key}/invitations",
+                                         json={"customer": f"{customer}-{key}", **invitation})).json()["url"]
+    return links
+
+
+async def test_the_nps_scale_on_a_phone_fits_is_big_enough_and_shows_the_choice_in_forced_colours(
+        browser: Browser, live_server: str, make_key: MakeKey) -> None:
+    admin = bearer(await make_key("admin"))
+    sent = {"url": (await _survey_links(live_server, admin, [("relationship", "Relationship", "nps")],
+                                        "a11y"))["relationship"]}
     await browser.call("Page.enable")
     for width in (375, 320):  # a phone, and 1280 px at 400 % zoom
         await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=800, deviceScaleFactor=1,
@@ -310,17 +321,8 @@ _TARGETS = """[...document.querySelectorAll('.scale span')].map(s => { const r =
 async def test_every_scale_on_a_phone_has_fingertip_targets_in_scale_order_and_so_has_the_change_link(
         browser: Browser, live_server: str, make_key: MakeKey) -> None:
     admin = bearer(await make_key("admin"))
-    links: dict[str, str] = {}
-    async with httpx.AsyncClient(base_url=live_server, headers=admin) as api:
-        journey = (await api.post("/api/v1/journeys", json={"name": "Shop"})).json()
-        owner = (await api.post("/api/v1/owners", json={"name": "Success"})).json()
-        for kind in ("csat", "ces", "nps"):
-            created = await api.post("/api/v1/touchpoints", json={
-                "key": kind, "name": kind.upper(), "stage_id": journey["stages"][4]["id"],
-                "channel": "email", "owner_id": owner["id"], "kind": kind})
-            assert created.status_code == 201, created.text
-            links[kind] = (await api.post(f"/api/v1/touchpoints/{kind}/invitations",
-                                          json={"customer": f"fingers-{kind}"})).json()["url"]
+    links = await _survey_links(live_server, admin, [(kind, kind.upper(), kind) for kind in ("csat", "ces", "nps")],
+                                "fingers")
     await browser.call("Page.enable")
     # Common phone widths, from a 360 px Android up; the 1–7 scale was 38 px wide at 375.
     for width in (360, 375, 414):
@@ -344,15 +346,8 @@ async def test_every_scale_on_a_phone_has_fingertip_targets_in_scale_order_and_s
 async def test_a_long_one_word_touchpoint_name_does_not_push_the_survey_sideways_at_320_px(
         browser: Browser, live_server: str, make_key: MakeKey) -> None:
     admin = bearer(await make_key("admin"))
-    async with httpx.AsyncClient(base_url=live_server, headers=admin) as api:
-        journey = (await api.post("/api/v1/journeys", json={"name": "Shop"})).json()
-        owner = (await api.post("/api/v1/owners", json={"name": "Success"})).json()
-        created = await api.post("/api/v1/touchpoints", json={
-            "key": "portal", "name": "Selfservicecustomeraccountportal", "stage_id": journey["stages"][4]["id"],
-            "channel": "email", "owner_id": owner["id"], "kind": "ces"})
-        assert created.status_code == 201, created.text
-        sent = (await api.post("/api/v1/touchpoints/portal/invitations",
-                               json={"customer": "long-1", "locale": "ru"})).json()
+    sent = {"url": (await _survey_links(live_server, admin, [("portal", "Selfservicecustomeraccountportal", "ces")],
+                                        "long", locale="ru"))["portal"]}
     await browser.call("Page.enable")
     await browser.call("Emulation.setDeviceMetricsOverride", width=320, height=800, deviceScaleFactor=1, mobile=True)
     for url in (sent["url"], f"{live_server}/w/portal"):
