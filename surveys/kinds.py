@@ -86,21 +86,23 @@ SCALES: Mapping[SurveyKind, Scale] = {
     ),
 }
 
-# Default wording per kind and locale; {touchpoint} is the touchpoint's name in lower case
-# (mid-sentence), {Touchpoint} as written (starting a sentence). Russian names the touchpoint
-# first, as written and in «», in the nominative: the name is usually English ("Support call")
-# and cannot be declined, and a Russian name read as a label needs no case ending either.
+# Default wording per kind and locale; {touchpoint} is the touchpoint's name mid-sentence
+# (see _mid_sentence), {Touchpoint} as written (starting a sentence). English puts "the" before
+# it ("satisfied with the order confirmation email") unless the name brings its own ("Your
+# order"). Russian names the touchpoint first, as written and in «», in the nominative: the name
+# is usually English ("Support call") and cannot be declined, and a Russian name read as a
+# label needs no case ending either.
 DEFAULT_QUESTIONS: Mapping[SurveyKind, Mapping[str, str]] = {
     SurveyKind.NPS: {
         "en": "How likely are you to recommend us to a friend or colleague?",
         "ru": "Насколько вероятно, что вы порекомендуете нас другу или коллеге?",
     },
     SurveyKind.CSAT: {
-        "en": "How satisfied are you with {touchpoint}?",
+        "en": "How satisfied are you with the {touchpoint}?",
         "ru": "«{Touchpoint}»: насколько вы довольны?",
     },
     SurveyKind.CES: {
-        "en": "{Touchpoint} made it easy for me to get what I needed.",
+        "en": "The {touchpoint} made it easy for me to get what I needed.",
         "ru": "«{Touchpoint}»: мне было легко получить то, что нужно.",
     },
 }
@@ -120,11 +122,36 @@ def question_parts(kind: SurveyKind | str, locale: str, touchpoint_name: str) ->
     """The default wording as (before, name, after), so that a page can mark the name's language."""
     wording = DEFAULT_QUESTIONS[SurveyKind(kind)]
     template = wording.get(locale, wording["en"])
-    for field, name in (("{Touchpoint}", touchpoint_name), ("{touchpoint}", touchpoint_name.lower())):
+    for field, name in (("{Touchpoint}", touchpoint_name), ("{touchpoint}", _mid_sentence(touchpoint_name))):
         before, found, after = template.partition(field)
         if found:
+            if before.lower().endswith("the ") and _brings_determiner(touchpoint_name):
+                before = before[:-4]
+                if not before:  # the name now starts the sentence: as written
+                    name = touchpoint_name
             return before, name, after
     return template, "", ""
+
+
+_DETERMINERS = frozenset({"the", "a", "an", "our", "your", "my", "this", "that", "their", "its"})
+
+
+def _brings_determiner(name: str) -> bool:
+    words = name.split(maxsplit=1)
+    return bool(words) and words[0].lower() in _DETERMINERS
+
+
+def _mid_sentence(name: str) -> str:
+    """The name inside a sentence: an ordinary capitalised first word is lowered ("Order
+    confirmation email"), anything else stays as written, so acronyms and names with inner
+    capitals keep them ("IVR menu", "McDonald's drive-thru", "iPhone app")."""
+    words = name.split(maxsplit=1)
+    if not words:
+        return name
+    first = words[0]
+    if len(first) > 1 and first[0].isupper() and first[1:] == first[1:].lower():
+        return name[0].lower() + name[1:]
+    return name
 
 
 _CYRILLIC = re.compile("[\u0400-\u04ff]")

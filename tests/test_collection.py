@@ -263,7 +263,7 @@ async def test_a_touchpoint_name_in_another_language_than_the_question_says_its_
     assert marked in (await client.get("/w/delivery", headers={"Accept-Language": "ru"})).text
     # And the other way round: a Russian name inside English copy.
     page = (await client.get("/w/courier")).text
-    assert 'How satisfied are you with <span lang="ru">доставка курьером</span>?' in page
+    assert 'How satisfied are you with the <span lang="ru">доставка курьером</span>?' in page
     # A name in the page's own language, or a touchpoint's own wording, is left as it is.
     assert "<span lang" not in (await client.get("/w/delivery")).text
     r = await client.patch("/api/v1/touchpoints/delivery", headers=admin,

@@ -57,8 +57,24 @@ def test_targets_are_in_the_kinds_own_metric() -> None:
 def test_default_questions_per_locale() -> None:
     assert "recommend" in default_question("nps", "en", "x")
     assert "порекомендуете" in default_question("nps", "ru", "x")
-    assert default_question("csat", "en", "Courier delivery") == "How satisfied are you with courier delivery?"
-    assert default_question("ces", "fr", "First login") == "First login made it easy for me to get what I needed."
+    assert default_question("csat", "en", "Courier delivery") == "How satisfied are you with the courier delivery?"
+    assert default_question("ces", "fr", "First login") == "The first login made it easy for me to get what I needed."
+
+
+def test_default_english_questions_read_as_sentences_and_keep_the_names_capitals() -> None:
+    # Lower-casing the whole name mangled acronyms and inner capitals ("the ivr menu").
+    assert default_question("csat", "en", "IVR menu") == "How satisfied are you with the IVR menu?"
+    assert default_question("csat", "en", "iPhone app") == "How satisfied are you with the iPhone app?"
+    assert (default_question("csat", "en", "McDonald's drive-thru")
+            == "How satisfied are you with the McDonald's drive-thru?")
+    assert (default_question("csat", "en", "Order confirmation email sent by CRM")
+            == "How satisfied are you with the order confirmation email sent by CRM?")
+    # A name that brings its own determiner gets no second one, and starts a sentence as written.
+    assert default_question("csat", "en", "Your order") == "How satisfied are you with your order?"
+    assert default_question("csat", "en", "The app") == "How satisfied are you with the app?"
+    assert default_question("ces", "en", "Our app") == "Our app made it easy for me to get what I needed."
+    assert (default_question("ces", "en", "Theatre booking")
+            == "The theatre booking made it easy for me to get what I needed.")
 
 
 def test_default_russian_questions_quote_the_touchpoint_name_in_the_nominative() -> None:
