@@ -57,6 +57,11 @@ async def test_the_email_block_fits_a_phone(client: Client, admin: Headers) -> N
     assert any("?score=0" in r and "?score=5" in r and "?score=6" not in r for r in rows)
     assert any("?score=6" in r and "?score=10" in r and "?score=5" not in r for r in rows)
     assert "10 — " in email and "0 — " in email and "then press Send" in email
+    # The end labels sit under the ends of the buttons: one table as wide as a row of six
+    # buttons holds both, rather than labels spread across the whole email.
+    block = email.split('border="0" width="268" style="width:268px;', 1)[1]
+    assert "?score=0" in block and "?score=10" in block
+    assert block.index("?score=10") < block.index("0&nbsp;— ") < block.index("10&nbsp;— ")
 
 
 async def test_the_email_buttons_have_names_that_mean_something_and_say_their_language(
