@@ -166,6 +166,33 @@ async def test_trigger_validation(client: Client, admin: Headers, make_key: Make
     assert r.status_code == 201
 
 
+async def test_a_blank_customer_reference_is_refused_and_others_are_kept_exactly(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    # Blank references would all be one customer to the contact rules.
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    for blank in (" ", " \t\n ", "\u3000", "\u200b", "\ufeff", " \u200e\u2060 "):
+        r = await invite(client, admin, "delivery", blank, event_id="e-1")
+        assert r.status_code == 422, (blank, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == ["customer"], r.text
+        assert "blank" in r.json()["errors"][0]["message"]
+        r = await client.post("/api/v1/invitations:batch", headers=admin, json={"items": [
+            {"touchpoint": "delivery", "customer": blank}]})
+        result = r.json()["results"][0]
+        assert result["status"] == 422 and result["problem"]["errors"][0]["field"] == "customer", result
+        r = await client.post("/api/v1/responses", headers=admin,
+                              json={"touchpoint": "delivery", "score": 4, "customer": blank})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "customer", (blank, r.text)
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == 0
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+    # Any other reference is the caller's own identifier, kept exactly, spaces and all.
+    assert (await invite(client, admin, "delivery", " crm-1 ")).status_code == 201
+    r = await client.post("/api/v1/responses", headers=admin,
+                          json={"touchpoint": "delivery", "score": 4, "customer": "\u200bcrm-2"})
+    assert r.status_code == 201 and r.json()["customer"] == "\u200bcrm-2"
+    assert await conn.fetchval("SELECT customer_ref FROM invitations") == " crm-1 "
+
+
 async def test_batch_one_result_per_item_and_bad_items_sink_nothing(
         client: Client, admin: Headers, conn: Connection) -> None:
     w = await world(client, admin)

@@ -61,6 +61,7 @@ from surveys.errors import (
 )
 from surveys.kinds import Scale, band_name, name_language, question_parts, scale_of
 from surveys.models import Touchpoint
+from surveys.text import blank
 
 # The email block is rendered outside any request; autoescape as on the pages.
 _EMAIL = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
@@ -107,6 +108,14 @@ def _context_json(context: dict[str, Any]) -> str:
 
 def _holds_nul(context: dict[str, Any]) -> bool:
     return any("\x00" in k or (isinstance(v, str) and "\x00" in v) for k, v in context.items())
+
+
+def _check_customer(customer: str) -> None:
+    # Only a blank reference is refused: all blank ones would be one customer to the contact
+    # rules. Any other is kept exactly as sent, spaces included: it is the caller's own id,
+    # matched exactly by the contact rules and erasure, so trimming could merge two of theirs.
+    if blank(customer):
+        raise invalid("customer", "may not be blank (spaces or invisible characters only)")
 
 
 # Triggers
@@ -167,6 +176,7 @@ def _replay(settings: Settings, tp: Touchpoint, row: Any, data: InvitationCreate
 
 async def trigger(conn: Connection, settings: Settings, key: str, data: InvitationCreate) -> Decision:
     """Decide whether to ask this customer now; store the decision either way."""
+    _check_customer(data.customer)
     tp = await surveys_repo.get_touchpoint(conn, key=key)
     if tp is None:
         raise NotFound(f"Touchpoint {key!r} does not exist.")
@@ -515,6 +525,8 @@ def _when(occurred_at: datetime | None) -> datetime | None:
 
 async def _prepare(touchpoints: TouchpointCache, pool: Pool, comments: CommentReader, data: ResponseCreate,
                    ) -> tuple[Touchpoint, NewResponse]:
+    if data.customer is not None:
+        _check_customer(data.customer)
     tp = await touchpoints.get(pool, data.touchpoint)
     if tp is None:
         raise invalid("touchpoint", f"no touchpoint has the key {data.touchpoint!r}")
