@@ -123,6 +123,53 @@ async def test_same_event_returns_the_first_answer_and_creates_nothing(
     assert await conn.fetchval("SELECT count(*) FROM invitations") == 1
 
 
+async def test_a_repeated_event_with_other_fields_is_a_409_naming_event_id_and_the_fields(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    # Locale and channel left to their defaults: the exact retry must still match what was stored.
+    first = await _sent(client, admin, event_id="order-9", context={"order": "A-9", "n": 1, "vip": True})
+    r = await invite(client, admin, "delivery", event_id="order-9", context={"order": "A-9", "n": 1, "vip": True})
+    assert r.status_code == 201 and r.json() == first
+    # The defaults spelled out, the keys in another order and 1 as 1.0: the same event.
+    r = await invite(client, admin, "delivery", event_id="order-9", locale="en", channel="email",
+                     context={"vip": True, "n": 1.0, "order": "A-9"})
+    assert r.status_code == 201 and r.json() == first
+    changes: list[tuple[dict[str, Any], str]] = [
+        ({"locale": "ru"}, "locale"), ({"channel": "app"}, "channel"),
+        ({"context": {"order": "A-10", "n": 1, "vip": True}}, "context"),
+        ({"context": {"order": "A-9", "n": 1, "vip": 1}}, "context"),  # 1 is not true
+        ({"context": {}}, "context"),
+        ({"locale": "ru", "channel": "chat"}, "locale and channel")]
+    for extra, named in changes:
+        body: dict[str, Any] = {"context": {"order": "A-9", "n": 1, "vip": True}, **extra}
+        r = await invite(client, admin, "delivery", event_id="order-9", **body)
+        assert r.status_code == 409, (extra, r.text)
+        problem = r.json()
+        assert problem["errors"][0]["field"] == "event_id", problem
+        assert f"another {named};" in problem["detail"] and first["url"] not in r.text, problem
+    r = await client.post("/api/v1/invitations:batch", headers=admin, json={"items": [
+        {"touchpoint": "delivery", "customer": "c-1", "event_id": "order-9", "locale": "ru",
+         "context": {"order": "A-9", "n": 1, "vip": True}}]})
+    result = r.json()["results"][0]
+    assert result["status"] == 409 and result["problem"]["errors"][0]["field"] == "event_id"
+    # The touchpoint's channel changed since: the retry that left channel out still matches.
+    r = await client.patch("/api/v1/touchpoints/delivery", json={"channel": "app"}, headers=admin)
+    assert r.status_code == 200, r.text
+    r = await invite(client, admin, "delivery", event_id="order-9", context={"order": "A-9", "n": 1, "vip": True})
+    assert r.status_code == 201 and r.json() == first
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == 1
+
+
+async def test_a_repeated_skipped_event_with_other_fields_is_a_409_too(client: Client, admin: Headers) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "never", sample_rate=0)
+    r = await invite(client, admin, "never", event_id="e-1", channel="app")
+    assert r.status_code == 200 and r.json()["skipped"] == "sampled_out"
+    assert (await invite(client, admin, "never", event_id="e-1", channel="app")).json() == r.json()
+    again = await invite(client, admin, "never", event_id="e-1", channel="web")
+    assert again.status_code == 409 and again.json()["errors"][0]["field"] == "event_id", again.text
+    assert "another channel" in again.json()["detail"]
+
+
 async def test_concurrent_same_event_makes_one_invitation(client: Client, admin: Headers,
                                                           conn: Connection) -> None:
     w = await world(client, admin)

@@ -54,6 +54,7 @@ from surveys import repository as surveys_repo
 from surveys.errors import (
     ApplicationError,
     Conflict,
+    FieldError,
     InvalidInput,
     NotFound,
     TooManyRequests,
@@ -163,12 +164,36 @@ def _sent(settings: Settings, tp: Touchpoint, invitation_id: UUID, nonce: bytes,
                           one_click_urls=one_click)
 
 
+def _differences(row: Any, data: InvitationCreate) -> list[str]:
+    """The fields in which a repeated event differs from the stored one."""
+    differ = []
+    # The locale's default never changes, so an omitted one is compared as "en".
+    if (data.locale or "en") != row["locale"]:
+        differ.append("locale")
+    # The channel's default is the touchpoint's channel, which may have changed since: an omitted
+    # one matches whatever was stored, so the exact retry of an event that omitted it still does.
+    if data.channel is not None and data.channel.value != row["channel"]:
+        differ.append("channel")
+    if not row["same_context"]:
+        differ.append("context")
+    return differ
+
+
 def _replay(settings: Settings, tp: Touchpoint, row: Any, data: InvitationCreate) -> Decision:
-    """The first answer to this event again; an event id reused for another customer is refused,
-    never answered with that customer's link."""
+    """The first answer to this event again. An event id reused for another customer is refused,
+    never answered with that customer's link; one reused with other fields is refused too: a
+    retry sends what it sent before, and a different event needs its own id."""
     if row["customer_ref"] != data.customer:
         raise Conflict(f"event_id {data.event_id!r} on touchpoint {tp.key!r} was already used for "
-                       "another customer; send a new event_id for a new event.")
+                       "another customer; send a new event_id for a new event.",
+                       errors=[FieldError("event_id", "was already used for another customer")])
+    differ = _differences(row, data)
+    if differ:
+        fields = " and ".join(differ)
+        raise Conflict(f"event_id {data.event_id!r} on touchpoint {tp.key!r} was already used with "
+                       f"another {fields}; retry with the same fields, or send a new event_id for a "
+                       "new event.",
+                       errors=[FieldError("event_id", f"was already used with another {fields}")])
     if row["decision"] != "sent":
         return Decision(200, InvitationSkipped(id=row["id"], skipped=row["decision"]))
     return Decision(201, _sent(settings, tp, row["id"], row["token_nonce"], row["expires_at"], row["locale"]))
@@ -184,7 +209,8 @@ async def trigger(conn: Connection, settings: Settings, key: str, data: Invitati
     locale = data.locale or "en"
     async with conn.transaction():
         if data.event_id is not None:
-            seen = await repo.invitation_by_event(conn, touchpoint_id=tp.id, event_id=data.event_id)
+            seen = await repo.invitation_by_event(conn, touchpoint_id=tp.id, event_id=data.event_id,
+                                                  context=context)
             if seen is not None:
                 return _replay(settings, tp, seen, data)
         # Serialises decisions per customer, so concurrent triggers cannot both spend the budget.
@@ -200,7 +226,8 @@ async def trigger(conn: Connection, settings: Settings, key: str, data: Invitati
             channel=data.channel or tp.channel, context=context, event_id=data.event_id,
             decision=decision, token_hash=token_hash, token_nonce=nonce, expires_at=expires_at))
         if not created:
-            seen = await repo.invitation_by_event(conn, touchpoint_id=tp.id, event_id=data.event_id or "")
+            seen = await repo.invitation_by_event(conn, touchpoint_id=tp.id, event_id=data.event_id or "",
+                                                  context=context)
             assert seen is not None
             return _replay(settings, tp, seen, data)
     if nonce is None or expires_at is None:
