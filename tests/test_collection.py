@@ -685,6 +685,23 @@ async def test_api_response_is_validated_and_stored(client: Client, admin: Heade
     assert r.status_code == 422  # a time without its zone is ambiguous
 
 
+async def test_api_answers_for_a_paused_touchpoint_are_a_409_while_its_sent_links_stay_open(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    sent = await _sent(client, admin, key="delivery")
+    r = await client.patch("/api/v1/touchpoints/delivery", json={"active": False}, headers=admin)
+    assert r.status_code == 200 and r.json()["active"] is False
+    r = await client.post("/api/v1/responses", headers=admin, json={"touchpoint": "delivery", "score": 4})
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"][0]["field"] == "touchpoint" and "paused" in r.json()["detail"], r.text
+    assert "'delivery'" in r.json()["detail"]
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+    # An invitation sent before the pause promised the customer a question: it is still answered.
+    r = await client.post(f"/s/{token_of(sent['url'])}", data={"score": "4"})
+    assert r.status_code == 200 and "Thank you" in r.text
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 1
+
+
 async def test_an_api_comment_of_only_spaces_is_no_comment(client: Client, admin: Headers,
                                                               conn: Connection) -> None:
     # As on the survey page: otherwise it counts as a comment in reports and has_comment=true.

@@ -557,6 +557,11 @@ async def _prepare(touchpoints: TouchpointCache, pool: Pool, comments: CommentRe
     tp = await touchpoints.get(pool, data.touchpoint)
     if tp is None:
         raise invalid("touchpoint", f"no touchpoint has the key {data.touchpoint!r}")
+    if not tp.active:
+        # As a trigger for it asks nobody and its widget is gone; links sent before the pause
+        # stay answerable, as their invitations promised.
+        raise Conflict(f"Touchpoint {tp.key!r} is paused (active=false): it takes no new answers.",
+                       errors=[FieldError("touchpoint", f"touchpoint {tp.key!r} is paused")])
     scale = scale_of(tp.kind)
     if not scale.contains(data.score):
         raise invalid("score", f"must be between {scale.low} and {scale.high} on the {tp.kind.value} scale")
