@@ -27,6 +27,7 @@ from surveys.models import (
 )
 from surveys.paging import after_id, encode_cursor
 from surveys.repository import Conn
+from surveys.text import has_control, invisible, unpadded
 
 
 def _page(items: list[Any], limit: int) -> tuple[list[Any], str | None]:
@@ -36,47 +37,46 @@ def _page(items: list[Any], limit: int) -> tuple[list[Any], str | None]:
     return items, None
 
 
-def _invisible(char: str) -> bool:
-    # Format characters print nothing (zero-width space, soft hyphen, byte order mark, direction
-    # marks); tag characters are kept, as they end the flag emoji of Scotland or Wales.
-    return unicodedata.category(char) == "Cf" and not "\U000e0000" <= char <= "\U000e007f"
-
-
-def _blank(char: str) -> bool:
-    return char.isspace() or _invisible(char)
-
-
-def _unpadded(text: str) -> str:
-    """The text without the spaces and invisible characters around it."""
-    start, end = 0, len(text)
-    while start < end and _blank(text[start]):
-        start += 1
-    while end > start and _blank(text[end - 1]):
-        end -= 1
-    return text[start:end]
+# A name is one line wherever it shows (a heading, a table cell, a chart label, an email): a
+# newline or tab inside it shows as a space at best, other control characters as nothing.
+CONTROL_MESSAGE = "may not contain control characters (tab, newline and the like)"
+# A description is prose and may run over lines; other control characters print nothing.
+_PROSE = "\t\n\r"
 
 
 def _trimmed(field: str, name: str) -> str:
-    """A name without the spaces around it; one a person would see as empty is refused."""
-    clean = _unpadded(name)
+    """A name without the spaces around it; one a person would see as empty, or one holding a
+    control character once trimmed, is refused."""
+    clean = unpadded(name)
     if not clean:
         raise invalid(field, "may not be blank")
+    if has_control(clean):
+        raise invalid(field, CONTROL_MESSAGE)
     return clean
+
+
+def _described(description: str) -> str:
+    if has_control(description, allowed=_PROSE):
+        raise invalid("description", "may not contain control characters other than tab and newline")
+    return description
 
 
 def _name_key(name: str) -> str:
     # Names a person cannot tell apart on the journey map or a report are one name: case,
     # compatibility forms (full-width letters), runs of spaces and characters that print
     # nothing do not make a stage, an owner or a journey different.
-    visible = "".join(c for c in name if not _invisible(c))
+    visible = "".join(c for c in name if not invisible(c))
     return " ".join(unicodedata.normalize("NFKC", visible).casefold().split())
 
 
 def _wording(questions: dict[str, str]) -> dict[str, str]:
-    """Questions without the spaces around them; a blank one would show customers no question."""
-    clean = {locale: _unpadded(text) for locale, text in questions.items()}
-    errors = [FieldError(f"questions.{locale}", "may not be blank")
-              for locale, text in clean.items() if not text]
+    """Questions without the spaces around them; a blank one would show customers no question.
+
+    A question is the survey page's heading and title and the email's first line: one line, so
+    a control character inside it is refused as in names."""
+    clean = {locale: unpadded(text) for locale, text in questions.items()}
+    errors = [FieldError(f"questions.{locale}", "may not be blank" if not text else CONTROL_MESSAGE)
+              for locale, text in clean.items() if not text or has_control(text)]
     if errors:
         raise InvalidInput("The touchpoint is not valid.", errors=errors)
     return clean
@@ -166,7 +166,7 @@ async def create_journey(conn: Conn, data: JourneyCreate) -> Journey:
         await repo.lock_journey_names(conn)
         _check_name_free("journey", name, await repo.journey_names(conn))
         journey_id = await repo.insert_journey(
-            conn, name=name, description=data.description, stages=stages
+            conn, name=name, description=_described(data.description), stages=stages
         )
     return await get_journey(conn, journey_id)
 
@@ -183,7 +183,7 @@ async def update_journey(conn: Conn, journey_id: int, data: JourneyUpdate) -> Jo
             raise NotFound(f"Journey {journey_id} does not exist.")
         current = await get_journey(conn, journey_id)
         name = current.name if data.name is msgspec.UNSET else _trimmed("name", data.name)
-        description = current.description if data.description is msgspec.UNSET else data.description
+        description = current.description if data.description is msgspec.UNSET else _described(data.description)
         if _name_key(name) != _name_key(current.name):
             await repo.lock_journey_names(conn)
             _check_name_free("journey", name, await repo.journey_names(conn))
@@ -198,10 +198,12 @@ async def _replan_stages(conn: Conn, journey_id: int, plan: list[Any]) -> None:
     errors: list[FieldError] = []
     seen_ids: set[int] = set()
     seen_names: set[str] = set()
-    names = [_unpadded(stage.name) for stage in plan]
+    names = [unpadded(stage.name) for stage in plan]
     for i, stage in enumerate(plan):
         if not names[i]:
             errors.append(FieldError(f"stages[{i}].name", "may not be blank"))
+        elif has_control(names[i]):
+            errors.append(FieldError(f"stages[{i}].name", CONTROL_MESSAGE))
         if stage.id is not None and stage.id not in existing:
             errors.append(FieldError(f"stages[{i}].id", f"stage {stage.id} is not in journey {journey_id}"))
         if stage.id is not None and stage.id in seen_ids:

@@ -419,6 +419,44 @@ async def test_a_name_of_characters_that_print_nothing_is_blank(
     assert r.status_code == 201 and r.json()["name"] == "Delivery", r.text
 
 
+async def test_control_characters_inside_names_and_questions_are_refused(
+    client: Client, admin: dict[str, str]
+) -> None:
+    # A name and a question are one line wherever they show; a tab or newline inside is a 422.
+    for path, body, field in [
+        ("/api/v1/owners", {"name": "Sup\tport"}, "name"),
+        ("/api/v1/owners", {"name": "Support\x80"}, "name"),  # a C1 control is one too
+        ("/api/v1/journeys", {"name": "Shop\nfront"}, "name"),
+        ("/api/v1/journeys", {"name": "Shop", "stages": ["Sale", "Re\x85turn"]}, "stages[1]"),
+    ]:
+        r = await client.post(path, json=body, headers=admin)
+        assert r.status_code == 422, (body, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == [field], r.text
+        assert "control characters" in r.json()["errors"][0]["message"]
+    # Around a name they are spaces, trimmed as before.
+    r = await client.post("/api/v1/owners", json={"name": "\tDelivery\r\n"}, headers=admin)
+    assert r.status_code == 201 and r.json()["name"] == "Delivery", r.text
+    owner = r.json()
+    r = await client.patch(f"/api/v1/owners/{owner['id']}", json={"name": "Deli\x1bvery"}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name", r.text
+    journey = await _journey(client, admin)
+    plan = [{"id": s["id"], "name": s["name"]} for s in journey["stages"]] + [{"name": "Re\tturn"}]
+    r = await client.patch(f"/api/v1/journeys/{journey['id']}", json={"stages": plan}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "stages[8].name", r.text
+    await _touchpoint(client, admin, journey["stages"][0]["id"], owner["id"])
+    for body, field in [({"name": "Support\ncall"}, "name"),
+                        ({"questions": {"en": "How was\nyour call?"}}, "questions.en")]:
+        r = await client.patch("/api/v1/touchpoints/support-call", json=body, headers=admin)
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == [field], r.text
+    # A description is prose: its lines and tabs are kept, other control characters refused.
+    prose = "Line one\r\nLine two\tand a tab"
+    r = await client.patch(f"/api/v1/journeys/{journey['id']}", json={"description": prose}, headers=admin)
+    assert r.status_code == 200 and r.json()["description"] == prose, r.text
+    r = await client.post("/api/v1/journeys", json={"name": "Bell", "description": "ding\x07"}, headers=admin)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "description", r.text
+
+
 async def test_blank_question_wording_is_refused_and_wording_is_trimmed(
     client: Client, admin: dict[str, str]
 ) -> None:

@@ -128,6 +128,53 @@ async def test_same_event_returns_the_first_answer_and_creates_nothing(
     assert await conn.fetchval("SELECT count(*) FROM invitations") == 1
 
 
+async def test_a_repeated_event_with_other_fields_is_a_409_naming_event_id_and_the_fields(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    # Locale and channel left to their defaults: the exact retry must still match what was stored.
+    first = await _sent(client, admin, event_id="order-9", context={"order": "A-9", "n": 1, "vip": True})
+    r = await invite(client, admin, "delivery", event_id="order-9", context={"order": "A-9", "n": 1, "vip": True})
+    assert r.status_code == 201 and r.json() == first
+    # The defaults spelled out, the keys in another order and 1 as 1.0: the same event.
+    r = await invite(client, admin, "delivery", event_id="order-9", locale="en", channel="email",
+                     context={"vip": True, "n": 1.0, "order": "A-9"})
+    assert r.status_code == 201 and r.json() == first
+    changes: list[tuple[dict[str, Any], str]] = [
+        ({"locale": "ru"}, "locale"), ({"channel": "app"}, "channel"),
+        ({"context": {"order": "A-10", "n": 1, "vip": True}}, "context"),
+        ({"context": {"order": "A-9", "n": 1, "vip": 1}}, "context"),  # 1 is not true
+        ({"context": {}}, "context"),
+        ({"locale": "ru", "channel": "chat"}, "locale and channel")]
+    for extra, named in changes:
+        body: dict[str, Any] = {"context": {"order": "A-9", "n": 1, "vip": True}, **extra}
+        r = await invite(client, admin, "delivery", event_id="order-9", **body)
+        assert r.status_code == 409, (extra, r.text)
+        problem = r.json()
+        assert problem["errors"][0]["field"] == "event_id", problem
+        assert f"another {named};" in problem["detail"] and first["url"] not in r.text, problem
+    r = await client.post("/api/v1/invitations:batch", headers=admin, json={"items": [
+        {"touchpoint": "delivery", "customer": "c-1", "event_id": "order-9", "locale": "ru",
+         "context": {"order": "A-9", "n": 1, "vip": True}}]})
+    result = r.json()["results"][0]
+    assert result["status"] == 409 and result["problem"]["errors"][0]["field"] == "event_id"
+    # The touchpoint's channel changed since: the retry that left channel out still matches.
+    r = await client.patch("/api/v1/touchpoints/delivery", json={"channel": "app"}, headers=admin)
+    assert r.status_code == 200, r.text
+    r = await invite(client, admin, "delivery", event_id="order-9", context={"order": "A-9", "n": 1, "vip": True})
+    assert r.status_code == 201 and r.json() == first
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == 1
+
+
+async def test_a_repeated_skipped_event_with_other_fields_is_a_409_too(client: Client, admin: Headers) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "never", sample_rate=0)
+    r = await invite(client, admin, "never", event_id="e-1", channel="app")
+    assert r.status_code == 200 and r.json()["skipped"] == "sampled_out"
+    assert (await invite(client, admin, "never", event_id="e-1", channel="app")).json() == r.json()
+    again = await invite(client, admin, "never", event_id="e-1", channel="web")
+    assert again.status_code == 409 and again.json()["errors"][0]["field"] == "event_id", again.text
+    assert "another channel" in again.json()["detail"]
+
+
 async def test_concurrent_same_event_makes_one_invitation(client: Client, admin: Headers,
                                                           conn: Connection) -> None:
     w = await world(client, admin)
@@ -169,6 +216,33 @@ async def test_trigger_validation(client: Client, admin: Headers, make_key: Make
     ingest = bearer(await make_key("ingest"))
     r = await client.post("/api/v1/touchpoints/delivery/invitations", json={"customer": "x"}, headers=ingest)
     assert r.status_code == 201
+
+
+async def test_a_blank_customer_reference_is_refused_and_others_are_kept_exactly(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    # Blank references would all be one customer to the contact rules.
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    for blank in (" ", " \t\n ", "\u3000", "\u200b", "\ufeff", " \u200e\u2060 "):
+        r = await invite(client, admin, "delivery", blank, event_id="e-1")
+        assert r.status_code == 422, (blank, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == ["customer"], r.text
+        assert "blank" in r.json()["errors"][0]["message"]
+        r = await client.post("/api/v1/invitations:batch", headers=admin, json={"items": [
+            {"touchpoint": "delivery", "customer": blank}]})
+        result = r.json()["results"][0]
+        assert result["status"] == 422 and result["problem"]["errors"][0]["field"] == "customer", result
+        r = await client.post("/api/v1/responses", headers=admin,
+                              json={"touchpoint": "delivery", "score": 4, "customer": blank})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "customer", (blank, r.text)
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == 0
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+    # Any other reference is the caller's own identifier, kept exactly, spaces and all.
+    assert (await invite(client, admin, "delivery", " crm-1 ")).status_code == 201
+    r = await client.post("/api/v1/responses", headers=admin,
+                          json={"touchpoint": "delivery", "score": 4, "customer": "\u200bcrm-2"})
+    assert r.status_code == 201 and r.json()["customer"] == "\u200bcrm-2"
+    assert await conn.fetchval("SELECT customer_ref FROM invitations") == " crm-1 "
 
 
 async def test_batch_one_result_per_item_and_bad_items_sink_nothing(
@@ -614,6 +688,23 @@ async def test_api_response_is_validated_and_stored(client: Client, admin: Heade
     r = await client.post("/api/v1/responses", headers=admin,
                           json={"touchpoint": "checkout", "score": 3, "occurred_at": "2026-01-01T00:00:00"})
     assert r.status_code == 422  # a time without its zone is ambiguous
+
+
+async def test_api_answers_for_a_paused_touchpoint_are_a_409_while_its_sent_links_stay_open(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    sent = await _sent(client, admin, key="delivery")
+    r = await client.patch("/api/v1/touchpoints/delivery", json={"active": False}, headers=admin)
+    assert r.status_code == 200 and r.json()["active"] is False
+    r = await client.post("/api/v1/responses", headers=admin, json={"touchpoint": "delivery", "score": 4})
+    assert r.status_code == 409, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"][0]["field"] == "touchpoint" and "paused" in r.json()["detail"], r.text
+    assert "'delivery'" in r.json()["detail"]
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+    # An invitation sent before the pause promised the customer a question: it is still answered.
+    r = await client.post(f"/s/{token_of(sent['url'])}", data={"score": "4"})
+    assert r.status_code == 200 and "Thank you" in r.text
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 1
 
 
 async def test_an_api_comment_of_only_spaces_is_no_comment(client: Client, admin: Headers,

@@ -110,6 +110,30 @@ async def test_a_selection_spanning_kinds_needs_kind(client: Client, admin: Head
     assert r.status_code == 200 and r.json()["kind"] == "csat"
 
 
+async def test_an_owner_without_touchpoints_scores_nothing_rather_than_asking_for_a_kind(
+        client: Client, admin: Headers, conn: Any, make_key: MakeKey) -> None:
+    await catalogue(conn)
+    empty = (await client.post("/api/v1/owners", json={"name": "New team"}, headers=admin)).json()["id"]
+    period = {"from": str(days_ago(27)), "to": str(days_ago(0)), "bucket": "week"}
+    r = await client.get("/api/v1/scores", headers=admin, params={"owner": empty, **period})
+    assert r.status_code == 200, r.text  # was a 422 asking for a kind nothing could need
+    body = r.json()
+    assert body["kind"] is None and body["metric"] is None and body["definition"] is None
+    assert body["touchpoints"] == [] and body["funnel"] is None and body["status"] == "no_target"
+    assert body["total"]["n"] == body["previous"]["n"] == 0 and body["total"]["insufficient"] is True
+    assert body["delta"] is None and body["target"] is None
+    # The same buckets as a named kind's empty answer: only the kind is missing.
+    named = await client.get("/api/v1/scores", headers=admin, params={"owner": empty, "kind": "csat", **period})
+    assert named.status_code == 200 and named.json()["kind"] == "csat", named.text
+    assert body["series"] == named.json()["series"] and {p["n"] for p in body["series"]} == {0}
+    assert {k: v for k, v in body.items() if k not in ("kind", "metric", "definition")} == {
+        k: v for k, v in named.json().items() if k not in ("kind", "metric", "definition")}
+    # The owner's own key, on its dashboard before its first touchpoint.
+    own = bearer(await make_key("owner", empty))
+    r = await client.get("/api/v1/scores", headers=own)
+    assert r.status_code == 200 and r.json()["touchpoints"] == [], r.text
+
+
 async def test_bad_periods_are_422_naming_the_field(client: Client, admin: Headers, conn: Any) -> None:
     await catalogue(conn)
     cases = [

@@ -5,7 +5,11 @@
 SELECT pg_advisory_xact_lock(hashtextextended($1, 0));
 
 -- name: invitation-by-event^
-SELECT id, decision, token_nonce, expires_at, locale, customer_ref FROM invitations
+-- The context compared as jsonb ($3 as sent): key order and a number's spelling (1 or 1.0) are
+-- not a difference, a value is.
+SELECT id, decision, token_nonce, expires_at, locale, channel, customer_ref,
+       context = $3::text::jsonb AS same_context
+FROM invitations
 WHERE touchpoint_id = $1 AND event_id = $2;
 
 -- name: asked-here$

@@ -120,8 +120,10 @@ async def lock_customer(conn: Connection, *, customer_ref: str) -> None:
     await conn.execute(Q["lock-customer"], customer_ref)
 
 
-async def invitation_by_event(conn: Connection, *, touchpoint_id: int, event_id: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(Q["invitation-by-event"], touchpoint_id, event_id)
+async def invitation_by_event(conn: Connection, *, touchpoint_id: int, event_id: str, context: str,
+                              ) -> asyncpg.Record | None:
+    """The invitation of an event, and whether its context is `context` (JSON text)."""
+    return await conn.fetchrow(Q["invitation-by-event"], touchpoint_id, event_id, context)
 
 
 async def asked_here(conn: Connection, *, customer_ref: str, touchpoint_id: int, days: int) -> bool:

@@ -54,6 +54,7 @@ from surveys import repository as surveys_repo
 from surveys.errors import (
     ApplicationError,
     Conflict,
+    FieldError,
     InvalidInput,
     NotFound,
     TooManyRequests,
@@ -61,6 +62,7 @@ from surveys.errors import (
 )
 from surveys.kinds import Scale, band_name, name_language, question_parts, scale_of
 from surveys.models import Touchpoint
+from surveys.text import blank
 
 # The email block is rendered outside any request; autoescape as on the pages.
 _EMAIL = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
@@ -109,6 +111,14 @@ def _holds_nul(context: dict[str, Any]) -> bool:
     return any("\x00" in k or (isinstance(v, str) and "\x00" in v) for k, v in context.items())
 
 
+def _check_customer(customer: str) -> None:
+    # Only a blank reference is refused: all blank ones would be one customer to the contact
+    # rules. Any other is kept exactly as sent, spaces included: it is the caller's own id,
+    # matched exactly by the contact rules and erasure, so trimming could merge two of theirs.
+    if blank(customer):
+        raise invalid("customer", "may not be blank (spaces or invisible characters only)")
+
+
 # Triggers
 
 
@@ -154,12 +164,36 @@ def _sent(settings: Settings, tp: Touchpoint, invitation_id: UUID, nonce: bytes,
                           one_click_urls=one_click)
 
 
+def _differences(row: Any, data: InvitationCreate) -> list[str]:
+    """The fields in which a repeated event differs from the stored one."""
+    differ = []
+    # The locale's default never changes, so an omitted one is compared as "en".
+    if (data.locale or "en") != row["locale"]:
+        differ.append("locale")
+    # The channel's default is the touchpoint's channel, which may have changed since: an omitted
+    # one matches whatever was stored, so the exact retry of an event that omitted it still does.
+    if data.channel is not None and data.channel.value != row["channel"]:
+        differ.append("channel")
+    if not row["same_context"]:
+        differ.append("context")
+    return differ
+
+
 def _replay(settings: Settings, tp: Touchpoint, row: Any, data: InvitationCreate) -> Decision:
-    """The first answer to this event again; an event id reused for another customer is refused,
-    never answered with that customer's link."""
+    """The first answer to this event again. An event id reused for another customer is refused,
+    never answered with that customer's link; one reused with other fields is refused too: a
+    retry sends what it sent before, and a different event needs its own id."""
     if row["customer_ref"] != data.customer:
         raise Conflict(f"event_id {data.event_id!r} on touchpoint {tp.key!r} was already used for "
-                       "another customer; send a new event_id for a new event.")
+                       "another customer; send a new event_id for a new event.",
+                       errors=[FieldError("event_id", "was already used for another customer")])
+    differ = _differences(row, data)
+    if differ:
+        fields = " and ".join(differ)
+        raise Conflict(f"event_id {data.event_id!r} on touchpoint {tp.key!r} was already used with "
+                       f"another {fields}; retry with the same fields, or send a new event_id for a "
+                       "new event.",
+                       errors=[FieldError("event_id", f"was already used with another {fields}")])
     if row["decision"] != "sent":
         return Decision(200, InvitationSkipped(id=row["id"], skipped=row["decision"]))
     return Decision(201, _sent(settings, tp, row["id"], row["token_nonce"], row["expires_at"], row["locale"]))
@@ -167,6 +201,7 @@ def _replay(settings: Settings, tp: Touchpoint, row: Any, data: InvitationCreate
 
 async def trigger(conn: Connection, settings: Settings, key: str, data: InvitationCreate) -> Decision:
     """Decide whether to ask this customer now; store the decision either way."""
+    _check_customer(data.customer)
     tp = await surveys_repo.get_touchpoint(conn, key=key)
     if tp is None:
         raise NotFound(f"Touchpoint {key!r} does not exist.")
@@ -174,7 +209,8 @@ async def trigger(conn: Connection, settings: Settings, key: str, data: Invitati
     locale = data.locale or "en"
     async with conn.transaction():
         if data.event_id is not None:
-            seen = await repo.invitation_by_event(conn, touchpoint_id=tp.id, event_id=data.event_id)
+            seen = await repo.invitation_by_event(conn, touchpoint_id=tp.id, event_id=data.event_id,
+                                                  context=context)
             if seen is not None:
                 return _replay(settings, tp, seen, data)
         # Serialises decisions per customer, so concurrent triggers cannot both spend the budget.
@@ -190,7 +226,8 @@ async def trigger(conn: Connection, settings: Settings, key: str, data: Invitati
             channel=data.channel or tp.channel, context=context, event_id=data.event_id,
             decision=decision, token_hash=token_hash, token_nonce=nonce, expires_at=expires_at))
         if not created:
-            seen = await repo.invitation_by_event(conn, touchpoint_id=tp.id, event_id=data.event_id or "")
+            seen = await repo.invitation_by_event(conn, touchpoint_id=tp.id, event_id=data.event_id or "",
+                                                  context=context)
             assert seen is not None
             return _replay(settings, tp, seen, data)
     if nonce is None or expires_at is None:
@@ -515,9 +552,16 @@ def _when(occurred_at: datetime | None) -> datetime | None:
 
 async def _prepare(touchpoints: TouchpointCache, pool: Pool, comments: CommentReader, data: ResponseCreate,
                    ) -> tuple[Touchpoint, NewResponse]:
+    if data.customer is not None:
+        _check_customer(data.customer)
     tp = await touchpoints.get(pool, data.touchpoint)
     if tp is None:
         raise invalid("touchpoint", f"no touchpoint has the key {data.touchpoint!r}")
+    if not tp.active:
+        # As a trigger for it asks nobody and its widget is gone; links sent before the pause
+        # stay answerable, as their invitations promised.
+        raise Conflict(f"Touchpoint {tp.key!r} is paused (active=false): it takes no new answers.",
+                       errors=[FieldError("touchpoint", f"touchpoint {tp.key!r} is paused")])
     scale = scale_of(tp.kind)
     if not scale.contains(data.score):
         raise invalid("score", f"must be between {scale.low} and {scale.high} on the {tp.kind.value} scale")

@@ -115,11 +115,14 @@ class ScoreValue(Output):
 
 
 class Scores(Output):
-    """A score over a selection: the series, the whole period, the previous one and the KPI status."""
+    """A score over a selection: the series, the whole period, the previous one and the KPI status.
 
-    kind: str
-    metric: str
-    definition: str
+    `kind`, `metric` and `definition` are null only when no touchpoint matches and no kind was
+    asked for: then every count is 0."""
+
+    kind: str | None
+    metric: str | None
+    definition: str | None
     bucket: Bucket
     start: date = msgspec.field(name="from")
     end: date = msgspec.field(name="to")

@@ -43,6 +43,7 @@ from feedback.insight.repository import DailyRow, FunnelRow, ThemeRow, Touchpoin
 from feedback.insight.statistics import (
     EMPTY_TALLY,
     Score,
+    TargetStatus,
     compare,
     histogram_score,
     mean_interval,
@@ -396,7 +397,8 @@ def themes_grown(current: Iterable[ThemeRow], previous: Iterable[ThemeRow], n_cu
 # --- scores API ------------------------------------------------------------------------------
 
 
-def _select_kind(touchpoints: Sequence[Touchpoint], sel: Selection) -> str:
+def _select_kind(touchpoints: Sequence[Touchpoint], sel: Selection) -> str | None:
+    """The kind to score; None when no touchpoint matches and none was named (nothing to score)."""
     if sel.kind is not None:
         # One named touchpoint of another kind would score nothing: say so, not an empty series.
         if sel.touchpoint is not None and touchpoints and touchpoints[0].ref.kind != sel.kind:
@@ -408,7 +410,8 @@ def _select_kind(touchpoints: Sequence[Touchpoint], sel: Selection) -> str:
     if len(kinds) == 1:
         return kinds[0]
     if not kinds:
-        raise invalid("kind", "no touchpoint matches this selection; name a kind (nps, csat or ces)")
+        # An owner or journey with no touchpoints yet is not a mistake: no kind is ambiguous.
+        return None
     raise invalid("kind", f"the selection spans kinds ({', '.join(kinds)}); name one with kind=")
 
 
@@ -440,9 +443,26 @@ def _outside(sel: Selection, tp: TouchpointRef) -> ClientError:
     return InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
 
 
+def _nothing_to_score(sel: Selection, *, bucket: Bucket, min_n: int, today: date) -> Scores:
+    """The answer for a selection without touchpoints and without a kind: no kind, every count 0."""
+    prev_start, prev_end = previous_period(sel.start, sel.end)
+    # No answers give the same points on every scale (n = 0, no value): any kind draws them.
+    points = series([], SurveyKind.CSAT, sel.start, sel.end, bucket, min_n, today=today)
+    none = ScoreValue(n=0, value=None, ci_low=None, ci_high=None, insufficient=True, mean=None,
+                      share_high=None, share_low=None)
+    return Scores(
+        kind=None, metric=None, definition=None, bucket=bucket, start=sel.start, end=sel.end,
+        min_n=min_n, touchpoints=[], series=points, total=none, previous=none,
+        previous_from=prev_start, previous_to=prev_end, delta=None, significant=None, p_value=None,
+        target=None, status=TargetStatus.NO_TARGET.value, funnel=None,
+    )
+
+
 async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int, today: date) -> Scores:
     touchpoints = await _touchpoints(conn, sel)
     kind = _select_kind(touchpoints, sel)
+    if kind is None:
+        return _nothing_to_score(sel, bucket=bucket, min_n=min_n, today=today)
     chosen = [t for t in touchpoints if t.ref.kind == kind]
     ids = [t.id for t in chosen]
     prev_start, prev_end = previous_period(sel.start, sel.end)

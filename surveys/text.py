@@ -1,0 +1,41 @@
+"""What counts as blank, invisible or a control character in names and references."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def invisible(char: str) -> bool:
+    """Whether the character prints nothing: a format character (category Cf)."""
+    # Format characters print nothing (zero-width space, soft hyphen, byte order mark, direction
+    # marks); tag characters are kept, as they end the flag emoji of Scotland or Wales.
+    return unicodedata.category(char) == "Cf" and not "\U000e0000" <= char <= "\U000e007f"
+
+
+def _blank(char: str) -> bool:
+    return char.isspace() or invisible(char)
+
+
+def unpadded(text: str) -> str:
+    """The text without the spaces and invisible characters around it."""
+    start, end = 0, len(text)
+    while start < end and _blank(text[start]):
+        start += 1
+    while end > start and _blank(text[end - 1]):
+        end -= 1
+    return text[start:end]
+
+
+def blank(text: str) -> bool:
+    """Whether a person would see the text as empty: nothing but spaces and invisible characters."""
+    return not unpadded(text)
+
+
+def control(char: str) -> bool:
+    """Whether the character is a C0 or C1 control (tab, newline, escape, NEL, ...)."""
+    return unicodedata.category(char) == "Cc"
+
+
+def has_control(text: str, allowed: str = "") -> bool:
+    """Whether the text holds a control character other than those `allowed`."""
+    return any(control(c) and c not in allowed for c in text)
