@@ -16,6 +16,8 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +241,38 @@ async def test_report_charts_are_readable_on_a_phone(
     assert await browser.evaluate(
         "(() => { const s = document.querySelector('.scroll'); return s.scrollWidth > s.clientWidth; })()")
     assert await browser.evaluate("getComputedStyle(document.querySelector('.scroll-hint')).display") != "none"
+
+
+# The dates under the x axis of each trend chart a reader sees: its width in its own units, and
+# each date's text and left and right edges as drawn (the year's line included).
+_AXIS = """[...document.querySelectorAll('svg.chart-wide, svg.chart-narrow')]
+  .filter(svg => svg.getBoundingClientRect().width)
+  .map(svg => [svg.viewBox.baseVal.width, [...svg.querySelectorAll('text[text-anchor=middle]')]
+    .filter(t => /^(\\d\\d )?[A-Z][a-z]{2}(\\d{4})?$/.test(t.textContent))
+    .map(t => { const b = t.getBBox(); return [t.textContent, b.x, b.x + b.width]; })])"""
+
+
+async def test_a_year_long_trend_names_its_years_and_its_dates_do_not_overlap_on_a_phone(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    key = await make_key("admin")
+    # 400 days always reach into the year before.
+    start = (datetime.now(UTC).date() - timedelta(days=400)).isoformat()
+    await browser.call("Emulation.setDeviceMetricsOverride", width=375, height=812, deviceScaleFactor=1,
+                       mobile=True)
+    await _open(browser, f"{live_server}/reports/owners/{cat.owners['support']}?from={start}", key, "svg.chart")
+    await _shot(browser, "owner-report-year-phone.png")
+    for width in (375, 1280):
+        await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                           mobile=width < 600)
+        charts = await browser.evaluate(_AXIS)
+        assert len(charts) == 2, charts
+        for chart_width, dates in charts:
+            years = [text[-4:] for text, *_ in dates if text[-4:].isdigit()]
+            assert len(years) >= 2 and years == sorted(years), dates
+            # Measured as drawn: every date inside the chart, and clear of the next one.
+            assert all(left >= 0 and right <= chart_width for _, left, right in dates), (width, dates)
+            assert all(a[2] < b[1] for a, b in pairwise(dates)), (width, dates)
 
 
 async def test_owner_report_on_paper_puts_several_whole_cards_on_a_sheet(
