@@ -377,6 +377,45 @@ async def test_every_scale_on_a_phone_has_fingertip_targets_in_scale_order_and_s
     assert height >= 44
 
 
+# The focused score: its value, and the outline drawn around its label and on its face.
+_RING = """(() => { const i = document.activeElement; if (i.name !== 'score') return null;
+  const ring = e => { const c = getComputedStyle(e); return c.outlineStyle === 'none' ? 'none' : c.outlineStyle + ' ' + c.outlineWidth; };
+  return [i.value, ring(i.closest('label')), ring(i.nextElementSibling)]; })()"""
+
+
+async def _key(browser: Browser, key: str, code: int, modifiers: int = 0) -> None:
+    for kind in ("rawKeyDown", "keyUp"):
+        await browser.call("Input.dispatchKeyEvent", type=kind, key=key, code=key,
+                           windowsVirtualKeyCode=code, modifiers=modifiers)
+
+
+async def test_a_tapped_score_wears_no_focus_ring_and_a_keyboard_user_sees_one(
+        browser: Browser, live_server: str, make_key: MakeKey) -> None:
+    admin = bearer(await make_key("admin"))
+    url = (await _survey_links(live_server, admin, [("relationship", "Relationship", "nps")], "rings"))["relationship"]
+    await browser.call("Page.enable")
+    await browser.call("Emulation.setDeviceMetricsOverride", width=375, height=812, deviceScaleFactor=2, mobile=True)
+    await browser.call("Emulation.setTouchEmulationEnabled", enabled=True, maxTouchPoints=1)
+    await browser.call("Page.navigate", url=url)
+    await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('.scale')")
+    seven = await browser.evaluate(
+        "(() => { const r = document.querySelector('input[value=\"7\"] + span').getBoundingClientRect();"
+        " return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+    for kind, points in (("touchStart", [{"x": seven[0], "y": seven[1]}]), ("touchEnd", [])):
+        await browser.call("Input.dispatchTouchEvent", type=kind, touchPoints=points)
+    await browser.wait_for("document.querySelector('input[value=\"7\"]').checked")
+    # Chosen and focused by the tap, with no ring: the filled face shows the choice.
+    assert await browser.evaluate(_RING) == ["7", "none", "none"]
+
+    # Away to the comment and back by the keyboard: the ring is on the chosen score's face.
+    await _key(browser, "Tab", 9)
+    assert await browser.evaluate("document.activeElement.id") == "comment"
+    await _key(browser, "Tab", 9, modifiers=8)  # Shift+Tab
+    assert await browser.evaluate(_RING) == ["7", "none", "solid 3px"]
+    await _key(browser, "ArrowRight", 39)
+    assert await browser.evaluate(_RING) == ["8", "none", "solid 3px"]
+
+
 async def test_a_long_one_word_touchpoint_name_does_not_push_the_survey_sideways_at_320_px(
         browser: Browser, live_server: str, make_key: MakeKey) -> None:
     admin = bearer(await make_key("admin"))
