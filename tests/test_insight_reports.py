@@ -452,10 +452,19 @@ async def test_journey_map_cards_show_target_and_status_as_the_owner_report_judg
     assert r.status_code == 200, r.text
     for name, target, badge in (("Support call", "85.0 %", "target missed"),
                                 ("Support chat", "85.0 %", "target met"),
-                                ("First login", "5.50 / 7", "too few answers"),
                                 ("Relationship nps", "30.0", "undecided")):
         card = _map_card(r.text, name)
         assert f"target {target}</span>" in card and f">{badge}</span>" in card, card
+    # Too few answers: the score line says so, and no badge says it again.
+    card = _map_card(r.text, "First login")
+    assert "target 5.50 / 7</span>" in card and "insufficient data" in card and "status" not in card, card
+    await conn.execute("UPDATE touchpoints SET target = NULL WHERE key = 'support-chat'")
+    r = await client.get(f"/api/v1/journeys/{cat.journey}/map", headers=admin, params=_period())
+    chat = next(t for s in r.json()["stages"] for t in s["touchpoints"] if t["key"] == "support-chat")
+    assert (chat["target"], chat["status"]) == (None, "no_target")
+    r = await client.get(f"/reports/journeys/{cat.journey}", headers=admin, params=_period())
+    card = _map_card(r.text, "Support chat")
+    assert '<span class="muted">no target</span>' in card and "status" not in card, card
     assert "<strong>undecided</strong> when the interval spans the target" in r.text
 
 
