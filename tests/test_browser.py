@@ -16,6 +16,8 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -241,6 +243,38 @@ async def test_report_charts_are_readable_on_a_phone(
     assert await browser.evaluate("getComputedStyle(document.querySelector('.scroll-hint')).display") != "none"
 
 
+# The dates under the x axis of each trend chart a reader sees: its width in its own units, and
+# each date's text and left and right edges as drawn (the year's line included).
+_AXIS = """[...document.querySelectorAll('svg.chart-wide, svg.chart-narrow')]
+  .filter(svg => svg.getBoundingClientRect().width)
+  .map(svg => [svg.viewBox.baseVal.width, [...svg.querySelectorAll('text[text-anchor=middle]')]
+    .filter(t => /^(\\d\\d )?[A-Z][a-z]{2}(\\d{4})?$/.test(t.textContent))
+    .map(t => { const b = t.getBBox(); return [t.textContent, b.x, b.x + b.width]; })])"""
+
+
+async def test_a_year_long_trend_names_its_years_and_its_dates_do_not_overlap_on_a_phone(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    key = await make_key("admin")
+    # 400 days always reach into the year before.
+    start = (datetime.now(UTC).date() - timedelta(days=400)).isoformat()
+    await browser.call("Emulation.setDeviceMetricsOverride", width=375, height=812, deviceScaleFactor=1,
+                       mobile=True)
+    await _open(browser, f"{live_server}/reports/owners/{cat.owners['support']}?from={start}", key, "svg.chart")
+    await _shot(browser, "owner-report-year-phone.png")
+    for width in (375, 1280):
+        await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                           mobile=width < 600)
+        charts = await browser.evaluate(_AXIS)
+        assert len(charts) == 2, charts
+        for chart_width, dates in charts:
+            years = [text[-4:] for text, *_ in dates if text[-4:].isdigit()]
+            assert len(years) >= 2 and years == sorted(years), dates
+            # Measured as drawn: every date inside the chart, and clear of the next one.
+            assert all(left >= 0 and right <= chart_width for _, left, right in dates), (width, dates)
+            assert all(a[2] < b[1] for a, b in pairwise(dates)), (width, dates)
+
+
 async def test_owner_report_on_paper_puts_several_whole_cards_on_a_sheet(
         browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
     cat = await support_story(conn)
@@ -341,6 +375,45 @@ async def test_every_scale_on_a_phone_has_fingertip_targets_in_scale_order_and_s
     await browser.wait_for("!!document.querySelector('.card a')")
     height = await browser.evaluate("document.querySelector('.card a').getBoundingClientRect().height")
     assert height >= 44
+
+
+# The focused score: its value, and the outline drawn around its label and on its face.
+_RING = """(() => { const i = document.activeElement; if (i.name !== 'score') return null;
+  const ring = e => { const c = getComputedStyle(e); return c.outlineStyle === 'none' ? 'none' : c.outlineStyle + ' ' + c.outlineWidth; };
+  return [i.value, ring(i.closest('label')), ring(i.nextElementSibling)]; })()"""
+
+
+async def _key(browser: Browser, key: str, code: int, modifiers: int = 0) -> None:
+    for kind in ("rawKeyDown", "keyUp"):
+        await browser.call("Input.dispatchKeyEvent", type=kind, key=key, code=key,
+                           windowsVirtualKeyCode=code, modifiers=modifiers)
+
+
+async def test_a_tapped_score_wears_no_focus_ring_and_a_keyboard_user_sees_one(
+        browser: Browser, live_server: str, make_key: MakeKey) -> None:
+    admin = bearer(await make_key("admin"))
+    url = (await _survey_links(live_server, admin, [("relationship", "Relationship", "nps")], "rings"))["relationship"]
+    await browser.call("Page.enable")
+    await browser.call("Emulation.setDeviceMetricsOverride", width=375, height=812, deviceScaleFactor=2, mobile=True)
+    await browser.call("Emulation.setTouchEmulationEnabled", enabled=True, maxTouchPoints=1)
+    await browser.call("Page.navigate", url=url)
+    await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('.scale')")
+    seven = await browser.evaluate(
+        "(() => { const r = document.querySelector('input[value=\"7\"] + span').getBoundingClientRect();"
+        " return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+    for kind, points in (("touchStart", [{"x": seven[0], "y": seven[1]}]), ("touchEnd", [])):
+        await browser.call("Input.dispatchTouchEvent", type=kind, touchPoints=points)
+    await browser.wait_for("document.querySelector('input[value=\"7\"]').checked")
+    # Chosen and focused by the tap, with no ring: the filled face shows the choice.
+    assert await browser.evaluate(_RING) == ["7", "none", "none"]
+
+    # Away to the comment and back by the keyboard: the ring is on the chosen score's face.
+    await _key(browser, "Tab", 9)
+    assert await browser.evaluate("document.activeElement.id") == "comment"
+    await _key(browser, "Tab", 9, modifiers=8)  # Shift+Tab
+    assert await browser.evaluate(_RING) == ["7", "none", "solid 3px"]
+    await _key(browser, "ArrowRight", 39)
+    assert await browser.evaluate(_RING) == ["8", "none", "solid 3px"]
 
 
 async def test_a_long_one_word_touchpoint_name_does_not_push_the_survey_sideways_at_320_px(

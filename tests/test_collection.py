@@ -6,6 +6,7 @@ import asyncio
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from feedback.collection.models import InvitationCreate
@@ -539,6 +540,28 @@ async def test_an_error_is_tied_to_its_field_and_announced_without_javascript(
     assert "<title>Error: " in widget and widget.count('aria-invalid="true"') == 5
     clean = (await client.get(f"/s/{token}")).text
     assert "aria-invalid" not in clean and "autofocus" not in clean and "<title>Error" not in clean
+
+
+# :focus and :focus-within match a tap or a click too, not only the keyboard.
+_POINTER_FOCUS = re.compile(r":focus(?!-visible)")
+_COMMENTS = re.compile(r"/\*.*?\*/|\{#.*?#\}", re.S)
+_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
+async def test_focus_rings_show_for_the_keyboard_only_and_never_vanish(client: Client, admin: Headers) -> None:
+    token = token_of((await _sent(client, admin))["url"])
+    for url in (f"/s/{token}", "/w/delivery"):
+        page = (await client.get(url)).text
+        css = _COMMENTS.sub("", "".join(re.findall(r"<style>(.*?)</style>", page, re.S)))
+        # A ring drawn on :focus or :focus-within showed on a tapped score.
+        assert not _POINTER_FOCUS.search(css), (url, _POINTER_FOCUS.findall(css))
+        assert not re.search(r"outline(-style)?:\s*(none|0)\b", css), url
+        # The radio is invisible: a keyboard user's ring is drawn on the score's face.
+        assert ".scale input:focus-visible + span { outline: 3px solid" in css, url
+        assert "textarea:focus-visible" in css and "button:focus-visible" in css, url
+    # Every other page's styles too (the reports' period form, the thanks and error pages).
+    for template in sorted(_TEMPLATES.glob("*.html")):
+        assert not _POINTER_FOCUS.search(_COMMENTS.sub("", template.read_text())), template.name
 
 
 async def test_fifty_concurrent_submissions_make_one_response(client: Client, admin: Headers,

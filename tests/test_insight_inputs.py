@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -174,6 +176,49 @@ def test_a_trend_chart_says_its_numbers_to_a_screen_reader() -> None:
                     "Latest: 01 Jun 2026: 3.20, 95 % interval 2.95 to 3.45, n = 40. "
                     "Lowest: 02 Jun 2025: 3.00, 95 % interval 2.75 to 3.25, n = 40. "
                     "Highest: 04 Aug 2025: 3.90, 95 % interval 3.65 to 4.15, n = 40.")
+
+
+def _axis(svg: str) -> list[tuple[float, str, str | None]]:
+    """The dates under a trend chart's x axis: x, the date, and the year written under it."""
+    found = re.findall(r'<text x="([\d.]+)" y="[\d.]+" text-anchor="middle"[^>]*>([^<]*)'
+                       r'(?:<tspan x="[\d.]+" dy="\d+">(\d{4})</tspan>)?</text>', svg)
+    return [(float(x), text, year or None) for x, text, year in found]
+
+
+def test_a_year_long_chart_names_the_year_of_its_first_and_last_dates_and_at_each_new_year() -> None:
+    def point(start: date, bucket_days: int) -> Point:
+        return Point(start=start, n=40, value=50.0, ci_low=45.0, ci_high=55.0, first_day=start,
+                     last_day=start + timedelta(days=bucket_days - 1), days=bucket_days,
+                     bucket_days=bucket_days, ongoing=False, partial=False)
+
+    months = [point(date(2025 + (10 + i) // 12, (10 + i) % 12 + 1, 1), 30) for i in range(13)]
+    weeks = [point(date(2025, 11, 24) + timedelta(weeks=i), 7) for i in range(53)]
+    expected = {
+        ("months", "chart chart-wide"): [("Nov", "2025"), ("Jan", "2026"), ("Mar", None), ("May", None),
+                                         ("Jul", None), ("Sep", None), ("Nov", "2026")],
+        ("months", "chart chart-narrow"): [("Nov", "2025"), ("Mar", "2026"), ("Jul", None), ("Nov", "2026")],
+        ("weeks", "chart chart-wide"): [("24 Nov", "2025"), ("19 Jan", "2026"), ("16 Mar", None),
+                                        ("11 May", None), ("06 Jul", None), ("31 Aug", None),
+                                        ("26 Oct", "2026")],
+        ("weeks", "chart chart-narrow"): [("24 Nov", "2025"), ("23 Mar", "2026"), ("20 Jul", None),
+                                          ("16 Nov", "2026")],
+    }
+    for name, points, bucket in (("months", months, Bucket.MONTH), ("weeks", weeks, Bucket.WEEK)):
+        for layout in (charts.WIDE, charts.NARROW):
+            svg = str(charts.trend_chart(points, "csat", 85.0, "Trend", bucket, layout))
+            axis = _axis(svg)
+            assert [(text, year) for _, text, year in axis] == expected[name, layout.css]
+            # The year has a line of its own, so no date grows wider: at 0.62 em a character
+            # (DejaVu Sans is 0.6) neighbours keep a gap, and the ends stay inside the chart.
+            widths = [0.62 * layout.font * max(len(text), len(year or "")) for _, text, year in axis]
+            edges = [(x - w / 2, x + w / 2) for (x, _, _), w in zip(axis, widths, strict=True)]
+            assert all(right + layout.font / 2 < left for (_, right), (left, _) in pairwise(edges)), edges
+            assert edges[0][0] >= 0 and edges[-1][1] <= layout.width, edges
+            height = float(svg.split('viewBox="0 0 ')[1].split()[1].rstrip('"'))
+            assert height == layout.height + layout.font + 5  # a line more for the years
+    # Within one year the dates are as before: no year, and no extra line.
+    svg = str(charts.trend_chart(months[2:], "csat", None, "Trend", Bucket.MONTH))
+    assert {year for _, _, year in _axis(svg)} == {None} and f'viewBox="0 0 560 {charts.WIDE.height}"' in svg
 
 
 def test_impact_is_share_of_low_minus_share_of_high() -> None:

@@ -423,6 +423,51 @@ async def test_journey_map_shows_stages_emotion_curve_worst_and_best(
     assert (await client.get("/reports/journeys/999999", headers=admin)).status_code == 404
 
 
+def _map_card(page: str, name: str) -> str:
+    """The HTML of the journey map's card of the touchpoint called `name`."""
+    return next(card for card in page.split('<div class="tp')[1:] if f"<strong>{name}</strong>" in card)
+
+
+async def test_journey_map_cards_show_target_and_status_as_the_owner_report_judges_them(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await support_story(conn)
+    # NPS 20 from 40 answers (16 promoters, 8 detractors): the interval spans the target of 30.
+    for i in range(40):
+        await answer(conn, "relationship-nps", 10 if i < 16 else 0 if i < 24 else 8,
+                     when=at(days_ago(i % 20)))
+    r = await client.get(f"/api/v1/journeys/{cat.journey}/map", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    cards = {t["key"]: t for s in r.json()["stages"] for t in s["touchpoints"]}
+    assert {key: (c["target"], c["status"]) for key, c in cards.items()} == {
+        "support-call": (85.0, "missed"), "support-chat": (85.0, "met"),
+        "first-login": (5.5, "insufficient"), "relationship-nps": (30.0, "undecided")}
+    # The owner report's judgement, not a second one.
+    for owner in cat.owners.values():
+        report = (await client.get(f"/api/v1/owners/{owner}/report", headers=admin,
+                                   params=_period())).json()
+        for tp in report["touchpoints"]:
+            card = cards[tp["touchpoint"]["key"]]
+            assert (card["target"], card["status"]) == (tp["target"], tp["status"])
+    r = await client.get(f"/reports/journeys/{cat.journey}", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    for name, target, badge in (("Support call", "85.0 %", "target missed"),
+                                ("Support chat", "85.0 %", "target met"),
+                                ("Relationship nps", "30.0", "undecided")):
+        card = _map_card(r.text, name)
+        assert f"target {target}</span>" in card and f">{badge}</span>" in card, card
+    # Too few answers: the score line says so, and no badge says it again.
+    card = _map_card(r.text, "First login")
+    assert "target 5.50 / 7</span>" in card and "insufficient data" in card and "status" not in card, card
+    await conn.execute("UPDATE touchpoints SET target = NULL WHERE key = 'support-chat'")
+    r = await client.get(f"/api/v1/journeys/{cat.journey}/map", headers=admin, params=_period())
+    chat = next(t for s in r.json()["stages"] for t in s["touchpoints"] if t["key"] == "support-chat")
+    assert (chat["target"], chat["status"]) == (None, "no_target")
+    r = await client.get(f"/reports/journeys/{cat.journey}", headers=admin, params=_period())
+    card = _map_card(r.text, "Support chat")
+    assert '<span class="muted">no target</span>' in card and "status" not in card, card
+    assert "<strong>undecided</strong> when the interval spans the target" in r.text
+
+
 def test_share_tokens_are_bound_to_owner_and_expiry() -> None:
     secret = "s" * 40
     token = sharing.make_token(secret, 7, 2_000_000_000)

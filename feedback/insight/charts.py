@@ -72,6 +72,9 @@ WIDE = _Layout(560, 190, 44, 16, 14, 30, 11, 6, "chart chart-wide")
 NARROW = _Layout(340, 196, 40, 10, 16, 36, 14, 3, "chart chart-narrow")
 
 _UNITS = {Bucket.DAY: "day", Bucket.WEEK: "week", Bucket.MONTH: "month"}
+# The width of a date label's average character, in ems: DejaVu Sans (system-ui on Linux), as
+# wide as common fonts come, measures 0.6; narrower fonts only leave more room.
+_DATE_EM = 0.62
 
 
 def _days(first: date, last: date) -> str:
@@ -80,6 +83,29 @@ def _days(first: date, last: date) -> str:
     if (first.year, first.month) == (last.year, last.month):
         return f"{first:%d}–{last:%d %b}"
     return f"{first:%d %b}–{last:%d %b}"
+
+
+class Tick(NamedTuple):
+    """A date named under the x axis: the index of its point, its date, and its year when shown."""
+
+    point: int
+    text: str
+    year: str | None
+
+
+def ticks(starts: Sequence[date], bucket: Bucket, labels: int) -> list[Tick]:
+    """About `labels` evenly spaced dates; when the points span more than one year, the first,
+    the last and each whose year differs from the previous tick's carry their year, so a year
+    of months does not read "Nov … Nov"."""
+    if not starts:
+        return []
+    form = "%b" if bucket is Bucket.MONTH else "%d %b"
+    chosen = range(0, len(starts), max(1, len(starts) // labels))
+    years = [starts[i].year for i in chosen]
+    crosses = starts[0].year != starts[-1].year
+    return [Tick(i, starts[i].strftime(form),
+                 str(year) if crosses and (n in (0, len(years) - 1) or year != years[n - 1]) else None)
+            for n, (i, year) in enumerate(zip(chosen, years, strict=True))]
 
 
 def partial_label(point: Point, bucket: Bucket) -> str:
@@ -152,7 +178,11 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
     # A plotted partial point gets a legend line under the dates.
     legend = [i for i, p in enumerate(points) if p.partial and p.value is not None]
     line = layout.font + 5
-    height = layout.height + (line * len(legend) + 4 if legend else 0)
+    dates = ticks([p.start for p in points], bucket, layout.labels)
+    # A year goes on a line of its own under its date: "Nov 2025" on one line would not fit
+    # between its neighbours, nor inside the chart at its ends, on a phone.
+    axis = layout.height + (line if any(t.year for t in dates) else 0)
+    height = axis + (line * len(legend) + 4 if legend else 0)
 
     def x_of(i: int) -> float:
         return left + (plot_w * (i + 0.5) / max(len(points), 1))
@@ -216,14 +246,16 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
             f'<circle cx="{xs[i]}" cy="{ys[i]}" r="3.5" fill="#fff" stroke="#1d4ed8" '
             f'stroke-width="2" class="partial"/>' if points[i].partial else
             f'<circle cx="{xs[i]}" cy="{ys[i]}" r="3" fill="#1d4ed8"/>' for i in run)
-    if points:
-        step = max(1, len(points) // layout.labels)
-        form = "%b" if bucket is Bucket.MONTH else "%d %b"
-        for i in range(0, len(points), step):
-            parts.append(f'<text x="{_fmt(x_of(i))}" y="{layout.height - 10}" text-anchor="middle" '
-                         f'{font} fill="#6b7280">{points[i].start.strftime(form)}</text>')
+    for mark in dates:
+        # A date under the first or last point is moved in as far as its half width needs (and
+        # a unit more): centred there, "17 Nov" ran past the narrow chart's right edge, cut off.
+        half = _DATE_EM * layout.font * max(len(mark.text), len(mark.year or "")) / 2 + 1
+        x = _fmt(min(max(x_of(mark.point), half), width - half))
+        year = f'<tspan x="{x}" dy="{line}">{mark.year}</tspan>' if mark.year else ""
+        parts.append(f'<text x="{x}" y="{layout.height - 10}" text-anchor="middle" {font} '
+                     f'fill="#6b7280">{mark.text}{year}</text>')
     for row, i in enumerate(legend):
-        y = layout.height + line * row + 6
+        y = axis + line * row + 6
         parts.append(f'<circle cx="{left + 4}" cy="{_fmt(y - layout.font / 3)}" r="3.5" fill="#fff" '
                      f'stroke="#1d4ed8" stroke-width="2"/>')
         parts.append(f'<text x="{left + 14}" y="{y}" {font} fill="#374151">'

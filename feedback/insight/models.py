@@ -312,6 +312,10 @@ class MapTouchpoint(Output):
     sentiment: float | None
     sentiment_n: int
     mark: str | None
+    # The owner report's target and status (met, missed, undecided, insufficient, no_target),
+    # judged by the score's 95 % interval over the map's period.
+    target: float | None
+    status: str
 
 
 class MapStage(Output):

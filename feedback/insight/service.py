@@ -848,7 +848,8 @@ def journey_stages(
             cards.append(MapTouchpoint(
                 key=t.ref.key, name=t.ref.name, kind=t.ref.kind, owner=t.ref.owner,
                 score=value_of(score), normalised=share if n >= min_n else None,
-                sentiment=s_mean, sentiment_n=s_n, mark=None,
+                sentiment=s_mean, sentiment_n=s_n, mark=None, target=t.ref.target,
+                status=target_status(score, t.ref.target).value,
             ))
         stage_rows = [r for t in members for r in by_tp.get(t.id, [])]
         n, share = _share_high(stage_rows)
