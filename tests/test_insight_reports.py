@@ -112,6 +112,8 @@ async def test_the_click_rate_counts_people_not_mail_scanners(
     assert r.json()["funnel"]["clicked_by_people"] == 50
     page = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
     assert "<th>Clicked by people</th><td>50</td>" in page.text
+    # A rate and its % never part on a phone's narrow card.
+    assert page.text.count("50.0&nbsp;%</td>") == 2
     assert "10 clicked only by a mail scanner (left out of the clicks)" in page.text
     schema = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
     funnel_schema = next(v for k, v in schema.items() if k.endswith("Funnel"))
