@@ -11,7 +11,7 @@ import pytest
 
 from feedback.collection import repository as repo
 from feedback.collection.repository import TouchpointCache
-from feedback.collection.writer import LinkReader, Pending, ResponseWriter
+from feedback.collection.writer import LinkReader, Outcome, Pending, ResponseWriter
 from feedback.service.database import Connection, create_pool
 from surveys import repository as surveys_repo
 from tests.test_collection_robustness import _row
@@ -26,7 +26,7 @@ async def test_writer_runs_at_most_its_lanes_of_flushes_at_once(
     running, most = 0, 0
 
     class Watched(ResponseWriter):
-        async def _commit(self, items: list[Pending]) -> list[bool]:
+        async def _commit(self, items: list[Pending]) -> list[Outcome]:
             nonlocal running, most
             running += 1
             most = max(most, running)
@@ -159,7 +159,7 @@ async def test_a_batch_that_meets_a_deadlock_is_written_again(database_url: str,
     failures = [asyncpg.DeadlockDetectedError("deadlock detected"), asyncpg.SerializationError("could not serialize")]
 
     class Unlucky(ResponseWriter):
-        async def _commit(self, items: list[Pending]) -> list[bool]:
+        async def _commit(self, items: list[Pending]) -> list[Outcome]:
             if failures:  # PostgreSQL rolled the batch back: nothing of it was written
                 raise failures.pop()
             return await super()._commit(items)

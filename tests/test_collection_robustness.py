@@ -8,7 +8,7 @@ from typing import Any
 
 from feedback.collection.repository import NewResponse
 from feedback.collection.tokens import new_id
-from feedback.collection.writer import Pending, ResponseWriter
+from feedback.collection.writer import Outcome, Pending, ResponseWriter
 from feedback.service.database import create_pool
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
 
@@ -80,7 +80,7 @@ async def test_writer_groups_concurrent_rows_into_few_transactions(database_url:
     commits: list[int] = []
 
     class Counting(ResponseWriter):
-        async def _commit(self, items: list[Pending]) -> list[bool]:
+        async def _commit(self, items: list[Pending]) -> list[Outcome]:
             commits.append(len(items))
             return await super()._commit(items)
 

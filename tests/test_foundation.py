@@ -141,7 +141,8 @@ async def test_0007_takes_answered_invitations_out_of_the_scanner_count(server_u
                 tp, f"c{n}", bytes([n]), answered, n < 3)
         funnel = "SELECT sum(clicked), sum(answered), sum(scanner) FROM touchpoint_daily_funnel"
         assert tuple(await conn.fetchrow(funnel) or ()) == (3, 2, 2)
-        assert await migrations.migrate(conn, every) == ["0007_answered_not_scanners.sql"]
+        assert await migrations.migrate(conn, [m for m in every if m.version <= 7]) == [
+            "0007_answered_not_scanners.sql"]
         flags = await conn.fetch("SELECT customer_ref, suspected_scanner FROM invitations ORDER BY customer_ref")
         assert [tuple(r) for r in flags] == [("c1", False), ("c2", True), ("c3", False)]
         assert tuple(await conn.fetchrow(funnel) or ()) == (3, 2, 1)

@@ -62,16 +62,58 @@ async def test_scores_carry_an_etag_and_an_unchanged_score_is_a_304_without_a_bo
 async def test_errors_and_answers_that_must_not_be_kept_carry_no_etag(
         client: Client, admin: Headers, conn: Any) -> None:
     # no-store answers (customers' words and references) are never revalidated: nothing to tag.
-    await catalogue(conn)
+    cat = await catalogue(conn)
     await answer(conn, "support-chat", 2, when=at(days_ago(1)), comment="Slow", customer="c-1")
+    owner = cat.owners["support"]
+    # The reports and the owner page quote comments (their bytes do not change per request:
+    # no nonce, no form token; it is what they hold that keeps them out of any cache).
     for path, accept in (("/api/v1/responses", "application/json"), ("/api/v1/responses", "text/csv"),
-                         ("/api/v1/touchpoints/support-chat/report", "application/json")):
-        r = await client.get(path, headers={**admin, "Accept": accept})
+                         ("/api/v1/touchpoints/support-chat/report", "application/json"),
+                         (f"/api/v1/owners/{owner}/report", "application/json"),
+                         (f"/reports/owners/{owner}", "text/html")):
+        r = await client.get(path, headers={**admin, "Accept": accept, "If-None-Match": "*"})
         assert r.status_code == 200, (path, r.text)
         assert "no-store" in r.headers["cache-control"] and "etag" not in r.headers, (path, accept)
     r = await client.get(SCORES, headers={**admin, "If-None-Match": "*"},
                          params={"touchpoint": "missing"})
     assert r.status_code == 404 and "etag" not in r.headers
+
+
+async def test_journey_maps_carry_an_etag_and_an_unchanged_map_is_a_304_page_and_json_alike(
+        client: Client, admin: Headers, conn: Any) -> None:
+    # Stages' and touchpoints' scores, counts and sentiment means: nobody's words or reference.
+    cat = await catalogue(conn)
+    await answers(conn, "support-call", [5, 4, 2], day=days_ago(2))
+    share = (await client.get(f"/api/v1/journeys/{cat.journey}/share-link", headers=admin)).json()["url"]
+    for url, headers in ((f"/api/v1/journeys/{cat.journey}/map", admin),
+                         (f"/reports/journeys/{cat.journey}", admin), (share, {})):
+        first = await client.get(url, headers=headers)
+        assert first.status_code == 200, (url, first.text)
+        tag = first.headers["etag"]
+        # Private: the page opens with a share token in its URL, the JSON with a key.
+        assert first.headers["cache-control"] == "no-cache, private", url
+        # The same bytes every time (a page carrying a per-request nonce could never match).
+        again = await client.get(url, headers=headers)
+        assert again.content == first.content and again.headers["etag"] == tag, url
+        r = await client.get(url, headers={**headers, "If-None-Match": tag})
+        assert r.status_code == 304 and r.content == b"" and r.headers["etag"] == tag, url
+        assert r.headers["cache-control"] == "no-cache, private" and "content-type" not in r.headers
+        head = await client.head(url, headers={**headers, "If-None-Match": tag})
+        assert head.status_code == 304 and head.headers["etag"] == tag, url
+    await answer(conn, "support-call", 1, when=at(days_ago(1)))
+    for url, headers in ((f"/api/v1/journeys/{cat.journey}/map", admin), (share, {})):
+        stale = (await client.get(url, headers=headers)).headers["etag"]
+        await answer(conn, "support-call", 2, when=at(days_ago(1)))
+        r = await client.get(url, headers={**headers, "If-None-Match": stale})
+        assert r.status_code == 200 and r.headers["etag"] != stale, url
+    # A revoked link gets its 404 page, never a 304 for the copy it opened before.
+    tag = (await client.get(share)).headers["etag"]
+    assert (await client.post(f"/api/v1/journeys/{cat.journey}/share-links/revoke", headers=admin)).status_code == 200
+    r = await client.get(share, headers={"If-None-Match": tag})
+    assert r.status_code == 404 and "etag" not in r.headers
+    responses = (await client.get("/schema/openapi.json")).json()["paths"][
+        "/api/v1/journeys/{journey_id}/map"]["get"]["responses"]
+    assert "ETag" in responses["200"]["headers"] and "ETag" in responses["304"]["headers"]
 
 
 def test_the_json_and_the_csv_of_one_url_never_share_an_etag() -> None:

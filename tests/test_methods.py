@@ -11,8 +11,8 @@ from litestar.routes import HTTPRoute
 from feedback.service.database import Connection
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
 
-# Litestar builds the OpenAPI routes (and a catch-all 404 under /schema, which stays GET only);
-# the document's HEAD is checked on its own below.
+# Litestar builds the OpenAPI routes (the document and a catch-all 404 under /schema): their
+# HEAD is checked on its own below.
 _LITESTAR_OWN = "/schema"
 # Headers that differ between any two answers.
 _PER_ANSWER = {"x-request-id", "date", "content-length"}
@@ -110,3 +110,17 @@ async def test_the_openapi_document_answers_head_as_get_does(client: Client) -> 
         assert head.headers["content-length"] == get.headers["content-length"], url
         options = await client.options(url)
         assert "HEAD" in _allow(options.headers["allow"]), (url, options.headers)
+
+
+async def test_an_unknown_path_under_schema_is_a_404_to_head_as_to_get(client: Client) -> None:
+    # Litestar's catch-all 404 under /schema took GET only: HEAD there was a 405 naming GET.
+    for url in ("/schema/nothing", "/schema/swagger", "/schema/nothing.json", "/schema/a.yaml"):
+        head = await client.head(url)
+        get = await client.get(url)
+        assert get.status_code == 404 and head.status_code == 404, (url, head.status_code, head.text)
+        assert head.content == b"", url
+        assert {k: v for k, v in head.headers.items() if k not in _PER_ANSWER} == {
+            k: v for k, v in get.headers.items() if k not in _PER_ANSWER}, url
+        assert "HEAD" in _allow((await client.options(url)).headers["allow"]), url
+    # The document itself still answers HEAD (test_the_openapi_document_answers_head_as_get_does).
+    assert (await client.head("/schema/openapi.json")).status_code == 200

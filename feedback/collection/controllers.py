@@ -125,7 +125,10 @@ class ResponseController(Controller):
     security = SECURITY
 
     @post("/", summary="Submit an answer (Idempotency-Key makes retries safe)", status_code=201,
-          responses={201: ResponseSpec(data_container=ResponseOut, description="The stored response")},
+          responses={201: ResponseSpec(data_container=ResponseOut, description="The stored response"),
+                     409: ResponseSpec(None, description=(
+                         "The customer was erased after this answer was received: it was not "
+                         "stored, and its Idempotency-Key was not used."))},
           before_request=_ingest_caller, middleware=[ingest_lane])
     async def submit(self, request: AnyRequest, data: JSONBody[ResponseCreate], state: State,
                      idempotency_key: IdempotencyKey = None) -> ASGIResponse:

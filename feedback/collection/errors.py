@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from surveys.errors import Gone, NotFound
+from surveys.errors import Conflict, Gone, NotFound
 
 
 class UnknownLink(NotFound):
@@ -29,3 +29,7 @@ class UnknownWidget(NotFound):
     def __init__(self, locale: str | None = None) -> None:
         super().__init__()
         self.locale = locale
+
+
+class CustomerErased(Conflict):
+    """The customer was erased after this answer was received, so it was not stored."""

@@ -100,12 +100,17 @@ FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], 
 -- name: insert-batch
 -- Group commit in one statement: the Idempotency-Keys the batch wins (an expired key left
 -- behind by the purge is taken over) and the rows that go with them, plus rows without a
--- key. Returns the keys won; the rollup triggers run once for the whole batch. The rows come
--- as one JSON array ($1) and the keys as another ($2): encoding them is one msgspec call,
--- where binding two dozen typed arrays cost the service more than the rest of the request.
-WITH keyed AS (
+-- key. Returns the keys won, and the rows not written because their customer was erased after
+-- they were received (`erased`: neither stored nor keyed, see migration 0008); the rollup
+-- triggers run once for the whole batch. The rows come as one JSON array ($1) and the keys as
+-- another ($2): encoding them is one msgspec call, where binding two dozen typed arrays cost
+-- the service more than the rest of the request.
+WITH erased AS MATERIALIZED (
+    SELECT id FROM erased_answers($1::json) AS id
+), keyed AS (
     SELECT * FROM json_to_recordset($2::json)
         AS r(response_id uuid, api_key_id bigint, key text, request_hash text, status int, body text)
+    WHERE r.response_id NOT IN (SELECT id FROM erased)
 ), won AS (
     INSERT INTO idempotency_keys AS k (api_key_id, key, request_hash, status, body)
     SELECT api_key_id, key, decode(request_hash, 'base64'), status, decode(body, 'base64') FROM keyed
@@ -130,18 +135,24 @@ WITH keyed AS (
              customer_ref text, locale text, channel text, source text, context text, polarity real,
              subjectivity real, label text, language text, themes text[], analyzer_version int,
              occurred_at timestamptz, created_at timestamptz, invitation_id uuid)
-    WHERE NOT EXISTS (SELECT 1 FROM keyed WHERE keyed.response_id = u.id)
-       OR EXISTS (SELECT 1 FROM keyed JOIN won USING (api_key_id, key) WHERE keyed.response_id = u.id)
+    WHERE (NOT EXISTS (SELECT 1 FROM keyed WHERE keyed.response_id = u.id)
+           OR EXISTS (SELECT 1 FROM keyed JOIN won USING (api_key_id, key) WHERE keyed.response_id = u.id))
+      AND u.id NOT IN (SELECT id FROM erased)
 )
-SELECT api_key_id, key FROM won;
+SELECT api_key_id, key, NULL::uuid AS erased FROM won
+UNION ALL
+SELECT NULL, NULL, id FROM erased;
 
 -- name: upsert-link-responses
 -- The survey form through the group commit: each invitation at most once per statement
 -- (the writer splits repeats into rounds). The kind is the one the score was checked against,
 -- so it always matches the row's scale, even just after the touchpoint's kind changed. Inserts, or edits while the window is open and
 -- the link has not expired; the first answer marks the invitation answered. Returns the
--- invitations whose answer was stored.
-WITH up AS (
+-- invitations whose answer was stored, and the answers ($2) not written because their customer
+-- was erased after they were received ($20: when; see migration 0008).
+WITH erased AS MATERIALIZED (
+    SELECT id FROM erased_answers($2::uuid[], $8::text[], $20::timestamptz[]) AS id
+), up AS (
     INSERT INTO responses AS r (
         touchpoint_id, id, invitation_id, journey_id, stage_id, owner_id, kind, scale_min, scale_max,
         score, comment, customer_ref, locale, channel, source, context,
@@ -158,6 +169,7 @@ WITH up AS (
              analyzer_version, kind)
     JOIN touchpoints t ON t.id = u.touchpoint_id
     JOIN stages s ON s.id = t.stage_id
+    WHERE u.id NOT IN (SELECT id FROM erased)
     ON CONFLICT (touchpoint_id, invitation_id) DO UPDATE SET
         kind = excluded.kind, scale_min = excluded.scale_min, scale_max = excluded.scale_max,
         score = excluded.score, comment = excluded.comment,
@@ -181,7 +193,9 @@ WITH up AS (
     FROM up
     WHERE i.touchpoint_id = up.touchpoint_id AND i.id = up.invitation_id AND i.answered_at IS NULL
 )
-SELECT invitation_id FROM up;
+SELECT invitation_id, NULL::uuid AS erased FROM up
+UNION ALL
+SELECT NULL, id FROM erased;
 
 -- name: insert-invitations!
 -- Many invitations with their history at once (the demo's past); rollups follow by trigger.
@@ -290,3 +304,24 @@ SELECT (SELECT count(*) FROM inv) AS invitations, (SELECT n FROM clicks) AS clic
 
 -- name: erase-invitations!
 DELETE FROM invitations WHERE customer_ref = $1;
+
+-- name: record-erasure!
+-- The tombstone: answers for the customer received before now are no longer written (a second
+-- erasure moves it on). Committed on its own, before await-writes and the deletion.
+INSERT INTO erasures AS e (customer, erased_at) VALUES (sha256(convert_to($1, 'UTF8')), now())
+ON CONFLICT (customer) DO UPDATE SET erased_at = greatest(e.erased_at, excluded.erased_at);
+
+-- name: await-writes!
+-- Returns once every writer statement that may have read the tombstones before the new one
+-- was committed has committed itself (the lock is released as this statement's transaction ends).
+SELECT await_writes();
+
+-- name: forget-erasures$
+-- Tombstones past their day: an answer waits milliseconds in a writer's queue, so none
+-- received before the erasure is still waiting. Returns how many were deleted. Erasures are
+-- few: one statement, no batches.
+WITH gone AS (
+    DELETE FROM erasures WHERE erased_at < now() - interval '24 hours'
+    RETURNING 1
+)
+SELECT count(*) FROM gone;

@@ -224,31 +224,35 @@ class _Keyed(msgspec.Struct):
 
 
 async def insert_batch(conn: Connection, rows: list[tuple[NewResponse, IdempotencyRecord | None]]
-                       ) -> set[tuple[int, str]]:
+                       ) -> tuple[set[tuple[int, str]], set[UUID]]:
     """One statement for a group commit: rows without a key, and rows whose key this call wins.
 
-    Each (api key, key) pair may appear at most once; returns the pairs won.
+    Each (api key, key) pair may appear at most once. Returns the pairs won, and the rows not
+    written because their customer was erased after they were received (their keys unclaimed).
     """
     keyed = [_Keyed(row.id, r.api_key_id, r.key, r.request_hash, r.status, r.body)
              for row, r in rows if r is not None]
     # Both parameters are json: the connection's codec encodes them with msgspec.
-    won = await conn.fetch(Q["insert-batch"], [row for row, _ in rows], keyed)
-    return {(int(r["api_key_id"]), str(r["key"])) for r in won}
+    got = await conn.fetch(Q["insert-batch"], [row for row, _ in rows], keyed)
+    won = {(int(r["api_key_id"]), str(r["key"])) for r in got if r["erased"] is None}
+    return won, {r["erased"] for r in got if r["erased"] is not None}
 
 
 async def upsert_link_responses(conn: Connection, rows: list[tuple[NewResponse, LinkInvitation]],
-                                edit_days: int) -> set[UUID]:
+                                edit_days: int) -> tuple[set[UUID], set[UUID]]:
     """Insert or edit each invitation's one response (each invitation at most once here).
 
-    Returns the invitations whose answer was stored; the others' edit window has closed.
+    Returns the invitations whose answer was stored (the others' edit window has closed), and
+    the rows not written because their customer was erased after they were received.
     """
     columns: list[list[Any]] = [list(c) for c in zip(*[
         (r.touchpoint_id, r.id, inv.id, r.scale_min, r.scale_max, r.score, r.comment,
          r.customer_ref, r.locale, r.channel, r.context, r.polarity, r.subjectivity, r.label,
          r.language, msgspec.json.encode(r.themes).decode(), r.analyzer_version, r.kind)
         for r, inv in rows], strict=True)] or [[] for _ in range(18)]
-    got = await conn.fetch(Q["upsert-link-responses"], *columns, edit_days)
-    return {r["invitation_id"] for r in got}
+    got = await conn.fetch(Q["upsert-link-responses"], *columns, edit_days, [r.created_at for r, _ in rows])
+    done = {r["invitation_id"] for r in got if r["erased"] is None}
+    return done, {r["erased"] for r in got if r["erased"] is not None}
 
 
 async def get_idempotency_key(conn: Connection, *, api_key_id: int, key: str) -> asyncpg.Record | None:
@@ -277,6 +281,21 @@ async def insert_invitations(conn: Connection, rows: list[tuple[Any, ...]]) -> N
 
 
 # Privacy
+
+
+async def record_erasure(conn: Connection, *, customer_ref: str) -> None:
+    """Leave the customer's tombstone: the writer skips their answers received before now."""
+    await conn.execute(Q["record-erasure"], customer_ref)
+
+
+async def await_writes(conn: Connection) -> None:
+    """Wait for the writer statements in flight, on every instance, to commit."""
+    await conn.execute(Q["await-writes"])
+
+
+async def forget_erasures(conn: Connection) -> int:
+    """Delete the tombstones past their day; returns how many."""
+    return int(await conn.fetchval(Q["forget-erasures"]))
 
 
 async def erase_customer(conn: Connection, *, customer_ref: str) -> tuple[int, int, int]:

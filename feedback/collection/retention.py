@@ -3,7 +3,8 @@
 Each process, once a minute: stored answers of Idempotency-Keys are deleted after their
 48 hours; clicks lose their user agent after TOUCHPULSE_CLICK_RETENTION_DAYS; invitations
 forget their customer reference, context and event id after
-TOUCHPULSE_INVITATION_RETENTION_DAYS. Clicks and invitations stay as rows, so the funnel
+TOUCHPULSE_INVITATION_RETENTION_DAYS; erasures' tombstones (a digest of the erased customer's
+reference) go after a day. Clicks and invitations stay as rows, so the funnel
 counts and response rates of every report stay what they were.
 """
 
@@ -57,7 +58,11 @@ async def purge_once(pool: Pool, settings: Settings) -> None:
     async def invitations(conn: Connection) -> int:
         return await repo.forget_invitations(conn, days=settings.invitation_retention_days, batch=BATCH)
 
+    async def erasures(conn: Connection) -> int:
+        return await repo.forget_erasures(conn)
+
     await _drain(pool, "purging expired Idempotency-Keys", keys)
+    await _drain(pool, "forgetting erasures past their day", erasures)
     agents = await _drain(pool, "clearing old clicks' user agents", clicks)
     refs = await _drain(pool, "clearing old invitations' customer references", invitations)
     if agents or refs:

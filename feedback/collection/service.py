@@ -16,7 +16,7 @@ import msgspec
 from feedback.access.models import Principal
 from feedback.collection import repository as repo
 from feedback.collection import tokens
-from feedback.collection.errors import ExpiredLink, UnknownLink, UnknownWidget
+from feedback.collection.errors import CustomerErased, ExpiredLink, UnknownLink, UnknownWidget
 from feedback.collection.models import (
     CONTEXT_MAX_BYTES,
     BatchCreate,
@@ -265,9 +265,16 @@ async def get_invitation(conn: Connection, invitation_id: UUID, scope: int | Non
 
 
 async def erase_customer(conn: Connection, customer_ref: str) -> Erasure:
-    """Erase every trace of a customer in one transaction; the rollups follow by trigger."""
+    """Erase every trace of a customer in one transaction; the rollups follow by trigger.
+
+    Answers received before the erasure may still wait in a writer's queue, here or on another
+    instance. The tombstone, committed first, makes every later write skip them; waiting for
+    the writes in flight then lets the deletion see whatever was written without it.
+    """
     if not 1 <= len(customer_ref) <= 200 or "\x00" in customer_ref:
         raise invalid("customer", "must be 1–200 characters")
+    await repo.record_erasure(conn, customer_ref=customer_ref)
+    await repo.await_writes(conn)
     async with conn.transaction():
         invitations, clicks, responses = await repo.erase_customer(conn, customer_ref=customer_ref)
     return Erasure(customer=customer_ref, invitations=invitations, clicks=clicks, responses=responses)
@@ -465,7 +472,11 @@ async def submit_link(pool: Pool, writer: ResponseWriter, reader: LinkReader, co
     comment = form.comment.strip()
     row = _row(tp, score, comment, await comments.read(comment), customer=invitation.customer_ref,
                locale=locale, channel=invitation.channel, source="link", context=invitation.context)
-    stored = await writer.write(Pending(row, link=invitation, edit_days=settings.edit_window_days))
+    try:
+        stored = await writer.write(Pending(row, link=invitation, edit_days=settings.edit_window_days))
+    except CustomerErased:
+        # The link went with its customer while the answer waited: the survey is closed to it.
+        raise ExpiredLink(locale) from None
     if not stored:
         return already_answered(locale, 409)
     # Stored means inserted now, or edited inside the window: editable while the window is open.
@@ -582,6 +593,8 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
 
     An Idempotency-Key is claimed in the same transaction as the row: a key seen before loses
     the claim and the request replays the stored answer (or is refused for a different body).
+    An answer whose customer was erased while it waited to be written is a CustomerErased (409),
+    its key left unclaimed.
     """
     request_hash = hashlib.sha256(msgspec.json.encode(data)).digest()
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:

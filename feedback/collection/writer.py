@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ import msgspec
 from litestar import Litestar
 
 from feedback.collection import repository as repo
+from feedback.collection.errors import CustomerErased
 from feedback.collection.ratelimit import TokenBuckets
 from feedback.collection.repository import (
     IdempotencyRecord,
@@ -57,6 +59,14 @@ class Pending(msgspec.Struct, frozen=True, gc=False):
     edit_days: int = 0
 
 
+class Outcome(enum.Enum):
+    """What became of one row of a group commit."""
+
+    STORED = "stored"
+    # Another request with the same Idempotency-Key won, or a link's edit window had closed.
+    NOT_STORED = "not stored"
+    # Its customer was erased after it was received (migration 0008): not written.
+    ERASED = "erased"
 
 
 class ResponseWriter:
@@ -73,8 +83,10 @@ class ResponseWriter:
 
     `write` returns only after the row's transaction committed (synchronous_commit on): True
     when stored, False when another request with the same Idempotency-Key won (the caller
-    replays the winner's answer) or a link's edit window had closed. A failed flush raises in
-    every waiter, so nobody gets a false acknowledgement.
+    replays the winner's answer) or a link's edit window had closed. It raises CustomerErased
+    when the row's customer was erased after it was received: every statement skips such rows,
+    so an erasure is complete even for answers that waited in a queue here while it ran. A
+    failed flush raises in every waiter, so nobody gets a false acknowledgement.
     """
 
     def __init__(self, pool: Pool, *, max_wait: float = 0.001, max_rows: int = 200, lanes: int = 1,
@@ -141,9 +153,13 @@ class ResponseWriter:
             except Exception as exc:  # every waiter learns of the failure
                 self._fail(batch, exc)
                 return
-        for (_item, future), stored in zip(batch, won, strict=True):
-            if not future.done():
-                future.set_result(stored)
+        for (_item, future), outcome in zip(batch, won, strict=True):
+            if future.done():
+                continue
+            if outcome is Outcome.ERASED:
+                future.set_exception(CustomerErased())
+            else:
+                future.set_result(outcome is Outcome.STORED)
 
     @staticmethod
     def _fail(batch: list[tuple[Pending, asyncio.Future[bool]]], exc: Exception) -> None:
@@ -152,8 +168,8 @@ class ResponseWriter:
             if not future.done():
                 future.set_exception(exc)
 
-    async def _commit(self, items: list[Pending]) -> list[bool]:
-        stored = [True] * len(items)
+    async def _commit(self, items: list[Pending]) -> list[Outcome]:
+        stored = [Outcome.STORED] * len(items)
         rows: list[tuple[NewResponse, IdempotencyRecord | None]] = []
         keyed: list[tuple[int, tuple[int, str]]] = []
         seen: set[tuple[int, str]] = set()
@@ -166,7 +182,7 @@ class ResponseWriter:
             else:
                 pair = (item.idempotency.api_key_id, item.idempotency.key)
                 if pair in seen:  # two requests with one key in one batch: only the first is written
-                    stored[n] = False
+                    stored[n] = Outcome.NOT_STORED
                     continue
                 seen.add(pair)
                 keyed.append((n, pair))
@@ -177,10 +193,10 @@ class ResponseWriter:
             if len(rounds) + bool(rows) == 1:
                 # One statement is its own transaction: committed (and flushed to disk, as the
                 # session's synchronous_commit says) before the server answers it.
-                winners = await self._write(conn, rows, rounds, stored)
+                winners, erased = await self._write(conn, rows, rounds, stored)
             else:
                 async with conn.transaction():
-                    winners = await self._write(conn, rows, rounds, stored)
+                    winners, erased = await self._write(conn, rows, rounds, stored)
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             self._idle.append(conn)  # rolled back; the connection is fine
             raise
@@ -189,7 +205,12 @@ class ResponseWriter:
             raise
         self._idle.append(conn)
         for n, pair in keyed:
-            stored[n] = pair in winners
+            if pair not in winners:
+                stored[n] = Outcome.NOT_STORED
+        if erased:
+            for n, item in enumerate(items):
+                if item.row.id in erased:
+                    stored[n] = Outcome.ERASED
         return stored
 
     @staticmethod
@@ -208,13 +229,17 @@ class ResponseWriter:
     @staticmethod
     async def _write(conn: Connection, rows: list[tuple[NewResponse, IdempotencyRecord | None]],
                      rounds: list[tuple[int, list[tuple[int, NewResponse, LinkInvitation]]]],
-                     stored: list[bool]) -> set[tuple[int, str]]:
-        winners = await repo.insert_batch(conn, rows) if rows else set()
+                     stored: list[Outcome]) -> tuple[set[tuple[int, str]], set[UUID]]:
+        """Returns the Idempotency-Keys won and the rows skipped as erased."""
+        winners, erased = await repo.insert_batch(conn, rows) if rows else (set(), set())
         for edit_days, members in rounds:
-            done = await repo.upsert_link_responses(conn, [(row, link) for _, row, link in members], edit_days)
+            done, gone = await repo.upsert_link_responses(
+                conn, [(row, link) for _, row, link in members], edit_days)
+            erased |= gone
             for n, _row, link in members:
-                stored[n] = link.id in done
-        return winners
+                if link.id not in done:
+                    stored[n] = Outcome.NOT_STORED
+        return winners, erased
 
     async def _connection(self) -> PoolConnection:
         """An idle writer connection that still works, or a new one from the pool."""

@@ -33,7 +33,7 @@ from feedback.insight.models import (
     ShareTarget,
     TouchpointReport,
 )
-from feedback.service.conditional import ETAG_DOC, REVALIDATE, Conditional
+from feedback.service.conditional import ETAG_DOC, REVALIDATE, Conditional, ConditionalTemplate
 from feedback.service.database import Pool
 from feedback.service.dependencies import (
     Caller,
@@ -204,7 +204,10 @@ class ReportController(Controller):
         return await service.owner_report(conn, owner_id, start=first, end=last, today=today,
                                           scope=principal.owner_scope, min_n=_settings(state).min_n)
 
-    @get_and_head("/journeys/{journey_id:int}/map", summary="A journey map: stages, scores, emotion curve")
+    # Counts, scores and sentiment means per stage and touchpoint: no customer's words or
+    # reference, so kept and revalidated like the scores. The reports above quote comments.
+    @get_and_head("/journeys/{journey_id:int}/map", summary="A journey map: stages, scores, emotion curve",
+                  response_class=Conditional, cache_control=REVALIDATE, response_headers=ETAG_DOC)
     async def journey(self, journey_id: IdParam, conn: Db, principal: Caller, state: State,
                       start: From = None, end: To = None) -> JourneyMap:
         require(principal, Role.OWNER)
@@ -284,6 +287,7 @@ class ReportPages(Controller):
     cache_control = PRIVATE_DATA
     before_request = staticmethod(plain_ids)
 
+    # It quotes customers' comments: no-store, like the reports' JSON, so no ETag either.
     @get_and_head("/owners/{owner_id:int}", cache=False)
     async def owner_page(self, request: Request[Any, Any, Any], owner_id: IdParam, pool: PoolDep,
                     share: ShareToken = None, start: From = None, end: To = None) -> Template:
@@ -311,7 +315,9 @@ class ReportPages(Controller):
             **branding(request),
         })
 
-    @get_and_head("/journeys/{journey_id:int}", cache=False)
+    # The map quotes no one (unlike the owner page): a browser may keep it and revalidate it
+    # by its ETag. Still `private`: a share token opens it.
+    @get_and_head("/journeys/{journey_id:int}", cache=False, cache_control=REVALIDATE)
     async def journey(self, request: Request[Any, Any, Any], journey_id: IdParam, pool: PoolDep,
                       owner: QueryId = None, share: ShareToken = None, start: From = None,
                       end: To = None) -> Template:
@@ -334,7 +340,7 @@ class ReportPages(Controller):
         curve = charts.emotion_curve(journey.stages, journey.worst, journey.best)
         back = (f"/reports/owners/{owner}?{_query(share=share, start=start, end=end)}"
                 if share and owner else None)
-        return Template(template_name="journey_map.html", context={
+        return ConditionalTemplate(template_name="journey_map.html", context={
             "journey": journey, "curve": curve, "back": back, "scope": scope,
             "periods": _periods(request.url.path, today, first, last, share=share,
                                 owner=str(owner) if share and owner else None),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import HttpMethod, Request, Router, route
+from litestar import HttpMethod, MediaType, Request, Router, route
+from litestar._openapi.plugin import handle_schema_path_not_found
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin, YamlRenderPlugin
 from litestar.response import Redirect, Template
@@ -100,8 +101,18 @@ def _head_of(plugin: OpenAPIRenderPlugin) -> HTTPRouteHandler:
     return document_head
 
 
+# Litestar answers any other path under /schema with a 404 of its own, but registers it for GET
+# only: HEAD there was a 405 naming GET. The same handler for HEAD gives the same 404 (an HTML
+# page, or a problem for a .json/.yaml/.yml name), headers and all; the server drops the body.
+_unknown_path_head = route("/{path:str}", http_method=HttpMethod.HEAD, media_type=MediaType.HTML,
+                           sync_to_thread=False, include_in_schema=False)(handle_schema_path_not_found)
+
+
 class JsonDocument(JsonRenderPlugin):
-    """The document as JSON at /schema/openapi.json and /schema, answering HEAD as well."""
+    """The document as JSON at /schema/openapi.json and /schema, answering HEAD as well.
+
+    It also gives HEAD to the 404 for unknown paths under /schema (once, so here).
+    """
 
     def __init__(self) -> None:
         super().__init__(path=["/openapi.json", "/"])
@@ -109,6 +120,7 @@ class JsonDocument(JsonRenderPlugin):
     def receive_router(self, router: Router) -> None:
         super().receive_router(router)
         router.register(_head_of(self))
+        router.register(_unknown_path_head)
 
 
 class YamlDocument(YamlRenderPlugin):

@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from litestar import Request, Response
 from litestar.datastructures import CacheControlHeader, ResponseHeader
+from litestar.response import Template
 from litestar.response.base import ASGIResponse
 
 T = TypeVar("T")
@@ -45,6 +46,24 @@ def none_match(if_none_match: str | None, tag: str) -> bool:
     return True
 
 
+def revalidated(answer: ASGIResponse, request: Request[Any, Any, Any]) -> ASGIResponse:
+    """`answer` with its ETag, or the 304 that stands for it when If-None-Match names the tag.
+
+    Only a 200 gets a tag: an error page or problem is never revalidated.
+    """
+    if answer.status_code != 200:
+        return answer
+    tag = entity_tag(answer.headers.get("content-type", ""), answer.body)
+    answer.headers["etag"] = tag
+    if none_match(request.headers.get("if-none-match"), tag):
+        return answer
+    # The 200's headers (Cache-Control, Vary, ETag) without the body's own.
+    answer.status_code, answer.body = 304, b""
+    for name in _BODY_HEADERS:
+        del answer.headers[name]
+    return answer
+
+
 class Conditional(Response[T]):
     """A route's `response_class` for bodies that dashboards poll: ETag, and 304 when unchanged.
 
@@ -53,15 +72,16 @@ class Conditional(Response[T]):
     """
 
     def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **kwargs: Any) -> ASGIResponse:
-        answer = super().to_asgi_response(app, request, **kwargs)
-        if answer.status_code != 200:
-            return answer
-        tag = entity_tag(answer.headers.get("content-type", ""), answer.body)
-        answer.headers["etag"] = tag
-        if none_match(request.headers.get("if-none-match"), tag):
-            return answer
-        # The 200's headers (Cache-Control, Vary, ETag) without the body's own.
-        answer.status_code, answer.body = 304, b""
-        for name in _BODY_HEADERS:
-            del answer.headers[name]
-        return answer
+        return revalidated(super().to_asgi_response(app, request, **kwargs), request)
+
+
+class ConditionalTemplate(Template):
+    """A page with an ETag, and a 304 when unchanged: what Conditional is to a route's data.
+
+    A handler that returns a response object bypasses `response_class`, so a page says it
+    itself. Only for pages whose bytes are the same on every request (no nonce, no token made
+    per answer): else the tag never matches.
+    """
+
+    def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **kwargs: Any) -> ASGIResponse:
+        return revalidated(super().to_asgi_response(app, request, **kwargs), request)

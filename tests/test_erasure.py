@@ -1,0 +1,128 @@
+"""Erasure against the group-commit writer: an answer received before an erasure never survives it."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import httpx
+import msgspec
+from litestar import Litestar
+
+from feedback.collection import repository as repo
+from feedback.collection.repository import NewResponse
+from feedback.collection.tokens import new_id
+from feedback.collection.writer import Outcome, Pending, ResponseWriter
+from feedback.service.database import Connection, Pool, connect
+from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
+
+
+class _HeldWriter(ResponseWriter):
+    """A writer (this instance's or another's) whose flushes wait for `release`: answers
+    received and queued, not yet written. `arrived` is set once `expect` answers are queued."""
+
+    def __init__(self, pool: Pool, expect: int) -> None:
+        super().__init__(pool)
+        self.expect = expect
+        self.arrived = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def write(self, item: Pending) -> bool:
+        self.expect -= 1
+        if self.expect == 0:
+            self.arrived.set()
+        return await super().write(item)
+
+    async def _commit(self, items: list[Pending]) -> list[Outcome]:
+        await self.release.wait()
+        return await super()._commit(items)
+
+
+async def test_an_answer_queued_before_an_erasure_is_not_written_after_it(
+        app: Litestar, client: Client, admin: Headers, conn: Connection) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    token = token_of((await invite(client, admin, "delivery", "racing")).json()["url"])
+    own, held = app.state.response_writer, _HeldWriter(app.state.pool, expect=2)
+    app.state.response_writer = held
+    try:
+        api = asyncio.create_task(client.post(
+            "/api/v1/responses", headers={**admin, "Idempotency-Key": "before"},
+            json={"touchpoint": "delivery", "score": 2, "customer": "racing", "comment": "call me"}))
+        form = asyncio.create_task(client.post(f"/s/{token}", data={"score": "1", "comment": "late"}))
+        await asyncio.wait_for(held.arrived.wait(), 10)  # both received, neither written
+        erased = await client.delete("/api/v1/customers/racing", headers=admin)
+        assert erased.status_code == 200, erased.text
+        held.release.set()
+        answered: httpx.Response = await api
+        page: httpx.Response = await form
+    finally:
+        held.release.set()
+        app.state.response_writer = own
+        await held.close()
+    # Not stored, and the waiting requests are told so: never a 201 for an answer that is gone.
+    assert answered.status_code == 409, answered.text
+    assert answered.headers["content-type"] == "application/problem+json"
+    assert "erased" in answered.json()["detail"]
+    assert page.status_code == 410 and "closed" in page.text, page.text
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+    assert await conn.fetchval("SELECT coalesce(sum(responses), 0) FROM touchpoint_daily") == 0
+    # The key was not claimed for an answer that was never stored.
+    assert await conn.fetchval("SELECT count(*) FROM idempotency_keys") == 0
+    # An answer received after the erasure is a new one, and is kept.
+    after = await client.post("/api/v1/responses", headers=admin,
+                              json={"touchpoint": "delivery", "score": 5, "customer": "racing"})
+    assert after.status_code == 201, after.text
+    assert await conn.fetchval("SELECT count(*) FROM responses WHERE customer_ref = 'racing'") == 1
+    document = (await client.get("/schema/openapi.json")).json()
+    assert "erased" in document["paths"]["/api/v1/responses"]["post"]["responses"]["409"]["description"]
+
+
+async def _row(client: Client, admin: Headers, customer: str) -> NewResponse:
+    """An answer for `customer`, received now, as a writer would write it."""
+    w = await world(client, admin)
+    tp = await touchpoint(client, admin, w, "delivery")
+    now = datetime.now(UTC)
+    return NewResponse(
+        touchpoint_id=tp["id"], id=new_id(), journey_id=w["journey"], stage_id=w["stage"],
+        owner_id=w["owner"], kind="csat", scale_min=1, scale_max=5, score=2, comment="late",
+        customer_ref=customer, locale="en", channel="email", source="api", context="{}",
+        polarity=None, subjectivity=None, label=None, language=None, themes=[], analyzer_version=1,
+        occurred_at=now, created_at=now)
+
+
+async def test_an_erasure_waits_for_a_write_in_flight_and_erases_what_it_wrote(
+        client: Client, admin: Headers, conn: Connection, database_url: str) -> None:
+    # Another instance's flush has read the tombstones (none yet) and written, not committed:
+    # the erasure's deletion must see its row, so it waits for the commit.
+    row = await _row(client, admin, "in-flight")
+    async with connect(database_url) as other:
+        async with other.transaction():
+            assert await repo.insert_batch(other, [(row, None)]) == (set(), set())
+            erasure = asyncio.create_task(client.delete("/api/v1/customers/in-flight", headers=admin))
+            await asyncio.sleep(0.5)
+            assert not erasure.done()  # it waits for the write, which has not committed
+        r = await erasure
+    assert r.status_code == 200 and r.json()["responses"] == 1, r.text
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+
+
+async def test_a_write_waiting_for_an_erasure_sees_its_tombstone(
+        client: Client, admin: Headers, conn: Connection, database_url: str) -> None:
+    # The write's statement starts (and takes its snapshot) while an erasure holds the lock,
+    # and the tombstone commits after that snapshot: the write must still skip the answer.
+    row = await _row(client, admin, "just-erased")
+    async with connect(database_url) as barrier, connect(database_url) as writer:
+        async with barrier.transaction():
+            await repo.await_writes(barrier)  # held until this transaction ends
+            write = asyncio.create_task(repo.insert_batch(writer, [(row, None)]))
+            await asyncio.sleep(0.3)
+            assert not write.done()
+            await repo.record_erasure(conn, customer_ref="just-erased")
+        assert await write == (set(), {row.id})
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+    # Received after the tombstone: written.
+    later = msgspec.structs.replace(row, id=new_id(), created_at=datetime.now(UTC))
+    async with connect(database_url) as writer:
+        assert await repo.insert_batch(writer, [(later, None)]) == (set(), set())
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 1
