@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 import msgspec
+import pytest
 from litestar import Litestar
 
 from feedback.collection import repository as repo
+from feedback.collection import service
 from feedback.collection.repository import NewResponse
 from feedback.collection.tokens import new_id
 from feedback.collection.writer import Outcome, Pending, ResponseWriter
@@ -126,3 +129,24 @@ async def test_a_write_waiting_for_an_erasure_sees_its_tombstone(
     async with connect(database_url) as writer:
         assert await repo.insert_batch(writer, [(later, None)]) == (set(), set())
     assert await conn.fetchval("SELECT count(*) FROM responses") == 1
+
+
+async def test_a_link_opened_while_its_customer_is_erased_is_a_404_page_not_a_500(
+        client: Client, admin: Headers, conn: Connection, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The link is read, then the erasure deletes its invitation before the click is logged:
+    # the click's foreign key fails, and the person sees the unknown-link page.
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    token = token_of((await invite(client, admin, "delivery", "opening")).json()["url"])
+    read_link = service._link
+
+    async def read_then_erase(*args: Any, **kwargs: Any) -> Any:
+        found = await read_link(*args, **kwargs)
+        await repo.erase_customer(conn, customer_ref="opening")
+        return found
+
+    monkeypatch.setattr(service, "_link", read_then_erase)
+    page = await client.get(f"/s/{token}?score=4")
+    assert page.status_code == 404, page.text
+    assert page.headers["content-type"].startswith("text/html")
+    assert await conn.fetchval("SELECT count(*) FROM invitation_clicks") == 0

@@ -159,8 +159,14 @@ async def invitations_by_token(conn: Connection, token_hashes: list[bytes]) -> d
 
 
 async def record_click(conn: Connection, *, invitation: LinkInvitation, score: int | None,
-                       user_agent: str) -> None:
-    await conn.execute(Q["record-click"], invitation.touchpoint_id, invitation.id, score, user_agent)
+                       user_agent: str) -> bool:
+    """Log an opening of the link; False when the invitation is gone (its customer was erased
+    between reading the link and this)."""
+    try:
+        await conn.execute(Q["record-click"], invitation.touchpoint_id, invitation.id, score, user_agent)
+    except asyncpg.ForeignKeyViolationError:
+        return False
+    return True
 
 
 def _response(row: asyncpg.Record) -> ResponseOut:

@@ -430,8 +430,9 @@ async def open_link(pool: Pool, settings: Settings, token: str, score: str | Non
     chosen = _parse_score(score, scale_of(tp.kind)) if score is not None and not rescaled else None
     async with pool.acquire() as conn:
         # A GET only logs the click: mail scanners follow links, people press Send.
-        if count_click:
-            await repo.record_click(conn, invitation=invitation, score=chosen, user_agent=user_agent[:500])
+        if count_click and not await repo.record_click(conn, invitation=invitation, score=chosen,
+                                                       user_agent=user_agent[:500]):
+            raise UnknownLink(invitation.locale)  # erased a moment ago: as if never sent
         answer = await repo.link_response(conn, invitation=invitation, edit_days=settings.edit_window_days)
     if answer is not None and not answer["editable"]:
         return already_answered(invitation.locale, 200)
