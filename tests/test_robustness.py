@@ -88,7 +88,11 @@ async def test_huge_body_is_413_problem(client: httpx.AsyncClient, admin: dict[s
 async def test_unknown_route_is_a_problem(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/nothing-here")
     assert r.status_code == 404
-    assert r.json()["detail"] == "No route GET /api/v1/nothing-here."
+    assert r.json()["detail"] == "Nothing is served at /api/v1/nothing-here."
+    # A HEAD answers with the GET's headers, the body's length included.
+    head = await client.head("/api/v1/nothing-here")
+    assert head.status_code == 404 and head.content == b""
+    assert head.headers["content-length"] == r.headers["content-length"]
 
 
 def _valid_path(path: str, operation: dict[str, Any]) -> str:

@@ -93,7 +93,9 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
     status = exc.status_code
     detail = str(exc.detail)
     if status == 404:
-        detail = f"No route {request.method} {request.url.path}."
+        # No method named: the path has no route for any (else 405), and a HEAD's headers
+        # must match its GET's, Content-Length included.
+        detail = f"Nothing is served at {request.url.path}."
     elif status == 405:
         detail = f"{request.method} is not allowed on {request.url.path}."
     elif status == 413:
