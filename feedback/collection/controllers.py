@@ -42,7 +42,10 @@ SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 AnyRequest = Request[Any, Any, Any]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 TokenParam = Annotated[str, PathParameter(description="The survey link's token.")]
-IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
+IdempotencyKey = Annotated[str | None, HeaderParameter(
+    name="Idempotency-Key", required=False,
+    description="Makes a retry safe: the same key with the same body returns the first answer again "
+                "(kept 48 hours); with another body, a 422.")]
 CustomerParam = Annotated[Path, PathParameter(
     description="A customer reference, percent-encoded: a `/` in it is sent as `%2F`.",
     # Documented as the text it is: the path type only lets a "/" route here.
@@ -74,7 +77,14 @@ class InvitationController(Controller):
     # An invitation holds its context, clicks' user agents and the answer; a new one its link.
     cache_control = PRIVATE_DATA
 
-    @post("/touchpoints/{key:str}/invitations", summary="Trigger a survey invitation", status_code=201)
+    # Two answers, two bodies: documented apart, not as one 201 of either.
+    @post("/touchpoints/{key:str}/invitations", summary="Trigger a survey invitation", status_code=201,
+          responses={
+              201: ResponseSpec(data_container=InvitationSent,
+                                description="Asked: send the customer `url`, or `email_html` in an email."),
+              200: ResponseSpec(data_container=InvitationSkipped,
+                                description="Not asked: `skipped` says which contact rule held it back."),
+          })
     async def trigger(self, key: KeyParam, data: JSONBody[InvitationCreate], conn: Db, principal: Caller,
                       state: State) -> Response[InvitationSent | InvitationSkipped]:
         require(principal, Role.INGEST)

@@ -2,79 +2,303 @@
 
 from __future__ import annotations
 
+import json
+import re
+from http import HTTPStatus
 from typing import Any
 
+import msgspec
 from litestar import HttpMethod, MediaType, Request, Router, route
 from litestar._openapi.plugin import handle_schema_path_not_found
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin, YamlRenderPlugin
 from litestar.response import Redirect, Template
+from markupsafe import Markup, escape
 
 from feedback.service.methods import get_and_head
 from feedback.service.pages import branding
+from feedback.service.quickstart import KEY_COMMAND, STEPS, Step, curl
 
 _METHODS = ("get", "post", "put", "patch", "delete")
+_CODE = re.compile(r"`([^`\n]+)`")
+# Litestar names a generic Struct by its module path: Page_surveys.models.Owner_.
+_GENERIC = re.compile(r"([A-Za-z]+)_(?:\w+\.)+(\w+)_")
+# A scheme, a host name or bracketed IPv6 address, and a port: nothing a shell would read.
+_ORIGIN = re.compile(r"https?://(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
 
 
-def _type_of(schema: dict[str, Any]) -> str:
+def inline_code(text: str) -> Markup:
+    """Text with `x` shown as code; escaped first, so a description brings no HTML of its own."""
+    return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))  # noqa: S704 - escaped above
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()
+
+
+def schema_anchor(name: str) -> str:
+    return "schema-" + _slug(name)
+
+
+def schema_title(name: str) -> str:
+    generic = _GENERIC.fullmatch(name)
+    return f"{generic[1]}[{generic[2]}]" if generic else name
+
+
+def operation_anchor(method: str, path: str) -> str:
+    return "op-" + _slug(f"{method} {path}")
+
+
+def _ref_name(schema: dict[str, Any]) -> str:
+    return str(schema["$ref"]).rsplit("/", 1)[-1]
+
+
+def type_of(schema: dict[str, Any]) -> Markup:
+    """A schema's type in a few words, each component schema named and linked to its entry."""
     if "$ref" in schema:
-        return str(schema["$ref"]).rsplit("/", 1)[-1]
+        name = _ref_name(schema)
+        return Markup('<a href="#{}">{}</a>').format(schema_anchor(name), schema_title(name))
     for key in ("oneOf", "anyOf"):
         if key in schema:
-            return " | ".join(_type_of(s) for s in schema[key])
-    kind = schema.get("type", "any")
-    if kind == "array":
-        return f"list of {_type_of(schema.get('items', {}))}"
+            return Markup(" | ").join(type_of(s) for s in schema[key])
+    if "const" in schema:
+        return escape(json.dumps(schema["const"]))
     if "enum" in schema:
-        return " | ".join(repr(v) for v in schema["enum"])
-    return str(schema.get("format", kind))
+        return Markup(" | ").join(escape(json.dumps(v)) for v in schema["enum"])
+    kind = schema.get("type", "any")
+    if isinstance(kind, list):
+        return Markup(" | ").join(type_of({**schema, "type": k}) for k in kind)
+    if kind == "array":
+        return Markup("list of ") + type_of(schema.get("items", {}))
+    if kind == "object":
+        if schema.get("properties"):
+            return escape("object {" + ", ".join(schema["properties"]) + "}")
+        extra = schema.get("additionalProperties")
+        return Markup("map of ") + type_of(extra) if isinstance(extra, dict) and extra else Markup("object")
+    return escape(str(schema.get("format", kind)))
 
 
-def _fields(spec: dict[str, Any], schema: dict[str, Any]) -> list[dict[str, str]]:
-    """The properties of a (referenced) object schema, one row each."""
+class Field(msgspec.Struct, frozen=True):
+    """One property or parameter: one row of a table."""
+
+    name: str
+    type: Markup
+    required: bool
+    description: Markup
+    where: str = ""
+
+
+class Answer(msgspec.Struct, frozen=True):
+    """One status an operation answers: what it means and, for a success, its body."""
+
+    status: str
+    phrase: str
+    description: Markup
+    body: Markup | None = None
+    media: str = ""
+    fields: list[Field] = []
+    headers: list[Field] = []
+
+
+class Operation(msgspec.Struct, frozen=True):
+    """One method on one path, as the page shows it."""
+
+    anchor: str
+    method: str
+    path: str
+    summary: Markup
+    description: Markup
+    secured: bool
+    parameters: list[Field]
+    body: Markup | None
+    body_fields: list[Field]
+    answers: list[Answer]
+    errors: list[Answer]
+    problem_errors: bool
+
+
+class Group(msgspec.Struct, frozen=True):
+    """The operations of one tag, in document order."""
+
+    tag: str
+    anchor: str
+    operations: list[Operation]
+
+
+class SchemaEntry(msgspec.Struct, frozen=True):
+    """A component schema, listed once at the foot of the page."""
+
+    name: str
+    title: str
+    anchor: str
+    description: Markup
+    values: list[str]
+    fields: list[Field]
+    # Sent by clients: its table marks the fields a request must carry, not those an answer may lack.
+    sent: bool
+
+
+def _resolve(spec: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     if "$ref" in schema:
-        schema = spec.get("components", {}).get("schemas", {}).get(str(schema["$ref"]).rsplit("/", 1)[-1], {})
+        found: dict[str, Any] = spec.get("components", {}).get("schemas", {}).get(_ref_name(schema), {})
+        return found
+    return schema
+
+
+def _fields(spec: dict[str, Any], schema: dict[str, Any]) -> list[Field]:
+    """The top-level properties of a (referenced) object schema; nested objects are named, not opened."""
+    schema = _resolve(spec, schema)
     required = set(schema.get("required", []))
+    return [Field(name, type_of(prop), name in required, inline_code(str(prop.get("description", ""))))
+            for name, prop in schema.get("properties", {}).items()]
+
+
+def _phrase(status: str) -> tuple[str, str]:
+    """A status's reason phrase and Litestar's stock description of it ("" for "2XX" and the like)."""
+    try:
+        known = HTTPStatus(int(status))
+    except ValueError:
+        return "", ""
+    return known.phrase, known.description
+
+
+def _answer(spec: dict[str, Any], status: str, response: dict[str, Any]) -> Answer:
+    phrase, stock = _phrase(status)
+    said = str(response.get("description", ""))
+    # The stock wording ("Request fulfilled, document follows") says nothing the phrase does not.
+    description = inline_code("" if said == stock else said)
+    headers = [Field(name, type_of(header.get("schema", {})), False, inline_code(str(header["description"])))
+               for name, header in (response.get("headers") or {}).items() if header.get("description")]
+    content: dict[str, dict[str, Any]] = response.get("content") or {}
+    media, body = next(iter(content.items()), ("", {}))
+    schema: dict[str, Any] = body.get("schema") or {}
+    if not schema:
+        return Answer(status, phrase, description, headers=headers)
+    # A single object is opened a level; a union of several is named only.
+    opened = "$ref" in schema or schema.get("type") == "object"
+    return Answer(status, phrase, description, type_of(schema), "" if media == "application/json" else media,
+                  _fields(spec, schema) if opened else [], headers)
+
+
+def _operation(spec: dict[str, Any], method: str, path: str, op: dict[str, Any]) -> Operation:
+    request_body: dict[str, Any] = op.get("requestBody", {}).get("content", {})
+    first: dict[str, Any] = next(iter(request_body.values()), {})
+    body_schema: dict[str, Any] | None = first.get("schema")
+    parameters = [
+        Field(p["name"], type_of(p.get("schema", {})), bool(p.get("required")),
+              inline_code(str(p.get("description") or p.get("schema", {}).get("description", ""))), p["in"])
+        for p in op.get("parameters", [])
+    ]
+    responses = sorted(op.get("responses", {}).items())
+    answers = [_answer(spec, status, r) for status, r in responses if not status.startswith(("4", "5"))]
+    errors = [_answer(spec, status, r) for status, r in responses if status.startswith(("4", "5"))]
+    problem_errors = bool(errors) and all(
+        "application/problem+json" in (r.get("content") or {})
+        for status, r in responses if status.startswith(("4", "5")))
+    summary = str(op.get("summary", ""))
+    description = str(op.get("description", ""))
+    return Operation(
+        anchor=operation_anchor(method, path), method=method.upper(), path=path,
+        summary=inline_code(summary), description=inline_code(description if description != summary else ""),
+        secured=bool(op.get("security")), parameters=parameters,
+        body=type_of(body_schema) if body_schema else None,
+        body_fields=_fields(spec, body_schema) if body_schema else [],
+        answers=answers, errors=errors, problem_errors=problem_errors,
+    )
+
+
+def reference(spec: dict[str, Any]) -> list[Group]:
+    """Operations grouped by tag, in document order."""
+    groups: dict[str, list[Operation]] = {}
+    for path, item in spec.get("paths", {}).items():
+        for method in _METHODS:
+            if method in item:
+                tag = (item[method].get("tags") or ["Other"])[0]
+                groups.setdefault(tag, []).append(_operation(spec, method, path, item[method]))
+    return [Group(tag, "tag-" + _slug(tag), ops) for tag, ops in groups.items()]
+
+
+def _refs(schema: Any) -> set[str]:
+    """The component schemas a schema names, at any depth of it (not through them)."""
+    if isinstance(schema, dict):
+        found = {_ref_name(schema)} if "$ref" in schema else set()
+        return found.union(*(_refs(v) for v in schema.values()))
+    if isinstance(schema, list):
+        return set().union(*(_refs(v) for v in schema))
+    return set()
+
+
+def input_schemas(spec: dict[str, Any]) -> set[str]:
+    """The schemas a client sends: request bodies and everything they name, transitively."""
+    components = spec.get("components", {}).get("schemas", {})
+    todo = set().union(*(_refs(op.get("requestBody", {})) for item in spec.get("paths", {}).values()
+                         for method, op in item.items() if method in _METHODS))
+    found: set[str] = set()
+    while todo:
+        name = todo.pop()
+        found.add(name)
+        todo |= _refs(components.get(name, {})) - found
+    return found
+
+
+def schemas(spec: dict[str, Any]) -> list[SchemaEntry]:
+    """Every component schema once, by name."""
+    found = spec.get("components", {}).get("schemas", {})
+    sent = input_schemas(spec)
     return [
-        {"name": name, "type": _type_of(prop), "required": "yes" if name in required else "",
-         "description": str(prop.get("description", ""))}
-        for name, prop in schema.get("properties", {}).items()
+        SchemaEntry(name, schema_title(name), schema_anchor(name), inline_code(str(s.get("description", ""))),
+                    [json.dumps(v) for v in s.get("enum", [])], _fields(spec, s), name in sent)
+        for name, s in sorted(found.items(), key=lambda item: schema_title(item[0]).lower())
     ]
 
 
-def reference(spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """Operations grouped by tag, in document order."""
-    groups: dict[str, list[dict[str, Any]]] = {}
+class QuickStep(msgspec.Struct, frozen=True):
+    """A quick-start step as the page shows it, linked to the operation it calls."""
+
+    says: Markup
+    command: str
+    answers: Markup
+    anchor: str
+    operation: str
+
+
+def quick_start(spec: dict[str, Any], origin: str) -> list[QuickStep]:
+    steps = []
+    for step in STEPS:
+        path = documented_path(spec, step)
+        steps.append(QuickStep(inline_code(step.says), curl(step, origin), inline_code(step.answers),
+                               operation_anchor(step.method, path) if path else "", f"{step.method} {path}"))
+    return steps
+
+
+def documented_path(spec: dict[str, Any], step: Step) -> str:
+    """The document's path for the one a step calls, or "" when no operation matches."""
+    called = step.path.split("?", 1)[0]
     for path, item in spec.get("paths", {}).items():
-        for method in _METHODS:
-            op = item.get(method)
-            if op is None:
-                continue
-            body: dict[str, Any] = op.get("requestBody", {}).get("content", {})
-            first: dict[str, Any] = next(iter(body.values()), {})
-            body_schema = first.get("schema")
-            groups.setdefault((op.get("tags") or ["Other"])[0], []).append({
-                "method": method.upper(), "path": path, "summary": op.get("summary", ""),
-                "description": op.get("description", ""),
-                "parameters": [
-                    {"name": p["name"], "in": p["in"], "type": _type_of(p.get("schema", {})),
-                     "required": "yes" if p.get("required") else "",
-                     "description": p.get("description", "")}
-                    for p in op.get("parameters", [])
-                ],
-                "body": _fields(spec, body_schema) if body_schema else [],
-                "statuses": sorted(op.get("responses", {})),
-                "secured": bool(op.get("security")),
-            })
-    return [{"tag": tag, "operations": ops} for tag, ops in groups.items()]
+        pattern = "[^/]+".join(re.escape(part) for part in re.split(r"\{[^}]+\}", path))
+        if step.method.lower() in item and re.fullmatch(pattern, called):
+            return str(path)
+    return ""
+
+
+def origin_of(request: Request[Any, Any, Any]) -> str:
+    """Where this page was asked for, so the commands can be pasted as they are.
+
+    A Host header holding more than a host name and port gets the configured base URL instead:
+    the commands are shell, and the header is the client's to write.
+    """
+    origin = str(request.base_url).rstrip("/")
+    return origin if _ORIGIN.fullmatch(origin) else str(request.app.state.settings.base_url)
 
 
 @get_and_head("/docs", summary="The API reference as a page", tags=["Operations"], include_in_schema=False)
 async def api_docs(request: Request[Any, Any, Any]) -> Template:
     spec = request.app.openapi_schema.to_schema()
     return Template(template_name="api_docs.html", context={
-        "title": spec["info"]["title"], "intro": spec["info"].get("description", ""),
-        "groups": reference(spec), "locale": "en", **branding(request),
+        "title": spec["info"]["title"], "intro": inline_code(spec["info"].get("description", "")),
+        "key_command": f"KEY=$(touchpulse {' '.join(KEY_COMMAND)} | tail -1)",
+        "steps": quick_start(spec, origin_of(request)), "groups": reference(spec), "schemas": schemas(spec),
+        "locale": "en", **branding(request),
     })
 
 
