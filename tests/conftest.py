@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import subprocess
+import sys
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -25,6 +27,12 @@ from feedback.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 _counter = itertools.count()
+
+
+def cli_with_env(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`touchpulse ARGS` in a child process, with this environment plus `env`; any exit status."""
+    return subprocess.run([sys.executable, "-m", "feedback.cli", *args], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
 
 
 def with_database(url: str, name: str) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from feedback.sentiment import ANALYZER_VERSION, read_comment
 from feedback.service.app import create_app
 from feedback.service.database import Connection
 from feedback.settings import Settings, SettingsError, load_settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cli_with_env
 from tests.test_insight_data import answer, at, days_ago
 from tests.test_insight_rescore import _stale
 from tests.test_insight_rollups import DAILY_ROLLUP, DAILY_SCAN, THEMES_ROLLUP, THEMES_SCAN, _same
@@ -99,11 +98,7 @@ def test_auto_rescore_is_on_unless_switched_off(tmp_path: Path) -> None:
 
 
 def test_cli_names_a_bad_auto_rescore_in_one_line_and_lists_it_in_help(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "feedback.cli", "migrate"],
-        env={**os.environ, "TOUCHPULSE_AUTO_RESCORE": "2", "TOUCHPULSE_DATA_DIR": str(tmp_path)},
-        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
-    )
+    result = cli_with_env("migrate", env={"TOUCHPULSE_AUTO_RESCORE": "2", "TOUCHPULSE_DATA_DIR": str(tmp_path)})
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == "touchpulse: TOUCHPULSE_AUTO_RESCORE='2' must be on or off (1 or 0)"
     shown = subprocess.run([sys.executable, "-m", "feedback.cli", "--help"], capture_output=True,

@@ -26,7 +26,7 @@ from feedback.service import migrations
 from feedback.service.database import Connection, connect, create_pool
 from feedback.settings import SettingsError, load_settings
 from surveys.errors import NotFound
-from tests.conftest import ROOT, with_database
+from tests.conftest import ROOT, cli_with_env, with_database
 
 
 @pytest.mark.parametrize(
@@ -332,11 +332,7 @@ async def test_cli_share_link_says_when_the_base_url_is_the_default(
 
 
 def test_cli_reports_a_bad_setting_in_one_line(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "feedback.cli", "migrate"],
-        env={**os.environ, "PORT": "nope", "TOUCHPULSE_DATA_DIR": str(tmp_path)},
-        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
-    )
+    result = cli_with_env("migrate", env={"PORT": "nope", "TOUCHPULSE_DATA_DIR": str(tmp_path)})
     assert result.returncode == 2
     assert result.stderr.strip() == "touchpulse: PORT='nope' is not a whole number"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import subprocess
 import sys
 from datetime import date, timedelta
@@ -18,7 +17,7 @@ from feedback.collection import repository as repo
 from feedback.collection import retention
 from feedback.service.database import Connection, Pool
 from feedback.settings import Settings, SettingsError, load_settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, cli_with_env
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
 
 # Every table the invitation and response triggers keep: the purge must leave each as it was.
@@ -89,11 +88,8 @@ def test_a_bad_retention_is_named(env: dict[str, str], message: str, tmp_path: P
 
 
 def test_cli_stops_on_a_short_invitation_retention_in_one_line(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "feedback.cli", "migrate"],
-        env={**os.environ, "TOUCHPULSE_INVITATION_RETENTION_DAYS": "30", "TOUCHPULSE_DATA_DIR": str(tmp_path)},
-        capture_output=True, text=True, timeout=60, cwd=ROOT, check=False,
-    )
+    result = cli_with_env("migrate", env={"TOUCHPULSE_INVITATION_RETENTION_DAYS": "30",
+                                          "TOUCHPULSE_DATA_DIR": str(tmp_path)})
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == (
         "touchpulse: TOUCHPULSE_INVITATION_RETENTION_DAYS=30 must be more than 365 days: longer than "
