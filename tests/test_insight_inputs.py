@@ -45,7 +45,9 @@ async def test_odd_input_is_a_client_error_never_a_500(
         ("/api/v1/scores", {"channel": "fax"}), ("/api/v1/scores", {"kind": "nope"}),
         ("/api/v1/scores", {"owner": "-1"}), ("/api/v1/scores", {"stage": "1.5"}),
         ("/api/v1/scores", {"from": "2026-01-01T00:00"}), ("/api/v1/scores", {"to": "\x00"}),
-        ("/api/v1/scores", {"from": "+2026-01-01"}),
+        ("/api/v1/scores", {"from": "+2026-01-01"}), ("/api/v1/scores", {"to": "0001-01-01"}),
+        ("/api/v1/responses", {"to": "0001-03-01"}), (f"/api/v1/journeys/{cat.journey}/map", {"to": "0001-01-01"}),
+        ("/reports/owners/1", {"to": "0001-01-01"}),
         ("/api/v1/responses", {"limit": "0"}), ("/api/v1/responses", {"limit": "501"}),
         ("/api/v1/responses", {"band": "worst"}), ("/api/v1/responses", {"label": "angry"}),
         ("/api/v1/responses", {"has_comment": "maybe"}), ("/api/v1/responses", {"theme": "x" * 201}),
@@ -103,6 +105,16 @@ def test_a_to_after_today_without_a_from_is_the_last_90_days_not_a_422_naming_fr
     # The 3-year limit is on the days counted: "this year", asked for to next New Year's Eve.
     first = today - timedelta(days=1095)
     assert service.period(first, date(today.year + 1, 12, 31), today) == (first, today)
+
+
+def test_a_to_before_the_earliest_day_is_a_422_naming_to_and_an_early_one_starts_there() -> None:
+    today = days_ago(0)
+    for to in (date(1, 1, 1), date(1970, 12, 31)):  # the first once overflowed counting back
+        with pytest.raises(InvalidInput) as refused:
+            service.period(None, to, today)
+        assert [e.field for e in refused.value.errors] == ["to"], to
+    # Without a "from", the 90 days are cut at the earliest day, not refused as a "from".
+    assert service.period(None, date(1971, 2, 1), today) == (service.EARLIEST, date(1971, 2, 1))
 
 
 def test_buckets_cut_by_the_period_or_holding_today_are_partial() -> None:
