@@ -116,6 +116,26 @@ async def test_duplicate_touchpoint_key_is_a_conflict(client: Client, admin: dic
     assert r.status_code == 409
 
 
+async def test_a_created_object_says_where_to_read_it_in_location(client: Client, admin: dict[str, str]) -> None:
+    r = await client.post("/api/v1/journeys", json={"name": "Shop"}, headers=admin)
+    journey = r.json()
+    assert r.status_code == 201 and r.headers["location"] == f"/api/v1/journeys/{journey['id']}"
+    r = await client.post("/api/v1/owners", json={"name": "Support"}, headers=admin)
+    owner = r.json()
+    assert r.status_code == 201 and r.headers["location"] == f"/api/v1/owners/{owner['id']}"
+    tp = await client.post("/api/v1/touchpoints", headers=admin, json={
+        "key": "support-call", "name": "Support call", "stage_id": journey["stages"][0]["id"],
+        "channel": "phone", "owner_id": owner["id"], "kind": "csat"})
+    assert tp.status_code == 201 and tp.headers["location"] == "/api/v1/touchpoints/support-call"
+    for created in (r, tp):
+        read = await client.get(created.headers["location"], headers=admin)
+        assert read.status_code == 200 and read.json() == created.json()
+    # Documented, for a client generated from the OpenAPI document.
+    spec = (await client.get("/schema/openapi.json")).json()
+    for path in ("/api/v1/owners", "/api/v1/journeys", "/api/v1/touchpoints"):
+        assert "Location" in spec["paths"][path]["post"]["responses"]["201"]["headers"], path
+
+
 async def test_deleting_an_owner_who_owns_touchpoints_is_a_conflict(
     client: Client, admin: dict[str, str]
 ) -> None:

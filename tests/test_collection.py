@@ -302,6 +302,18 @@ async def test_read_invitation_with_clicks_and_response(client: Client, admin: H
     assert r.status_code == 404
 
 
+async def test_a_sent_invitation_says_where_to_read_it_in_location(client: Client, admin: Headers) -> None:
+    first = await _sent(client, admin, event_id="order-12")
+    for _ in range(2):  # the retry of the same event names the same invitation
+        r = await invite(client, admin, "delivery", event_id="order-12")
+        assert r.status_code == 201 and r.headers["location"] == f"/api/v1/invitations/{first['id']}"
+        read = await client.get(r.headers["location"], headers=admin)
+        assert read.status_code == 200 and read.json()["id"] == first["id"]
+    # Not asked: nothing was created for the client to go and read.
+    r = await invite(client, admin, "delivery", event_id="order-13")
+    assert r.status_code == 200 and r.json()["decision"] == "skipped" and "location" not in r.headers
+
+
 # Links and the survey page
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Controller, delete, patch, post
+from litestar import Controller, Response, delete, patch, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, JSONBody
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
 from feedback.access.models import Role
 from feedback.access.service import require
+from feedback.service.created import created, location_doc
 from feedback.service.dependencies import (
     Caller,
     CursorParam,
@@ -58,10 +59,12 @@ class OwnerController(Controller):
     security = SECURITY
     before_request = staticmethod(plain_ids)
 
-    @post("/", summary="Create an owner", responses=OWNER_NAME_TAKEN)
-    async def create(self, data: JSONBody[OwnerCreate], conn: Db, principal: Caller) -> Owner:
+    @post("/", summary="Create an owner", responses=OWNER_NAME_TAKEN,
+          response_headers=location_doc("/api/v1/owners/7"))
+    async def create(self, data: JSONBody[OwnerCreate], conn: Db, principal: Caller) -> Response[Owner]:
         require(principal)
-        return await service.create_owner(conn, data)
+        owner = await service.create_owner(conn, data)
+        return created(owner, f"{self.path}/{owner.id}")
 
     @get_and_head("/", summary="List owners")
     async def list(self, conn: Db, principal: Caller, cursor: CursorParam = None,
@@ -95,10 +98,12 @@ class JourneyController(Controller):
     security = SECURITY
     before_request = staticmethod(plain_ids)
 
-    @post("/", summary="Create a journey (default: the eight lifecycle stages)", responses=JOURNEY_NAME_TAKEN)
-    async def create(self, data: JSONBody[JourneyCreate], conn: Db, principal: Caller) -> Journey:
+    @post("/", summary="Create a journey (default: the eight lifecycle stages)", responses=JOURNEY_NAME_TAKEN,
+          response_headers=location_doc("/api/v1/journeys/2"))
+    async def create(self, data: JSONBody[JourneyCreate], conn: Db, principal: Caller) -> Response[Journey]:
         require(principal)
-        return await service.create_journey(conn, data)
+        journey = await service.create_journey(conn, data)
+        return created(journey, f"{self.path}/{journey.id}")
 
     @get_and_head("/", summary="List journeys")
     async def list(self, conn: Db, principal: Caller, cursor: CursorParam = None,
@@ -132,10 +137,11 @@ class TouchpointController(Controller):
     tags = ("Touchpoints",)
     security = SECURITY
 
-    @post("/", summary="Create a touchpoint")
-    async def create(self, data: JSONBody[TouchpointCreate], conn: Db, principal: Caller) -> Touchpoint:
+    @post("/", summary="Create a touchpoint", response_headers=location_doc("/api/v1/touchpoints/support-call"))
+    async def create(self, data: JSONBody[TouchpointCreate], conn: Db, principal: Caller) -> Response[Touchpoint]:
         require(principal)
-        return await service.create_touchpoint(conn, data)
+        touchpoint = await service.create_touchpoint(conn, data)
+        return created(touchpoint, f"{self.path}/{touchpoint.key}")
 
     @get_and_head("/", summary="List touchpoints")
     async def list(

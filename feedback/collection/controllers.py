@@ -32,6 +32,7 @@ from feedback.collection.models import (
     ResponseCreate,
     ResponseOut,
 )
+from feedback.service.created import created, location_doc
 from feedback.service.dependencies import Caller, Db, KeyParam, PoolDep, authenticate
 from feedback.service.methods import get_and_head
 from feedback.service.pages import PRIVATE_DATA, branding, error_page, preferred_locale
@@ -84,11 +85,13 @@ class InvitationController(Controller):
                                 description="Asked: send the customer `url`, or `email_html` in an email."),
               200: ResponseSpec(data_container=InvitationSkipped,
                                 description="Not asked: `skipped` says which contact rule held it back."),
-          })
+          }, response_headers=location_doc("/api/v1/invitations/01a2077f-84e0-70b2-9847-4d828bcea750"))
     async def trigger(self, key: KeyParam, data: JSONBody[InvitationCreate], conn: Db, principal: Caller,
                       state: State) -> Response[InvitationSent | InvitationSkipped]:
         require(principal, Role.INGEST)
         decision = await service.trigger(conn, state.settings, key, data)
+        if isinstance(decision.body, InvitationSent):  # a retry of it too: the same invitation
+            return created(decision.body, f"{self.path}/invitations/{decision.body.id}")
         return Response(decision.body, status_code=decision.status)
 
     @post("/invitations:batch", summary="Trigger up to 1,000 invitations", status_code=200,
