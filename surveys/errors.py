@@ -106,3 +106,9 @@ class TooManyRequests(ClientError):
 def invalid(field: str, message: str) -> InvalidInput:
     """An InvalidInput naming one field."""
     return InvalidInput(f"{field}: {message}", errors=[FieldError(field, message)])
+
+
+def invalid_each(errors: list[FieldError]) -> InvalidInput:
+    """An InvalidInput naming every offending field in its detail too, for a client that logs
+    only `detail` (as `invalid` and the body checks do)."""
+    return InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)

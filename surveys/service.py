@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from surveys import repository as repo
-from surveys.errors import Conflict, FieldError, InvalidInput, NameTaken, NotFound, invalid
+from surveys.errors import Conflict, FieldError, NameTaken, NotFound, invalid, invalid_each
 from surveys.kinds import scale_of, valid_target
 from surveys.models import (
     LIFECYCLE_STAGES,
@@ -78,7 +78,7 @@ def _wording(questions: dict[str, str]) -> dict[str, str]:
     errors = [FieldError(f"questions.{locale}", "may not be blank" if not text else CONTROL_MESSAGE)
               for locale, text in clean.items() if not text or has_control(text)]
     if errors:
-        raise InvalidInput("The touchpoint is not valid.", errors=errors)
+        raise invalid_each(errors)
     return clean
 
 
@@ -215,7 +215,7 @@ async def _replan_stages(conn: Conn, journey_id: int, plan: list[Any]) -> None:
             seen_ids.add(stage.id)
         seen_names.add(key)
     if errors:
-        raise InvalidInput("The new stage order is not valid.", errors=errors)
+        raise invalid_each(errors)
     removed = sorted(existing - seen_ids)
     if removed:
         await repo.lock_stages(conn, stage_ids=removed)
@@ -277,7 +277,7 @@ async def _check_touchpoint(conn: Conn, fields: dict[str, Any]) -> None:
             f"{scale.metric_low:g} and {scale.metric_high:g}",
         ))
     if errors:
-        raise InvalidInput("The touchpoint is not valid.", errors=errors)
+        raise invalid_each(errors)
 
 
 async def create_touchpoint(conn: Conn, data: TouchpointCreate) -> Touchpoint:
@@ -289,7 +289,8 @@ async def create_touchpoint(conn: Conn, data: TouchpointCreate) -> Touchpoint:
         try:
             await repo.insert_touchpoint(conn, key=data.key, fields=fields)
         except asyncpg.UniqueViolationError:
-            raise Conflict(f"A touchpoint with key {data.key!r} already exists.") from None
+            raise Conflict(f"A touchpoint with key {data.key!r} already exists.",
+                           errors=[FieldError("key", "another touchpoint has this key")]) from None
     return await get_touchpoint(conn, data.key)
 
 

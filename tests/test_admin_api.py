@@ -114,6 +114,7 @@ async def test_duplicate_touchpoint_key_is_a_conflict(client: Client, admin: dic
                "owner_id": owner["id"], "kind": "ces"}
     r = await client.post("/api/v1/touchpoints", json=payload, headers=admin)
     assert r.status_code == 409
+    assert [e["field"] for e in r.json()["errors"]] == ["key"], r.text
 
 
 async def test_a_created_object_says_where_to_read_it_in_location(client: Client, admin: dict[str, str]) -> None:
@@ -134,6 +135,22 @@ async def test_a_created_object_says_where_to_read_it_in_location(client: Client
     spec = (await client.get("/schema/openapi.json")).json()
     for path in ("/api/v1/owners", "/api/v1/journeys", "/api/v1/touchpoints"):
         assert "Location" in spec["paths"][path]["post"]["responses"]["201"]["headers"], path
+
+
+async def test_a_refused_touchpoint_or_stage_order_says_why_in_its_detail(
+        client: Client, admin: dict[str, str]) -> None:
+    # A client that logs only `detail` learns which field and why, as from every other 422.
+    journey = await _journey(client, admin)
+    r = await client.post("/api/v1/touchpoints", headers=admin, json={
+        "key": "x", "name": "X", "stage_id": journey["stages"][0]["id"], "channel": "web",
+        "owner_id": 999999, "kind": "nps", "target": 500})
+    assert r.status_code == 422
+    assert r.json()["detail"] == ("owner_id: owner 999999 does not exist; "
+                                  "target: a nps target is a nps value between -100 and 100")
+    r = await client.patch(f"/api/v1/journeys/{journey['id']}", headers=admin,
+                           json={"stages": [{"name": "A"}, {"name": "a"}]})
+    assert r.status_code == 422
+    assert r.json()["detail"] == "stages[1].name: stage name 'a' is listed twice", r.text
 
 
 async def test_deleting_an_owner_who_owns_touchpoints_is_a_conflict(
