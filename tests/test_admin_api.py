@@ -206,6 +206,8 @@ async def test_validation_lists_every_offending_field(client: Client, admin: dic
     assert r.headers["content-type"].startswith("application/problem+json")
     fields = {e["field"] for e in r.json()["errors"]}
     assert fields == {"key", "name", "stage_id", "channel", "sample_rate", "colour"}
+    channel = next(e["message"] for e in r.json()["errors"] if e["field"] == "channel")
+    assert channel.endswith("expected one of: email, app, web, phone, chat, store, other"), channel
 
 
 async def test_keys_roles_and_owner_isolation(client: Client, admin: dict[str, str], make_key: MakeKey) -> None:

@@ -70,6 +70,19 @@ async def test_odd_input_is_a_client_error_never_a_500(
         assert r.status_code == 200, (path, params, r.text[:300])
 
 
+async def test_a_value_outside_an_enumeration_is_told_the_values_it_may_take(
+        client: Client, admin: dict[str, str]) -> None:
+    cases = [("/api/v1/scores", "bucket", "year", "day, week, month"),
+             ("/api/v1/scores", "kind", "NPS", "nps, csat, ces"),
+             ("/api/v1/responses", "band", "satisfied", "low, middle, high")]
+    for path, name, value, choices in cases:
+        r = await client.get(path, headers=admin, params={name: value})
+        assert r.status_code == 422, r.text
+        message = f"Invalid enum value {value!r}; expected one of: {choices}"
+        assert r.json()["errors"] == [{"field": name, "message": message}], r.text
+        assert r.json()["detail"] == f"{name}: {message}"
+
+
 def test_days_still_to_come_are_left_out_of_a_period() -> None:
     today = days_ago(0)
     # "This month" asked for to its last day: the days so far, against as many before them.

@@ -13,7 +13,7 @@ from litestar.response import Template
 from litestar.response.base import ASGIResponse
 
 from feedback.service.logs import loggable_path
-from feedback.service.validation import problem_for
+from feedback.service.validation import problem_for, with_choices
 from surveys.errors import ApplicationError, FieldError
 
 log = logging.getLogger("touchpulse.errors")
@@ -72,6 +72,14 @@ def _body_type(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
     return None
 
 
+def _parameter_type(request: Request[Any, Any, Any], name: str) -> Any:
+    """The annotation of the route's query or path parameter sent as `name`, if any."""
+    for field in request.route_handler.parsed_fn_signature.parameters.values():
+        if name in (field.name, getattr(field.kwarg_definition, "query", None)):
+            return field.annotation
+    return None
+
+
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     body_type = _body_type(request)
     # The body was read before validation failed, so it is cached on the connection.
@@ -84,7 +92,8 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
             field = str(item.get("key") or item.get("source") or "request")
-            errors.append(FieldError(field, str(item.get("message", "is not valid"))))
+            message = with_choices(str(item.get("message", "is not valid")), _parameter_type(request, field))
+            errors.append(FieldError(field, message))
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
     return _respond(request, 400 if not errors else 422, "Invalid input", detail, errors)
 

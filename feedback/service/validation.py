@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from enum import Enum
+from typing import Any, get_args
 
 import msgspec
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -37,12 +38,24 @@ def json_bodies(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def _describe(error: msgspec.ValidationError, value: Any) -> str:
+def _describe(error: msgspec.ValidationError, value: Any, expected: Any = None) -> str:
     if _holds_nul(value):
         return NUL_MESSAGE
     text = str(error)
     # msgspec appends " - at `$.x`"; the field is named separately.
-    return text.split(" - at `", 1)[0]
+    return with_choices(text.split(" - at `", 1)[0], expected)
+
+
+def with_choices(message: str, expected: Any) -> str:
+    """msgspec's "Invalid enum value 'x'", with the values the field takes: a client told only
+    that its value is wrong has to go and read the schema to find the right one."""
+    if not message.startswith("Invalid enum value"):
+        return message
+    candidates = [expected, *get_args(expected)]
+    choices = next((c for c in candidates if isinstance(c, type) and issubclass(c, Enum)), None)
+    if choices is None:
+        return message
+    return f"{message}; expected one of: {', '.join(str(c.value) for c in choices)}"
 
 
 def _holds_nul(value: Any) -> bool:
@@ -73,7 +86,7 @@ def field_errors(struct_type: type[msgspec.Struct], raw: Any, prefix: str = "") 
         try:
             msgspec.convert(raw[name], type=info.type)
         except msgspec.ValidationError as exc:
-            errors.append(FieldError(f"{prefix}{name}", _describe(exc, raw[name])))
+            errors.append(FieldError(f"{prefix}{name}", _describe(exc, raw[name], info.type)))
     if not errors:
         # Cross-field rules live in __post_init__; they surface only on the whole object.
         try:
