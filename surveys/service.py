@@ -273,11 +273,16 @@ async def _check_touchpoint(conn: Conn, fields: dict[str, Any]) -> None:
         scale = scale_of(fields["kind"])
         errors.append(FieldError(
             "target",
-            f"a {fields['kind']} target is a {scale.metric} value between "
+            f"{_article(fields['kind'])} target is {_article(scale.metric)} value between "
             f"{scale.metric_low:g} and {scale.metric_high:g}",
         ))
     if errors:
         raise invalid_each(errors)
+
+
+def _article(metric: str) -> str:
+    """The metric's name with its article: read letter by letter, NPS takes "an", CSAT and CES "a"."""
+    return ("an " if metric[0] in "naeiou" else "a ") + metric.upper()
 
 
 async def create_touchpoint(conn: Conn, data: TouchpointCreate) -> Touchpoint:

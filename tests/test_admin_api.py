@@ -146,7 +146,7 @@ async def test_a_refused_touchpoint_or_stage_order_says_why_in_its_detail(
         "owner_id": 999999, "kind": "nps", "target": 500})
     assert r.status_code == 422
     assert r.json()["detail"] == ("owner_id: owner 999999 does not exist; "
-                                  "target: a nps target is a nps value between -100 and 100")
+                                  "target: an NPS target is an NPS value between -100 and 100")
     r = await client.patch(f"/api/v1/journeys/{journey['id']}", headers=admin,
                            json={"stages": [{"name": "A"}, {"name": "a"}]})
     assert r.status_code == 422
