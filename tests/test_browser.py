@@ -243,6 +243,40 @@ async def test_report_charts_are_readable_on_a_phone(
     assert await browser.evaluate("getComputedStyle(document.querySelector('.scroll-hint')).display") != "none"
 
 
+
+# Each stage as laid out: its number, its name, and its box; and the narrowest touchpoint card.
+_STAGES = """({stages: [...document.querySelectorAll('.stage')].map(s => { const r = s.getBoundingClientRect();
+    return [s.querySelector('.step')?.textContent, s.querySelector('h3').textContent.trim(), r.x, r.y, r.width]; }),
+  card: Math.min(...[...document.querySelectorAll('.tp')].map(c => c.getBoundingClientRect().width)),
+  page: document.documentElement.scrollWidth})"""
+
+
+async def test_journey_map_stages_are_wide_enough_to_read_and_come_in_journey_order(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    key = await make_key("admin")
+    names = [r["name"] for r in await conn.fetch(
+        "SELECT s.name FROM stages s WHERE s.journey_id = $1 ORDER BY s.position", cat.journey)]
+    assert len(names) == 8
+    await _open(browser, f"{live_server}/reports/journeys/{cat.journey}", key, ".stage")
+    # Eight columns side by side left a card about 130 px at 1280: every name and badge broke.
+    for width, mobile, columns, narrowest in ((1280, False, 4, 260), (375, True, 1, 300)):
+        await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                           mobile=mobile)
+        laid = await browser.evaluate(_STAGES)
+        await _shot(browser, f"journey-map-{width}.png")
+        assert laid["page"] <= width and laid["card"] >= narrowest, (width, laid)
+        assert len({x for _, _, x, _, _ in laid["stages"]}) == columns, (width, laid)
+        # Numbered, and read row by row, left to right, the stages come in the journey's order.
+        by_place = sorted(laid["stages"], key=lambda s: (round(s[3]), s[2]))
+        assert [(n, h) for n, h, *_ in by_place] == [(str(i), f"{i} {name}") for i, name in enumerate(names, 1)]
+    # On paper: two rows of four, as at a desk.
+    await browser.call("Emulation.setDeviceMetricsOverride", width=710, height=950, deviceScaleFactor=1,
+                       mobile=False)
+    await browser.call("Emulation.setEmulatedMedia", media="print")
+    laid = await browser.evaluate(_STAGES)
+    assert len({x for _, _, x, _, _ in laid["stages"]}) == 4 and laid["page"] <= 710, laid
+
 # The dates under the x axis of each trend chart a reader sees: its width in its own units, and
 # each date's text and left and right edges as drawn (the year's line included).
 _AXIS = """[...document.querySelectorAll('svg.chart-wide, svg.chart-narrow')]

@@ -13,10 +13,13 @@ from litestar import Litestar
 
 from feedback.collection import repository as repo
 from feedback.collection import service
+from feedback.collection.errors import CustomerErased
 from feedback.collection.repository import NewResponse
+from feedback.collection.texts import TEXTS
 from feedback.collection.tokens import new_id
 from feedback.collection.writer import Outcome, Pending, ResponseWriter
 from feedback.service.database import Connection, Pool, connect
+from feedback.service.pages import _ERRORS
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
 
 
@@ -67,7 +70,9 @@ async def test_an_answer_queued_before_an_erasure_is_not_written_after_it(
     assert answered.status_code == 409, answered.text
     assert answered.headers["content-type"] == "application/problem+json"
     assert "erased" in answered.json()["detail"]
-    assert page.status_code == 410 and "closed" in page.text, page.text
+    # The page tells the truth: not that the link expired, but that the answer was not kept.
+    assert page.status_code == 409 and "This answer was not kept" in page.text, page.text
+    assert "at the customer’s request" in page.text and "expired" not in page.text
     assert await conn.fetchval("SELECT count(*) FROM responses") == 0
     assert await conn.fetchval("SELECT coalesce(sum(responses), 0) FROM touchpoint_daily") == 0
     # The key was not claimed for an answer that was never stored.
@@ -79,6 +84,38 @@ async def test_an_answer_queued_before_an_erasure_is_not_written_after_it(
     assert await conn.fetchval("SELECT count(*) FROM responses WHERE customer_ref = 'racing'") == 1
     document = (await client.get("/schema/openapi.json")).json()
     assert "erased" in document["paths"]["/api/v1/responses"]["post"]["responses"]["409"]["description"]
+
+
+
+class _ErasingWriter(ResponseWriter):
+    """A writer whose every answer meets its customer's erasure on the way in."""
+
+    async def write(self, item: Pending) -> bool:
+        raise CustomerErased()
+
+
+@pytest.mark.parametrize(("locale", "title", "body"), [
+    ("en", "This answer was not kept", "deleted at the customer’s request"),
+    ("ru", "Этот ответ не сохранён", "удалены по просьбе клиента"),
+])
+async def test_a_form_answer_dropped_by_an_erasure_says_so_in_the_invitations_language(
+        app: Litestar, client: Client, admin: Headers, locale: str, title: str, body: str) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    token = token_of((await invite(client, admin, "delivery", "erased", locale=locale)).json()["url"])
+    own, erasing = app.state.response_writer, _ErasingWriter(app.state.pool)
+    app.state.response_writer = erasing
+    try:
+        page = await client.post(f"/s/{token}", data={"score": "2"})
+    finally:
+        app.state.response_writer = own
+        await erasing.close()
+    assert page.status_code == 409 and page.headers["content-type"].startswith("text/html"), page.text
+    assert f"<title>{title} ·" in page.text and f"<h1>{title}</h1>" in page.text and body in page.text
+    assert f'lang="{locale}"' in page.text
+    # Not the closed-survey page, nor one offering to change an answer that is not there.
+    for untrue in (*_ERRORS[locale][410], TEXTS[locale]["change"]):
+        assert untrue not in page.text
 
 
 async def _row(client: Client, admin: Headers, customer: str) -> NewResponse:

@@ -156,6 +156,11 @@ async def test_a_quote_in_another_language_is_marked_with_it(client: Client, adm
     page = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
     assert '<q lang="ru">Долго ждал на линии</q>' in page.text
     assert '<q lang="en">' not in page.text and "<q>" in page.text  # English quotes stay plain
+    # A quote is signed with its touchpoint's name, as the card above is headed, not its API key;
+    # on a phone no line starts with the score's number or a date's month.
+    signed = r'— score&nbsp;1, Support call, <span class="nowrap">\d\d [A-Z][a-z]{2} \d{4}</span>'
+    assert re.search(signed, page.text)
+    assert "support-call, " not in page.text and "average score&nbsp;1." in page.text
 
 
 async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
@@ -289,7 +294,8 @@ async def test_share_links_open_one_owner_report_until_they_expire(
     assert r.status_code == 410 and "expired" in r.text and "text/html" in r.headers["content-type"]
     r = await client.get(f"/reports/owners/{support}")
     assert r.status_code == 401 and "text/html" in r.headers["content-type"]
-    assert "private" in r.text
+    # Says what the number is, as the other error pages do ("Error 404"), not a bare "401".
+    assert "private" in r.text and '<p class="muted">Error 401</p>' in r.text
     r = await client.get(f"/reports/owners/{support}", headers={"Authorization": "Bearer tp_nope"})
     assert r.status_code == 401 and "text/html" in r.headers["content-type"]
     for days in ("0", "366", "x"):

@@ -416,6 +416,13 @@ def already_answered(locale: str, status: int) -> PageView:
                                     "body": t["already_body"], "change_url": None}, status)
 
 
+def answer_not_kept(locale: str) -> PageView:
+    """The customer was erased while the answer waited to be written: a 409, as the API's."""
+    t = text(locale)
+    return PageView("thanks.html", {"locale": locale, "t": t, "title": t["erased_title"],
+                                    "body": t["erased_body"], "change_url": None}, 409)
+
+
 async def open_link(pool: Pool, settings: Settings, token: str, score: str | None, user_agent: str,
                     fallback_locale: str, *, picked_on: str | None = None, count_click: bool = True,
                     ) -> PageView:
@@ -476,8 +483,8 @@ async def submit_link(pool: Pool, writer: ResponseWriter, reader: LinkReader, co
     try:
         stored = await writer.write(Pending(row, link=invitation, edit_days=settings.edit_window_days))
     except CustomerErased:
-        # The link went with its customer while the answer waited: the survey is closed to it.
-        raise ExpiredLink(locale) from None
+        # The link went with its customer while the answer waited: say so, not that it expired.
+        return answer_not_kept(locale)
     if not stored:
         return already_answered(locale, 409)
     # Stored means inserted now, or edited inside the window: editable while the window is open.

@@ -21,6 +21,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "change": "Change my answer",
         "already_title": "Your answer is already recorded",
         "already_body": "Thank you — we have your answer, and it can no longer be changed.",
+        "erased_title": "This answer was not kept",
+        "erased_body": "The data of this survey was deleted at the customer’s request, so your answer was "
+                       "not saved. This link no longer opens the survey.",
         "scale_hint": "{low} means “{low_label}”, {high} means “{high_label}”.",
         "score_of": "{score} of {high}",
         "email_intro": "Pick a score: the survey opens with it chosen, then press Send.",
@@ -43,6 +46,9 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "change": "Изменить ответ",
         "already_title": "Ваш ответ уже записан",
         "already_body": "Спасибо\u00a0— мы получили ваш ответ. Изменить его уже нельзя.",
+        "erased_title": "Этот ответ не сохранён",
+        "erased_body": "Данные этого опроса удалены по просьбе клиента, поэтому ваш ответ не сохранён. "
+                       "Эта ссылка больше не открывает опрос.",
         "scale_hint": "{low}\u00a0— «{low_label}», {high}\u00a0— «{high_label}».",
         "score_of": "{score} из {high}",
         "email_intro": "Выберите оценку: она будет отмечена в открывшемся опросе, останется нажать «Отправить».",

@@ -306,11 +306,13 @@ class ReportPages(Controller):
                                                 scope=scope, min_n=settings.min_n,
                                                 touchpoint_quotes=False)
         trends = {r.touchpoint.key: charts.trend(r) for r in report.touchpoints}
+        # Quotes are signed with the touchpoint's name, as its card is headed, not its key.
+        names = {r.touchpoint.key: r.touchpoint.name for r in report.touchpoints}
         journeys = sorted({r.touchpoint.journey_id for r in report.touchpoints})
         # Links to the map keep the access and the period this page was asked for.
         access = _query(owner=str(owner_id) if share else None, share=share, start=start, end=end)
         return Template(template_name="report_owner.html", context={
-            "report": report, "trends": trends, "journeys": journeys, "access": access,
+            "report": report, "trends": trends, "names": names, "journeys": journeys, "access": access,
             "periods": _periods(request.url.path, today, first, last, share=share),
             **branding(request),
         })
