@@ -26,6 +26,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     data_dir: Path = Path("var")
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:8000"
+    # TOUCHPULSE_BASE_URL was set: base_url is the public address (a TLS proxy's, say), which
+    # /docs prefers to the host a request names. Otherwise it is only made up from HOST and PORT.
+    base_url_configured: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -186,6 +189,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         data_dir=data_dir,
         secret_key=_secret(env, data_dir, database_url is None),
         base_url=base_url,
+        base_url_configured=bool(env.get("TOUCHPULSE_BASE_URL")),
         host=host,
         port=port,
         log_level=log_level,

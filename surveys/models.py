@@ -19,6 +19,10 @@ class Output(msgspec.Struct, kw_only=True):
     """Base of every API output."""
 
 
+# msgspec.Meta(extra={DOCUMENTED_ITEMS: T}) on a list read as list[Any]: the API document
+# shows its items as T (feedback/service/openapi.py).
+DOCUMENTED_ITEMS = "documented_items"
+
 # PostgreSQL text cannot hold NUL: every text input refuses it, so the 422 names the field.
 NO_NUL = r"^[^\x00]*$"
 

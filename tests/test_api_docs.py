@@ -12,10 +12,17 @@ from http import HTTPStatus
 from typing import Any
 
 import httpx
+import msgspec
 from litestar import Litestar
 
+from feedback.collection.models import BatchTrigger
+from feedback.insight.service import CSV_COLUMNS
 from feedback.service.apidocs import inline_code, operation_anchor, schema_anchor
+from feedback.service.app import create_app
+from feedback.service.openapi import ERROR_MEANINGS
 from feedback.service.quickstart import KEY_COMMAND, STEPS, Step, curl
+from feedback.settings import Settings, load_settings
+from surveys.models import Owner
 from tests.conftest import ROOT, bearer
 
 _ERROR = ("4", "5")
@@ -80,18 +87,42 @@ async def test_each_operation_shows_the_fields_of_what_it_answers(client: httpx.
     assert "ETag" in scores and "Answers 304 Not Modified" in scores
 
 
+def _shared_errors(page: str) -> str:
+    start = page.index('id="errors"')
+    return page[start:page.index("</table>", start)]
+
+
 async def test_each_status_is_shown_with_its_meaning(client: httpx.AsyncClient) -> None:
     spec, page = await _document(client), (await client.get("/docs")).text
+    shared = _shared_errors(page)
     for method, path, op in _operations(spec):
         section = _section(page, operation_anchor(method, path))
         for status, response in op["responses"].items():
             known = HTTPStatus(int(status))
             said = response["description"]
             if status.startswith(_ERROR):
-                assert f'<td class="status">{status}</td><td><span class="phrase">{known.phrase}</span>' in section
+                # Listed by code and phrase, linked to the shared table that says what it means.
+                assert f'<a href="#error-{status}">{status}</a> {known.phrase}' in section, (method, path, status)
+                assert f'<tr id="error-{status}"><td class="status">{status}</td>' in shared
+                if said == ERROR_MEANINGS[status]:
+                    assert str(inline_code(said)) in shared and str(inline_code(said)) not in section
+                    continue
             if said != known.description:  # the stock wording is left out
                 assert str(inline_code(said)) in section, (method, path, status)
     assert "Answers: 200, 400" not in page
+
+
+async def test_an_operations_errors_take_one_line_and_each_meaning_is_said_once(client: httpx.AsyncClient) -> None:
+    spec, page = await _document(client), (await client.get("/docs")).text
+    for status, meaning in ERROR_MEANINGS.items():
+        if any(status in op["responses"] for _, _, op in _operations(spec)):
+            assert page.count(str(inline_code(meaning))) == 1, status
+    for method, path, _ in _operations(spec):
+        section = _section(page, operation_anchor(method, path))
+        assert section.count('<p class="errors">') == 1 and '<table class="errors"' not in section, (method, path)
+    # What one operation means by a status is said under its line: the owner's name conflict.
+    owners = _section(page, operation_anchor("post", "/api/v1/owners"))
+    assert '<li><span class="status">409</span> Another owner has this name' in owners
 
 
 async def test_every_link_on_the_page_has_one_target_and_each_schema_one_entry(client: httpx.AsyncClient) -> None:
@@ -194,3 +225,104 @@ async def test_api_operations_document_the_errors_they_can_answer(client: httpx.
     assert trigger["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/InvitationSent"}
     assert trigger["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/InvitationSkipped"}
+
+
+def _statuses(spec: dict[str, Any], status: str) -> set[tuple[str, str]]:
+    return {(method, path) for method, path, op in _operations(spec) if status in op["responses"]}
+
+
+async def test_an_operation_lists_only_the_errors_it_can_answer(client: httpx.AsyncClient) -> None:
+    spec = await _document(client)
+    # Only changes that can meet existing state conflict: names taken, objects still in use, an
+    # event id reused, a paused touchpoint or an erased customer. No GET does.
+    assert _statuses(spec, "409") == {
+        ("post", "/api/v1/owners"), ("patch", "/api/v1/owners/{owner_id}"), ("delete", "/api/v1/owners/{owner_id}"),
+        ("post", "/api/v1/journeys"), ("patch", "/api/v1/journeys/{journey_id}"),
+        ("delete", "/api/v1/journeys/{journey_id}"),
+        ("post", "/api/v1/touchpoints"), ("delete", "/api/v1/touchpoints/{key}"),
+        ("post", "/api/v1/touchpoints/{key}/invitations"), ("post", "/api/v1/responses"),
+    }
+    for method, path in _statuses(spec, "409"):
+        conflict = spec["paths"][path][method]["responses"]["409"]
+        assert conflict["description"] != ERROR_MEANINGS["409"], (method, path)  # says which conflict
+        assert list(conflict["content"]) == ["application/problem+json"]
+    # A 404 needs something named that may be missing: an object in the path, or a touchpoint
+    # to narrow a selection to. Lists, creations and erasure (any reference) find nothing to miss.
+    missing = _statuses(spec, "404")
+    assert {("get", "/api/v1/owners"), ("get", "/api/v1/touchpoints"), ("post", "/api/v1/owners"),
+            ("post", "/api/v1/responses"), ("post", "/api/v1/invitations:batch"),
+            ("delete", "/api/v1/customers/{ref}")}.isdisjoint(missing)
+    assert {("get", "/api/v1/owners/{owner_id}"), ("get", "/api/v1/scores"), ("get", "/api/v1/responses"),
+            ("post", "/api/v1/touchpoints/{key}/invitations")} <= missing
+
+
+async def test_date_ranges_are_documented_as_dates_and_still_refused_by_name(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    spec = await _document(client)
+    dated = 0
+    for method, path, op in _operations(spec):
+        for parameter in op.get("parameters", []):
+            if parameter["name"] in ("from", "to"):
+                assert parameter["schema"]["oneOf"] == [{"type": "string", "format": "date"}, {"type": "null"}], (
+                    method, path)
+                dated += 1
+    assert dated == 2 * 5  # scores, responses and the three reports
+    # Read as text, so a bad date is still the service's 422 naming the parameter.
+    r = await client.get("/api/v1/scores?from=2024-1-1", headers=admin)
+    assert r.status_code == 422
+    assert r.json()["errors"] == [{"field": "from", "message": "must be a date written YYYY-MM-DD"}]
+
+
+async def test_a_batch_documents_its_items_and_still_answers_each_alone(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    spec = await _document(client)
+    components = spec["components"]["schemas"]
+    items = components["BatchCreate"]["properties"]["items"]
+    assert items["items"] == {"$ref": "#/components/schemas/BatchTrigger"}
+    assert set(components["BatchTrigger"]["properties"]) == {f.encode_name for f in msgspec.structs.fields(BatchTrigger)}
+    # Each item is still read on its own: a bad one is its own 422, not the whole batch's.
+    r = await client.post("/api/v1/invitations:batch", headers=admin,
+                          json={"items": [{"touchpoint": "nowhere", "customer": "c-1"}, {"customer": 5}]})
+    assert r.status_code == 200
+    assert [result["status"] for result in r.json()["results"]] == [422, 422]
+
+
+async def test_the_csv_export_is_documented_as_it_is_sent(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    spec = await _document(client)
+    content = spec["paths"]["/api/v1/responses"]["get"]["responses"]["200"]["content"]
+    assert list(content) == ["application/json", "text/csv"]
+    said = content["text/csv"]["schema"]["description"]
+    assert ", ".join(CSV_COLUMNS) in said
+    r = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"})
+    assert r.status_code == 200 and r.headers["content-type"].split(";")[0] in content
+    assert r.content.decode("utf-8-sig").split("\r\n")[0] == ",".join(CSV_COLUMNS)
+    page = (await client.get("/docs")).text
+    listed = _section(page, operation_anchor("get", "/api/v1/responses"))
+    assert "<code>text/csv</code> (string). " + str(inline_code(said)) in listed
+
+
+async def test_request_and_answer_schemas_say_what_they_are(client: httpx.AsyncClient) -> None:
+    spec, page = await _document(client), (await client.get("/docs")).text
+    components = spec["components"]["schemas"]
+    assert components["Owner"]["description"] == Owner.__doc__
+    for name, schema in components.items():
+        assert schema.get("description"), name
+        entry = _section(page, schema_anchor(name))
+        assert str(inline_code(schema["description"])) in entry, name
+
+
+async def test_the_commands_use_the_configured_public_url(settings: Settings, database_url: str) -> None:
+    """Behind a TLS proxy the request names http:// and the inner host: TOUCHPULSE_BASE_URL wins."""
+    public = msgspec.structs.replace(settings, base_url="https://cx.shop.example", base_url_configured=True)
+    app = create_app(public, database_url)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+                                 base_url="http://10.0.0.7:8000") as inner:
+        page = html.unescape((await inner.get("/docs")).text)
+    for step in STEPS:
+        assert curl(step, "https://cx.shop.example") in page
+    assert "10.0.0.7" not in page
+    env = {"TOUCHPULSE_SECRET_KEY": "s" * 40, "DATABASE_URL": database_url}
+    assert load_settings({**env, "TOUCHPULSE_BASE_URL": "https://cx.shop.example/"}).base_url_configured
+    assert not load_settings(env).base_url_configured

@@ -13,7 +13,6 @@ import pytest
 
 from feedback.demo.loader import load_demo
 from feedback.service.database import Connection, connect
-from feedback.service.openapi import _API_ERRORS
 from feedback.settings import Settings
 from surveys import service
 from surveys.errors import NameTaken
@@ -202,4 +201,6 @@ async def test_openapi_documents_the_name_conflict(client: Client) -> None:
         conflict = paths[path][method]["responses"]["409"]
         assert f"Another {word} has this name" in conflict["description"], (path, method)
         assert "application/problem+json" in conflict["content"]
-    assert paths["/api/v1/owners/{owner_id}"]["delete"]["responses"]["409"]["description"] == _API_ERRORS["409"]
+    # Deleting conflicts for another reason, and says so rather than naming the name.
+    refused = paths["/api/v1/owners/{owner_id}"]["delete"]["responses"]["409"]["description"]
+    assert "still owns touchpoints" in refused and "name" not in refused

@@ -49,6 +49,13 @@ _JOURNEY_NAME_TAKEN = (
 JOURNEY_NAME_TAKEN = {409: ResponseSpec(None, description=_JOURNEY_NAME_TAKEN)}
 JOURNEY_CHANGE_CONFLICT = {409: ResponseSpec(None, description=(
     _JOURNEY_NAME_TAKEN + " Or a stage to be removed still holds touchpoints."))}
+OWNER_STILL_OWNS = {409: ResponseSpec(None, description=(
+    "The owner still owns touchpoints; `detail` says how many. Give them to another owner first."))}
+JOURNEY_STILL_HOLDS = {409: ResponseSpec(None, description=(
+    "The journey still holds touchpoints; `detail` says how many. Move or delete them first."))}
+TOUCHPOINT_KEY_TAKEN = {409: ResponseSpec(None, description="A touchpoint with this `key` already exists.")}
+TOUCHPOINT_HAS_HISTORY = {409: ResponseSpec(None, description=(
+    "The touchpoint has invitations or responses; deactivate it (`active: false`) to keep its history."))}
 
 
 class OwnerController(Controller):
@@ -84,7 +91,7 @@ class OwnerController(Controller):
         return await service.update_owner(conn, owner_id, data)
 
     @delete("/{owner_id:int}", summary="Delete an owner who owns no touchpoints",
-             status_code=HTTP_204_NO_CONTENT)
+             status_code=HTTP_204_NO_CONTENT, responses=OWNER_STILL_OWNS)
     async def remove(self, owner_id: IdParam, conn: Db, principal: Caller) -> None:
         require(principal)
         await service.delete_owner(conn, owner_id)
@@ -124,7 +131,7 @@ class JourneyController(Controller):
         return await service.update_journey(conn, journey_id, data)
 
     @delete("/{journey_id:int}", summary="Delete a journey that holds no touchpoints",
-            status_code=HTTP_204_NO_CONTENT)
+            status_code=HTTP_204_NO_CONTENT, responses=JOURNEY_STILL_HOLDS)
     async def remove(self, journey_id: IdParam, conn: Db, principal: Caller) -> None:
         require(principal)
         await service.delete_journey(conn, journey_id)
@@ -137,7 +144,8 @@ class TouchpointController(Controller):
     tags = ("Touchpoints",)
     security = SECURITY
 
-    @post("/", summary="Create a touchpoint", response_headers=location_doc("/api/v1/touchpoints/support-call"))
+    @post("/", summary="Create a touchpoint", responses=TOUCHPOINT_KEY_TAKEN,
+          response_headers=location_doc("/api/v1/touchpoints/support-call"))
     async def create(self, data: JSONBody[TouchpointCreate], conn: Db, principal: Caller) -> Response[Touchpoint]:
         require(principal)
         touchpoint = await service.create_touchpoint(conn, data)
@@ -167,7 +175,8 @@ class TouchpointController(Controller):
         require(principal)
         return await service.update_touchpoint(conn, key, data)
 
-    @delete("/{key:str}", summary="Delete a touchpoint with no history", status_code=HTTP_204_NO_CONTENT)
+    @delete("/{key:str}", summary="Delete a touchpoint with no history", status_code=HTTP_204_NO_CONTENT,
+            responses=TOUCHPOINT_HAS_HISTORY)
     async def remove(self, key: KeyParam, conn: Db, principal: Caller) -> None:
         require(principal)
         await service.delete_touchpoint(conn, key)

@@ -85,6 +85,9 @@ class InvitationController(Controller):
                                 description="Asked: send the customer `url`, or `email_html` in an email."),
               200: ResponseSpec(data_container=InvitationSkipped,
                                 description="Not asked: `skipped` says which contact rule held it back."),
+              409: ResponseSpec(None, description=(
+                  "`event_id` was already used on this touchpoint for another customer or with other "
+                  "fields; `errors` points at `event_id`. A retry sends what it sent before.")),
           }, response_headers=location_doc("/api/v1/invitations/01a2077f-84e0-70b2-9847-4d828bcea750"))
     async def trigger(self, key: KeyParam, data: JSONBody[InvitationCreate], conn: Db, principal: Caller,
                       state: State) -> Response[InvitationSent | InvitationSkipped]:
@@ -140,8 +143,9 @@ class ResponseController(Controller):
     @post("/", summary="Submit an answer (Idempotency-Key makes retries safe)", status_code=201,
           responses={201: ResponseSpec(data_container=ResponseOut, description="The stored response"),
                      409: ResponseSpec(None, description=(
-                         "The customer was erased after this answer was received: it was not "
-                         "stored, and its Idempotency-Key was not used."))},
+                         "The touchpoint is paused (`active: false`) and takes no new answers; or the "
+                         "customer was erased after this answer was received: it was not stored, and "
+                         "its Idempotency-Key was not used."))},
           before_request=_ingest_caller, middleware=[ingest_lane])
     async def submit(self, request: AnyRequest, data: JSONBody[ResponseCreate], state: State,
                      idempotency_key: IdempotencyKey = None) -> ASGIResponse:

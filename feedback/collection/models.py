@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 
-from surveys.models import NO_NUL, Channel, Input, Locale, Output, TouchpointKey
+from surveys.models import DOCUMENTED_ITEMS, NO_NUL, Channel, Input, Locale, Output, TouchpointKey
 
 # No NUL (see NO_NUL): bad input stays a 422 naming its field, never a 500.
 CustomerRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL,
@@ -56,7 +56,10 @@ class BatchTrigger(Input):
 class BatchCreate(Input):
     """Up to 1,000 triggers; each is validated on its own so one bad item sinks nothing else."""
 
-    items: Annotated[list[Any], msgspec.Meta(min_length=1, max_length=BATCH_MAX)]
+    # Read as Any so that a bad item gets its own result (service.trigger_batch); documented as
+    # the trigger it must be, so that generated clients are typed.
+    items: Annotated[list[Any], msgspec.Meta(min_length=1, max_length=BATCH_MAX,
+                                             extra={DOCUMENTED_ITEMS: BatchTrigger})]
 
 
 # Tagged (a "decision" field in the JSON) so that the two answers form one documented union.

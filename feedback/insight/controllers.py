@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, post
 from litestar.datastructures import State
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import FromQuery, QueryParameter
 from litestar.response import Response, Stream, Template
 from litestar.status_codes import HTTP_200_OK
@@ -55,10 +56,14 @@ from surveys.models import Channel, Page
 
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 
-# Dates arrive as text and are parsed by the service, so a 422 names `from` / `to`.
+# Dates arrive as text and are parsed by the service, so a 422 names `from` / `to`; the document
+# gives their format, for clients generated from it.
+_DAY = {"one_of": [Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE), Schema(type=OpenAPIType.NULL)]}
 From = Annotated[str | None, QueryParameter(
-    name="from", description="First UTC day, YYYY-MM-DD (default: 89 days before to, or before today when to is later).")]
-To = Annotated[str | None, QueryParameter(name="to", description="Last UTC day, YYYY-MM-DD (default: today).")]
+    name="from", description="First UTC day, YYYY-MM-DD (default: 89 days before to, or before today when to is later).",
+    schema_extra=_DAY)]
+To = Annotated[str | None, QueryParameter(name="to", description="Last UTC day, YYYY-MM-DD (default: today).",
+                                          schema_extra=_DAY)]
 # No NUL: PostgreSQL text cannot hold one, and the CSV export must refuse it before it streams.
 _NO_NUL = "^[^\x00]*$"
 TouchpointQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=64, pattern=_NO_NUL)]

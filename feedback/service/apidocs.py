@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from markupsafe import Markup, escape
 
 from feedback.service.methods import get_and_head
+from feedback.service.openapi import ERROR_MEANINGS
 from feedback.service.pages import branding
 from feedback.service.quickstart import KEY_COMMAND, STEPS, Step, curl
 
@@ -98,6 +99,17 @@ class Answer(msgspec.Struct, frozen=True):
     media: str = ""
     fields: list[Field] = []
     headers: list[Field] = []
+    # The other media types it comes in, chosen by Accept (a CSV export): name, type, what it holds.
+    also: list[Field] = []
+
+
+class ErrorStatus(msgspec.Struct, frozen=True):
+    """An error status as an operation lists it, in one line with the others: its code, its
+    phrase, and a note where this operation means more by it than the shared meaning."""
+
+    status: str
+    phrase: str
+    note: Markup
 
 
 class Operation(msgspec.Struct, frozen=True):
@@ -113,7 +125,7 @@ class Operation(msgspec.Struct, frozen=True):
     body: Markup | None
     body_fields: list[Field]
     answers: list[Answer]
-    errors: list[Answer]
+    errors: list[ErrorStatus]
     problem_errors: bool
 
 
@@ -174,10 +186,28 @@ def _answer(spec: dict[str, Any], status: str, response: dict[str, Any]) -> Answ
     schema: dict[str, Any] = body.get("schema") or {}
     if not schema:
         return Answer(status, phrase, description, headers=headers)
+    also = [Field(other, type_of(given.get("schema", {})), False,
+                  inline_code(str(given.get("schema", {}).get("description", ""))))
+            for other, given in list(content.items())[1:]]
     # A single object is opened a level; a union of several is named only.
     opened = "$ref" in schema or schema.get("type") == "object"
     return Answer(status, phrase, description, type_of(schema), "" if media == "application/json" else media,
-                  _fields(spec, schema) if opened else [], headers)
+                  _fields(spec, schema) if opened else [], headers, also)
+
+
+def _error(status: str, response: dict[str, Any]) -> ErrorStatus:
+    phrase, stock = _phrase(status)
+    said = str(response.get("description", ""))
+    # What every operation means by it is said once, in the conventions (error_meanings).
+    return ErrorStatus(status, phrase, inline_code("" if said in (stock, ERROR_MEANINGS.get(status)) else said))
+
+
+def error_meanings(spec: dict[str, Any]) -> list[ErrorStatus]:
+    """Each error status the document's operations answer, once, with what it means."""
+    used = {status for item in spec.get("paths", {}).values() for method, op in item.items()
+            if method in _METHODS for status in op.get("responses", {}) if status.startswith(("4", "5"))}
+    return [ErrorStatus(status, _phrase(status)[0], inline_code(ERROR_MEANINGS.get(status, "")))
+            for status in sorted(used)]
 
 
 def _operation(spec: dict[str, Any], method: str, path: str, op: dict[str, Any]) -> Operation:
@@ -191,7 +221,7 @@ def _operation(spec: dict[str, Any], method: str, path: str, op: dict[str, Any])
     ]
     responses = sorted(op.get("responses", {}).items())
     answers = [_answer(spec, status, r) for status, r in responses if not status.startswith(("4", "5"))]
-    errors = [_answer(spec, status, r) for status, r in responses if status.startswith(("4", "5"))]
+    errors = [_error(status, r) for status, r in responses if status.startswith(("4", "5"))]
     problem_errors = bool(errors) and all(
         "application/problem+json" in (r.get("content") or {})
         for status, r in responses if status.startswith(("4", "5")))
@@ -282,13 +312,18 @@ def documented_path(spec: dict[str, Any], step: Step) -> str:
 
 
 def origin_of(request: Request[Any, Any, Any]) -> str:
-    """Where this page was asked for, so the commands can be pasted as they are.
+    """Where the commands send their requests, so that they can be pasted as they are.
 
-    A Host header holding more than a host name and port gets the configured base URL instead:
-    the commands are shell, and the header is the client's to write.
+    TOUCHPULSE_BASE_URL when it is set: behind a TLS proxy the request says http:// and the
+    inner host. Otherwise where this page was asked for; a Host header holding more than a host
+    name and port gets the default base URL instead: the commands are shell, and the header is
+    the client's to write.
     """
+    settings = request.app.state.settings
     origin = str(request.base_url).rstrip("/")
-    return origin if _ORIGIN.fullmatch(origin) else str(request.app.state.settings.base_url)
+    if settings.base_url_configured or not _ORIGIN.fullmatch(origin):
+        return str(settings.base_url)
+    return origin
 
 
 @get_and_head("/docs", summary="The API reference as a page", tags=["Operations"], include_in_schema=False)
@@ -297,7 +332,8 @@ async def api_docs(request: Request[Any, Any, Any]) -> Template:
     return Template(template_name="api_docs.html", context={
         "title": spec["info"]["title"], "intro": inline_code(spec["info"].get("description", "")),
         "key_command": f"KEY=$(touchpulse {' '.join(KEY_COMMAND)} | tail -1)",
-        "steps": quick_start(spec, origin_of(request)), "groups": reference(spec), "schemas": schemas(spec),
+        "steps": quick_start(spec, origin_of(request)), "errors": error_meanings(spec),
+        "groups": reference(spec), "schemas": schemas(spec),
         "locale": "en", **branding(request),
     })
 

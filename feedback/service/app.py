@@ -21,7 +21,7 @@ from feedback.service.apidocs import JsonDocument, YamlDocument, api_docs, home
 from feedback.service.database import create_pool
 from feedback.service.dependencies import DEPENDENCIES
 from feedback.service.logs import configure_logging, request_context, security_headers
-from feedback.service.openapi import document_errors, omit_head
+from feedback.service.openapi import DescribedStructs, document_errors, omit_head
 from feedback.service.pages import template_config
 from feedback.service.problems import EXCEPTION_HANDLERS
 from feedback.service.validation import json_bodies
@@ -94,6 +94,8 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         state=State({"settings": settings, "key_cache": KeyCache()}),
         template_config=template_config(),
         middleware=[request_context, json_bodies],
+        # Before Litestar's own struct plugin, which leaves docstrings out of the document.
+        plugins=[DescribedStructs()],
         before_send=[security_headers],
         request_max_body_size=2 * 1024 * 1024,
         openapi_config=OpenAPIConfig(

@@ -1,18 +1,32 @@
-"""Every answer the service can give is documented: the error statuses join each operation."""
+"""Every answer the service can give is documented: each operation gets the error statuses it can
+answer, and each Struct its docstring."""
 
 from __future__ import annotations
 
+import inspect
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
+import msgspec
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.enums import ParamType
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
     Operation,
+    Parameter,
     Reference,
     Schema,
 )
+from litestar.typing import FieldDefinition
+
+from feedback.insight.service import CSV_COLUMNS
+from surveys.models import DOCUMENTED_ITEMS
+
+if TYPE_CHECKING:
+    from litestar._openapi.schema_generation import SchemaCreator
 
 _PROBLEM = Schema(
     type=OpenAPIType.OBJECT,
@@ -35,28 +49,61 @@ _PROBLEM = Schema(
     },
 )
 
-# What an /api/ operation may answer besides its own statuses. Not 405 (a documented method
-# on its path is allowed), 410 or 429 (only survey, widget and share pages expire or limit).
-_API_ERRORS = {
+# What each error status means wherever it is answered; /docs explains each once, by these words.
+ERROR_MEANINGS = {
     "400": "The request could not be read (bad JSON, bad encoding).",
     "401": "No API key, or not a valid one.",
     "403": "The key's role does not allow this.",
     "404": "No such object, or not one this key may see.",
+    "406": "Accept refuses every media type offered; `detail` names them.",
     "409": "The request conflicts with the current state.",
+    "410": "Expired.",
     "413": "The body is too large.",
     "415": "The body is not `application/json`, or is compressed; `detail` names the type.",
     "422": "Invalid input; `errors` names each offending field.",
+    "429": "Too many requests.",
     "503": "The database is unreachable; nothing was recorded.",
 }
-_PAGE_ERRORS = {
-    **{k: v for k, v in _API_ERRORS.items() if k not in ("401", "403", "415")},
-    "410": "Expired.", "429": "Too many requests.",
-}
+# What every /api/ operation may answer besides its own statuses. Not 405 (a documented method
+# on its path is allowed), 410 or 429 (only survey, widget and share pages expire or limit).
+# 409 only where a handler names it (`responses=`): only changes can conflict.
+_API_ERRORS = ("400", "401", "403", "422", "503")
+_PAGE_ERRORS = ("400", "404", "409", "410", "422", "429", "503")
 # Only a request that carries a body can send one too large or of the wrong type.
-_BODY_ERRORS = frozenset({"413", "415"})
+_BODY_ERRORS = ("413", "415")
 _WITH_BODY = frozenset({"post", "put", "patch"})
-# The GETs that answer in more than one media type, chosen by Accept.
-_NEGOTIATED = {"/api/v1/responses"}
+# Erasure takes any customer reference, known or not: its path parameter finds nothing to miss.
+_FINDS_NOTHING = frozenset({("delete", "/api/v1/customers/{ref}")})
+# The GETs that answer in more than one media type, chosen by Accept, and the other types.
+_NEGOTIATED: dict[str, dict[str, OpenAPIMediaType]] = {
+    "/api/v1/responses": {"text/csv": OpenAPIMediaType(schema=Schema(
+        type=OpenAPIType.STRING,
+        description=("When Accept prefers `text/csv`: every answer of the selection, newest first, as an "
+                     "attachment (Content-Disposition); `cursor` and `limit` do not apply. UTF-8 with a "
+                     "byte order mark, CRLF line ends, a header row (" + ", ".join(CSV_COLUMNS) + "); a "
+                     "cell that a spreadsheet would run as a formula starts with `'`.")))},
+}
+
+
+class DescribedStructs(StructSchemaPlugin):
+    """Structs documented as Litestar does, with what it leaves out: the class docstring as the
+    schema's description, and the item type of a list read as `list[Any]` (DOCUMENTED_ITEMS)."""
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: SchemaCreator) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        struct = field_definition.type_  # Page for Page[Owner]
+        # Its own docstring only: a struct without one does not borrow its base's.
+        doc = vars(struct).get("__doc__")
+        if doc and schema.description is None:
+            schema.description = inspect.cleandoc(doc)
+        info = msgspec.inspect.type_info(struct)
+        for field in info.fields if isinstance(info, msgspec.inspect.StructType) else ():
+            kind = field.type
+            documented = (kind.extra or {}).get(DOCUMENTED_ITEMS) if isinstance(kind, msgspec.inspect.Metadata) else None
+            listed = (schema.properties or {}).get(field.encode_name)
+            if documented is not None and isinstance(listed, Schema):
+                listed.items = schema_creator.for_field_definition(FieldDefinition.from_annotation(documented))
+        return schema
 
 
 def _operations(path_item: object) -> list[tuple[str, Operation]]:
@@ -68,40 +115,65 @@ def _operations(path_item: object) -> list[tuple[str, Operation]]:
     return found
 
 
+def _finds(method: str, path: str, operation: Operation) -> bool:
+    """Whether the request names an object that may be missing: a path parameter, or the
+    touchpoint a selection is narrowed to (an unknown journey or owner there is an empty one)."""
+    names = {(p.param_in, p.name) for p in operation.parameters or [] if isinstance(p, Parameter)}
+    if (method, path) in _FINDS_NOTHING:
+        return False
+    return any(where == ParamType.PATH for where, _ in names) or (ParamType.QUERY, "touchpoint") in names
+
+
+def _api_errors(method: str, path: str, operation: Operation) -> list[str]:
+    statuses = list(_API_ERRORS)
+    if _finds(method, path, operation):
+        statuses.append("404")
+    if method in _WITH_BODY:
+        statuses.extend(_BODY_ERRORS)
+    return sorted(statuses)
+
+
 def document_errors(schema: OpenAPI) -> None:
-    """Add the problem-details error responses to every operation that lacks them, and their
-    body to those an operation describes itself."""
+    """Add the problem-details error responses each operation can answer, and their body to
+    those an operation describes itself."""
     components = schema.components
     if components.schemas is None:
         components.schemas = {}
     components.schemas["Problem"] = _PROBLEM
     problem = OpenAPIMediaType(schema=Reference(ref="#/components/schemas/Problem"))
     for path, item in (schema.paths or {}).items():
-        if path.startswith("/api/"):
-            errors, media = _API_ERRORS, {"application/problem+json": problem}
-        elif path in ("/healthz", "/readyz"):
-            errors, media = {"503": _API_ERRORS["503"]}, {"application/json": OpenAPIMediaType(schema=Schema())}
-        else:
-            errors, media = _PAGE_ERRORS, {"text/html": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))}
         for method, operation in _operations(item):
+            if path.startswith("/api/"):
+                errors, media = _api_errors(method, path, operation), {"application/problem+json": problem}
+            elif path in ("/healthz", "/readyz"):
+                errors, media = ["503"], {"application/json": OpenAPIMediaType(schema=Schema())}
+            else:
+                # A form is not JSON: only its size can be refused.
+                errors = sorted([*_PAGE_ERRORS, "413"] if method in _WITH_BODY else _PAGE_ERRORS)
+                media = {"text/html": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))}
             responses = operation.responses if operation.responses is not None else {}
-            for status, description in errors.items():
-                if status in _BODY_ERRORS and method not in _WITH_BODY:
-                    continue
+            for status in errors:
                 if _framework_default(responses.get(status), status):
                     del responses[status]
-                responses.setdefault(status, OpenAPIResponse(description=description, content=media))
-                given = responses[status]
-                if isinstance(given, OpenAPIResponse) and given.content is None:
+                responses.setdefault(status, OpenAPIResponse(description=ERROR_MEANINGS[status], content=media))
+            for status, given in responses.items():
+                if status.startswith(("4", "5")) and isinstance(given, OpenAPIResponse) and given.content is None:
                     # An operation's own wording of an error (`responses=` on its handler).
                     given.content = media
             operation.responses = responses
         if isinstance(item.get, Operation) and item.get.responses is not None:
             _document_not_modified(item.get.responses)
         if path in _NEGOTIATED and isinstance(item.get, Operation) and item.get.responses is not None:
-            item.get.responses.setdefault("406", OpenAPIResponse(
-                description="Accept refuses every media type offered; `detail` names them.",
-                content=media))
+            _document_alternatives(item.get.responses, _NEGOTIATED[path], {"application/problem+json": problem})
+
+
+def _document_alternatives(responses: dict[str, OpenAPIResponse | Reference],
+                           others: dict[str, OpenAPIMediaType], problem: dict[str, OpenAPIMediaType]) -> None:
+    """The other media types a negotiated GET answers in, and its 406 when Accept takes none."""
+    ok = responses.get("200")
+    if isinstance(ok, OpenAPIResponse) and ok.content is not None:
+        ok.content.update(others)
+    responses.setdefault("406", OpenAPIResponse(description=ERROR_MEANINGS["406"], content=problem))
 
 
 def _framework_default(response: OpenAPIResponse | Reference | None, status: str) -> bool:
