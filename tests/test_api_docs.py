@@ -117,9 +117,10 @@ async def test_an_operations_errors_take_one_line_and_each_meaning_is_said_once(
     for status, meaning in ERROR_MEANINGS.items():
         if any(status in op["responses"] for _, _, op in _operations(spec)):
             assert page.count(str(inline_code(meaning))) == 1, status
-    for method, path, _ in _operations(spec):
+    for method, path, op in _operations(spec):
         section = _section(page, operation_anchor(method, path))
-        assert section.count('<p class="errors">') == 1 and '<table class="errors"' not in section, (method, path)
+        errors = any(status.startswith(("4", "5")) for status in op["responses"])
+        assert section.count('<p class="errors">') == errors and '<table class="errors"' not in section, (method, path)
     # What one operation means by a status is said under its line: the owner's name conflict.
     owners = _section(page, operation_anchor("post", "/api/v1/owners"))
     assert '<li><span class="status">409</span> Another owner has this name' in owners
@@ -326,3 +327,17 @@ async def test_the_commands_use_the_configured_public_url(settings: Settings, da
     env = {"TOUCHPULSE_SECRET_KEY": "s" * 40, "DATABASE_URL": database_url}
     assert load_settings({**env, "TOUCHPULSE_BASE_URL": "https://cx.shop.example/"}).base_url_configured
     assert not load_settings(env).base_url_configured
+
+
+async def test_liveness_lists_no_error_and_readiness_says_why_it_is_not_ready(client: httpx.AsyncClient) -> None:
+    spec = await _document(client)
+    assert not [s for s in spec["paths"]["/healthz"]["get"]["responses"] if s.startswith(("4", "5"))]
+    unready = spec["paths"]["/readyz"]["get"]["responses"]["503"]
+    assert "migrations are pending" in unready["description"]
+    assert unready["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Health"}
+
+
+async def test_theme_schema_defines_impact_where_a_client_reads_it(client: httpx.AsyncClient) -> None:
+    # The published description is all a client has: it may not send them to a file of ours.
+    described = (await _document(client))["components"]["schemas"]["ThemeInsight"]["description"]
+    assert "docs/" not in described and "100 · l / L − 100 · h / H" in described

@@ -194,7 +194,9 @@ class Verbatim(Output):
 
 
 class ThemeInsight(Output):
-    """What one theme does to the score: see docs/reports.md for the impact definition."""
+    """What one theme does to the score. `impact` = 100 · l / L − 100 · h / H percentage points:
+    the share of low-band answers whose comment mentions the theme (l of L) minus the share of
+    high-band answers that do (h of H). Above 0 it is a pain point, below 0 a positive moment."""
 
     theme: str
     n: int

@@ -11,6 +11,7 @@ import msgspec
 from litestar import HttpMethod, Litestar, route
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
 
@@ -43,7 +44,9 @@ async def healthz() -> Health:
 
 
 @route("/readyz", http_method=[HttpMethod.GET, HttpMethod.HEAD],
-       summary="Database reachable and migrations current", tags=["Operations"], cache=False)
+       summary="Database reachable and migrations current", tags=["Operations"], cache=False,
+       responses={503: ResponseSpec(data_container=Health, description=(
+           "Not ready: the database is unreachable, or migrations are pending; `detail` says which."))})
 async def readyz(state: State) -> Response[Health]:
     try:
         async with state.pool.acquire(timeout=2) as conn:

@@ -146,7 +146,8 @@ def document_errors(schema: OpenAPI) -> None:
             if path.startswith("/api/"):
                 errors, media = _api_errors(method, path, operation), {"application/problem+json": problem}
             elif path in ("/healthz", "/readyz"):
-                errors, media = ["503"], {"application/json": OpenAPIMediaType(schema=Schema())}
+                # Liveness answers whenever the process does; readiness names its own 503.
+                errors, media = [], {"application/json": OpenAPIMediaType(schema=Schema())}
             else:
                 # A form is not JSON: only its size can be refused.
                 errors = sorted([*_PAGE_ERRORS, "413"] if method in _WITH_BODY else _PAGE_ERRORS)
