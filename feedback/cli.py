@@ -166,7 +166,7 @@ def cmd_share(settings: Settings, args: argparse.Namespace) -> int:
             made = await service.share_link(conn, settings, target, target_id, args.days)
         except ApplicationError as exc:
             return _fail(_said(exc))
-        if not os.environ.get("TOUCHPULSE_BASE_URL"):
+        if not settings.base_url_configured:
             print(f"touchpulse: TOUCHPULSE_BASE_URL is not set, so the link starts with {settings.base_url}; "
                   "set it to the address people open Touchpulse at", file=sys.stderr)
         print(f"a link to {what}; it opens without a key until {made.expires_at:%Y-%m-%d %H:%M} UTC "
