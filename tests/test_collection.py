@@ -392,9 +392,15 @@ async def test_unknown_forged_and_expired_links(client: Client, admin: Headers, 
     body = await _sent(client, admin, locale="ru")
     token = token_of(body["url"])
     r = await client.get("/s/" + "A" * 43)
-    assert r.status_code == 404 and "Page not found" in r.text
+    # Worded for a customer holding a survey link, not a generic missing page, and what to do.
+    assert r.status_code == 404 and "This survey link is not valid" in r.text
+    assert "open the link again from the email" in r.text and "ask for a new one" in r.text
+    assert "Page not found" not in r.text and "mistyped" not in r.text
     r = await client.get("/s/" + token[:-1] + ("A" if token[-1] != "A" else "B"), headers={"Accept-Language": "ru"})
-    assert r.status_code == 404 and "Страница не найдена" in r.text
+    assert r.status_code == 404 and "Ссылка на опрос недействительна" in r.text
+    assert "попросите новую ссылку" in r.text and "Страница не найдена" not in r.text
+    r = await client.post("/s/" + "A" * 43, data={"score": "3"})
+    assert r.status_code == 404 and "This survey link is not valid" in r.text
     assert (await client.get("/s/short")).status_code == 404
     assert (await client.get("/s/" + "x" * 300)).status_code == 404
     await conn.execute("UPDATE invitations SET expires_at = now() - interval '1 minute'")

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 from feedback.demo.loader import load_demo
-from feedback.demo.responses import SEEDED_TRUTH
+from feedback.demo.responses import SEEDED_TRUTH, seed_responses
+from feedback.insight import service
 from feedback.service.database import Connection
 from feedback.service.urls import startup_banner
 from feedback.settings import Settings
 
 
-async def test_demo_seeds_three_thousand_responses_with_its_truths(conn: Connection, tmp_path: Path) -> None:
+async def test_demo_seeds_six_thousand_responses_with_its_truths(conn: Connection, tmp_path: Path) -> None:
     started = time.monotonic()
     summary = await load_demo(conn, Settings(secret_key="s" * 40, data_dir=tmp_path))
     assert summary.created and time.monotonic() - started < 60
     total = await conn.fetchval("SELECT count(*) FROM responses")
-    assert 2900 <= total <= 3100
+    assert 5800 <= total <= 6200
     assert await conn.fetchval("SELECT sum(responses) FROM touchpoint_daily") == total
     assert await conn.fetchval("SELECT count(DISTINCT touchpoint_id) FROM responses") == 13
-    assert await conn.fetchval("SELECT min(occurred_at) > now() - interval '91 days' FROM responses")
+    # Two 90-day periods: the default report's and the one it is compared with.
+    assert await conn.fetchval("SELECT min(occurred_at) > now() - interval '183 days' FROM responses")
+    assert await conn.fetchval("SELECT min(occurred_at) < now() - interval '180 days' FROM responses")
     commented = await conn.fetchval("SELECT count(*) FROM responses WHERE comment IS NOT NULL")
     assert 0.4 < commented / total < 0.6
     russian = await conn.fetchval("SELECT count(*) FROM responses WHERE language = 'ru'")
@@ -49,6 +54,35 @@ async def test_demo_seeds_three_thousand_responses_with_its_truths(conn: Connect
     assert invited > answered > 0
     again = await load_demo(conn, Settings(secret_key="s" * 40, data_dir=tmp_path))
     assert not again.created
+
+
+async def test_the_demo_compares_its_periods_with_one_significant_change(conn: Connection, tmp_path: Path) -> None:
+    await load_demo(conn, Settings(secret_key="s" * 40, data_dir=tmp_path))
+    today = datetime.now(UTC).date()
+    start, end = service.period_of(None, None, today)
+    moved: dict[str, tuple[float, bool]] = {}
+    for owner in await conn.fetch("SELECT id FROM owners"):
+        report = await service.owner_report(conn, owner["id"], start=start, end=end, today=today, scope=None,
+                                            min_n=30)
+        for r in report.touchpoints:
+            # Every row has a previous period to compare with, not "insufficient (n = 1)".
+            assert not r.previous.insufficient and r.delta is not None, (r.touchpoint.key, r.previous)
+            moved[r.touchpoint.key] = (r.delta, bool(r.significant))
+    # Some better, some worse; courier delivery worse, and the only change beyond chance.
+    assert sum(delta > 0 for delta, _ in moved.values()) >= 3
+    assert sum(delta < 0 for delta, _ in moved.values()) >= 3
+    assert [key for key, (_, significant) in moved.items() if significant] == ["courier-delivery"]
+    assert moved["courier-delivery"][0] < -10
+
+
+async def test_demo_loads_made_the_same_day_are_alike(conn: Connection, tmp_path: Path) -> None:
+    await load_demo(conn, Settings(secret_key="s" * 40, data_dir=tmp_path))
+    query = "SELECT touchpoint_id, score, comment, occurred_at FROM responses"
+    first = Counter(tuple(row) for row in await conn.fetch(query))
+    # The history seeded again a moment later, on the same catalogue: every answer, to the microsecond.
+    await conn.execute("DELETE FROM responses; DELETE FROM invitations")
+    await seed_responses(conn)
+    assert Counter(tuple(row) for row in await conn.fetch(query)) == first
 
 
 async def test_start_up_banner_prints_a_live_demo_survey_link(

@@ -171,8 +171,9 @@ async def test_q_0_refuses_a_media_type_and_refusing_both_is_a_406_naming_them(
 
 
 async def test_a_language_the_browser_gives_q_0_is_not_the_pages_language(client: Client) -> None:
-    for header, title in (("ru;q=0", "Page not found"), ("ru;q=0, de", "Page not found"),
-                          ("en;q=0, ru;q=0.1", "Страница не найдена"),
-                          ("ru-RU;q=0.9, en;q=0.8", "Страница не найдена")):
+    for header, title in (("ru;q=0", "This survey link is not valid"),
+                          ("ru;q=0, de", "This survey link is not valid"),
+                          ("en;q=0, ru;q=0.1", "Ссылка на опрос недействительна"),
+                          ("ru-RU;q=0.9, en;q=0.8", "Ссылка на опрос недействительна")):
         r = await client.get("/s/" + "A" * 43, headers={"Accept-Language": header})
         assert r.status_code == 404 and title in r.text, (header, r.text[:300])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 import time
+import uuid
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +17,7 @@ from feedback.insight import service, sharing
 from feedback.settings import Settings
 from surveys.errors import NotFound
 from tests.conftest import MakeKey, bearer
-from tests.test_insight_data import Catalogue, answer, at, catalogue, days_ago
+from tests.test_insight_data import INSERT, Catalogue, answer, at, catalogue, days_ago
 
 Client = httpx.AsyncClient
 Headers = dict[str, str]
@@ -175,7 +176,7 @@ async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
     assert "&lt;script&gt;alert(" in page
     for words in ("Pain points", "Positive moments", "What changed since the last period",
                   "waiting time", "friendly staff", "target missed", "Response rate 50.0 %",
-                  "previous period 90.0 %", "change -50.0 pp", "90.0 % → 40.0 % (-50.0 pp",
+                  "previous period 90.0 %", "change −50.0 pp", "90.0 % → 40.0 % (−50.0 pp",
                   "0.0 % → 28.2 % of answers (n = 24) <strong>(significant)</strong>"):
         assert words in page, words
     assert "https://" not in page.split("<main>")[1]  # no CDN
@@ -194,7 +195,7 @@ async def test_the_owner_page_opens_with_every_target_at_a_glance(
     glance = head.split("At a glance")[1]
     rows = glance.split("<tr>")[2:]
     assert ['href="#tp-support-call"' in rows[0], 'href="#tp-support-chat"' in rows[1]] == [True, True]
-    for words in ("40.0 %", "(n&nbsp;=&nbsp;50)", "85.0 %", "target missed", "-50.0 pp",
+    for words in ("40.0 %", "(n&nbsp;=&nbsp;50)", "85.0 %", "target missed", "−50.0 pp",
                   "(significant)"):
         assert words in rows[0], words
     assert "100.0 %" in rows[1] and "target met" in rows[1] and "no comparison" in rows[1]
@@ -571,3 +572,64 @@ async def test_report_pages_name_what_was_wrong(
     assert r.status_code == 403 and "Not allowed" in r.text
     r = await client.get(f"/reports/owners/{owner}")
     assert r.status_code == 401 and "share link" in r.text
+
+
+async def test_the_page_head_promises_a_comparison_only_where_one_is_made(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await support_story(conn)
+
+    def head(page: str) -> str:
+        return page.split("</h1>")[1].split("</p>")[0]
+
+    # Support call compares with the month before; support chat has no earlier answers.
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
+    before = f"{days_ago(59):%d %b %Y}&nbsp;– {days_ago(30):%d %b %Y}"
+    assert f"compared with {before} where both periods have enough answers" in head(r.text)
+    assert f"Change: against {before}." in r.text
+    # Onboarding has too few answers before (and now) for any comparison: none is promised.
+    r = await client.get(f"/reports/owners/{cat.owners['onboarding']}", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    assert "compared with" not in r.text and "Change: against" not in r.text
+    assert f"no comparison: no touchpoint has 30 answers in both this period and {before}" in head(r.text)
+    assert "Change: none, as no touchpoint has 30 answers in both periods." in r.text
+    # Every touchpoint compared: the head says so plainly.
+    for i in range(30):
+        await answer(conn, "support-chat", 5, when=at(days_ago(40 + i % 20)))
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
+    assert head(r.text).split(" · ")[1].strip() == f"compared with {before}", head(r.text)
+
+
+async def test_report_pages_write_minus_signs_and_thousands_separators(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await support_story(conn)
+    # 1,200 answers of a relationship NPS far below zero, with sour comments.
+    await conn.executemany(INSERT, [
+        ("relationship-nps", uuid.uuid4(), 0, 10, 0 if i % 4 else 10, None, None, -0.5 if i % 2 else None,
+         "negative" if i % 2 else None, [], 1, at(days_ago(i % 25))) for i in range(1200)])
+    r = await client.get(f"/reports/owners/{cat.owners['onboarding']}", headers=admin, params=_period())
+    assert r.status_code == 200, r.text
+    page = html.unescape(r.text)
+    # Typeset for people: U+2212, not a hyphen, before a number; 1,200, not 1200.
+    assert "−50.0" in page and "n = 1,200" in page and "mean sentiment −0.50" in page
+    assert not re.search(r"(?<![\w-])-\d", page.split("<main>")[1]), re.findall(r".{40}(?<![\w-])-\d.{10}", page)
+    assert "1200" not in page
+    r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
+    assert "change −50.0 pp" in r.text and "90.0 % → 40.0 % (−50.0 pp" in r.text
+    r = await client.get(f"/reports/journeys/{cat.journey}", headers=admin, params=_period())
+    page = html.unescape(r.text).split("<main>")[1]
+    assert "n = 1,200" in page and "sentiment −0.50" in page
+    assert not re.search(r"(?<![\w-])-\d", page), re.findall(r".{40}(?<![\w-])-\d.{10}", page)
+    # The JSON stays for programs: plain numbers.
+    report = (await client.get(f"/api/v1/owners/{cat.owners['onboarding']}/report", headers=admin,
+                               params=_period())).json()
+    nps = next(t for t in report["touchpoints"] if t["touchpoint"]["key"] == "relationship-nps")
+    assert nps["score"]["n"] == 1200 and nps["score"]["value"] == -50.0
+
+
+async def test_the_journey_map_says_high_band_answers_for_stages_and_cards(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await support_story(conn)
+    r = await client.get(f"/reports/journeys/{cat.journey}", headers=admin, params=_period())
+    solution = r.text.split("Solution</h3>")[1].split('<div class="tp')[0]
+    assert "64.7 % high-band answers" in solution, solution
+    assert "% high<" not in r.text

@@ -32,6 +32,7 @@ from feedback.collection.models import (
     ResponseCreate,
     ResponseOut,
 )
+from feedback.collection.texts import text
 from feedback.service.created import created, location_doc
 from feedback.service.dependencies import Caller, Db, KeyParam, PoolDep, authenticate
 from feedback.service.methods import get_and_head
@@ -64,6 +65,11 @@ def _page_error(request: AnyRequest, exc: ApplicationError) -> Response[Any] | T
     locale = getattr(exc, "locale", None)
     if isinstance(exc, ExpiredLink) and exc.answered and locale is not None:
         return _render(request, service.already_answered(locale, exc.status))
+    if isinstance(exc, UnknownLink) and locale is not None:
+        # A customer with a broken survey link needs to know what to do, not that a page is missing.
+        t = text(locale)
+        return error_page(request, exc.status, exc.detail, locale,
+                          wording=(t["unknown_title"], t["unknown_body"]))
     if locale is not None:
         return error_page(request, exc.status, exc.detail, locale)
     return application_error(request, exc)

@@ -32,6 +32,10 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "rescaled": "This question has changed since it was sent to you. Please choose your answer again.",
         "rechosen": "You answered {earlier} before and chose {score} now. Press Send to change your answer.",
         "privacy": "We ask once; your answer goes to the team responsible for this step.",
+        "unknown_title": "This survey link is not valid",
+        "unknown_body": "Part of it may be missing. Please open the link again from the email or message "
+                        "it came in, or copy the whole link into your browser. If it still does not open, "
+                        "contact us and ask for a new one.",
     },
     "ru": {
         "comment": "Что больше всего повлияло на вашу оценку?",
@@ -57,6 +61,10 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "rescaled": "Этот вопрос изменился с тех пор, как мы его вам отправили. Пожалуйста, выберите ответ заново.",
         "rechosen": "Раньше вы поставили оценку {earlier}, а сейчас выбрали {score}. Нажмите «Отправить», чтобы изменить ответ.",
         "privacy": "Мы спрашиваем один раз; ваш ответ получит команда, которая отвечает за этот этап.",
+        "unknown_title": "Ссылка на опрос недействительна",
+        "unknown_body": "Возможно, часть ссылки потерялась. Откройте её ещё раз из письма или сообщения, "
+                        "в котором она пришла, или скопируйте ссылку целиком в адресную строку браузера. "
+                        "Если опрос всё равно не открывается, свяжитесь с нами и попросите новую ссылку.",
     },
 }
 

@@ -1,9 +1,12 @@
-"""Demo history: invitations and about 3,000 responses over the last 90 days, with known truths.
+"""Demo history: invitations and about 6,000 responses over the last 182 days, with known truths.
 
-Seeded truth, by touchpoint (theme keys as `feedback.sentiment.themes.extract_themes` reads the
-seeded comments; the same lists are in `SEEDED_TRUTH`):
+The history covers two 90-day periods, so the default report (the last 90 days against the 90
+before) has something to compare. Seeded truth, by touchpoint (theme keys as
+`feedback.sentiment.themes.extract_themes` reads the seeded comments; the same lists are in
+`SEEDED_TRUTH`):
 
-- courier-delivery (painful, and worse in the last 30 days than the 30 before):
+- courier-delivery (painful, and getting worse: significantly worse than the period before,
+  and worse in the last 30 days than the 30 before):
   pain "late delivery", "damaged parcel", "courier" (courier didn't call, was rude).
 - support-call (painful): pain "waiting time" (long hold), "transfer" (transferred several times).
 - cancellation-call (painful): pain "cancellation" (hard to cancel), "retention" (pushy offers).
@@ -11,12 +14,15 @@ seeded comments; the same lists are in `SEEDED_TRUTH`):
 - support-chat (delightful): delight "friendly staff", "helpful staff".
 - order-confirmation-email (delightful): delight "communication", "confirmation" (clear, fast).
 
-The other seven touchpoints get middling scores and generic comments. About half of the
-responses carry a comment, about 10 % of those in Russian. Fixed seed: every load is the same.
+The other seven touchpoints get middling scores and generic comments. Against the period
+before, some touchpoints improved and some got worse by a little (not significant), as in
+`MOOD_BEFORE`. About half of the responses carry a comment, about 10 % of those in Russian.
+Fixed seed, and answers dated from the start of today (UTC): loads made the same day are alike.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from datetime import UTC, datetime, timedelta
@@ -32,9 +38,13 @@ from surveys.models import Touchpoint, TouchpointFilter
 from surveys.repository import Conn
 
 SEED = 20261122
-DAYS = 90
-TOTAL = 3000
+DAYS = 182
+# The default report period: answers older than this belong to the period before it.
+PERIOD_DAYS = 90
+TOTAL = 6000
 CHUNK = 1000
+# The demo says the same few dozen sentences thousands of times: each is read once.
+_read = functools.cache(read_comment)
 
 SEEDED_TRUTH: dict[str, dict[str, list[str]]] = {
     "courier-delivery": {"pain": ["late delivery", "damaged parcel", "courier"], "delight": []},
@@ -83,7 +93,8 @@ GENERIC_BAD = (["Price is too high", "Not great, could be better", "Too slow"],
                ["Слишком дорого"])
 GENERIC_MID = (["It was okay", "Fine, nothing special"], ["Нормально"])
 
-# Share of low / middle answers (the rest are high) by touchpoint; unlisted ones are middling.
+# Share of low / middle answers (the rest are high) by touchpoint over the last 90 days;
+# unlisted ones are middling.
 MOOD: dict[str, tuple[float, float]] = {
     "courier-delivery": (0.45, 0.25),
     "support-call": (0.55, 0.25),
@@ -93,6 +104,24 @@ MOOD: dict[str, tuple[float, float]] = {
     "order-confirmation-email": (0.04, 0.12),
 }
 MIDDLING = (0.2, 0.3)
+# The 90 days before: what the default report compares with. Courier delivery was much better
+# (the one significant change); the others moved a little either way, as real ones do.
+MOOD_BEFORE: dict[str, tuple[float, float]] = {
+    "courier-delivery": (0.25, 0.25),
+    "support-call": (0.6, 0.22),
+    "cancellation-call": (0.6, 0.2),
+    "first-login": (0.05, 0.12),
+    "support-chat": (0.07, 0.1),
+    "order-confirmation-email": (0.04, 0.12),
+    "product-search": (0.26, 0.3),
+    "app-checkout": (0.24, 0.3),
+    "plan-upgrade": (0.16, 0.3),
+    "parcel-locker-pickup": (0.17, 0.3),
+    "account-setup-call": (0.24, 0.3),
+}
+# Courier delivery got worse lately: its last 30 days are worse than the 60 before.
+LATELY: dict[str, tuple[float, float]] = {"courier-delivery": (0.65, 0.2)}
+LATELY_DAYS = 30
 # How many answers each touchpoint gets, relative to the others.
 WEIGHT = {"courier-delivery": 2.0, "support-call": 1.6, "support-chat": 1.6, "order-confirmation-email": 1.4,
           "first-login": 1.2, "cancellation-call": 0.8}
@@ -116,17 +145,28 @@ def _comment(rng: random.Random, key: str, band: str) -> tuple[str, str] | None:
     return (rng.choice(pool[1]), "ru") if russian else (rng.choice(pool[0]), "en")
 
 
-def _moment(rng: random.Random, now: datetime, key: str, low: bool) -> datetime:
-    # Courier delivery got worse lately: its bad answers crowd into the last 30 days.
-    if key == "courier-delivery" and low and rng.random() < 0.5:
-        return now - timedelta(seconds=rng.uniform(60, 30 * 86400))
-    return now - timedelta(seconds=rng.uniform(60, DAYS * 86400))
+def _mood(key: str, days_ago: int) -> tuple[float, float]:
+    """The shares of an answer given `days_ago` days before today (the period ends today)."""
+    if days_ago >= PERIOD_DAYS:
+        return MOOD_BEFORE.get(key, MIDDLING)
+    if days_ago <= LATELY_DAYS and key in LATELY:
+        return LATELY[key]
+    if key in LATELY:
+        # The rest of the period makes up the period's share in MOOD.
+        low, mid = MOOD[key]
+        late_low, late_mid = LATELY[key]
+        rest = PERIOD_DAYS - LATELY_DAYS
+        return ((low * PERIOD_DAYS - late_low * LATELY_DAYS) / rest,
+                (mid * PERIOD_DAYS - late_mid * LATELY_DAYS) / rest)
+    return MOOD.get(key, MIDDLING)
 
 
 async def seed_responses(conn: Conn, *, total: int = TOTAL) -> int:
     """Insert the demo history (one multi-row INSERT per chunk); returns the responses made."""
     rng = random.Random(SEED)
-    now = datetime.now(UTC)
+    # Counted back from the start of today, not from now: a reload later the same day puts
+    # every answer on the same day, so the pages show the same numbers.
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     tps = await _touchpoints(conn)
     if not tps:
         return 0
@@ -135,10 +175,10 @@ async def seed_responses(conn: Conn, *, total: int = TOTAL) -> int:
     responses: list[NewResponse] = []
     for n in range(total):
         tp = rng.choices(tps, weights)[0]
-        low_share, mid_share = MOOD.get(tp.key, MIDDLING)
+        when = today - timedelta(seconds=rng.uniform(60, DAYS * 86400))
+        low_share, mid_share = _mood(tp.key, (today.date() - when.date()).days)
         score = _score(rng, tp, low_share, mid_share)
         band = scale_of(tp.kind).band(score).value
-        when = _moment(rng, now, tp.key, band == "low")
         comment = _comment(rng, tp.key, band)
         customer = f"demo-{rng.randint(1, 2500):05d}"
         invitation_id = None
@@ -150,7 +190,7 @@ async def seed_responses(conn: Conn, *, total: int = TOTAL) -> int:
     # Invitations nobody answered, so the funnel has a shape.
     for n in range(total // 3):
         tp = rng.choice([tp for tp in tps if tp.channel.value in ("email", "phone", "chat", "store")])
-        sent_at = now - timedelta(seconds=rng.uniform(3600, DAYS * 86400))
+        sent_at = today - timedelta(seconds=rng.uniform(3600, DAYS * 86400))
         clicked = sent_at + timedelta(minutes=3) if rng.random() < 0.25 else None
         invitations.append(_invitation(tp, new_id(), f"demo-{rng.randint(1, 2500):05d}", None, sent_at,
                                        None, total + n, clicked))
@@ -180,7 +220,7 @@ def _invitation(tp: Touchpoint, invitation_id: Any, customer: str, comment: tupl
 def _response(tp: Touchpoint, score: int, comment: tuple[str, str] | None, customer: str, when: datetime,
               invitation_id: Any) -> NewResponse:
     text, locale = comment if comment else ("", "en")
-    insight = read_comment(text)
+    insight = _read(text)
     scale = scale_of(tp.kind)
     return NewResponse(
         touchpoint_id=tp.id, id=new_id(), journey_id=tp.journey_id, stage_id=tp.stage_id,

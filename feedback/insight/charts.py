@@ -21,6 +21,11 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}"
 
 
+def _said(value: float, spec: str) -> str:
+    """A number as a reader sees it on the pages: a minus sign (U+2212), not a hyphen."""
+    return format(value, spec).replace("-", "\u2212")
+
+
 def _segments(points: Sequence[tuple[float, float | None]]) -> list[list[tuple[float, float]]]:
     """Runs of consecutive defined points: a missing value breaks the line."""
     runs: list[list[tuple[float, float]]] = [[]]
@@ -148,12 +153,13 @@ def trend_text(points: Sequence[Point], kind: str, target: float | None, bucket:
     def said(p: Point) -> str:
         when = p.start.strftime(form)
         if p.value is None or p.ci_low is None or p.ci_high is None:
-            return f"{when}: too few answers (n = {p.n})"
-        return (f"{when}: {p.value:.{digits}f}, 95 % interval {p.ci_low:.{digits}f} to "
-                f"{p.ci_high:.{digits}f}, n = {p.n}"
+            return f"{when}: too few answers (n = {p.n:,})"
+        spec = f".{digits}f"
+        return (f"{when}: {_said(p.value, spec)}, 95 % interval {_said(p.ci_low, spec)} to "
+                f"{_said(p.ci_high, spec)}, n = {p.n:,}"
                 + (f" ({partial_label(p, bucket)})" if p.partial else ""))
 
-    aim = f"Target {target:g}. " if target is not None else ""
+    aim = f"Target {_said(target, 'g')}. " if target is not None else ""
     if len(points) <= _LISTED:
         return aim + ("; ".join(said(p) for p in points) if points else "No points") + "."
     plotted = [p for p in points if p.value is not None and p.ci_low is not None]
@@ -204,7 +210,7 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{_fmt(y)}" y2="{_fmt(y)}" '
                      f'stroke="#e5e7eb"/>')
         parts.append(f'<text x="{left - 6}" y="{_fmt(y + layout.font / 3)}" text-anchor="end" '
-                     f'{font} fill="#6b7280">{tick:g}</text>')
+                     f'{font} fill="#6b7280">{_said(tick, "g")}</text>')
     # Each coordinate is formatted once: a year has 53 weekly points per chart.
     count = max(len(points), 1)
     xs = [f"{left + (plot_w * (i + 0.5) / count):.1f}" for i in range(len(points))]
@@ -230,7 +236,7 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{_fmt(y)}" y2="{_fmt(y)}" '
                      f'stroke="#b45309" stroke-width="1.5" stroke-dasharray="6 4"/>')
         parts.append(f'<text x="{width - right}" y="{_fmt(y - 4)}" text-anchor="end" {font} '
-                     f'fill="#b45309">target {target:g}</text>')
+                     f'fill="#b45309">target {_said(target, "g")}</text>')
     ys = [None if p.value is None else
           f"{top + plot_h * (1 - (min(max(p.value, low), high) - low) / span):.1f}" for p in points]
     for run in _runs([y is not None for y in ys]):

@@ -80,13 +80,14 @@ _DETAILED = frozenset({400, 401, 403, 413, 422})
 
 
 def error_page(request: Request[Any, Any, Any], status: int, detail: str, locale: str | None = None,
-               headers: dict[str, str] | None = None) -> Template:
+               headers: dict[str, str] | None = None, wording: tuple[str, str] | None = None) -> Template:
+    """`wording`: a title and message that say more than the status's own (already in `locale`)."""
     locale = locale or preferred_locale(request)
     # Often worded in the browser's language (a given locale may come from it too): a shared
     # cache must not serve one language's page to another.
     headers = {**(headers or {}), "Vary": "Accept-Language"}
     texts = _ERRORS[locale]
-    title, message = texts.get(status, texts[500] if status >= 500 else texts[400])
+    title, message = wording or texts.get(status, texts[500] if status >= 500 else texts[400])
     return Template(
         # The widget lives in other sites' frames: its errors come without the site's header.
         template_name="widget_error.html" if request.url.path.startswith("/w/") else "error.html",
