@@ -626,6 +626,18 @@ async def test_report_pages_write_minus_signs_and_thousands_separators(
     assert nps["score"]["n"] == 1200 and nps["score"]["value"] == -50.0
 
 
+async def test_a_value_that_rounds_to_zero_is_written_without_a_sign(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await support_story(conn)
+    # Comments a hair below neutral: their mean rounds to zero, which has no sign.
+    await conn.executemany(INSERT, [
+        ("relationship-nps", uuid.uuid4(), 0, 10, 9, None, None, -0.001, "neutral", [], 1,
+         at(days_ago(i % 25))) for i in range(40)])
+    r = await client.get(f"/reports/owners/{cat.owners['onboarding']}", headers=admin, params=_period())
+    page = html.unescape(r.text)
+    assert "mean sentiment 0.00" in page and "−0.00" not in page and "+0.00" not in page
+
+
 async def test_the_journey_map_says_high_band_answers_for_stages_and_cards(
         client: Client, admin: Headers, conn: Any) -> None:
     cat = await support_story(conn)
