@@ -95,15 +95,16 @@ def period(start: date | None, end: date | None, today: date) -> tuple[date, dat
     """The requested days (default: the last 90), checked; a 422 names the offending field."""
     if end is None:
         end = today
+    too_early = f"must be {EARLIEST.isoformat()} or later"
+    if start is not None and start < EARLIEST:
+        raise invalid("from", too_early)
     if end < EARLIEST:  # before counting back from it: date(1, 1, 1) has no 90 days before it
-        raise invalid("to", f"must be {EARLIEST.isoformat()} or later")
+        raise invalid("to", too_early)
     if start is None:
         # Counted back from the last day that has happened, as `end` is cut to it below: a
         # `to` in the future (a dashboard a time zone ahead) must not make up a `from` after today,
         # nor a `to` early in 1971 one before the earliest (a 422 naming a field never sent).
         start = max(EARLIEST, min(end, today) - timedelta(days=DEFAULT_DAYS - 1))
-    if start < EARLIEST:
-        raise invalid("from", f"must be {EARLIEST.isoformat()} or later")
     if end > LATEST:
         raise invalid("to", f"must be {LATEST.isoformat()} or earlier")
     if start > today:
