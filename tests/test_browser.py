@@ -333,6 +333,11 @@ async def test_owner_report_on_paper_puts_several_whole_cards_on_a_sheet(
     (ROOT / "test-output" / "owner-report.pdf").write_bytes(base64.b64decode(pdf["data"]))
 
 
+# The Send button's border as drawn (style, width, colour) and the page's background.
+_EDGE = """(() => { const c = getComputedStyle(document.querySelector('.button'));
+  return [c.borderTopStyle, parseFloat(c.borderTopWidth), c.borderTopColor, getComputedStyle(document.body).backgroundColor]; })()"""
+
+
 _SCORES = """[...document.querySelectorAll('.scale span')].map(s => { const r = s.getBoundingClientRect();
   const c = getComputedStyle(s); return [s.previousElementSibling.checked, r.width, r.height, c.backgroundColor]; })"""
 
@@ -374,12 +379,22 @@ async def test_the_nps_scale_on_a_phone_fits_is_big_enough_and_shows_the_choice_
     chosen = {colour for checked, _, _, colour in scores if checked}
     others = {colour for checked, _, _, colour in scores if not checked}
     assert len(chosen) == 1 and chosen.isdisjoint(others), scores
+    # Send keeps an outline of its own there: with no border, its dropped background left a line of text.
+    edge = await browser.evaluate(_EDGE)
+    assert edge[0] == "solid" and edge[1] >= 1 and edge[2] != edge[3], edge
 
     # An error moves focus to the scale without any script.
     await browser.call("Emulation.setEmulatedMedia", features=[])
     await browser.evaluate("document.querySelector('input:checked').checked = false; document.forms[0].submit()")
     await browser.wait_for("document.title.startsWith('Error: ') && document.activeElement.name === 'score'")
     assert await browser.evaluate("document.activeElement.value") == "0"
+
+    # The widget's Send the same.
+    await browser.call("Emulation.setEmulatedMedia", features=[{"name": "forced-colors", "value": "active"}])
+    await browser.call("Page.navigate", url=f"{live_server}/w/relationship")
+    await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('.button')")
+    edge = await browser.evaluate(_EDGE)
+    assert edge[0] == "solid" and edge[1] >= 1 and edge[2] != edge[3], edge
 
 
 _TARGETS = """[...document.querySelectorAll('.scale span')].map(s => { const r = s.getBoundingClientRect();
