@@ -333,6 +333,11 @@ async def test_owner_report_on_paper_puts_several_whole_cards_on_a_sheet(
     (ROOT / "test-output" / "owner-report.pdf").write_bytes(base64.b64decode(pdf["data"]))
 
 
+# The Send button's border as drawn (style, width, colour) and the page's background.
+_EDGE = """(() => { const c = getComputedStyle(document.querySelector('.button'));
+  return [c.borderTopStyle, parseFloat(c.borderTopWidth), c.borderTopColor, getComputedStyle(document.body).backgroundColor]; })()"""
+
+
 _SCORES = """[...document.querySelectorAll('.scale span')].map(s => { const r = s.getBoundingClientRect();
   const c = getComputedStyle(s); return [s.previousElementSibling.checked, r.width, r.height, c.backgroundColor]; })"""
 
@@ -374,12 +379,22 @@ async def test_the_nps_scale_on_a_phone_fits_is_big_enough_and_shows_the_choice_
     chosen = {colour for checked, _, _, colour in scores if checked}
     others = {colour for checked, _, _, colour in scores if not checked}
     assert len(chosen) == 1 and chosen.isdisjoint(others), scores
+    # Send keeps an outline of its own there: with no border, its dropped background left a line of text.
+    edge = await browser.evaluate(_EDGE)
+    assert edge[0] == "solid" and edge[1] >= 1 and edge[2] != edge[3], edge
 
     # An error moves focus to the scale without any script.
     await browser.call("Emulation.setEmulatedMedia", features=[])
     await browser.evaluate("document.querySelector('input:checked').checked = false; document.forms[0].submit()")
     await browser.wait_for("document.title.startsWith('Error: ') && document.activeElement.name === 'score'")
     assert await browser.evaluate("document.activeElement.value") == "0"
+
+    # The widget's Send the same.
+    await browser.call("Emulation.setEmulatedMedia", features=[{"name": "forced-colors", "value": "active"}])
+    await browser.call("Page.navigate", url=f"{live_server}/w/relationship")
+    await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('.button')")
+    edge = await browser.evaluate(_EDGE)
+    assert edge[0] == "solid" and edge[1] >= 1 and edge[2] != edge[3], edge
 
 
 _TARGETS = """[...document.querySelectorAll('.scale span')].map(s => { const r = s.getBoundingClientRect();
@@ -463,3 +478,73 @@ async def test_a_long_one_word_touchpoint_name_does_not_push_the_survey_sideways
         heading = await browser.evaluate("document.querySelector('h1').textContent")
         assert "selfservicecustomeraccountportal" in heading.lower()
         assert await browser.evaluate("document.documentElement.scrollWidth") <= 320, url
+
+
+async def _radios(browser: Browser) -> list[tuple[str, str, str, str]]:
+    """The score group and its radios as a screen reader gets them: role, name, description, invalid."""
+    tree = await browser.call("Accessibility.getFullAXTree")
+    found = []
+    for node in tree["nodes"]:
+        role = node.get("role", {}).get("value")
+        if node.get("ignored") or role not in ("group", "radio"):
+            continue
+        invalid = next((p["value"]["value"] for p in node.get("properties", []) if p["name"] == "invalid"), "")
+        found.append((role, node.get("name", {}).get("value", ""), node.get("description", {}).get("value", ""),
+                      invalid))
+    return found
+
+
+# The focused element: its tag, its name or text, and whether the ring is drawn (on a score's face).
+_FOCUSED = """(() => { const e = document.activeElement; const face = e.name === 'score' ? e.nextElementSibling : e;
+  return [e.tagName, e.name || e.textContent.trim(), getComputedStyle(face).outlineStyle]; })()"""
+
+
+async def _enter(browser: Browser) -> None:
+    # keyDown with its text, as a keyboard sends it: the focused button is pressed.
+    for kind in ("keyDown", "keyUp"):
+        await browser.call("Input.dispatchKeyEvent", type=kind, key="Enter", code="Enter",
+                           windowsVirtualKeyCode=13, text="\r" if kind == "keyDown" else "")
+
+
+async def test_the_scale_by_keyboard_and_screen_reader_names_its_ends_and_is_in_error_only_after_a_send(
+        browser: Browser, live_server: str, make_key: MakeKey) -> None:
+    admin = bearer(await make_key("admin"))
+    url = (await _survey_links(live_server, admin, [("chat", "Support chat", "csat")], "keys"))["chat"]
+    await browser.call("Page.enable")
+    await browser.call("Accessibility.enable")
+    await browser.call("Emulation.setDeviceMetricsOverride", width=375, height=812, deviceScaleFactor=1, mobile=True)
+    await browser.call("Page.navigate", url=url)
+    await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('.scale')")
+    question = await browser.evaluate("document.querySelector('legend').textContent.trim()")
+    hint = "1 means “Very dissatisfied”, 5 means “Very satisfied”."
+    # The ends were named "1" and "5" (their labels a description some readers skip), and every
+    # radio was "invalid" before anything was sent: Chromium's reading of a required radio.
+    assert await _radios(browser) == [
+        ("group", question, hint, "false"), ("radio", "1, Very dissatisfied", "", "false"),
+        *[("radio", str(n), "", "false") for n in (2, 3, 4)], ("radio", "5, Very satisfied", "", "false")]
+
+    # Tab into the scale, on past the comment to Send, each with its ring; Enter sends no score.
+    await _key(browser, "Tab", 9)
+    assert await browser.evaluate(_FOCUSED) == ["INPUT", "score", "solid"]
+    await _key(browser, "Tab", 9)
+    assert await browser.evaluate(_FOCUSED) == ["TEXTAREA", "comment", "solid"]
+    await _key(browser, "Tab", 9)
+    assert await browser.evaluate(_FOCUSED) == ["BUTTON", "Send", "solid"]
+    await _enter(browser)
+    await browser.wait_for("document.title.startsWith('Error: ') && document.activeElement.name === 'score'")
+    # Every radio is in error, and the one focused says what the error is.
+    error = "Please choose a score from 1 to 5."
+    assert await _radios(browser) == [
+        ("group", question, hint, "false"), ("radio", "1, Very dissatisfied", error, "true"),
+        *[("radio", str(n), error, "true") for n in (2, 3, 4)], ("radio", "5, Very satisfied", error, "true")]
+
+    # An arrow chooses the next score; Send by the keyboard; the change link is reached the same way.
+    await _key(browser, "ArrowRight", 39)
+    assert await browser.evaluate("document.querySelector('input:checked').value") == "2"
+    for _ in range(2):
+        await _key(browser, "Tab", 9)
+    assert await browser.evaluate(_FOCUSED) == ["BUTTON", "Send", "solid"]
+    await _enter(browser)
+    await browser.wait_for("document.title.startsWith('Thank you!')")
+    await _key(browser, "Tab", 9)
+    assert await browser.evaluate(_FOCUSED) == ["A", "Change my answer", "solid"]

@@ -65,16 +65,17 @@ async def test_the_email_block_fits_a_phone(client: Client, admin: Headers) -> N
     assert block.index("?score=10") < block.index("0&nbsp;— ") < block.index("10&nbsp;— ")
 
 
-async def test_the_email_buttons_have_names_that_mean_something_and_say_their_language(
+async def test_the_email_buttons_have_names_that_mean_something_and_say_their_language_and_direction(
         client: Client, admin: Headers) -> None:
     email = (await _sent(client, admin, key="loyalty", kind="nps"))["email_html"]
-    assert email.startswith('<table lang="en" ')
+    # Pasted into a right-to-left email, the block ran its scale from 10 on the left to 0 on the right.
+    assert email.startswith('<table lang="en" dir="ltr" ')
     names = re.findall(r'<a href="[^"]*\?score=(\d+)&amp;kind=nps"[^>]* aria-label="([^"]*)" title="\2"', email)
     assert len(names) == 11
     assert names[0] == ("0", "0 — Not at all likely") and names[10] == ("10", "10 — Extremely likely")
     assert names[5] == ("5", "5 of 10")
     ru = (await invite(client, admin, "loyalty", "c-2", locale="ru")).json()["email_html"]
-    assert ru.startswith('<table lang="ru" ')
+    assert ru.startswith('<table lang="ru" dir="ltr" ')
     assert 'aria-label="7 из 10"' in ru and 'aria-label="10 — Очень вероятно"' in ru
 
 
@@ -377,15 +378,17 @@ async def test_the_question_is_the_heading_and_every_page_has_a_main_landmark(
         assert "<main>" in r and "</main>" in r
 
 
-async def test_the_end_scores_are_described_by_their_labels(client: Client, admin: Headers) -> None:
+async def test_the_end_scores_are_named_by_their_labels(client: Client, admin: Headers) -> None:
     body = await _sent(client, admin, kind="nps", locale="ru")
     page = (await client.get(f"/s/{token_of(body['url'])}")).text
-    # A screen reader moving through the radios hears "0, Крайне маловероятно", not just "0".
-    assert 'value="0" required aria-describedby="end-low">' in page
-    assert 'value="10" required aria-describedby="end-high">' in page
-    assert page.count("aria-describedby=\"end-") == 2
-    assert '<span id="end-low">Крайне маловероятно</span>' in page
-    assert '<span id="end-high">Очень вероятно</span>' in page
+    # A screen reader moving through the radios, or listing them, hears "0, Крайне маловероятно":
+    # the label is in the name, not in a description (the ends were named "0" and "10").
+    assert 'value="0" required aria-label="0, Крайне маловероятно" aria-invalid="false">' in page
+    assert 'value="10" required aria-label="10, Очень вероятно" aria-invalid="false">' in page
+    assert 'value="5" required aria-invalid="false">' in page
+    assert page.count("aria-label=") == 2 and "aria-describedby=\"end-" not in page
+    w = (await client.get("/w/delivery")).text
+    assert 'aria-label="0, Not at all likely"' in w and 'aria-label="10, Extremely likely"' in w
 
 
 async def test_unknown_forged_and_expired_links(client: Client, admin: Headers, conn: Connection) -> None:
@@ -541,13 +544,16 @@ async def test_an_error_is_tied_to_its_field_and_announced_without_javascript(
     page = (await client.post(f"/s/{token}", data={"score": "", "comment": "Late"})).text
     # The title is read first on load; the radios are invalid, described by the message, and focused.
     assert "<title>Error: How satisfied" in page
-    assert '<fieldset aria-describedby="form-error scale-hint">' in page
-    assert page.count('aria-invalid="true"') == 5 and page.count("autofocus") == 1
-    assert 'value="1" required aria-describedby="end-low" aria-invalid="true" autofocus>' in page
+    # Each radio, not only the group around them, is described by the message.
+    assert '<fieldset aria-describedby="scale-hint">' in page
+    assert page.count('aria-invalid="true" aria-describedby="form-error"') == 5 and page.count("autofocus") == 1
+    assert ('value="1" required aria-label="1, Very dissatisfied" aria-invalid="true" '
+            'aria-describedby="form-error" autofocus>') in page
     assert '<textarea id="comment" name="comment" maxlength="2000" rows="4">Late</textarea>' in page
     # A comment too long is the comment's error, not the score's.
     page = (await client.post(f"/s/{token}", data={"score": "3", "comment": "x" * 2001})).text
-    assert '<fieldset aria-describedby="scale-hint">' in page and 'value="3" checked required>' in page
+    assert '<fieldset aria-describedby="scale-hint">' in page
+    assert 'value="3" checked required aria-invalid="false">' in page
     assert ('<textarea id="comment" name="comment" maxlength="2000" rows="4" aria-invalid="true" '
             'aria-describedby="form-error" autofocus>') in page
     assert page.count('aria-invalid="true"') == 1
@@ -556,8 +562,11 @@ async def test_an_error_is_tied_to_its_field_and_announced_without_javascript(
     assert "<title>Ошибка: " in (await client.post(f"/s/{ru}", data={"score": "9"})).text
     widget = (await client.post("/w/delivery", data={"score": "9"})).text
     assert "<title>Error: " in widget and widget.count('aria-invalid="true"') == 5
+    # Before a send the radios say they are not in error: to Chromium a required radio group with
+    # none chosen was invalid, and a screen reader said so on every score of a fresh page.
     clean = (await client.get(f"/s/{token}")).text
-    assert "aria-invalid" not in clean and "autofocus" not in clean and "<title>Error" not in clean
+    assert clean.count('aria-invalid="false"') == 5 and 'aria-invalid="true"' not in clean
+    assert "form-error" not in clean and "autofocus" not in clean and "<title>Error" not in clean
 
 
 # :focus and :focus-within match a tap or a click too, not only the keyboard.
