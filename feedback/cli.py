@@ -210,7 +210,8 @@ environment:
   TOUCHPULSE_SECRET_KEY  at least 32 characters; required with DATABASE_URL
   TOUCHPULSE_DATA_DIR    the embedded PostgreSQL's data and the development secret (./var)
   HOST, PORT             where `serve` listens (127.0.0.1, 8000)
-  TOUCHPULSE_BASE_URL    what survey and share links start with (http://HOST:PORT)
+  TOUCHPULSE_BASE_URL    what survey and share links start with (http://HOST:PORT); when
+                         set, the /docs quick start's commands use it too
   TOUCHPULSE_CLICK_RETENTION_DAYS
                          days a survey link's click keeps its user agent (30)
   TOUCHPULSE_INVITATION_RETENTION_DAYS
@@ -249,7 +250,8 @@ def parser() -> argparse.ArgumentParser:
 
     serve = command("serve", "apply pending migrations, then serve HTTP on HOST:PORT until Ctrl-C or SIGTERM")
     serve.add_argument("--demo", action="store_true",
-                       help="load the demo journey when the database holds no journey, and print 30-day share links to it")
+                       help="load the demo journey when the database holds no journey, and print 30-day share links "
+                            "to it and a live survey link")
     serve.set_defaults(run=cmd_serve)
     command("migrate", "apply pending migrations and exit; safe while other instances start "
             "(an advisory lock)").set_defaults(run=cmd_migrate)

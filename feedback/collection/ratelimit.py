@@ -1,4 +1,4 @@
-"""An in-process token bucket per client address, for the anonymous widget."""
+"""An in-process token bucket per client address: the anonymous widget's answers, and wrong survey-link tokens."""
 
 from __future__ import annotations
 

@@ -335,7 +335,7 @@ class MapStage(Output):
 
 
 class JourneyMap(Output):
-    """A journey's stages left to right, with the emotion curve across them."""
+    """A journey's stages in order, with the emotion curve across them."""
 
     id: int
     name: str
