@@ -17,6 +17,9 @@ class ApplicationError(Exception):
 
     status: int = 500
     title: str = "Internal error"
+    # The problem type a client matches on (RFC 9457 `type`, /docs#problem-<slug>): stable, one
+    # status each, and documented in feedback/service/problems.py.
+    slug: str = "internal-error"
 
     def __init__(self, detail: str | None = None, *, errors: list[FieldError] | None = None) -> None:
         self.detail = detail or (self.__doc__ or self.title).strip()
@@ -29,6 +32,7 @@ class ClientError(ApplicationError):
 
     status = 400
     title = "Bad request"
+    slug = "bad-request"
 
 
 class InvalidInput(ClientError):
@@ -36,6 +40,7 @@ class InvalidInput(ClientError):
 
     status = 422
     title = "Invalid input"
+    slug = "invalid-input"
 
 
 class NotFound(ClientError):
@@ -43,6 +48,7 @@ class NotFound(ClientError):
 
     status = 404
     title = "Not found"
+    slug = "not-found"
 
 
 class Gone(ClientError):
@@ -50,6 +56,7 @@ class Gone(ClientError):
 
     status = 410
     title = "Gone"
+    slug = "link-expired"
 
 
 class Conflict(ClientError):
@@ -57,10 +64,13 @@ class Conflict(ClientError):
 
     status = 409
     title = "Conflict"
+    slug = "conflict"
 
 
 class NameTaken(Conflict):
     """Another object of this kind already has this name."""
+
+    slug = "name-taken"
 
     def __init__(self, kind: str, name: str, existing_id: int) -> None:
         self.kind, self.name, self.existing_id = kind, name, existing_id
@@ -68,11 +78,24 @@ class NameTaken(Conflict):
         super().__init__(message[0].upper() + message[1:] + ".", errors=[FieldError("name", message)])
 
 
+class KeyTaken(Conflict):
+    """Another touchpoint already has this key."""
+
+    slug = "key-taken"
+
+
+class StillInUse(Conflict):
+    """The object is still in use, so it cannot be removed."""
+
+    slug = "still-in-use"
+
+
 class Unauthorized(ClientError):
     """A valid API key is required: send it as 'Authorization: Bearer <key>'."""
 
     status = 401
     title = "Unauthorized"
+    slug = "unauthenticated"
 
 
 class Forbidden(ClientError):
@@ -80,6 +103,7 @@ class Forbidden(ClientError):
 
     status = 403
     title = "Forbidden"
+    slug = "forbidden"
 
 
 class NotAcceptable(ClientError):
@@ -87,6 +111,7 @@ class NotAcceptable(ClientError):
 
     status = 406
     title = "Not acceptable"
+    slug = "not-acceptable"
 
 
 class UnsupportedMediaType(ClientError):
@@ -94,6 +119,7 @@ class UnsupportedMediaType(ClientError):
 
     status = 415
     title = "Unsupported media type"
+    slug = "unsupported-media-type"
 
 
 class TooManyRequests(ClientError):
@@ -101,6 +127,7 @@ class TooManyRequests(ClientError):
 
     status = 429
     title = "Too many requests"
+    slug = "too-many-requests"
 
 
 def invalid(field: str, message: str) -> InvalidInput:

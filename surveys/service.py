@@ -9,7 +9,15 @@ import asyncpg
 import msgspec
 
 from surveys import repository as repo
-from surveys.errors import Conflict, FieldError, NameTaken, NotFound, invalid, invalid_each
+from surveys.errors import (
+    FieldError,
+    KeyTaken,
+    NameTaken,
+    NotFound,
+    StillInUse,
+    invalid,
+    invalid_each,
+)
 from surveys.kinds import scale_of, valid_target
 from surveys.models import (
     LIFECYCLE_STAGES,
@@ -139,7 +147,7 @@ async def delete_owner(conn: Conn, owner_id: int) -> None:
             raise NotFound(f"Owner {owner_id} does not exist.")
         owned = await repo.owned_touchpoint_count(conn, owner_id=owner_id)
         if owned:
-            raise Conflict(
+            raise StillInUse(
                 f"Owner {owner_id} still owns {owned} touchpoint(s); "
                 "give them to another owner before deleting this one."
             )
@@ -222,7 +230,7 @@ async def _replan_stages(conn: Conn, journey_id: int, plan: list[Any]) -> None:
         in_use = {n: c for n, c in (await repo.stage_touchpoint_counts(conn, stage_ids=removed)).items() if c}
         if in_use:
             held = ", ".join(f"{n} ({c})" for n, c in sorted(in_use.items()))
-            raise Conflict(f"These stages still hold touchpoints and cannot be removed: {held}.")
+            raise StillInUse(f"These stages still hold touchpoints and cannot be removed: {held}.")
     await repo.replace_stages(
         conn, journey_id=journey_id, plan=[(s.id, n) for s, n in zip(plan, names, strict=True)],
         removed=removed
@@ -236,7 +244,7 @@ async def delete_journey(conn: Conn, journey_id: int) -> None:
         await repo.lock_journey_stages(conn, journey_id=journey_id)
         count = await repo.journey_touchpoint_count(conn, journey_id=journey_id)
         if count:
-            raise Conflict(f"Journey {journey_id} still holds {count} touchpoint(s); move or delete them first.")
+            raise StillInUse(f"Journey {journey_id} still holds {count} touchpoint(s); move or delete them first.")
         await repo.delete_journey(conn, journey_id=journey_id)
 
 
@@ -294,7 +302,7 @@ async def create_touchpoint(conn: Conn, data: TouchpointCreate) -> Touchpoint:
         try:
             await repo.insert_touchpoint(conn, key=data.key, fields=fields)
         except asyncpg.UniqueViolationError:
-            raise Conflict(f"A touchpoint with key {data.key!r} already exists.",
+            raise KeyTaken(f"A touchpoint with key {data.key!r} already exists.",
                            errors=[FieldError("key", "another touchpoint has this key")]) from None
     return await get_touchpoint(conn, data.key)
 
@@ -331,7 +339,7 @@ async def delete_touchpoint(conn: Conn, key: str) -> None:
             raise NotFound(f"Touchpoint {key!r} does not exist.")
         responses, invitations = await repo.touchpoint_history(conn, key=key)
         if responses or invitations:
-            raise Conflict(
+            raise StillInUse(
                 f"Touchpoint {key!r} has {responses} response(s) and {invitations} invitation(s); "
                 "deactivate it (active=false) to keep its history."
             )

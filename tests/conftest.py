@@ -152,6 +152,11 @@ def make_key(conn: Connection) -> MakeKey:
     return make
 
 
+def problem_type(slug: str) -> str:
+    """The `type` of a problem of this kind from the test app: its entry on the app's /docs."""
+    return f"http://testserver.local/docs#problem-{slug}"
+
+
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 

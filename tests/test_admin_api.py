@@ -23,7 +23,7 @@ from surveys.models import (
     TouchpointCreate,
     TouchpointUpdate,
 )
-from tests.conftest import MakeKey, bearer
+from tests.conftest import MakeKey, bearer, problem_type
 
 Client = httpx.AsyncClient
 
@@ -79,7 +79,17 @@ async def test_removing_a_stage_with_touchpoints_is_a_conflict(client: Client, a
     plan = [{"id": x["id"], "name": x["name"]} for x in journey["stages"] if x["id"] != stage["id"]]
     r = await client.patch(f"/api/v1/journeys/{journey['id']}", json={"stages": plan}, headers=admin)
     assert r.status_code == 409
-    assert "Solution" in r.json()["detail"]
+    assert "Solution" in r.json()["detail"] and r.json()["type"] == problem_type("still-in-use")
+
+
+async def test_deleting_a_journey_that_holds_touchpoints_is_a_conflict(
+        client: Client, admin: dict[str, str]) -> None:
+    journey = await _journey(client, admin)
+    owner = await _owner(client, admin)
+    await _touchpoint(client, admin, journey["stages"][0]["id"], owner["id"])
+    r = await client.delete(f"/api/v1/journeys/{journey['id']}", headers=admin)
+    assert r.status_code == 409 and "still holds 1 touchpoint" in r.json()["detail"], r.text
+    assert r.json()["type"] == problem_type("still-in-use") and r.json()["title"] == "Conflict"
 
 
 async def test_touchpoint_crud_and_defaults(client: Client, admin: dict[str, str]) -> None:
@@ -96,7 +106,7 @@ async def test_touchpoint_crud_and_defaults(client: Client, admin: dict[str, str
     assert r.json()["kind"] == "nps" and r.json()["target"] is None
     r = await client.patch("/api/v1/touchpoints/support-call", json={"target": 500}, headers=admin)
     assert r.status_code == 422
-    assert r.json()["errors"][0]["field"] == "target"
+    assert r.json()["errors"][0]["field"] == "target" and r.json()["type"] == problem_type("invalid-input")
     r = await client.get("/api/v1/touchpoints/support-call", headers=admin)
     assert r.json()["kind"] == "nps"
     r = await client.delete("/api/v1/touchpoints/support-call", headers=admin)
@@ -104,6 +114,7 @@ async def test_touchpoint_crud_and_defaults(client: Client, admin: dict[str, str
     r = await client.get("/api/v1/touchpoints/support-call", headers=admin)
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"] == problem_type("not-found")
 
 
 async def test_duplicate_touchpoint_key_is_a_conflict(client: Client, admin: dict[str, str]) -> None:
@@ -115,6 +126,7 @@ async def test_duplicate_touchpoint_key_is_a_conflict(client: Client, admin: dic
     r = await client.post("/api/v1/touchpoints", json=payload, headers=admin)
     assert r.status_code == 409
     assert [e["field"] for e in r.json()["errors"]] == ["key"], r.text
+    assert r.json()["type"] == problem_type("key-taken") and r.json()["title"] == "Conflict"
 
 
 async def test_a_created_object_says_where_to_read_it_in_location(client: Client, admin: dict[str, str]) -> None:
@@ -162,6 +174,7 @@ async def test_deleting_an_owner_who_owns_touchpoints_is_a_conflict(
     r = await client.delete(f"/api/v1/owners/{owner['id']}", headers=admin)
     assert r.status_code == 409
     assert "still owns 1 touchpoint" in r.json()["detail"]
+    assert r.json()["type"] == problem_type("still-in-use")
     other = await _owner(client, admin, "Other")
     r = await client.delete(f"/api/v1/owners/{other['id']}", headers=admin)
     assert r.status_code == 204
@@ -227,12 +240,13 @@ async def test_keys_roles_and_owner_isolation(client: Client, admin: dict[str, s
     assert (await client.get(f"/api/v1/owners/{theirs['id']}", headers=owner_key)).status_code == 404
     assert (await client.get(f"/api/v1/owners/{mine['id']}", headers=owner_key)).status_code == 200
     r = await client.post("/api/v1/owners", json={"name": "X"}, headers=owner_key)
-    assert r.status_code == 403
+    assert r.status_code == 403 and r.json()["type"] == problem_type("forbidden")
     assert (await client.get("/api/v1/touchpoints", headers=ingest_key)).status_code == 403
     assert (await client.get("/api/v1/touchpoints")).status_code == 401
     bad = await client.get("/api/v1/touchpoints", headers=bearer("tp_nothing_here"))
     assert bad.status_code == 401
     assert bad.headers["content-type"].startswith("application/problem+json")
+    assert bad.json()["type"] == problem_type("unauthenticated")
 
 
 async def test_health_and_readiness(client: Client) -> None:
@@ -253,6 +267,8 @@ async def test_answers_the_router_gives_carry_a_request_id_and_are_logged(
     for method, path in (("GET", "/api/v1/nothing"), ("PUT", "/healthz")):
         r = await client.request(method, path, headers={"X-Request-ID": f"probe-{method}"})
         assert r.status_code in (404, 405) and r.headers["x-request-id"] == f"probe-{method}"
+        slug = "not-found" if r.status_code == 404 else "method-not-allowed"
+        assert r.json()["type"] == problem_type(slug), r.text
         assert any(path in m and str(r.status_code) in m for m in caplog.messages), caplog.messages
     r = await client.get("/api/v1/nothing")
     assert len(r.headers["x-request-id"]) == 32  # one of our own when the caller sent none
@@ -280,7 +296,7 @@ async def test_changing_kind_or_wording_never_rewrites_history(
     assert dict(rollup) == {"kind": "csat", "s4": 1, "responses": 1}
     r = await client.delete("/api/v1/touchpoints/support-call", headers=admin)
     assert r.status_code == 409
-    assert "deactivate" in r.json()["detail"]
+    assert "deactivate" in r.json()["detail"] and r.json()["type"] == problem_type("still-in-use")
 
 
 async def _seeded(conn: Any) -> tuple[int, int, int]:

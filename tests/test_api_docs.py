@@ -20,8 +20,10 @@ from feedback.insight.service import CSV_COLUMNS
 from feedback.service.apidocs import inline_code, operation_anchor, schema_anchor
 from feedback.service.app import create_app
 from feedback.service.openapi import ERROR_MEANINGS
+from feedback.service.problems import BY_SLUG, FRAMEWORK_TYPES, PROBLEM_TYPES
 from feedback.service.quickstart import KEY_COMMAND, STEPS, Step, curl
 from feedback.settings import Settings, load_settings
+from surveys.errors import ApplicationError
 from surveys.models import Owner
 from tests.conftest import ROOT, bearer
 
@@ -341,3 +343,50 @@ async def test_theme_schema_defines_impact_where_a_client_reads_it(client: httpx
     # The published description is all a client has: it may not send them to a file of ours.
     described = (await _document(client))["components"]["schemas"]["ThemeInsight"]["description"]
     assert "docs/" not in described and "100 · l / L − 100 · h / H" in described
+
+
+def _error_classes(base: type[ApplicationError]) -> list[type[ApplicationError]]:
+    found: list[type[ApplicationError]] = []
+    for sub in base.__subclasses__():
+        found += [sub, *_error_classes(sub)]
+    return found
+
+
+def test_every_application_error_maps_to_a_documented_type() -> None:
+    # Every error class is imported by now (create_app above imports every feature).
+    classes: list[type[ApplicationError]] = [ApplicationError, *_error_classes(ApplicationError)]
+    assert len(classes) >= 20
+    for cls in classes:
+        assert cls.slug in BY_SLUG, cls
+        assert BY_SLUG[cls.slug].status == cls.status, cls
+    # Each kind a client must tell apart from its status's other causes has a type of its own.
+    assert {c.__name__: c.slug for c in classes if c.status == 409} == {
+        "Conflict": "conflict", "NameTaken": "name-taken", "KeyTaken": "key-taken", "StillInUse": "still-in-use",
+        "CustomerErased": "customer-erased", "TouchpointPaused": "touchpoint-paused",
+        "EventIdReused": "event-id-reused"}
+    # Nothing documented is dead: each type is some error's, or the framework's for its status.
+    assert {c.slug for c in classes} | set(FRAMEWORK_TYPES.values()) == set(BY_SLUG)
+    assert all(BY_SLUG[slug].status == status for status, slug in FRAMEWORK_TYPES.items())
+    assert len(BY_SLUG) == len(PROBLEM_TYPES)
+    assert all(re.fullmatch(r"[a-z]+(-[a-z]+)*", t.slug) for t in PROBLEM_TYPES)
+
+
+async def test_the_page_lists_every_problem_type_and_a_problems_type_leads_to_its_row(
+        client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    page = (await client.get("/docs")).text
+    start = page.index('id="problem-types"')
+    table = page[start:page.index("</table>", start)]
+    for t in PROBLEM_TYPES:
+        assert (f'<tr id="problem-{t.slug}"><td class="mono">{t.slug}</td><td class="status">{t.status}</td>'
+                f"<td>{inline_code(t.when)}</td></tr>") in table, t.slug
+    # A problem's type is absolute, under the public base URL, and dereferences to its row.
+    r = await client.get("/api/v1/owners/999999", headers=admin)
+    assert r.json()["type"] == "http://testserver.local/docs#problem-not-found"
+    url, _, anchor = r.json()["type"].partition("#")
+    assert f'id="{anchor}"' in (await client.get(url)).text
+    # The OpenAPI document names every type with its status, and a batch item's problem has one.
+    spec = await _document(client)
+    described = spec["components"]["schemas"]["Problem"]["properties"]["type"]["description"]
+    assert all(f"`{t.slug}` ({t.status})" in described for t in PROBLEM_TYPES), described
+    assert "about:blank" in described and "/docs#problem-<slug>" in described
+    assert "type" in spec["components"]["schemas"]["ItemProblem"]["required"]

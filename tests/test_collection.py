@@ -13,7 +13,7 @@ from feedback.collection.models import InvitationCreate
 from feedback.collection.service import trigger
 from feedback.service.database import Connection, connect
 from feedback.settings import Settings
-from tests.conftest import MakeKey, bearer
+from tests.conftest import MakeKey, bearer, problem_type
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
 
 
@@ -123,10 +123,13 @@ async def test_same_event_returns_the_first_answer_and_creates_nothing(
     # The event id reused for someone else: refused, never answered with c-1's personal link.
     r = await invite(client, admin, "delivery", "c-other", event_id="order-9")
     assert r.status_code == 409 and "event_id" in r.json()["detail"] and first["url"] not in r.text
+    assert r.json()["type"] == problem_type("event-id-reused")
     r = await client.post("/api/v1/invitations:batch", headers=admin, json={"items": [
         {"touchpoint": "delivery", "customer": "c-other", "event_id": "order-9"}]})
     result = r.json()["results"][0]
     assert result["status"] == 409 and first["url"] not in r.text
+    # A batch item's problem names its type too: a client sorts the items it must resend.
+    assert result["problem"]["type"] == problem_type("event-id-reused")
     assert await conn.fetchval("SELECT count(*) FROM invitations") == 1
 
 
@@ -151,7 +154,7 @@ async def test_a_repeated_event_with_other_fields_is_a_409_naming_event_id_and_t
         r = await invite(client, admin, "delivery", event_id="order-9", **body)
         assert r.status_code == 409, (extra, r.text)
         problem = r.json()
-        assert problem["errors"][0]["field"] == "event_id", problem
+        assert problem["errors"][0]["field"] == "event_id" and problem["type"] == problem_type("event-id-reused")
         assert f"another {named};" in problem["detail"] and first["url"] not in r.text, problem
     r = await client.post("/api/v1/invitations:batch", headers=admin, json={"items": [
         {"touchpoint": "delivery", "customer": "c-1", "event_id": "order-9", "locale": "ru",
@@ -749,7 +752,7 @@ async def test_api_answers_for_a_paused_touchpoint_are_a_409_while_its_sent_link
     assert r.status_code == 409, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["errors"][0]["field"] == "touchpoint" and "paused" in r.json()["detail"], r.text
-    assert "'delivery'" in r.json()["detail"]
+    assert "'delivery'" in r.json()["detail"] and r.json()["type"] == problem_type("touchpoint-paused")
     assert await conn.fetchval("SELECT count(*) FROM responses") == 0
     # An invitation sent before the pause promised the customer a question: it is still answered.
     r = await client.post(f"/s/{token_of(sent['url'])}", data={"score": "4"})
@@ -786,7 +789,9 @@ async def test_idempotency_key_replays_and_refuses_a_different_body(
     assert first.status_code == again.status_code == 201 and first.content == again.content
     other = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "k1"},
                               json={**payload, "score": 4})
-    assert other.status_code == 422
+    assert other.status_code == 422 and other.json()["type"] == problem_type("idempotency-key-reused")
+    assert other.json()["errors"] == [{"field": "Idempotency-Key",
+                                       "message": "was already used with a different request body"}]
     racing = await asyncio.gather(*(client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "k2"},
                                                 json=payload) for _ in range(20)))
     assert {r.status_code for r in racing} == {201} and len({r.content for r in racing}) == 1

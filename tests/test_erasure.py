@@ -20,6 +20,7 @@ from feedback.collection.tokens import new_id
 from feedback.collection.writer import Outcome, Pending, ResponseWriter
 from feedback.service.database import Connection, Pool, connect
 from feedback.service.pages import _ERRORS
+from tests.conftest import problem_type
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
 
 
@@ -70,6 +71,7 @@ async def test_an_answer_queued_before_an_erasure_is_not_written_after_it(
     assert answered.status_code == 409, answered.text
     assert answered.headers["content-type"] == "application/problem+json"
     assert "erased" in answered.json()["detail"]
+    assert answered.json()["type"] == problem_type("customer-erased")
     # The page tells the truth: not that the link expired, but that the answer was not kept.
     assert page.status_code == 409 and "This answer was not kept" in page.text, page.text
     assert "at the customer’s request" in page.text and "expired" not in page.text

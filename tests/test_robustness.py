@@ -7,11 +7,16 @@ from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
+import asyncpg
 import httpx
-from litestar import Litestar
+import msgspec
+from litestar import Litestar, Request
+from litestar.exceptions import HTTPException
 from litestar.routes import HTTPRoute
 
 from feedback.service.database import Connection
+from feedback.service.problems import EXCEPTION_HANDLERS
+from tests.conftest import problem_type
 
 BAD_IDS = ["abc", "-1", "0", "99999999999999999999999", "1.5", "%00", "a" * 300, "' OR 1=1 --"]
 BAD_BODIES: list[tuple[str, bytes]] = [
@@ -75,7 +80,7 @@ async def test_validation_problem_names_each_field(client: httpx.AsyncClient, ad
     problem = r.json()
     assert problem["status"] == 422
     assert {e["field"] for e in problem["errors"]} == {"name", "email", "extra"}
-    assert "name" in problem["detail"]
+    assert "name" in problem["detail"] and problem["type"] == problem_type("invalid-input")
 
 
 async def test_huge_body_is_413_problem(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
@@ -83,12 +88,14 @@ async def test_huge_body_is_413_problem(client: httpx.AsyncClient, admin: dict[s
                           headers={**admin, "content-type": "application/json"})
     assert r.status_code == 413
     assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"] == problem_type("payload-too-large")
 
 
 async def test_unknown_route_is_a_problem(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/nothing-here")
     assert r.status_code == 404
     assert r.json()["detail"] == "Nothing is served at /api/v1/nothing-here."
+    assert r.json()["type"] == problem_type("not-found") and r.json()["title"] == "Not found"
     # A HEAD answers with the GET's headers, the body's length included.
     head = await client.head("/api/v1/nothing-here")
     assert head.status_code == 404 and head.content == b""
@@ -158,6 +165,7 @@ async def test_api_bodies_that_are_not_json_get_a_415_naming_the_type(client: An
         assert r.status_code == 415, (headers, r.status_code, r.text)
         assert r.headers["content-type"] == "application/problem+json"
         assert (headers.get("content-encoding") or headers["content-type"]) in r.json()["detail"]
+        assert r.json()["type"] == problem_type("unsupported-media-type")
     for i, headers in enumerate(({"content-type": "application/json; charset=utf-8"},
                                  {"content-type": "application/merge-patch+json"}, {})):
         named = b'{"name": "Ops %d"}' % i  # owner names differ
@@ -166,7 +174,7 @@ async def test_api_bodies_that_are_not_json_get_a_415_naming_the_type(client: An
     # The ingest route, lane and all, refuses the same way.
     r = await client.post("/api/v1/responses", content=b'{"touchpoint": "x", "score": 1}',
                           headers={**admin, "content-type": "text/plain"})
-    assert r.status_code == 415
+    assert r.status_code == 415 and r.json()["type"] == problem_type("unsupported-media-type")
 
 
 async def test_ids_in_paths_are_plain_digits_or_nothing_is_found(
@@ -265,3 +273,32 @@ async def test_a_context_that_writes_out_a_backslash_u0000_is_stored_as_sent(
     r = await client.post("/api/v1/touchpoints/delivery/invitations", headers=admin,
                           json={"customer": "c-1", "context": context})
     assert r.status_code in (200, 201), r.text
+
+
+async def test_a_body_that_cannot_be_read_is_a_bad_request(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    for body in (b'{"name": ', b'{"name": "\xff\xfe"}', b"[" * 5000 + b"]" * 5000):
+        for path in ("/api/v1/owners", "/api/v1/responses"):  # the ingest lane answers alike
+            r = await client.post(path, content=body, headers={**admin, "content-type": "application/json"})
+            assert r.status_code == 400, (path, body[:20], r.text)
+            assert r.json()["type"] == problem_type("bad-request"), (path, body[:20], r.text)
+
+
+async def test_failures_outside_the_handlers_name_their_type(app: Litestar) -> None:
+    scope: Any = {
+        "type": "http", "app": app, "litestar_app": app, "method": "GET", "path": "/api/v1/scores", "raw_path": b"/api/v1/scores",
+        "query_string": b"", "headers": [], "scheme": "http", "server": ("testserver.local", 80),
+        "root_path": ""}
+    request: Request[Any, Any, Any] = Request(scope)
+    cases: list[tuple[Exception, int, str]] = [
+        (ConnectionError("refused"), 503, problem_type("service-unavailable")),
+        (RuntimeError("a bug"), 500, problem_type("internal-error")),
+        (asyncpg.DataError("invalid byte sequence"), 422, problem_type("invalid-input")),
+        (HTTPException(status_code=405), 405, problem_type("method-not-allowed")),
+        # A status no type names means no more than itself (RFC 9457 §4.2.1).
+        (HTTPException(status_code=418), 418, "about:blank"),
+    ]
+    for exc, status, kind in cases:
+        handler = next(EXCEPTION_HANDLERS[c] for c in type(exc).__mro__ if c in EXCEPTION_HANDLERS)
+        response = handler(request, exc)
+        problem = msgspec.json.decode(response.content)
+        assert (response.status_code, problem["type"], problem["status"]) == (status, kind, status), exc

@@ -17,6 +17,7 @@ from feedback.settings import Settings
 from surveys import service
 from surveys.errors import NameTaken
 from surveys.models import JourneyCreate, JourneyUpdate, OwnerCreate, OwnerUpdate
+from tests.conftest import problem_type
 
 Client = httpx.AsyncClient
 PATHS = {"owner": "/api/v1/owners", "journey": "/api/v1/journeys"}
@@ -46,6 +47,7 @@ async def test_a_second_one_with_the_same_name_is_a_conflict_naming_the_first(
     article = "An" if kind == "owner" else "A"
     assert r.json()["detail"] == f"{article} {kind} named 'Customer Support' already exists (id {first['id']})."
     assert [e["field"] for e in r.json()["errors"]] == ["name"]
+    assert r.json()["type"] == problem_type("name-taken") and r.json()["title"] == "Conflict"
     listed = (await client.get(PATHS[kind], headers=admin)).json()["items"]
     assert [x["id"] for x in listed] == [first["id"]]
 
@@ -79,6 +81,7 @@ async def test_renaming_into_another_name_is_a_conflict_and_into_its_own_is_not(
     r = await client.patch(path, json={"name": "customer  SUPPORT"}, headers=admin)
     assert r.status_code == 409, r.text
     assert f"named 'Customer Support' already exists (id {support['id']})" in r.json()["detail"]
+    assert r.json()["type"] == problem_type("name-taken")
     assert r.json()["errors"][0]["field"] == "name"
     assert (await client.get(path, headers=admin)).json()["name"] == "Sales"
     for own in ("Sales", "SALES", "ｓａｌｅｓ"):

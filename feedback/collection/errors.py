@@ -1,8 +1,9 @@
-"""Link errors that carry the language of the person who opened the link."""
+"""Collection's errors: link errors carry the language of the person who opened the link; the
+others name the problem a shop or app must tell apart from its status's other causes."""
 
 from __future__ import annotations
 
-from surveys.errors import Conflict, Gone, NotFound
+from surveys.errors import Conflict, Gone, InvalidInput, NotFound
 
 
 class UnknownLink(NotFound):
@@ -33,3 +34,29 @@ class UnknownWidget(NotFound):
 
 class CustomerErased(Conflict):
     """The customer was erased after this answer was received, so it was not stored."""
+
+    slug = "customer-erased"
+
+
+class TouchpointPaused(Conflict):
+    """This touchpoint is paused (active=false): it takes no new answers."""
+
+    slug = "touchpoint-paused"
+
+
+class EventIdReused(Conflict):
+    """This event_id was already used for another customer or with other fields."""
+
+    slug = "event-id-reused"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """This Idempotency-Key was already used with a different request body."""
+
+    slug = "idempotency-key-reused"
+
+
+class IdempotencyKeyInFlight(InvalidInput):
+    """The concurrent request with this Idempotency-Key did not finish."""
+
+    slug = "idempotency-key-in-flight"

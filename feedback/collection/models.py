@@ -83,6 +83,7 @@ class InvitationSkipped(Output, tag_field="decision", tag="skipped"):
 class ItemProblem(Output):
     """Why one batch item failed."""
 
+    type: Annotated[str, msgspec.Meta(description="The problem type, as a Problem's `type` names it.")]
     title: str
     detail: str
     errors: list[dict[str, str]] = msgspec.field(default_factory=list)

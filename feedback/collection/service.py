@@ -16,7 +16,16 @@ import msgspec
 from feedback.access.models import Principal
 from feedback.collection import repository as repo
 from feedback.collection import tokens
-from feedback.collection.errors import CustomerErased, ExpiredLink, UnknownLink, UnknownWidget
+from feedback.collection.errors import (
+    CustomerErased,
+    EventIdReused,
+    ExpiredLink,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    TouchpointPaused,
+    UnknownLink,
+    UnknownWidget,
+)
 from feedback.collection.models import (
     CONTEXT_MAX_BYTES,
     BatchCreate,
@@ -48,14 +57,13 @@ from feedback.sentiment import ANALYZER_VERSION, CommentInsight
 from feedback.sentiment.reader import CommentReader
 from feedback.service.database import Connection, Pool
 from feedback.service.pages import TEMPLATES_DIR
+from feedback.service.problems import problem_type
 from feedback.service.validation import NUL_MESSAGE, invalid_fields
 from feedback.settings import Settings
 from surveys import repository as surveys_repo
 from surveys.errors import (
     ApplicationError,
-    Conflict,
     FieldError,
-    InvalidInput,
     NotFound,
     TooManyRequests,
     invalid,
@@ -184,16 +192,16 @@ def _replay(settings: Settings, tp: Touchpoint, row: Any, data: InvitationCreate
     never answered with that customer's link; one reused with other fields is refused too: a
     retry sends what it sent before, and a different event needs its own id."""
     if row["customer_ref"] != data.customer:
-        raise Conflict(f"event_id {data.event_id!r} on touchpoint {tp.key!r} was already used for "
-                       "another customer; send a new event_id for a new event.",
-                       errors=[FieldError("event_id", "was already used for another customer")])
+        raise EventIdReused(f"event_id {data.event_id!r} on touchpoint {tp.key!r} was already used for "
+                           "another customer; send a new event_id for a new event.",
+                           errors=[FieldError("event_id", "was already used for another customer")])
     differ = _differences(row, data)
     if differ:
         fields = " and ".join(differ)
-        raise Conflict(f"event_id {data.event_id!r} on touchpoint {tp.key!r} was already used with "
-                       f"another {fields}; retry with the same fields, or send a new event_id for a "
-                       "new event.",
-                       errors=[FieldError("event_id", f"was already used with another {fields}")])
+        raise EventIdReused(f"event_id {data.event_id!r} on touchpoint {tp.key!r} was already used with "
+                            f"another {fields}; retry with the same fields, or send a new event_id for "
+                            "a new event.",
+                            errors=[FieldError("event_id", f"was already used with another {fields}")])
     if row["decision"] != "sent":
         return Decision(200, InvitationSkipped(id=row["id"], skipped=row["decision"]))
     return Decision(201, _sent(settings, tp, row["id"], row["token_nonce"], row["expires_at"], row["locale"]))
@@ -235,8 +243,8 @@ async def trigger(conn: Connection, settings: Settings, key: str, data: Invitati
     return Decision(201, _sent(settings, tp, invitation_id, nonce, expires_at, locale))
 
 
-def _problem(exc: ApplicationError) -> ItemProblem:
-    return ItemProblem(title=exc.title, detail=exc.detail,
+def _problem(settings: Settings, exc: ApplicationError) -> ItemProblem:
+    return ItemProblem(type=problem_type(settings.base_url, exc.slug), title=exc.title, detail=exc.detail,
                        errors=[{"field": e.field, "message": e.message} for e in exc.errors])
 
 
@@ -251,9 +259,9 @@ async def trigger_batch(conn: Connection, settings: Settings, data: BatchCreate)
             decision = await trigger(conn, settings, item.touchpoint, item.invitation())
             results.append(BatchResult(status=decision.status, body=decision.body))
         except msgspec.ValidationError:
-            results.append(BatchResult(status=422, problem=_problem(invalid_fields(BatchTrigger, raw))))
+            results.append(BatchResult(status=422, problem=_problem(settings, invalid_fields(BatchTrigger, raw))))
         except ApplicationError as exc:
-            results.append(BatchResult(status=exc.status, problem=_problem(exc)))
+            results.append(BatchResult(status=exc.status, problem=_problem(settings, exc)))
     return BatchResults(results=results)
 
 
@@ -554,7 +562,8 @@ async def _replayed(pool: Pool, principal: Principal, key: str, request_hash: by
     if found is None:
         return None
     if bytes(found["request_hash"]) != request_hash:
-        raise invalid("Idempotency-Key", "was already used with a different request body")
+        message = "was already used with a different request body"
+        raise IdempotencyKeyReused(f"Idempotency-Key: {message}", errors=[FieldError("Idempotency-Key", message)])
     return Stored(int(found["status"]), bytes(found["body"]))
 
 
@@ -579,8 +588,8 @@ async def _prepare(touchpoints: TouchpointCache, pool: Pool, comments: CommentRe
     if not tp.active:
         # As a trigger for it asks nobody and its widget is gone; links sent before the pause
         # stay answerable, as their invitations promised.
-        raise Conflict(f"Touchpoint {tp.key!r} is paused (active=false): it takes no new answers.",
-                       errors=[FieldError("touchpoint", f"touchpoint {tp.key!r} is paused")])
+        raise TouchpointPaused(f"Touchpoint {tp.key!r} is paused (active=false): it takes no new answers.",
+                               errors=[FieldError("touchpoint", f"touchpoint {tp.key!r} is paused")])
     scale = scale_of(tp.kind)
     if not scale.contains(data.score):
         raise invalid("score", f"must be between {scale.low} and {scale.high} on the {tp.kind.value} scale")
@@ -624,5 +633,5 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
     # Another request with this key committed first: answer as it did.
     replay = await _replayed(pool, principal, idempotency_key or "", request_hash)
     if replay is None:
-        raise InvalidInput("Idempotency-Key: the concurrent request with this key did not finish")
+        raise IdempotencyKeyInFlight("Idempotency-Key: the concurrent request with this key did not finish")
     return replay

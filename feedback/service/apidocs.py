@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 from feedback.service.methods import get_and_head
 from feedback.service.openapi import ERROR_MEANINGS
 from feedback.service.pages import branding
+from feedback.service.problems import PROBLEM_TYPES, problem_type
 from feedback.service.quickstart import KEY_COMMAND, STEPS, Step, curl
 
 _METHODS = ("get", "post", "put", "patch", "delete")
@@ -333,6 +334,8 @@ async def api_docs(request: Request[Any, Any, Any]) -> Template:
         "title": spec["info"]["title"], "intro": inline_code(spec["info"].get("description", "")),
         "key_command": f"KEY=$(touchpulse {' '.join(KEY_COMMAND)} | tail -1)",
         "steps": quick_start(spec, origin_of(request)), "errors": error_meanings(spec),
+        "problem_types": [(t.slug, t.status, inline_code(t.when)) for t in PROBLEM_TYPES],
+        "type_example": problem_type(request.app.state.settings.base_url, "name-taken"),
         "groups": reference(spec), "schemas": schemas(spec),
         "locale": "en", **branding(request),
     })

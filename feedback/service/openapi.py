@@ -12,6 +12,7 @@ from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugi
 from litestar.enums import ParamType
 from litestar.openapi.spec import (
     OpenAPI,
+    OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -23,6 +24,7 @@ from litestar.openapi.spec import (
 from litestar.typing import FieldDefinition
 
 from feedback.insight.service import CSV_COLUMNS
+from feedback.service.problems import PROBLEM_TYPES
 from surveys.models import DOCUMENTED_ITEMS
 
 if TYPE_CHECKING:
@@ -33,7 +35,11 @@ _PROBLEM = Schema(
     description="RFC 9457 problem details.",
     required=["type", "title", "status", "detail"],
     properties={
-        "type": Schema(type=OpenAPIType.STRING),
+        "type": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI, description=(
+            "The kind of problem, stable: match on it, not on `detail`. It is this service's API reference "
+            "on it, `<TOUCHPULSE_BASE_URL>/docs#problem-<slug>`, for the slugs (status): "
+            + ", ".join(f"`{t.slug}` ({t.status})" for t in PROBLEM_TYPES)
+            + "; or `about:blank` for any other status, meaning no more than the status.")),
         "title": Schema(type=OpenAPIType.STRING),
         "status": Schema(type=OpenAPIType.INTEGER),
         "detail": Schema(type=OpenAPIType.STRING),

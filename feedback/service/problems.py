@@ -21,6 +21,69 @@ log = logging.getLogger("touchpulse.errors")
 PROBLEM_JSON = "application/problem+json"
 
 
+class ProblemType(msgspec.Struct, frozen=True):
+    """A kind of problem a client can tell apart from its status's other causes, and act on."""
+
+    slug: str
+    status: int
+    when: str
+
+
+# Every problem type the service answers with, by status; /docs lists them (#problem-<slug>) and
+# the OpenAPI document names them. A slug never changes once published: clients match on it.
+PROBLEM_TYPES = (
+    ProblemType("bad-request", 400, "The request could not be read (a body that is not JSON or not UTF-8, or is "
+                "nested too deeply, say). Fix the request."),
+    ProblemType("unauthenticated", 401, "No API key, or one that is not valid or was revoked."),
+    ProblemType("forbidden", 403, "The key's role does not allow this operation; `detail` names the role needed."),
+    ProblemType("not-found", 404, "No such object or path, or one this key may not see."),
+    ProblemType("method-not-allowed", 405, "The path does not take this method."),
+    ProblemType("not-acceptable", 406, "No media type the operation answers in is acceptable to the `Accept` "
+                "header; `detail` names those it has."),
+    ProblemType("conflict", 409, "A conflict with the current state that no type below names."),
+    ProblemType("customer-erased", 409, "The customer was erased while the answer waited to be stored, so it "
+                "was not kept. Drop it: sent again, it would be stored as a new answer."),
+    ProblemType("event-id-reused", 409, "A trigger's `event_id` was already used on this touchpoint for another "
+                "customer or with other fields. A retry sends the same fields; a new event needs a new "
+                "`event_id`."),
+    ProblemType("key-taken", 409, "Another touchpoint already has this `key`."),
+    ProblemType("name-taken", 409, "Another owner or journey already has this name (ignoring case and spacing); "
+                "`detail` gives its id."),
+    ProblemType("still-in-use", 409, "The object cannot be removed while it is in use: an owner owns "
+                "touchpoints, a journey or stage holds touchpoints, or a touchpoint has responses or "
+                "invitations (deactivate it instead)."),
+    ProblemType("touchpoint-paused", 409, "The touchpoint is paused (`active=false`): it takes no new answers "
+                "from the API. Drop the answer, or reactivate the touchpoint."),
+    ProblemType("link-expired", 410, "A survey or share link has expired."),
+    ProblemType("payload-too-large", 413, "The body is over the size limit: send less (a batch in parts, say)."),
+    ProblemType("unsupported-media-type", 415, "The body's `Content-Type` is not JSON, or it has a "
+                "`Content-Encoding`: send uncompressed `application/json`."),
+    ProblemType("invalid-input", 422, "A field or parameter is invalid; `errors` names each one and why. Fix "
+                "the request: as sent, it fails again."),
+    ProblemType("idempotency-key-in-flight", 422, "Another request with this `Idempotency-Key` was being "
+                "stored at the same moment and did not finish. Retry the same request."),
+    ProblemType("idempotency-key-reused", 422, "This `Idempotency-Key` was already used with a different "
+                "body. A new answer needs a new key."),
+    ProblemType("too-many-requests", 429, "Too many requests from this client (wrong survey link tokens, "
+                "widget answers); wait `Retry-After` seconds."),
+    ProblemType("internal-error", 500, "The service failed to answer; the error was logged."),
+    ProblemType("service-unavailable", 503, "The database could not be reached; nothing was recorded. Retry "
+                "after `Retry-After` seconds."),
+)
+BY_SLUG = {t.slug: t for t in PROBLEM_TYPES}
+# The framework's own errors (no route, a body too large, ...) by status. Any other status is
+# about:blank: RFC 9457's type for a problem that means no more than its status.
+FRAMEWORK_TYPES = {400: "bad-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
+                    405: "method-not-allowed", 406: "not-acceptable", 413: "payload-too-large",
+                    415: "unsupported-media-type", 429: "too-many-requests", 500: "internal-error",
+                    503: "service-unavailable"}
+
+
+def problem_type(base_url: str, slug: str | None) -> str:
+    """A problem's `type`: its entry on this service's API reference, so that it reads as one."""
+    return "about:blank" if slug is None else f"{base_url}/docs#problem-{slug}"
+
+
 class Problem(msgspec.Struct, omit_defaults=True):
     """RFC 9457 problem details."""
 
@@ -40,13 +103,13 @@ def _wants_page(request: Request[Any, Any, Any]) -> bool:
 
 def _respond(request: Request[Any, Any, Any], status: int, title: str, detail: str,
              errors: list[FieldError] | None = None, headers: dict[str, str] | None = None,
-             ) -> Response[Any]:
+             *, slug: str | None) -> Response[Any]:
     if _wants_page(request):
         from feedback.service.pages import error_page
 
         return error_page(request, status, detail, headers=headers)
     problem = Problem(
-        type=f"https://touchpulse.dev/problems/{status}", title=title, status=status,
+        type=problem_type(request.app.state.settings.base_url, slug), title=title, status=status,
         detail=detail, instance=request.url.path, errors=errors or [],
     )
     return Response(
@@ -61,7 +124,7 @@ def application_error(request: Request[Any, Any, Any], exc: ApplicationError) ->
         headers = {"Retry-After": "10"}
     if exc.status == 406:  # it depends on Accept: a cache must not serve it to another
         headers = {"Vary": "Accept"}
-    return _respond(request, exc.status, exc.title, exc.detail, exc.errors, headers)
+    return _respond(request, exc.status, exc.title, exc.detail, exc.errors, headers, slug=exc.slug)
 
 
 def _body_type(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
@@ -87,7 +150,8 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
     if body_type is not None and isinstance(body, bytes):
         failure = problem_for(body_type, body)
         if failure.errors or failure.status == 400:
-            return _respond(request, failure.status, failure.title, failure.detail, failure.errors)
+            return _respond(request, failure.status, failure.title, failure.detail, failure.errors,
+                            slug=failure.slug)
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
@@ -95,7 +159,8 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
             message = with_choices(str(item.get("message", "is not valid")), _parameter_type(request, field))
             errors.append(FieldError(field, message))
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
-    return _respond(request, 400 if not errors else 422, "Invalid input", detail, errors)
+    return _respond(request, 400 if not errors else 422, "Invalid input", detail, errors,
+                    slug="invalid-input" if errors else "bad-request")
 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -114,7 +179,8 @@ def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[
         detail = "The service failed to answer; the error was logged."
     title = {400: "Bad request", 401: "Unauthorized", 404: "Not found", 405: "Method not allowed",
              413: "Payload too large", 415: "Unsupported media type", 429: "Too many requests"}
-    return _respond(request, status, title.get(status, "Error"), detail, None, dict(exc.headers or {}))
+    return _respond(request, status, title.get(status, "Error"), detail, None, dict(exc.headers or {}),
+                    slug=FRAMEWORK_TYPES.get(status))
 
 
 def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -122,22 +188,24 @@ def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Res
     return _respond(
         request, 503, "Service unavailable",
         "The database is unreachable right now; nothing was recorded. Retry shortly.",
-        headers={"Retry-After": "2"},
+        headers={"Retry-After": "2"}, slug="service-unavailable",
     )
 
 
 def bad_encoding(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[Any]:
-    return _respond(request, 400, "Bad request", f"The body is not valid UTF-8 text (byte {exc.start}).")
+    return _respond(request, 400, "Bad request", f"The body is not valid UTF-8 text (byte {exc.start}).",
+                    slug="bad-request")
 
 
 def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
-    return _respond(request, 400, "Bad request", "The body is nested too deeply to be read.")
+    return _respond(request, 400, "Bad request", "The body is nested too deeply to be read.", slug="bad-request")
 
 
 def unacceptable_value(request: Request[Any, Any, Any], exc: asyncpg.DataError) -> Response[Any]:
     # Input checks catch almost everything first; this is the net for what PostgreSQL refuses
     # (a NUL character in text, say), so the answer is a 4xx rather than a 500.
-    return _respond(request, 422, "Invalid input", f"A value was refused by the database: {exc}")
+    return _respond(request, 422, "Invalid input", f"A value was refused by the database: {exc}",
+                    slug="invalid-input")
 
 
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -145,7 +213,8 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
                         asyncpg.CannotConnectNowError)):
         return database_unavailable(request, exc)
     log.exception("unexpected error on %s %s", request.method, loggable_path(request.url.path), exc_info=exc)
-    return _respond(request, 500, "Internal error", "The service failed to answer; the error was logged.")
+    return _respond(request, 500, "Internal error", "The service failed to answer; the error was logged.",
+                    slug="internal-error")
 
 
 EXCEPTION_HANDLERS: dict[Any, Any] = {
