@@ -153,8 +153,8 @@ def make_key(conn: Connection) -> MakeKey:
 
 
 def problem_type(slug: str) -> str:
-    """The `type` of a problem of this kind from the test app: its entry on the app's /docs."""
-    return f"http://testserver.local/docs#problem-{slug}"
+    """The `type` of a problem of this kind: one URI per kind, whatever the server's address."""
+    return f"https://touchpulse.dev/problems/{slug}"
 
 
 def bearer(key: str) -> dict[str, str]:

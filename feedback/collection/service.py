@@ -243,8 +243,8 @@ async def trigger(conn: Connection, settings: Settings, key: str, data: Invitati
     return Decision(201, _sent(settings, tp, invitation_id, nonce, expires_at, locale))
 
 
-def _problem(settings: Settings, exc: ApplicationError) -> ItemProblem:
-    return ItemProblem(type=problem_type(settings.base_url, exc.slug), title=exc.title, detail=exc.detail,
+def _problem(exc: ApplicationError) -> ItemProblem:
+    return ItemProblem(type=problem_type(exc.slug), title=exc.title, detail=exc.detail,
                        errors=[{"field": e.field, "message": e.message} for e in exc.errors])
 
 
@@ -259,9 +259,9 @@ async def trigger_batch(conn: Connection, settings: Settings, data: BatchCreate)
             decision = await trigger(conn, settings, item.touchpoint, item.invitation())
             results.append(BatchResult(status=decision.status, body=decision.body))
         except msgspec.ValidationError:
-            results.append(BatchResult(status=422, problem=_problem(settings, invalid_fields(BatchTrigger, raw))))
+            results.append(BatchResult(status=422, problem=_problem(invalid_fields(BatchTrigger, raw))))
         except ApplicationError as exc:
-            results.append(BatchResult(status=exc.status, problem=_problem(settings, exc)))
+            results.append(BatchResult(status=exc.status, problem=_problem(exc)))
     return BatchResults(results=results)
 
 

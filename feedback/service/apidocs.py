@@ -335,7 +335,7 @@ async def api_docs(request: Request[Any, Any, Any]) -> Template:
         "key_command": f"KEY=$(touchpulse {' '.join(KEY_COMMAND)} | tail -1)",
         "steps": quick_start(spec, origin_of(request)), "errors": error_meanings(spec),
         "problem_types": [(t.slug, t.status, inline_code(t.when)) for t in PROBLEM_TYPES],
-        "type_example": problem_type(request.app.state.settings.base_url, "name-taken"),
+        "type_example": problem_type("name-taken"),
         "groups": reference(spec), "schemas": schemas(spec),
         "locale": "en", **branding(request),
     })

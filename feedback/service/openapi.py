@@ -36,8 +36,8 @@ _PROBLEM = Schema(
     required=["type", "title", "status", "detail"],
     properties={
         "type": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.URI, description=(
-            "The kind of problem, stable: match on it, not on `detail`. It is this service's API reference "
-            "on it, `<TOUCHPULSE_BASE_URL>/docs#problem-<slug>`, for the slugs (status): "
+            "The kind of problem, the same on every server: match on it, not on `detail`. It is "
+            "`https://touchpulse.dev/problems/<slug>` (explained at /docs#problem-<slug>) for the slugs (status): "
             + ", ".join(f"`{t.slug}` ({t.status})" for t in PROBLEM_TYPES)
             + "; or `about:blank` for any other status, meaning no more than the status.")),
         "title": Schema(type=OpenAPIType.STRING),

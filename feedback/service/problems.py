@@ -79,9 +79,14 @@ FRAMEWORK_TYPES = {400: "bad-request", 401: "unauthenticated", 403: "forbidden",
                     503: "service-unavailable"}
 
 
-def problem_type(base_url: str, slug: str | None) -> str:
-    """A problem's `type`: its entry on this service's API reference, so that it reads as one."""
-    return "about:blank" if slug is None else f"{base_url}/docs#problem-{slug}"
+# One URI per problem kind, the same on every deployment, so a client can match on it exactly
+# (RFC 9457 §3.1.1); /docs#problem-<slug> on each server explains it.
+PROBLEM_BASE = "https://touchpulse.dev/problems/"
+
+
+def problem_type(slug: str | None) -> str:
+    """A problem's `type`: its kind's stable URI, or about:blank when only the status is known."""
+    return "about:blank" if slug is None else PROBLEM_BASE + slug
 
 
 class Problem(msgspec.Struct, omit_defaults=True):
@@ -109,7 +114,7 @@ def _respond(request: Request[Any, Any, Any], status: int, title: str, detail: s
 
         return error_page(request, status, detail, headers=headers)
     problem = Problem(
-        type=problem_type(request.app.state.settings.base_url, slug), title=title, status=status,
+        type=problem_type(slug), title=title, status=status,
         detail=detail, instance=request.url.path, errors=errors or [],
     )
     return Response(
