@@ -11,6 +11,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
+from feedback.insight.typeset import TEMPLATE_GLOBALS
 from feedback.service.negotiation import weighted
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
@@ -52,7 +53,12 @@ _AGAIN = {"en": "Try again", "ru": "Попробовать снова"}
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    return TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine)
+    return TemplateConfig(directory=TEMPLATES_DIR, engine=JinjaTemplateEngine,
+                          engine_callback=_add_globals)
+
+
+def _add_globals(engine: JinjaTemplateEngine) -> None:
+    engine.engine.globals.update(TEMPLATE_GLOBALS)
 
 
 def preferred_locale(request: Request[Any, Any, Any], default: str = "en") -> str:
