@@ -411,9 +411,19 @@ async def test_unknown_forged_and_expired_links(client: Client, admin: Headers, 
     assert (await client.get("/s/" + "x" * 300)).status_code == 404
     await conn.execute("UPDATE invitations SET expires_at = now() - interval '1 minute'")
     r = await client.get(f"/s/{token}")
-    assert r.status_code == 410 and "Срок действия ссылки истёк" in r.text  # the invitation's language
+    # Worded for a survey link, and what to do, in the invitation's language.
+    assert r.status_code == 410 and "Срок действия ссылки на опрос истёк" in r.text
+    assert "ответы по ней больше не принимаются" in r.text and "воспользуйтесь ею" in r.text
     r = await client.post(f"/s/{token}", data={"score": "3"})
-    assert r.status_code == 410
+    assert r.status_code == 410 and "Срок действия ссылки на опрос истёк" in r.text
+    sent = await invite(client, admin, "delivery", "c-2")
+    assert sent.status_code == 201, sent.text
+    english = token_of(sent.json()["url"])
+    await conn.execute("UPDATE invitations SET expires_at = now() - interval '1 minute'")
+    r = await client.get(f"/s/{english}", headers={"Accept-Language": "ru"})
+    assert r.status_code == 410 and "This survey link has expired" in r.text
+    assert "no longer takes answers" in r.text and "please use that one" in r.text
+    assert "This link has expired" not in r.text
 
 
 async def test_an_answered_link_that_expired_thanks_rather_than_says_closed(
@@ -832,8 +842,16 @@ async def test_widget_records_and_thanks_and_is_rate_limited(client: Client, adm
     assert row is not None and (row["source"], row["score"], row["customer_ref"]) == ("widget", 5, None)
     r = await client.post("/w/web-help", data={"score": "9"})
     assert r.status_code == 422
-    assert (await client.get("/w/retired")).status_code == 404
-    assert (await client.get("/w/missing", headers={"Accept-Language": "ru"})).status_code == 404
+    # A key with no survey, or a paused one: worded for the customer on the site, in their language.
+    for path in ("/w/missing", "/w/retired"):
+        r = await client.get(path)
+        assert r.status_code == 404 and "This survey is not available" in r.text, r.text
+        assert "nothing you need to do" in r.text and "Page not found" not in r.text
+        r = await client.get(path, headers={"Accept-Language": "ru"})
+        assert r.status_code == 404 and "Опрос недоступен" in r.text and "делать ничего не нужно" in r.text
+        assert "Страница не найдена" not in r.text and "<header" not in r.text
+    r = await client.post("/w/missing", data={"score": "4"})
+    assert r.status_code == 404 and "This survey is not available" in r.text
     statuses = [(await client.post("/w/web-help", data={"score": "4"})).status_code for _ in range(12)]
     assert 429 in statuses
     r = await client.post("/w/web-help", data={"score": "4"})

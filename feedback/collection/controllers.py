@@ -19,7 +19,7 @@ from litestar.response.base import ASGIResponse
 from feedback.access.models import Role
 from feedback.access.service import require
 from feedback.collection import service
-from feedback.collection.errors import ExpiredLink, UnknownLink
+from feedback.collection.errors import ExpiredLink, UnknownLink, UnknownWidget
 from feedback.collection.lane import ingest_lane
 from feedback.collection.models import (
     BatchCreate,
@@ -60,16 +60,24 @@ def _render(request: AnyRequest, view: service.PageView) -> Template:
                     status_code=view.status)
 
 
+# A customer with a broken, expired or retired link needs to know what happened and what to do,
+# not only that a page is missing or gone: the title and message keys of texts.py for each.
+_WORDING: dict[type[ApplicationError], tuple[str, str]] = {
+    UnknownLink: ("unknown_title", "unknown_body"),
+    ExpiredLink: ("expired_title", "expired_body"),
+    UnknownWidget: ("widget_missing_title", "widget_missing_body"),
+}
+
+
 def _page_error(request: AnyRequest, exc: ApplicationError) -> Response[Any] | Template:
     # Link errors speak the invitation's language; the rest take the browser's.
     locale = getattr(exc, "locale", None)
     if isinstance(exc, ExpiredLink) and exc.answered and locale is not None:
         return _render(request, service.already_answered(locale, exc.status))
-    if isinstance(exc, UnknownLink) and locale is not None:
-        # A customer with a broken survey link needs to know what to do, not that a page is missing.
+    wording = _WORDING.get(type(exc))
+    if wording is not None and locale is not None:
         t = text(locale)
-        return error_page(request, exc.status, exc.detail, locale,
-                          wording=(t["unknown_title"], t["unknown_body"]))
+        return error_page(request, exc.status, exc.detail, locale, wording=(t[wording[0]], t[wording[1]]))
     if locale is not None:
         return error_page(request, exc.status, exc.detail, locale)
     return application_error(request, exc)

@@ -36,6 +36,12 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "unknown_body": "Part of it may be missing. Please open the link again from the email or message "
                         "it came in, or copy the whole link into your browser. If it still does not open, "
                         "contact us and ask for a new one.",
+        "expired_title": "This survey link has expired",
+        "expired_body": "Survey links stay open for a limited time, and this one has closed, so it no longer "
+                        "takes answers. Thank you for wanting to answer. If we have sent you a newer link, "
+                        "please use that one.",
+        "widget_missing_title": "This survey is not available",
+        "widget_missing_body": "There is no survey to answer here right now, so there is nothing you need to do.",
     },
     "ru": {
         "comment": "Что больше всего повлияло на вашу оценку?",
@@ -65,6 +71,12 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "unknown_body": "Возможно, часть ссылки потерялась. Откройте её ещё раз из письма или сообщения, "
                         "в котором она пришла, или скопируйте ссылку целиком в адресную строку браузера. "
                         "Если опрос всё равно не открывается, свяжитесь с нами и попросите новую ссылку.",
+        "expired_title": "Срок действия ссылки на опрос истёк",
+        "expired_body": "Ссылки на опросы действуют ограниченное время. Эта ссылка уже закрыта, и ответы по "
+                        "ней больше не принимаются. Спасибо, что хотели ответить! Если мы прислали вам более "
+                        "новую ссылку, воспользуйтесь ею.",
+        "widget_missing_title": "Опрос недоступен",
+        "widget_missing_body": "Сейчас здесь нет опроса, на который можно ответить, так что делать ничего не нужно.",
     },
 }
 
