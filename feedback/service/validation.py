@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from typing import Any, get_args
 
@@ -13,6 +14,9 @@ from surveys.errors import ClientError, FieldError, InvalidInput, UnsupportedMed
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 # What a field holding NUL is told, rather than msgspec's "Expected `str` matching regex ...".
 NUL_MESSAGE = "may not contain the NUL character"
+# msgspec's message for a string outside a pattern that only lists its values, as Locale's
+# ^(en|ru)$ does; the client is told the values instead of the regex.
+_LISTED = re.compile(r"Expected `str` matching regex '\^\(([\w-]+(?:\|[\w-]+)*)\)\$'")
 
 
 def json_bodies(app: ASGIApp) -> ASGIApp:
@@ -41,14 +45,22 @@ def json_bodies(app: ASGIApp) -> ASGIApp:
 def _describe(error: msgspec.ValidationError, value: Any, expected: Any = None) -> str:
     if _holds_nul(value):
         return NUL_MESSAGE
-    text = str(error)
-    # msgspec appends " - at `$.x`"; the field is named separately.
-    return with_choices(text.split(" - at `", 1)[0], expected)
+    # msgspec appends " - at `$.x`"; the field is named separately. "at `key`": a dict's key.
+    text, _, at = str(error).partition(" - at `")
+    return with_choices(text, expected, value, key=at.startswith("key`"))
 
 
-def with_choices(message: str, expected: Any) -> str:
-    """msgspec's "Invalid enum value 'x'", with the values the field takes: a client told only
-    that its value is wrong has to go and read the schema to find the right one."""
+def with_choices(message: str, expected: Any, value: Any = None, *, key: bool = False) -> str:
+    """msgspec's "Invalid enum value 'x'" (or a miss of a pattern listing values, ^(en|ru)$), with
+    the values the field takes: a client told only that its value is wrong has to go and read
+    the schema to find the right one. `value`, if known, is what was sent (a dict, for `key`)."""
+    listed = _LISTED.fullmatch(message)
+    if listed:
+        choices = listed[1].split("|")
+        if key and isinstance(value, dict):
+            value = next((k for k in value if k not in choices), None)
+        sent = f" {value!r}" if isinstance(value, str) else ""
+        return f"Invalid {'key' if key else 'value'}{sent}; expected one of: {', '.join(choices)}"
     if not message.startswith("Invalid enum value"):
         return message
     candidates = [expected, *get_args(expected)]
