@@ -25,6 +25,7 @@ BAD_BODIES: list[tuple[str, bytes]] = [
     ("unknown fields", b'{"surprise": true, "name": "x"}'),
     ("wrong types", b'{"name": 12, "email": [], "key": {}, "score": "ten", "customer": 5}'),
     ("null", b"null"),
+    ("a number out of range", b'{"name": "x", "score": 1e400, "context": {"x": [-1e999]}}'),
     ("deep nesting", b"[" * 5000 + b"]" * 5000),
     ("huge", b'{"name": "' + b"x" * (3 * 1024 * 1024) + b'"}'),
     ("not UTF-8", b'{"name": "\xff\xfe"}'),
@@ -281,6 +282,37 @@ async def test_a_body_that_cannot_be_read_is_a_bad_request(client: httpx.AsyncCl
             r = await client.post(path, content=body, headers={**admin, "content-type": "application/json"})
             assert r.status_code == 400, (path, body[:20], r.text)
             assert r.json()["type"] == problem_type("bad-request"), (path, body[:20], r.text)
+
+
+async def test_a_number_out_of_range_is_a_bad_request_naming_its_field(
+        client: httpx.AsyncClient, admin: dict[str, str], conn: Connection) -> None:
+    # Valid JSON that no float holds (1e400): msgspec's own path elides keys (`$[...][...]`).
+    owner = (await client.post("/api/v1/owners", json={"name": "Ops"}, headers=admin)).json()["id"]
+    stage = (await client.post("/api/v1/journeys", json={"name": "Shop"}, headers=admin)).json()["stages"][0]["id"]
+    r = await client.post("/api/v1/touchpoints", headers=admin, json={
+        "key": "delivery", "name": "Delivery", "stage_id": stage, "channel": "web", "owner_id": owner,
+        "kind": "csat"})
+    assert r.status_code == 201, r.text
+    attempts = [
+        ("/api/v1/touchpoints/delivery/invitations", b'{"customer": "c", "context": {"x": 1e400}}',
+         ["context.x"]),
+        # The whole batch, as for any body that cannot be read: nothing in it was decided.
+        ("/api/v1/invitations:batch",
+         b'{"items": [{"touchpoint": "delivery", "customer": "c"}, '
+         b'{"touchpoint": "delivery", "customer": "d", "context": {"x": -1e400, "y": 2e308}}]}',
+         ["items[1].context.x", "items[1].context.y"]),
+        ("/api/v1/responses", b'{"touchpoint": "delivery", "score": 4, "context": {"x": 1e400}}', ["context.x"]),
+        ("/api/v1/responses", b'{"touchpoint": "delivery", "score": 1e999}', ["score"]),
+    ]
+    for path, body, fields in attempts:
+        r = await client.post(path, content=body, headers={**admin, "content-type": "application/json"})
+        assert r.status_code == 400, (path, r.text)
+        problem = r.json()
+        assert problem["type"] == problem_type("bad-request"), (path, problem)
+        assert [e["field"] for e in problem["errors"]] == fields, (path, problem)
+        assert "out of range" in problem["errors"][0]["message"] and fields[0] in problem["detail"], problem
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == 0
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
 
 
 async def test_failures_outside_the_handlers_name_their_type(app: Litestar) -> None:

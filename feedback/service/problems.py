@@ -8,12 +8,12 @@ from typing import Any
 import asyncpg
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.response import Template
 from litestar.response.base import ASGIResponse
 
 from feedback.service.logs import loggable_path
-from feedback.service.validation import problem_for, with_choices
+from feedback.service.validation import numbers_out_of_range, problem_for, with_choices
 from surveys.errors import ApplicationError, FieldError
 
 log = logging.getLogger("touchpulse.errors")
@@ -32,8 +32,9 @@ class ProblemType(msgspec.Struct, frozen=True):
 # Every problem type the service answers with, by status; /docs lists them (#problem-<slug>) and
 # the OpenAPI document names them. A slug never changes once published: clients match on it.
 PROBLEM_TYPES = (
-    ProblemType("bad-request", 400, "The request could not be read (a body that is not JSON or not UTF-8, or is "
-                "nested too deeply, say). Fix the request."),
+    ProblemType("bad-request", 400, "The request could not be read: a body that is not JSON or not UTF-8, is "
+                "nested too deeply, or holds a number beyond ±1.8e308 (`errors` names where), say. Fix the "
+                "request."),
     ProblemType("unauthenticated", 401, "No API key, or one that is not valid or was revoked."),
     ProblemType("forbidden", 403, "The key's role does not allow this operation; `detail` names the role needed."),
     ProblemType("not-found", 404, "No such object or path, or one this key may not see."),
@@ -170,6 +171,14 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
 
 def http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    # The framework's JSON reader refused the body. For a number out of range the problem names
+    # its field, as msgspec's "at `$[...][...]`" does not.
+    body = request._connection_state.body if isinstance(exc.__cause__, SerializationException) else None
+    if isinstance(body, bytes):
+        failure = numbers_out_of_range(body)
+        if failure is not None:
+            return _respond(request, failure.status, failure.title, failure.detail, failure.errors,
+                            slug=failure.slug)
     detail = str(exc.detail)
     if status == 404:
         # No method named: the path has no route for any (else 405), and a HEAD's headers

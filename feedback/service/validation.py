@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Iterator
+from decimal import Decimal
 from enum import Enum
 from typing import Any, get_args
 
@@ -17,6 +20,8 @@ NUL_MESSAGE = "may not contain the NUL character"
 # msgspec's message for a string outside a pattern that only lists its values, as Locale's
 # ^(en|ru)$ does; the client is told the values instead of the regex.
 _LISTED = re.compile(r"Expected `str` matching regex '\^\(([\w-]+(?:\|[\w-]+)*)\)\$'")
+# Reads every JSON float as a Decimal, so a number beyond a float's range (1e400) can be found.
+_WIDE_NUMBERS = msgspec.json.Decoder(float_hook=Decimal)
 
 
 def json_bodies(app: ASGIApp) -> ASGIApp:
@@ -123,6 +128,8 @@ def problem_for(struct_type: type[msgspec.Struct], body: bytes) -> ClientError:
     """The error to answer for a body that does not decode into `struct_type`."""
     try:
         raw = msgspec.json.decode(body)
+    except msgspec.ValidationError as exc:  # valid JSON, but a number beyond a float's range
+        return numbers_out_of_range(body) or ClientError(f"The body could not be read: {exc}")
     except msgspec.DecodeError as exc:
         return ClientError(f"The body is not valid JSON: {exc}")
     except RecursionError:
@@ -137,3 +144,28 @@ def invalid_fields(struct_type: type[msgspec.Struct], raw: Any) -> InvalidInput:
         errors = [FieldError("body", "does not match the expected shape")]
     summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:5])
     return InvalidInput(f"Invalid fields: {summary}", errors=errors)
+
+
+def numbers_out_of_range(body: bytes) -> ClientError | None:
+    """The 400 for a JSON body holding numbers beyond a float's range (1e400), naming each one's
+    field; None if it holds none. msgspec's own message elides object keys (`$.context[...]`)."""
+    try:
+        fields = list(_out_of_range(_WIDE_NUMBERS.decode(body), ""))
+    except (msgspec.DecodeError, RecursionError):  # not JSON, or nested deeper than the walk goes
+        return None
+    if not fields:
+        return None
+    errors = [FieldError(field, "is a number out of range (beyond ±1.8e308)") for field in fields]
+    return ClientError(f"A number in the body is out of range: {', '.join(fields)}", errors=errors)
+
+
+def _out_of_range(value: Any, at: str) -> Iterator[str]:
+    """Where in `value` a float would overflow, as field names: `context.x`, `items[0].score`."""
+    if isinstance(value, Decimal) and not math.isfinite(float(value)):
+        yield at or "body"
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _out_of_range(item, f"{at}[{index}]")
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _out_of_range(item, f"{at}.{name}" if at else name)
