@@ -255,15 +255,20 @@ async def test_a_nul_character_in_a_body_is_refused_naming_its_field(
         {"field": "customer", "message": "may not contain the NUL character"}]
 
 
-async def test_a_context_that_writes_out_a_backslash_u0000_is_stored_as_sent(
-        client: httpx.AsyncClient, admin: dict[str, str], conn: Connection) -> None:
-    # Only a real NUL is refused: the six characters \u0000 are ordinary text.
+async def _delivery(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    """A CSAT touchpoint `delivery` on the web, with an owner and a journey of its own."""
     owner = (await client.post("/api/v1/owners", json={"name": "Ops"}, headers=admin)).json()["id"]
     stage = (await client.post("/api/v1/journeys", json={"name": "Shop"}, headers=admin)).json()["stages"][0]["id"]
     r = await client.post("/api/v1/touchpoints", headers=admin, json={
         "key": "delivery", "name": "Delivery", "stage_id": stage, "channel": "web", "owner_id": owner,
         "kind": "csat"})
     assert r.status_code == 201, r.text
+
+
+async def test_a_context_that_writes_out_a_backslash_u0000_is_stored_as_sent(
+        client: httpx.AsyncClient, admin: dict[str, str], conn: Connection) -> None:
+    # Only a real NUL is refused: the six characters \u0000 are ordinary text.
+    await _delivery(client, admin)
     context = {"note": "JSON writes NUL as \\u0000", "\\u0000": "\\\\u0000"}
     r = await client.post("/api/v1/responses", headers=admin,
                           json={"touchpoint": "delivery", "score": 4, "context": context})
@@ -287,12 +292,7 @@ async def test_a_body_that_cannot_be_read_is_a_bad_request(client: httpx.AsyncCl
 async def test_a_number_out_of_range_is_a_bad_request_naming_its_field(
         client: httpx.AsyncClient, admin: dict[str, str], conn: Connection) -> None:
     # Valid JSON that no float holds (1e400): msgspec's own path elides keys (`$[...][...]`).
-    owner = (await client.post("/api/v1/owners", json={"name": "Ops"}, headers=admin)).json()["id"]
-    stage = (await client.post("/api/v1/journeys", json={"name": "Shop"}, headers=admin)).json()["stages"][0]["id"]
-    r = await client.post("/api/v1/touchpoints", headers=admin, json={
-        "key": "delivery", "name": "Delivery", "stage_id": stage, "channel": "web", "owner_id": owner,
-        "kind": "csat"})
-    assert r.status_code == 201, r.text
+    await _delivery(client, admin)
     attempts = [
         ("/api/v1/touchpoints/delivery/invitations", b'{"customer": "c", "context": {"x": 1e400}}',
          ["context.x"]),
