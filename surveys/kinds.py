@@ -59,6 +59,19 @@ class Scale:
         return Band.MIDDLE
 
 
+class Category(enum.StrEnum):
+    """A kind's own word for a band: what customer-experience people call the answer."""
+
+    PROMOTER = "promoter"
+    PASSIVE = "passive"
+    DETRACTOR = "detractor"
+    SATISFIED = "satisfied"
+    NEUTRAL = "neutral"
+    DISSATISFIED = "dissatisfied"
+    EASY = "easy"
+    DIFFICULT = "difficult"
+
+
 SCALES: Mapping[SurveyKind, Scale] = {
     SurveyKind.NPS: Scale(
         low=0, high=10, high_from=9, low_to=6,
@@ -165,15 +178,24 @@ def name_language(name: str) -> str | None:
     return "en" if _LATIN.search(name) else None
 
 
-def band_name(kind: SurveyKind | str, score: int) -> str:
+def band_name(kind: SurveyKind | str, score: int) -> Category:
     """The customer-experience word for a score: promoter, passive, detractor and the like."""
     return _BAND_NAMES[SurveyKind(kind)][scale_of(kind).band(score)]
 
 
-_BAND_NAMES = {
-    SurveyKind.NPS: {Band.HIGH: "promoter", Band.MIDDLE: "passive", Band.LOW: "detractor"},
-    SurveyKind.CSAT: {Band.HIGH: "satisfied", Band.MIDDLE: "neutral", Band.LOW: "dissatisfied"},
-    SurveyKind.CES: {Band.HIGH: "easy", Band.MIDDLE: "neutral", Band.LOW: "difficult"},
+def placing(kind: SurveyKind | str, score: int) -> tuple[Band, Category]:
+    """A score's band and its kind's word for it: every output of an answer shows both."""
+    band = scale_of(kind).band(score)
+    return band, _BAND_NAMES[SurveyKind(kind)][band]
+
+
+_BAND_NAMES: Mapping[SurveyKind, Mapping[Band, Category]] = {
+    SurveyKind.NPS: {Band.HIGH: Category.PROMOTER, Band.MIDDLE: Category.PASSIVE,
+                     Band.LOW: Category.DETRACTOR},
+    SurveyKind.CSAT: {Band.HIGH: Category.SATISFIED, Band.MIDDLE: Category.NEUTRAL,
+                      Band.LOW: Category.DISSATISFIED},
+    SurveyKind.CES: {Band.HIGH: Category.EASY, Band.MIDDLE: Category.NEUTRAL,
+                     Band.LOW: Category.DIFFICULT},
 }
 
 

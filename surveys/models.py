@@ -8,7 +8,7 @@ from typing import Annotated, Generic, TypeVar
 
 import msgspec
 
-from surveys.kinds import SurveyKind
+from surveys.kinds import Band, Category, SurveyKind
 
 
 class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -49,6 +49,18 @@ MAX_EXPIRY_DAYS = 365
 ExpiryDays = Annotated[int, msgspec.Meta(ge=1, le=MAX_EXPIRY_DAYS)]
 Description = Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)]
 StageName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
+
+# A stored answer's fields, named and described once for every output that shows one (the
+# answer to POST /api/v1/responses, an invitation's response, GET /api/v1/responses and its CSV).
+AnswerBand = Annotated[Band, msgspec.Meta(
+    description="Where the score falls on its kind's scale: `low`, `middle` or `high`, as the "
+                "`band` filter of `GET /api/v1/responses` takes it.")]
+AnswerCategory = Annotated[Category, msgspec.Meta(
+    description="The kind's own word for the band: `detractor`, `passive`, `promoter` (NPS); "
+                "`dissatisfied`, `neutral`, `satisfied` (CSAT); `difficult`, `neutral`, `easy` (CES).")]
+AnswerCustomer = Annotated[str | None, msgspec.Meta(
+    description="The customer reference sent with the answer or with its invitation, as the "
+                "`customer` filter of `GET /api/v1/responses` takes it; null when none was sent.")]
 
 
 class Channel(enum.StrEnum):

@@ -749,7 +749,7 @@ async def test_api_response_is_validated_and_stored(client: Client, admin: Heade
         "channel": "app", "context": {"screen": "pay"}})
     assert r.status_code == 201, r.text
     got = r.json()
-    assert got["kind"] == "ces" and got["band"] == "easy" and got["source"] == "api"
+    assert got["kind"] == "ces" and (got["band"], got["category"]) == ("high", "easy") and got["source"] == "api"
     assert got["sentiment"]["label"] == "positive" and got["themes"]
     row = await conn.fetchrow("SELECT score, comment, source, context::text AS c FROM responses WHERE id = $1::uuid",
                               got["id"])

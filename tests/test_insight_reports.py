@@ -152,7 +152,7 @@ async def test_a_quote_in_another_language_is_marked_with_it(client: Client, adm
                        themes=["waiting time"], polarity=-1.0, label="negative")
     await conn.execute("UPDATE responses SET language = 'ru' WHERE id = $1", rid)
     r = await client.get("/api/v1/touchpoints/support-call/report", headers=admin, params=_period())
-    quotes = {c["comment"]: c["language"] for p in r.json()["pain_points"] for c in p["comments"]}
+    quotes = {c["comment"]: c["sentiment"]["language"] for p in r.json()["pain_points"] for c in p["comments"]}
     assert quotes.get("Долго ждал на линии") == "ru", quotes
     page = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
     assert '<q lang="ru">Долго ждал на линии</q>' in page.text

@@ -8,7 +8,19 @@ from uuid import UUID
 
 import msgspec
 
-from surveys.models import DOCUMENTED_ITEMS, NO_NUL, Channel, Input, Locale, Output, TouchpointKey
+from feedback.sentiment.models import SentimentOut
+from surveys.models import (
+    DOCUMENTED_ITEMS,
+    NO_NUL,
+    AnswerBand,
+    AnswerCategory,
+    AnswerCustomer,
+    Channel,
+    Input,
+    Locale,
+    Output,
+    TouchpointKey,
+)
 
 # No NUL (see NO_NUL): bad input stays a 422 naming its field, never a 500.
 CustomerRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL,
@@ -103,28 +115,20 @@ class BatchResults(Output):
     results: list[BatchResult]
 
 
-class SentimentOut(Output):
-    """The sentiment read from a comment; nulls when there is no comment or it was unscored."""
-
-    polarity: float | None
-    subjectivity: float | None
-    label: str | None
-    language: str | None
-
-
 class ResponseOut(Output):
-    """A stored answer."""
+    """A stored answer. `GET /api/v1/responses` lists answers with the same names (ResponseItem)."""
 
     id: UUID
     touchpoint: str
     invitation_id: UUID | None
     kind: str
     score: int
-    band: str
+    band: AnswerBand
+    category: AnswerCategory
     scale_min: int
     scale_max: int
     comment: str | None
-    customer: str | None
+    customer: AnswerCustomer
     locale: str
     channel: str
     source: str

@@ -10,11 +10,12 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from feedback.collection.models import Click, InvitationDetail, ResponseOut, SentimentOut
+from feedback.collection.models import Click, InvitationDetail, ResponseOut
+from feedback.sentiment.models import stored_sentiment
 from feedback.service.cache import TtlCache
 from feedback.service.database import Connection, Pool
 from surveys import repository as surveys_repo
-from surveys.kinds import band_name
+from surveys.kinds import placing
 from surveys.models import Touchpoint
 from surveys.sql import load
 
@@ -171,15 +172,15 @@ async def record_click(conn: Connection, *, invitation: LinkInvitation, score: i
 
 def _response(row: asyncpg.Record) -> ResponseOut:
     data = dict(row)
+    band, category = placing(data["kind"], data["score"])
     return ResponseOut(
         id=data["id"], touchpoint=data["touchpoint"], invitation_id=data["invitation_id"],
-        kind=data["kind"], score=data["score"], band=band_name(data["kind"], data["score"]),
+        kind=data["kind"], score=data["score"], band=band, category=category,
         scale_min=data["scale_min"], scale_max=data["scale_max"], comment=data["comment"],
         customer=data["customer"], locale=data["locale"], channel=data["channel"],
         source=data["source"], context=msgspec.json.decode(data["context"]),
-        sentiment=SentimentOut(polarity=data["sentiment_polarity"],
-                               subjectivity=data["sentiment_subjectivity"],
-                               label=data["sentiment_label"], language=data["language"]),
+        sentiment=stored_sentiment(data["sentiment_polarity"], data["sentiment_subjectivity"],
+                                   data["sentiment_label"], data["language"]),
         themes=list(data["themes"]), analyzer_version=data["analyzer_version"],
         occurred_at=data["occurred_at"], created_at=data["created_at"],
         updated_at=data["updated_at"], edits=data["edits"],

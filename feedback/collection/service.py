@@ -40,7 +40,6 @@ from feedback.collection.models import (
     ItemProblem,
     ResponseCreate,
     ResponseOut,
-    SentimentOut,
     SurveyForm,
 )
 from feedback.collection.ratelimit import TokenBuckets
@@ -54,6 +53,7 @@ from feedback.collection.repository import (
 from feedback.collection.texts import characters, text
 from feedback.collection.writer import LinkReader, Pending, ResponseWriter
 from feedback.sentiment import ANALYZER_VERSION, CommentInsight
+from feedback.sentiment.models import stored_sentiment
 from feedback.sentiment.reader import CommentReader
 from feedback.service.database import Connection, Pool
 from feedback.service.pages import TEMPLATES_DIR
@@ -68,7 +68,7 @@ from surveys.errors import (
     TooManyRequests,
     invalid,
 )
-from surveys.kinds import Scale, band_name, name_language, question_parts, scale_of
+from surveys.kinds import Scale, name_language, placing, question_parts, scale_of
 from surveys.models import Touchpoint
 from surveys.text import blank
 
@@ -544,13 +544,13 @@ async def submit_widget(pool: Pool, writer: ResponseWriter, comments: CommentRea
 
 
 def _out(tp: Touchpoint, row: NewResponse, context: dict[str, Any]) -> ResponseOut:
+    band, category = placing(row.kind, row.score)
     return ResponseOut(
         id=row.id, touchpoint=tp.key, invitation_id=None, kind=row.kind, score=row.score,
-        band=band_name(row.kind, row.score), scale_min=row.scale_min, scale_max=row.scale_max,
+        band=band, category=category, scale_min=row.scale_min, scale_max=row.scale_max,
         comment=row.comment, customer=row.customer_ref, locale=row.locale, channel=row.channel,
         source=row.source, context=context,
-        sentiment=SentimentOut(polarity=row.polarity, subjectivity=row.subjectivity, label=row.label,
-                               language=row.language),
+        sentiment=stored_sentiment(row.polarity, row.subjectivity, row.label, row.language),
         themes=row.themes, analyzer_version=row.analyzer_version, occurred_at=row.occurred_at,
         created_at=row.created_at, updated_at=row.created_at, edits=0,
     )

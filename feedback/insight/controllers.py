@@ -18,7 +18,6 @@ from feedback.access.models import Principal, Role
 from feedback.access.service import require
 from feedback.insight import charts, service, sharing
 from feedback.insight.models import (
-    BandName,
     Bucket,
     JourneyMap,
     OwnerReport,
@@ -51,7 +50,7 @@ from feedback.service.methods import get_and_head
 from feedback.service.negotiation import best_media_type
 from feedback.service.pages import PRIVATE_DATA, branding
 from surveys.errors import Gone, NotAcceptable, Unauthorized
-from surveys.kinds import SurveyKind
+from surveys.kinds import Band, SurveyKind
 from surveys.models import Channel, Page
 
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
@@ -115,7 +114,7 @@ class ScoreController(Controller):
         journey: QueryId = None, stage: QueryId = None, owner: QueryId = None,
         touchpoint: TouchpointQuery = None, channel: FromQuery[Channel | None] = None,
         kind: FromQuery[SurveyKind | None] = None, start: From = None, end: To = None,
-        customer: Text = None, band: FromQuery[BandName | None] = None,
+        customer: Text = None, band: FromQuery[Band | None] = None,
         has_comment: FromQuery[bool | None] = None, label: FromQuery[SentimentLabel | None] = None,
         theme: Text = None, cursor: CursorParam = None, limit: LimitParam = 50,
     ) -> Response[Page[ResponseItem]]:

@@ -9,7 +9,9 @@ from uuid import UUID
 
 import msgspec
 
-from surveys.models import Output
+from feedback.sentiment.models import SentimentOut
+from surveys.kinds import Band
+from surveys.models import AnswerBand, AnswerCategory, AnswerCustomer, Output
 
 
 class Bucket(enum.StrEnum):
@@ -18,14 +20,6 @@ class Bucket(enum.StrEnum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
-
-
-class BandName(enum.StrEnum):
-    """A score band filter: low (detractor, dissatisfied, difficult), middle, high."""
-
-    LOW = "low"
-    MIDDLE = "middle"
-    HIGH = "high"
 
 
 class SentimentLabel(enum.StrEnum):
@@ -56,7 +50,7 @@ class ResponseFilter(msgspec.Struct, frozen=True, kw_only=True):
     """Filters of the response list beyond the selection."""
 
     customer: str | None = None
-    band: BandName | None = None
+    band: Band | None = None
     has_comment: bool | None = None
     label: SentimentLabel | None = None
     theme: str | None = None
@@ -180,17 +174,17 @@ class SentimentSummary(Output):
 
 
 class Verbatim(Output):
-    """A customer's own words, quoted as given."""
+    """A customer's own words, quoted as given, with their answer's sentiment as GET
+    /api/v1/responses shows it."""
 
     response_id: UUID
     touchpoint: str
     occurred_at: datetime
     score: int
     comment: str
-    sentiment: float | None
-    # The comment's language as read ("en", "ru", "unknown"): a page marks quotes in another
-    # language than its own, so screen readers pronounce them right.
-    language: str | None = None
+    # sentiment.language, the comment's language as read ("en", "ru", "unknown"): a page marks
+    # quotes in another language than its own, so screen readers pronounce them right.
+    sentiment: SentimentOut
 
 
 class ThemeInsight(Output):
@@ -349,20 +343,23 @@ class JourneyMap(Output):
 
 
 class ResponseItem(Output):
-    """One stored answer."""
+    """One stored answer, its fields named as in the answer to `POST /api/v1/responses`
+    (ResponseOut). The CSV export has these fields in this order, `sentiment` flattened into
+    `sentiment_polarity`, `sentiment_subjectivity`, `sentiment_label` and `sentiment_language`,
+    and `themes` joined with `;`."""
 
     id: UUID
     touchpoint: str
     kind: str
     score: int
-    band: str
+    band: AnswerBand
+    category: AnswerCategory
     comment: str | None
-    customer_ref: str | None
+    customer: AnswerCustomer
     channel: str
     locale: str
     source: str
-    sentiment_polarity: float | None
-    sentiment_label: str | None
+    sentiment: SentimentOut
     themes: list[str]
     occurred_at: datetime
 

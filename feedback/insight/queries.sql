@@ -168,7 +168,7 @@ WITH requests AS (
     ) c
 )
 SELECT c.request, r.id, t.key AS touchpoint, r.occurred_at, r.score, r.comment,
-    r.sentiment_polarity, r.language
+    r.sentiment_polarity, r.sentiment_subjectivity, r.sentiment_label, r.language
 FROM chosen c
 JOIN responses r ON r.touchpoint_id = c.touchpoint_id AND r.id = c.id
 JOIN touchpoints t ON t.id = r.touchpoint_id
@@ -176,9 +176,9 @@ ORDER BY c.request, c.band * coalesce(c.sentiment_polarity, 0) DESC, c.occurred_
 
 -- name: list-responses
 -- Keyset on (occurred_at DESC, id DESC); $7/$8 are the last row of the previous page.
-SELECT r.id, t.key AS touchpoint, r.kind, r.score, score_band(r.kind, r.score) AS band,
-    r.comment, r.customer_ref, r.channel, r.locale, r.source, r.sentiment_polarity,
-    r.sentiment_label, r.themes, r.occurred_at
+SELECT r.id, t.key AS touchpoint, r.kind, r.score, r.comment, r.customer_ref AS customer,
+    r.channel, r.locale, r.source, r.sentiment_polarity, r.sentiment_subjectivity,
+    r.sentiment_label, r.language, r.themes, r.occurred_at
 FROM responses r JOIN touchpoints t ON t.id = r.touchpoint_id
 WHERE r.touchpoint_id = ANY($1::bigint[])
   AND r.occurred_at >= $2 AND r.occurred_at < $3

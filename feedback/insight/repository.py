@@ -11,12 +11,13 @@ import asyncpg
 import msgspec
 
 from feedback.insight.models import ResponseItem, Selection, ShareTarget, TouchpointRef, Verbatim
+from feedback.sentiment.models import stored_sentiment
+from surveys.kinds import placing
 from surveys.repository import Conn
 from surveys.sql import load
 
 Q = load(__file__)
 
-_BANDS = {-1: "low", 0: "middle", 1: "high"}
 THEME_SEPARATOR = "\x1f"
 
 
@@ -277,8 +278,8 @@ async def theme_comments_many(
         out[int(r["request"])].append(Verbatim(
             response_id=r["id"], touchpoint=r["touchpoint"], occurred_at=r["occurred_at"],
             score=int(r["score"]), comment=str(r["comment"]),
-            sentiment=None if r["sentiment_polarity"] is None else float(r["sentiment_polarity"]),
-            language=r["language"],
+            sentiment=stored_sentiment(r["sentiment_polarity"], r["sentiment_subjectivity"],
+                                       r["sentiment_label"], r["language"]),
         ))
     return out
 
@@ -293,10 +294,17 @@ async def theme_comments(
 
 
 def _response(r: asyncpg.Record) -> ResponseItem:
-    data = dict(r)
-    data["band"] = _BANDS[int(data["band"])]
-    data["themes"] = list(data["themes"] or [])
-    return msgspec.convert(data, ResponseItem)
+    # Banded as the answer to POST /api/v1/responses is (the band filter's score_band agrees:
+    # tests/test_answer_vocabulary.py).
+    band, category = placing(r["kind"], r["score"])
+    return ResponseItem(
+        id=r["id"], touchpoint=r["touchpoint"], kind=r["kind"], score=r["score"], band=band,
+        category=category, comment=r["comment"], customer=r["customer"], channel=r["channel"],
+        locale=r["locale"], source=r["source"],
+        sentiment=stored_sentiment(r["sentiment_polarity"], r["sentiment_subjectivity"],
+                                   r["sentiment_label"], r["language"]),
+        themes=list(r["themes"] or []), occurred_at=r["occurred_at"],
+    )
 
 
 def _response_args(

@@ -536,8 +536,19 @@ async def list_responses(conn: Conn, sel: Selection, filters: ResponseFilter, *,
     return Page(items=items, next_cursor=None)
 
 
-CSV_COLUMNS = ("id", "touchpoint", "kind", "score", "band", "comment", "customer_ref", "channel",
-               "locale", "source", "sentiment_polarity", "sentiment_label", "themes", "occurred_at")
+def _flattened(struct: type[msgspec.Struct]) -> tuple[str, ...]:
+    """A struct's JSON field names, a nested struct's fields named `outer_inner`."""
+    names: list[str] = []
+    for field in msgspec.structs.fields(struct):
+        if isinstance(field.type, type) and issubclass(field.type, msgspec.Struct):
+            names += [f"{field.encode_name}_{inner}" for inner in _flattened(field.type)]
+        else:
+            names.append(field.encode_name)
+    return tuple(names)
+
+
+# The CSV is the JSON flattened, so the two cannot name an answer's fields differently.
+CSV_COLUMNS = _flattened(ResponseItem)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -546,18 +557,20 @@ def inert(cell: str) -> str:
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
+def _flat_values(data: Mapping[str, Any]) -> Iterable[Any]:
+    for value in data.values():
+        if isinstance(value, dict):
+            yield from _flat_values(value)
+        elif isinstance(value, list):
+            yield ";".join(value)
+        else:
+            yield value
+
+
 def csv_cells(item: ResponseItem) -> list[str]:
-    values: list[Any] = [
-        item.id, item.touchpoint, item.kind, item.score, item.band, item.comment,
-        item.customer_ref, item.channel, item.locale, item.source, item.sentiment_polarity,
-        item.sentiment_label, ";".join(item.themes), utc_text(item.occurred_at),
-    ]
-    return [inert("" if v is None else str(v)) for v in values]
-
-
-def utc_text(moment: datetime) -> str:
-    """ISO 8601 in UTC with a Z, as the JSON writes it (isoformat would end in +00:00)."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """The item's JSON values in CSV_COLUMNS order, written as the JSON writes them (times as
+    the database gives them, in UTC: a Z), themes joined with `;`, nulls empty."""
+    return [inert("" if v is None else str(v)) for v in _flat_values(msgspec.to_builtins(item))]
 
 
 async def check_selection(conn: Conn, sel: Selection) -> None:

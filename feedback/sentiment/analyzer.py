@@ -12,6 +12,9 @@ from feedback.sentiment import lexicon as lx
 
 # Bump whenever a change to the lexicon or rules can change any Sentiment output or theme.
 ANALYZER_VERSION: Final[int] = 5
+# Decimal places of polarity and subjectivity: few enough that the real columns storing them
+# read back as written (feedback/sentiment/models.py).
+PLACES: Final = 4
 
 NEGATED_POSITIVE: Final = -0.75  # "not helpful" is nearly as bad as "unhelpful"
 NEGATED_NEGATIVE: Final = -0.5  # "not bad" is only mildly good
@@ -217,8 +220,8 @@ def _score_en(tokens: list[Token]) -> Sentiment:
     subjectivity = sum(item.subjectivity * item.weight for item in items) / total
     polarity = max(-1.0, min(1.0, polarity))
     return Sentiment(
-        polarity=round(polarity, 4),
-        subjectivity=round(max(0.0, min(1.0, subjectivity)), 4),
+        polarity=round(polarity, PLACES),
+        subjectivity=round(max(0.0, min(1.0, subjectivity)), PLACES),
         label=_label(polarity, items),
         language="en",
     )
@@ -632,5 +635,5 @@ def _score_ru(text: str) -> Sentiment:
     total = sum(item.weight for item in items)
     polarity = _clip(sum(item.polarity * item.weight for item in items) / total)
     subjectivity = sum(item.subjectivity * item.weight for item in items) / total
-    return Sentiment(polarity=round(polarity, 4), subjectivity=round(subjectivity, 4),
+    return Sentiment(polarity=round(polarity, PLACES), subjectivity=round(subjectivity, PLACES),
                      label=_label(polarity, items), language="ru")

@@ -86,7 +86,9 @@ _NEGOTIATED: dict[str, dict[str, OpenAPIMediaType]] = {
         type=OpenAPIType.STRING,
         description=("When Accept prefers `text/csv`: every answer of the selection, newest first, as an "
                      "attachment (Content-Disposition); `cursor` and `limit` do not apply. UTF-8 with a "
-                     "byte order mark, CRLF line ends, a header row (" + ", ".join(CSV_COLUMNS) + "); a "
+                     "byte order mark, CRLF line ends, a header row (" + ", ".join(CSV_COLUMNS) + "): "
+                     "the JSON item's fields flattened (`sentiment.label` is `sentiment_label`), "
+                     "`themes` joined with `;`, null an empty cell; a "
                      "cell that a spreadsheet would run as a formula starts with `'`.")))},
 }
 

@@ -59,8 +59,10 @@ STEPS: tuple[Step, ...] = (
          headers=(("Idempotency-Key", "answer-R-1001"),),
          body=('{"touchpoint": "refund-issued", "score": 5, "comment": "Refund arrived the next day",\n'
                ' "customer": "crm-1842", "channel": "app"}'),
-         status=201, fields=("id", "kind", "score", "band", "sentiment"),
-         answers="201 with the stored answer: its `band` on the kind's scale and the comment's `sentiment`."),
+         status=201, fields=("id", "kind", "score", "band", "category", "sentiment"),
+         answers="201 with the stored answer: its `band` on the kind's scale (`high`), the kind's word for "
+                 "it (`category`: `satisfied`) and the comment's `sentiment`; `GET /api/v1/responses` "
+                 "lists it with the same fields."),
     Step(says="Pull the score for a dashboard.",
          method="GET", path="/api/v1/scores?touchpoint=refund-issued&bucket=week",
          fields=("kind", "series", "total", "status", "min_n"),

@@ -1,0 +1,118 @@
+"""One answer, one vocabulary: what POST /api/v1/responses answers is what every read shows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import msgspec
+import pytest
+
+from feedback.collection.models import ResponseOut
+from feedback.insight.models import ResponseItem, Verbatim
+from feedback.insight.service import CSV_COLUMNS, inert
+from feedback.sentiment.models import SentimentOut
+from feedback.service.database import Connection
+from surveys.kinds import SCALES, Band, SurveyKind, placing
+from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
+
+# The fields an answer shows in every output, and the CSV columns they flatten into.
+SHARED = ("id", "touchpoint", "kind", "score", "band", "category", "comment", "customer",
+          "channel", "locale", "source", "sentiment", "themes", "occurred_at")
+
+
+def _flat(item: dict[str, Any]) -> dict[str, str]:
+    """A JSON item as its CSV row would write it."""
+    row: dict[str, Any] = {}
+    for name, value in item.items():
+        if isinstance(value, dict):
+            row |= {f"{name}_{k}": v for k, v in value.items()}
+        elif isinstance(value, list):
+            row[name] = ";".join(value)
+        else:
+            row[name] = value
+    return {k: inert("" if v is None else str(v)) for k, v in row.items()}
+
+
+async def _listed(client: Client, admin: Headers) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]]]:
+    """Every answer by id, as GET /api/v1/responses answers it in JSON and in CSV."""
+    r = await client.get("/api/v1/responses", headers=admin)
+    assert r.status_code == 200, r.text
+    items = {i["id"]: i for i in r.json()["items"]}
+    r = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"})
+    assert r.status_code == 200, r.text
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    return items, {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+
+
+async def test_an_answer_reads_back_with_the_names_and_values_it_was_written_with(
+        client: Client, admin: Headers) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "checkout", kind="nps")
+    await touchpoint(client, admin, w, "delivery", kind="csat")
+    written = []
+    for score, comment, customer in ((10, "Quick and easy checkout", "crm-1"),
+                                     (3, "The page was slow and the coupon failed", None),
+                                     (8, None, "crm-2")):
+        r = await client.post("/api/v1/responses", headers=admin, json={
+            "touchpoint": "checkout", "score": score, "comment": comment, "customer": customer})
+        assert r.status_code == 201, r.text
+        written.append(r.json())
+    # An answer through a survey link, shown again in its invitation.
+    sent = (await invite(client, admin, "delivery", "crm-3")).json()
+    r = await client.post(f"/s/{token_of(sent['url'])}", data={"score": "2", "comment": "Курьер опоздал"})
+    assert r.status_code == 200, r.text
+    r = await client.get(f"/api/v1/invitations/{sent['id']}", headers=admin)
+    assert r.status_code == 200, r.text
+    written.append(r.json()["response"])
+
+    assert [(a["band"], a["category"]) for a in written] == [
+        ("high", "promoter"), ("low", "detractor"), ("middle", "passive"), ("low", "dissatisfied")]
+    assert [a["customer"] for a in written] == ["crm-1", None, "crm-2", "crm-3"]
+    assert written[0]["sentiment"]["label"] == "positive" and written[2]["sentiment"]["polarity"] is None
+    items, rows = await _listed(client, admin)
+    assert sorted(items) == sorted(rows) == sorted(a["id"] for a in written)
+    for answer in written:
+        item = items[answer["id"]]
+        # Field by field, the list names and values the answer as its write did.
+        assert list(item) == list(SHARED)
+        assert {k: item[k] for k in SHARED} == {k: answer[k] for k in SHARED}, answer["id"]
+        # And the CSV is the list's JSON flattened (a negative polarity made inert: '-0.5).
+        assert rows[answer["id"]] == _flat(item)
+    assert "customer_ref" not in str(items) and "customer_ref" not in CSV_COLUMNS
+
+
+def test_the_write_and_read_shapes_are_declared_alike() -> None:
+    # Each field the list shows is the answer's field, of the same type: a rename or a type
+    # change on one side alone fails here before any client sees it.
+    written = {f.encode_name: f.type for f in msgspec.structs.fields(ResponseOut)}
+    listed = {f.encode_name: f.type for f in msgspec.structs.fields(ResponseItem)}
+    assert tuple(listed) == SHARED
+    assert {name: written.get(name) for name in listed} == listed
+    assert {f.encode_name: f.type for f in msgspec.structs.fields(Verbatim)}["sentiment"] is SentimentOut
+    assert CSV_COLUMNS == ("id", "touchpoint", "kind", "score", "band", "category", "comment", "customer",
+                           "channel", "locale", "source", "sentiment_polarity", "sentiment_subjectivity",
+                           "sentiment_label", "sentiment_language", "themes", "occurred_at")
+
+
+async def test_the_answers_schemas_document_one_vocabulary(client: Client) -> None:
+    schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    out, item = schemas["ResponseOut"]["properties"], schemas["ResponseItem"]["properties"]
+    for name in SHARED:
+        assert out[name] == item[name], name
+    assert item["band"]["description"].startswith("Where the score falls")
+    assert "promoter" in item["category"]["description"]
+    assert not any("customer_ref" in str(s) or "sentiment_label" in str(s.get("properties", {}))
+                   for s in schemas.values())
+
+
+@pytest.mark.parametrize("kind", list(SurveyKind))
+async def test_the_band_filter_bands_every_score_as_the_answers_show_it(
+        conn: Connection, kind: SurveyKind) -> None:
+    # GET /api/v1/responses?band= filters with the SQL score_band; the answers show placing().
+    values = {-1: Band.LOW, 0: Band.MIDDLE, 1: Band.HIGH}
+    for score in SCALES[kind].values:
+        in_sql = await conn.fetchval("SELECT score_band($1, $2)", kind, score)
+        assert values[in_sql] is placing(kind, score)[0], (kind, score)
