@@ -306,6 +306,14 @@ async def test_the_csv_export_is_documented_as_it_is_sent(client: httpx.AsyncCli
     assert "<code>text/csv</code> (string). " + str(inline_code(said)) in listed
 
 
+async def test_a_described_field_of_a_component_type_links_to_it(client: httpx.AsyncClient) -> None:
+    # An answer's band and category: an enum with a description of its own, once shown as "any".
+    listed = _section((await client.get("/docs")).text, schema_anchor("ResponseItem"))
+    for name in ("Band", "Category"):
+        assert f'<a href="#{schema_anchor(name)}">{name}</a>' in listed, name
+    assert "any" not in re.sub(r"<[^>]+>", " ", listed).split()
+
+
 async def test_request_and_answer_schemas_say_what_they_are(client: httpx.AsyncClient) -> None:
     spec, page = await _document(client), (await client.get("/docs")).text
     components = spec["components"]["schemas"]

@@ -63,6 +63,9 @@ def type_of(schema: dict[str, Any]) -> Markup:
     for key in ("oneOf", "anyOf"):
         if key in schema:
             return Markup(" | ").join(type_of(s) for s in schema[key])
+    # A described field of a component type is written {"allOf": [{"$ref": ...}], "description": ...}.
+    if len(schema.get("allOf", ())) == 1:
+        return type_of(schema["allOf"][0])
     if "const" in schema:
         return escape(json.dumps(schema["const"]))
     if "enum" in schema:
