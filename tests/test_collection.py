@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from feedback.collection.models import InvitationCreate
 from feedback.collection.service import trigger
@@ -15,6 +16,8 @@ from feedback.service.database import Connection, connect
 from feedback.settings import Settings
 from tests.conftest import MakeKey, bearer, problem_type
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
+
+BLANK_CUSTOMER = "may not be blank (spaces or invisible characters only)"
 
 
 async def _sent(client: Client, admin: Headers, key: str = "delivery", kind: str = "csat",
@@ -264,8 +267,13 @@ async def test_a_blank_customer_reference_is_refused_and_others_are_kept_exactly
         r = await client.post("/api/v1/responses", headers=admin,
                               json={"touchpoint": "delivery", "score": 4, "customer": blank})
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "customer", (blank, r.text)
+        # None is ever stored, so none is erased: a refusal, not a tombstone for nobody.
+        r = await client.delete(f"/api/v1/customers/{quote(blank, safe='')}", headers=admin)
+        assert r.status_code == 422, (blank, r.text)
+        assert r.json()["errors"] == [{"field": "customer", "message": BLANK_CUSTOMER}], r.text
     assert await conn.fetchval("SELECT count(*) FROM invitations") == 0
     assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+    assert await conn.fetchval("SELECT count(*) FROM erasures") == 0
     # Any other reference is the caller's own identifier, kept exactly, spaces and all.
     assert (await invite(client, admin, "delivery", " crm-1 ")).status_code == 201
     r = await client.post("/api/v1/responses", headers=admin,

@@ -281,6 +281,9 @@ async def erase_customer(conn: Connection, customer_ref: str) -> Erasure:
     """
     if not 1 <= len(customer_ref) <= 200 or "\x00" in customer_ref:
         raise invalid("customer", "must be 1–200 characters")
+    # No trigger or answer stores a blank reference, so erasing one would only record a
+    # tombstone for nobody: most likely a template that left the reference out.
+    _check_customer(customer_ref)
     await repo.record_erasure(conn, customer_ref=customer_ref)
     await repo.await_writes(conn)
     async with conn.transaction():
