@@ -35,7 +35,7 @@ from surveys.models import (
 )
 from surveys.paging import after_id, encode_cursor
 from surveys.repository import Conn
-from surveys.text import has_control, invisible, unpadded
+from surveys.text import CONTROL_MESSAGE, PROSE_CONTROL_MESSAGE, has_control, invisible, unpadded
 
 
 def _page(items: list[Any], limit: int) -> tuple[list[Any], str | None]:
@@ -46,8 +46,8 @@ def _page(items: list[Any], limit: int) -> tuple[list[Any], str | None]:
 
 
 # A name is one line wherever it shows (a heading, a table cell, a chart label, an email): a
-# newline or tab inside it shows as a space at best, other control characters as nothing.
-CONTROL_MESSAGE = "may not contain control characters (tab, newline and the like)"
+# newline or tab inside it shows as a space at best, other control characters as nothing. The
+# types' patterns (surveys.models.ONE_LINE, PROSE) refuse every other control at decoding.
 # A description is prose and may run over lines; other control characters print nothing.
 _PROSE = "\t\n\r"
 
@@ -65,7 +65,7 @@ def _trimmed(field: str, name: str) -> str:
 
 def _described(description: str) -> str:
     if has_control(description, allowed=_PROSE):
-        raise invalid("description", "may not contain control characters other than tab and newline")
+        raise invalid("description", PROSE_CONTROL_MESSAGE)
     return description
 
 
