@@ -26,8 +26,20 @@ DOCUMENTED_ITEMS = "documented_items"
 # PostgreSQL text cannot hold NUL: every text input refuses it, so the 422 names the field.
 NO_NUL = r"^[^\x00]*$"
 
+# A name (or a question's wording) is one line wherever it shows: no control character, C0
+# (U+0000–U+001F) or C1 (U+007F–U+009F). The whitespace ones (tab, newline, CR, VT, FF, U+001C–
+# U+001F, NEL) pass the pattern only to be trimmed around the name like spaces: one left inside
+# it is refused by surveys.service. Format characters (U+202E and the like) are not controls
+# and are allowed (they spell some scripts and emoji); pages print them as text, escaped.
+ONE_LINE = r"^[^\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]*$"
+# A description is prose: tab, newline and CR only.
+PROSE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+_ONE_LINE_DOC = ("No control characters: tab, newline and the other whitespace ones are trimmed "
+                 "around it like spaces and refused inside it.")
+
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1, description="A positive integer id.")]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=ONE_LINE,
+                                   description=f"A name, one line. {_ONE_LINE_DOC}")]
 Email = Annotated[
     str, msgspec.Meta(pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$", max_length=320,
                       description="An email address.")
@@ -41,14 +53,18 @@ TouchpointKey = Annotated[
     ),
 ]
 Locale = Annotated[str, msgspec.Meta(pattern=r"^(en|ru)$", description="en or ru")]
-Wording = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=NO_NUL)]
+Wording = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=ONE_LINE,
+                                      description=f"A question, one line. {_ONE_LINE_DOC}")]
 SampleRate = Annotated[float, msgspec.Meta(ge=0, le=1)]
 Days = Annotated[int, msgspec.Meta(ge=0, le=3650)]
 # The longest a survey link stays open; invitation retention must outlast it.
 MAX_EXPIRY_DAYS = 365
 ExpiryDays = Annotated[int, msgspec.Meta(ge=1, le=MAX_EXPIRY_DAYS)]
-Description = Annotated[str, msgspec.Meta(max_length=2000, pattern=NO_NUL)]
-StageName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
+Description = Annotated[str, msgspec.Meta(
+    max_length=2000, pattern=PROSE,
+    description="Prose: it keeps tabs and newlines; other control characters are refused.")]
+StageName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=ONE_LINE,
+                                        description=f"A stage's name, one line. {_ONE_LINE_DOC}")]
 
 # A stored answer's fields, named and described once for every output that shows one (the
 # answer to POST /api/v1/responses, an invitation's response, GET /api/v1/responses and its CSV).

@@ -134,6 +134,25 @@ SELECT id FROM stages WHERE id = $1 FOR KEY SHARE;
 
 -- Touchpoints ------------------------------------------------------------------
 
+-- name: visible-filters^
+-- Whether each journey, stage and owner id a filter names exists for the caller; a null id is
+-- true. $4, an owner key's owner, sees only itself, and journeys (with all their stages) only
+-- while they hold one of its touchpoints, as get-journey: another owner's ids look like ids
+-- that do not exist.
+SELECT
+    $1::bigint IS NULL OR EXISTS (
+        SELECT 1 FROM journeys j WHERE j.id = $1
+          AND ($4::bigint IS NULL OR EXISTS (
+                SELECT 1 FROM touchpoints t JOIN stages s ON s.id = t.stage_id
+                WHERE s.journey_id = j.id AND t.owner_id = $4))) AS journey,
+    $2::bigint IS NULL OR EXISTS (
+        SELECT 1 FROM stages st WHERE st.id = $2
+          AND ($4::bigint IS NULL OR EXISTS (
+                SELECT 1 FROM touchpoints t JOIN stages s ON s.id = t.stage_id
+                WHERE s.journey_id = st.journey_id AND t.owner_id = $4))) AS stage,
+    $3::bigint IS NULL OR EXISTS (
+        SELECT 1 FROM owners o WHERE o.id = $3 AND ($4::bigint IS NULL OR o.id = $4)) AS owner;
+
 -- name: get-touchpoint^
 SELECT t.id, t.key, t.name, s.journey_id, t.stage_id, s.name AS stage, t.channel,
     t.owner_id, o.name AS owner, t.kind, t.questions AS custom_questions, t.target,

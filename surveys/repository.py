@@ -174,6 +174,14 @@ async def hold_stage(conn: Conn, *, stage_id: int) -> bool:
 # Touchpoints
 
 
+async def missing_filters(conn: Conn, *, journey: int | None, stage: int | None, owner: int | None,
+                          scope: int | None) -> list[tuple[str, int]]:
+    """The (filter, id) pairs naming a journey, stage or owner the caller cannot see."""
+    row = _one(await conn.fetchrow(Q["visible-filters"], journey, stage, owner, scope))
+    named = (("journey", journey), ("stage", stage), ("owner", owner))
+    return [(field, value) for field, value in named if value is not None and not row[field]]
+
+
 async def get_touchpoint(conn: Conn, *, key: str, scope: int | None = None) -> Touchpoint | None:
     row = await conn.fetchrow(Q["get-touchpoint"], key, scope)
     return None if row is None else _touchpoint(row)

@@ -35,7 +35,7 @@ from surveys.models import (
 )
 from surveys.paging import after_id, encode_cursor
 from surveys.repository import Conn
-from surveys.text import has_control, invisible, unpadded
+from surveys.text import CONTROL_MESSAGE, PROSE_CONTROL_MESSAGE, has_control, invisible, unpadded
 
 
 def _page(items: list[Any], limit: int) -> tuple[list[Any], str | None]:
@@ -46,8 +46,8 @@ def _page(items: list[Any], limit: int) -> tuple[list[Any], str | None]:
 
 
 # A name is one line wherever it shows (a heading, a table cell, a chart label, an email): a
-# newline or tab inside it shows as a space at best, other control characters as nothing.
-CONTROL_MESSAGE = "may not contain control characters (tab, newline and the like)"
+# newline or tab inside it shows as a space at best, other control characters as nothing. The
+# types' patterns (surveys.models.ONE_LINE, PROSE) refuse every other control at decoding.
 # A description is prose and may run over lines; other control characters print nothing.
 _PROSE = "\t\n\r"
 
@@ -65,7 +65,7 @@ def _trimmed(field: str, name: str) -> str:
 
 def _described(description: str) -> str:
     if has_control(description, allowed=_PROSE):
-        raise invalid("description", "may not contain control characters other than tab and newline")
+        raise invalid("description", PROSE_CONTROL_MESSAGE)
     return description
 
 
@@ -251,6 +251,22 @@ async def delete_journey(conn: Conn, journey_id: int) -> None:
 # Touchpoints
 
 
+async def check_filters(conn: Conn, *, journey: int | None, stage: int | None, owner: int | None,
+                        scope: int | None) -> None:
+    """A 404 naming each journey, stage or owner filter whose id the caller cannot see.
+
+    Called when a filtered list or score came back empty: a typo in an id is told, not answered
+    with nothing, while an owner or journey without touchpoints yet is still an empty answer.
+    Another owner's ids get the very answer of ids that do not exist (scope: an owner key's)."""
+    if journey is None and stage is None and owner is None:
+        return
+    missing = await repo.missing_filters(conn, journey=journey, stage=stage, owner=owner, scope=scope)
+    if missing:
+        errors = [FieldError(field, f"{field} {value} does not exist") for field, value in missing]
+        raise NotFound(" ".join(f"{e.message[0].upper()}{e.message[1:]}." for e in errors),
+                       errors=errors)
+
+
 async def get_touchpoint(conn: Conn, key: str, scope: int | None = None) -> Touchpoint:
     touchpoint = await repo.get_touchpoint(conn, key=key, scope=scope)
     if touchpoint is None:
@@ -264,6 +280,9 @@ async def list_touchpoints(
     items = await repo.list_touchpoints(
         conn, after=after_id(cursor), limit=limit + 1, filters=filters, scope=scope
     )
+    if not items:
+        await check_filters(conn, journey=filters.journey, stage=filters.stage, owner=filters.owner,
+                            scope=scope)
     page, nxt = _page(items, limit)
     return Page(items=page, next_cursor=nxt)
 

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import unicodedata
 
+# What a name (or a question's wording) holding a control character is told, by the pattern
+# of its type (surveys.models.ONE_LINE) or by the check after trimming.
+CONTROL_MESSAGE = "may not contain control characters (tab, newline and the like)"
+# A description is prose: it keeps tab and newline (and CR), and refuses the other controls.
+PROSE_CONTROL_MESSAGE = "may not contain control characters other than tab and newline"
+
 
 def invisible(char: str) -> bool:
     """Whether the character prints nothing: a format character (category Cf)."""

@@ -249,14 +249,15 @@ async def test_an_operation_lists_only_the_errors_it_can_answer(client: httpx.As
         conflict = spec["paths"][path][method]["responses"]["409"]
         assert conflict["description"] != ERROR_MEANINGS["409"], (method, path)  # says which conflict
         assert list(conflict["content"]) == ["application/problem+json"]
-    # A 404 needs something named that may be missing: an object in the path, or a touchpoint
-    # to narrow a selection to. Lists, creations and erasure (any reference) find nothing to miss.
+    # A 404 needs something named that may be missing: an object in the path, or a touchpoint,
+    # journey, stage or owner to narrow a selection or list to. Unfiltered lists, creations and
+    # erasure (any reference) find nothing to miss.
     missing = _statuses(spec, "404")
-    assert {("get", "/api/v1/owners"), ("get", "/api/v1/touchpoints"), ("post", "/api/v1/owners"),
+    assert {("get", "/api/v1/owners"), ("get", "/api/v1/journeys"), ("post", "/api/v1/owners"),
             ("post", "/api/v1/responses"), ("post", "/api/v1/invitations:batch"),
             ("delete", "/api/v1/customers/{ref}")}.isdisjoint(missing)
     assert {("get", "/api/v1/owners/{owner_id}"), ("get", "/api/v1/scores"), ("get", "/api/v1/responses"),
-            ("post", "/api/v1/touchpoints/{key}/invitations")} <= missing
+            ("get", "/api/v1/touchpoints"), ("post", "/api/v1/touchpoints/{key}/invitations")} <= missing
 
 
 async def test_date_ranges_are_documented_as_dates_and_still_refused_by_name(

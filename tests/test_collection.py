@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from feedback.collection.models import InvitationCreate
 from feedback.collection.service import trigger
@@ -15,6 +16,8 @@ from feedback.service.database import Connection, connect
 from feedback.settings import Settings
 from tests.conftest import MakeKey, bearer, problem_type
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
+
+BLANK_CUSTOMER = "may not be blank (spaces or invisible characters only)"
 
 
 async def _sent(client: Client, admin: Headers, key: str = "delivery", kind: str = "csat",
@@ -169,6 +172,31 @@ async def test_a_repeated_event_with_other_fields_is_a_409_naming_event_id_and_t
     assert await conn.fetchval("SELECT count(*) FROM invitations") == 1
 
 
+async def test_a_retry_that_leaves_a_field_out_is_not_compared_on_it(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    # One rule for locale, channel and context: a field the retry gives must equal what was
+    # stored; one it leaves out (or sends as null) is not compared, and the replay carries what
+    # the first request stored. A locale left out was compared as "en" (a 409), a channel not.
+    given: dict[str, Any] = {"locale": "ru", "channel": "app", "context": {"order": "A-1"}}
+    first = await _sent(client, admin, event_id="order-1", **given)
+    assert "lang=\"ru\"" in first["email_html"]
+    for left_out in ({}, {"locale": None}, {"channel": None}, {"context": {"order": "A-1"}},
+                     {"locale": "ru"}, {"locale": None, "channel": None}):
+        r = await invite(client, admin, "delivery", event_id="order-1", **left_out)
+        assert r.status_code == 201 and r.json() == first, (left_out, r.text)
+    r = await client.post("/api/v1/invitations:batch", headers=admin, json={"items": [
+        {"touchpoint": "delivery", "customer": "c-1", "event_id": "order-1"}]})
+    assert r.json()["results"][0] == {"status": 201, "body": first}, r.text
+    # A field given with another value than the stored one, a default spelled out included.
+    for other, named in (({"locale": "en"}, "locale"), ({"channel": "email"}, "channel"),
+                         ({"context": {}}, "context"), ({"locale": "en", "context": {"order": "A-2"}},
+                                                         "locale and context")):
+        r = await invite(client, admin, "delivery", event_id="order-1", **other)
+        assert r.status_code == 409, (other, r.text)
+        assert f"another {named};" in r.json()["detail"], r.text
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == 1
+
+
 async def test_a_repeated_skipped_event_with_other_fields_is_a_409_too(client: Client, admin: Headers) -> None:
     w = await world(client, admin)
     await touchpoint(client, admin, w, "never", sample_rate=0)
@@ -264,8 +292,13 @@ async def test_a_blank_customer_reference_is_refused_and_others_are_kept_exactly
         r = await client.post("/api/v1/responses", headers=admin,
                               json={"touchpoint": "delivery", "score": 4, "customer": blank})
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "customer", (blank, r.text)
+        # None is ever stored, so none is erased: a refusal, not a tombstone for nobody.
+        r = await client.delete(f"/api/v1/customers/{quote(blank, safe='')}", headers=admin)
+        assert r.status_code == 422, (blank, r.text)
+        assert r.json()["errors"] == [{"field": "customer", "message": BLANK_CUSTOMER}], r.text
     assert await conn.fetchval("SELECT count(*) FROM invitations") == 0
     assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+    assert await conn.fetchval("SELECT count(*) FROM erasures") == 0
     # Any other reference is the caller's own identifier, kept exactly, spaces and all.
     assert (await invite(client, admin, "delivery", " crm-1 ")).status_code == 201
     r = await client.post("/api/v1/responses", headers=admin,

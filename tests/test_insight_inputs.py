@@ -8,12 +8,17 @@ from itertools import pairwise
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
 from feedback.insight import charts, service
 from feedback.insight.models import Bucket, Point
 from feedback.insight.repository import DailyRow, ThemeRow
+from surveys import service as surveys_service
 from surveys.errors import InvalidInput
+from surveys.kinds import SurveyKind
+from surveys.models import Channel, JourneyCreate, TouchpointCreate
+from tests.conftest import MakeKey, bearer
 from tests.test_insight_data import answers, catalogue, days_ago
 
 Client = httpx.AsyncClient
@@ -81,6 +86,66 @@ async def test_a_value_outside_an_enumeration_is_told_the_values_it_may_take(
         message = f"Invalid enum value {value!r}; expected one of: {choices}"
         assert r.json()["errors"] == [{"field": name, "message": message}], r.text
         assert r.json()["detail"] == f"{name}: {message}"
+
+
+FILTERED = [("GET", "/api/v1/scores", {}), ("GET", "/api/v1/responses", {}),
+            ("GET", "/api/v1/responses", {"Accept": "text/csv"}),
+            ("HEAD", "/api/v1/responses", {"Accept": "text/csv"}), ("GET", "/api/v1/touchpoints", {})]
+
+
+async def test_an_unknown_owner_journey_or_stage_filter_is_a_404_naming_it(
+        client: Client, admin: dict[str, str], conn: Any) -> None:
+    # It was an empty 200, while an unknown touchpoint was a 404: a typo in an id looked like
+    # a team with no answers.
+    cat = await catalogue(conn)
+    for method, path, accept in FILTERED:
+        for name in ("owner", "journey", "stage"):
+            r = await client.request(method, path, headers={**admin, **accept}, params={name: "999999"})
+            assert r.status_code == 404, (method, path, accept, name, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+            if method == "GET":
+                assert r.json()["errors"] == [{"field": name, "message": f"{name} 999999 does not exist"}]
+                assert r.json()["detail"] == f"{name.capitalize()} 999999 does not exist."
+        r = await client.request(method, path, headers={**admin, **accept},
+                                 params={"owner": "999998", "journey": str(cat.journey), "stage": "999999"})
+        assert r.status_code == 404, r.text
+        if method == "GET":
+            assert [e["field"] for e in r.json()["errors"]] == ["stage", "owner"], r.text
+    # Ids that exist are no mistake, even where they hold nothing together.
+    empty = (await client.post("/api/v1/owners", json={"name": "New team"}, headers=admin)).json()["id"]
+    for params in ({"owner": empty}, {"owner": cat.owners["support"], "stage": cat.stages["Loyalty"]}):
+        for method, path, accept in FILTERED:
+            r = await client.request(method, path, headers={**admin, **accept}, params=params)
+            assert r.status_code == 200, (method, path, params, r.text)
+
+
+async def test_another_owners_filter_ids_answer_as_ids_that_do_not_exist(
+        client: Client, conn: Any, make_key: MakeKey) -> None:
+    cat = await catalogue(conn)
+    other = await surveys_service.create_journey(conn, JourneyCreate(name="Returns"))
+    await surveys_service.create_touchpoint(conn, TouchpointCreate(
+        key="return-label", name="Return label", stage_id=other.stages[0].id, channel=Channel.WEB,
+        owner_id=cat.owners["onboarding"], kind=SurveyKind.CES))
+    await answers(conn, "return-label", [2, 7], day=days_ago(1), comment="onboarding secret")
+    support = bearer(await make_key("owner", cat.owners["support"]))
+    theirs = {"owner": cat.owners["onboarding"], "journey": other.id, "stage": other.stages[0].id}
+    for method, path, accept in FILTERED:
+        for name, their_id in theirs.items():
+            answers_ = [await client.request(method, path, headers={**support, **accept},
+                                             params={name: str(value)})
+                        for value in (their_id, 999999)]
+            got, nowhere = answers_
+            assert got.status_code == nowhere.status_code == 404, (path, name, got.text)
+            assert got.headers["content-type"] == nowhere.headers["content-type"]
+            if method == "GET":  # the same body, but for the id it names
+                assert got.json() == msgspec.json.decode(
+                    nowhere.text.replace("999999", str(their_id))), (path, name)
+                assert "secret" not in got.text and "Return" not in got.text
+    # A stage of a journey the owner has touchpoints in is seen, as GET /journeys/{id} shows it.
+    for method, path, accept in FILTERED:
+        r = await client.request(method, path, headers={**support, **accept},
+                                 params={"stage": cat.stages["Loyalty"]})
+        assert r.status_code == 200, (method, path, r.text)
 
 
 def test_days_still_to_come_are_left_out_of_a_period() -> None:

@@ -234,13 +234,13 @@ async def test_a_nul_character_in_a_body_is_refused_naming_its_field(
         ("PATCH", f"/api/v1/owners/{owner}", {"name": nul}, "name"),
         ("POST", "/api/v1/journeys", {"name": nul}, "name"),
         ("POST", "/api/v1/journeys", {"name": "J", "description": nul}, "description"),
-        ("POST", "/api/v1/journeys", {"name": "J", "stages": ["A", nul]}, "stages"),
+        ("POST", "/api/v1/journeys", {"name": "J", "stages": ["A", nul]}, "stages[1]"),
         ("PATCH", f"/api/v1/journeys/{journey['id']}", {"description": nul}, "description"),
-        ("PATCH", f"/api/v1/journeys/{journey['id']}", {"stages": [{"name": nul}]}, "stages"),
+        ("PATCH", f"/api/v1/journeys/{journey['id']}", {"stages": [{"name": nul}]}, "stages[0].name"),
         ("POST", "/api/v1/touchpoints", {**tp, "name": nul}, "name"),
-        ("POST", "/api/v1/touchpoints", {**tp, "questions": {"en": nul}}, "questions"),
+        ("POST", "/api/v1/touchpoints", {**tp, "questions": {"en": nul}}, "questions.en"),
         ("PATCH", "/api/v1/touchpoints/delivery", {"name": nul}, "name"),
-        ("PATCH", "/api/v1/touchpoints/delivery", {"questions": {"ru": nul}}, "questions"),
+        ("PATCH", "/api/v1/touchpoints/delivery", {"questions": {"ru": nul}}, "questions.ru"),
     ]
     for method, path, body, field in attempts:
         r = await client.request(method, path, json=body, headers=admin)

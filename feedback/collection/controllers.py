@@ -49,7 +49,8 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(
     description="Makes a retry safe: the same key with the same body returns the first answer again "
                 "(kept 48 hours); with another body, a 422.")]
 CustomerParam = Annotated[Path, PathParameter(
-    description="A customer reference, percent-encoded: a `/` in it is sent as `%2F`.",
+    description="A customer reference, percent-encoded: a `/` in it is sent as `%2F`. A blank one "
+                "(spaces or characters that print nothing only) is a 422 naming `customer`.",
     # Documented as the text it is: the path type only lets a "/" route here.
     schema_extra={"format": None, "min_length": 1, "max_length": 200})]
 CUSTOMERS = "/api/v1/customers"

@@ -25,8 +25,11 @@ from surveys.models import (
 # No NUL (see NO_NUL): bad input stays a 422 naming its field, never a 500.
 CustomerRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL,
                                           description="The caller's own customer reference.")]
-EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL,
-                                      description="The caller's id of the touchpoint event.")]
+EventId = Annotated[str, msgspec.Meta(
+    min_length=1, max_length=200, pattern=NO_NUL,
+    description="The caller's id of the touchpoint event. Sent again, for the same customer, it gets "
+                "the first answer: each of locale, channel and context it gives must equal what the "
+                "first request stored (else a 409 event-id-reused); one it leaves out is not compared.")]
 ContextKey = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=NO_NUL)]
 ContextValue = str | int | float | bool | None
 # Hidden fields: flat, scalar values only; the 4 KiB limit is checked on the encoded form.
@@ -44,9 +47,12 @@ class InvitationCreate(Input):
     """A touchpoint event: ask this customer, unless a contact rule says not to."""
 
     customer: CustomerRef
+    # Left out (or null): en, and the touchpoint's channel.
     locale: Locale | None = None
     channel: Channel | None = None
-    context: Context = msgspec.field(default_factory=dict)
+    # Left out: {} is stored. UNSET rather than {} tells a retry that leaves it out (not compared)
+    # from one that sends {} (compared).
+    context: Context | msgspec.UnsetType = msgspec.UNSET
     event_id: EventId | None = None
 
 
@@ -57,7 +63,7 @@ class BatchTrigger(Input):
     customer: CustomerRef
     locale: Locale | None = None
     channel: Channel | None = None
-    context: Context = msgspec.field(default_factory=dict)
+    context: Context | msgspec.UnsetType = msgspec.UNSET
     event_id: EventId | None = None
 
     def invitation(self) -> InvitationCreate:

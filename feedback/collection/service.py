@@ -173,16 +173,18 @@ def _sent(settings: Settings, tp: Touchpoint, invitation_id: UUID, nonce: bytes,
 
 
 def _differences(row: Any, data: InvitationCreate) -> list[str]:
-    """The fields in which a repeated event differs from the stored one."""
+    """The fields a repeated event gives with another value than the stored one.
+
+    A field the retry leaves out (or sends as null) is not compared: the replay carries what was
+    stored. Comparing it with its default instead could refuse an exact retry, as the channel's
+    default is the touchpoint's channel, which may have changed since the first request; and one
+    rule for every optional field is one a client can rely on (docs/collection.md)."""
     differ = []
-    # The locale's default never changes, so an omitted one is compared as "en".
-    if (data.locale or "en") != row["locale"]:
+    if data.locale is not None and data.locale != row["locale"]:
         differ.append("locale")
-    # The channel's default is the touchpoint's channel, which may have changed since: an omitted
-    # one matches whatever was stored, so the exact retry of an event that omitted it still does.
     if data.channel is not None and data.channel.value != row["channel"]:
         differ.append("channel")
-    if not row["same_context"]:
+    if data.context is not msgspec.UNSET and not row["same_context"]:
         differ.append("context")
     return differ
 
@@ -213,7 +215,7 @@ async def trigger(conn: Connection, settings: Settings, key: str, data: Invitati
     tp = await surveys_repo.get_touchpoint(conn, key=key)
     if tp is None:
         raise NotFound(f"Touchpoint {key!r} does not exist.")
-    context = _context_json(data.context)
+    context = _context_json({} if data.context is msgspec.UNSET else data.context)
     locale = data.locale or "en"
     async with conn.transaction():
         if data.event_id is not None:
@@ -281,6 +283,9 @@ async def erase_customer(conn: Connection, customer_ref: str) -> Erasure:
     """
     if not 1 <= len(customer_ref) <= 200 or "\x00" in customer_ref:
         raise invalid("customer", "must be 1–200 characters")
+    # No trigger or answer stores a blank reference, so erasing one would only record a
+    # tombstone for nobody: most likely a template that left the reference out.
+    _check_customer(customer_ref)
     await repo.record_erasure(conn, customer_ref=customer_ref)
     await repo.await_writes(conn)
     async with conn.transaction():

@@ -112,7 +112,8 @@ class Scores(Output):
     """A score over a selection: the series, the whole period, the previous one and the KPI status.
 
     `kind`, `metric` and `definition` are null only when no touchpoint matches and no kind was
-    asked for: then every count is 0."""
+    asked for: then every count is 0. (A journey, stage or owner id that does not exist is a 404
+    naming it, not an empty score.)"""
 
     kind: str | None
     metric: str | None

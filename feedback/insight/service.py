@@ -59,6 +59,7 @@ from surveys.kinds import SurveyKind, scale_of
 from surveys.models import Page
 from surveys.paging import decode_cursor, encode_cursor
 from surveys.repository import Conn
+from surveys.service import check_filters
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3 * 365 + 1
@@ -421,6 +422,9 @@ def _select_kind(touchpoints: Sequence[Touchpoint], sel: Selection) -> str | Non
 
 async def _touchpoints(conn: Conn, sel: Selection) -> list[Touchpoint]:
     touchpoints = await repo.selected_touchpoints(conn, sel)
+    if not touchpoints:  # touchpoints found: every id they were filtered by exists
+        await check_filters(conn, journey=sel.journey, stage=sel.stage, owner=sel.owner,
+                            scope=sel.scope)
     if sel.touchpoint is not None and not touchpoints:
         # It may exist, and be the caller's, outside the other filters: say which rather than
         # that it does not exist. Another owner's is looked up in scope, so it stays a plain 404.
@@ -574,7 +578,8 @@ def csv_cells(item: ResponseItem) -> list[str]:
 
 
 async def check_selection(conn: Conn, sel: Selection) -> None:
-    """Raise NotFound now for a touchpoint the caller cannot see, before a stream starts."""
+    """Raise NotFound now for a touchpoint, journey, stage or owner the caller cannot see, before
+    a stream starts."""
     await _touchpoints(conn, sel)
 
 

@@ -80,6 +80,8 @@ _BODY_ERRORS = ("413", "415")
 _WITH_BODY = frozenset({"post", "put", "patch"})
 # Erasure takes any customer reference, known or not: its path parameter finds nothing to miss.
 _FINDS_NOTHING = frozenset({("delete", "/api/v1/customers/{ref}")})
+# Query filters naming an object: one that does not exist is a 404 naming it, not an empty list.
+_FILTER_IDS = frozenset({"touchpoint", "journey", "stage", "owner"})
 # The GETs that answer in more than one media type, chosen by Accept, and the other types.
 _NEGOTIATED: dict[str, dict[str, OpenAPIMediaType]] = {
     "/api/v1/responses": {"text/csv": OpenAPIMediaType(schema=Schema(
@@ -125,11 +127,12 @@ def _operations(path_item: object) -> list[tuple[str, Operation]]:
 
 def _finds(method: str, path: str, operation: Operation) -> bool:
     """Whether the request names an object that may be missing: a path parameter, or the
-    touchpoint a selection is narrowed to (an unknown journey or owner there is an empty one)."""
+    touchpoint, journey, stage or owner a selection or list is narrowed to."""
     names = {(p.param_in, p.name) for p in operation.parameters or [] if isinstance(p, Parameter)}
     if (method, path) in _FINDS_NOTHING:
         return False
-    return any(where == ParamType.PATH for where, _ in names) or (ParamType.QUERY, "touchpoint") in names
+    return any(where == ParamType.PATH or (where == ParamType.QUERY and name in _FILTER_IDS)
+               for where, name in names)
 
 
 def _api_errors(method: str, path: str, operation: Operation) -> list[str]:

@@ -45,8 +45,8 @@ PROBLEM_TYPES = (
     ProblemType("customer-erased", 409, "The customer was erased while the answer waited to be stored, so it "
                 "was not kept. Drop it: sent again, it would be stored as a new answer."),
     ProblemType("event-id-reused", 409, "A trigger's `event_id` was already used on this touchpoint for another "
-                "customer or with other fields. A retry sends the same fields; a new event needs a new "
-                "`event_id`."),
+                "customer or with other fields. A retry sends the same fields (or leaves optional ones "
+                "out); a new event needs a new `event_id`."),
     ProblemType("key-taken", 409, "Another touchpoint already has this `key`."),
     ProblemType("name-taken", 409, "Another owner or journey already has this name (ignoring case and spacing); "
                 "`detail` gives its id."),

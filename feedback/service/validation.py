@@ -7,12 +7,14 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal
 from enum import Enum
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 import msgspec
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from surveys.errors import ClientError, FieldError, InvalidInput, UnsupportedMediaType
+from surveys.models import ONE_LINE, PROSE
+from surveys.text import CONTROL_MESSAGE, PROSE_CONTROL_MESSAGE
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 # What a field holding NUL is told, rather than msgspec's "Expected `str` matching regex ...".
@@ -20,6 +22,9 @@ NUL_MESSAGE = "may not contain the NUL character"
 # msgspec's message for a string outside a pattern that only lists its values, as Locale's
 # ^(en|ru)$ does; the client is told the values instead of the regex.
 _LISTED = re.compile(r"Expected `str` matching regex '\^\(([\w-]+(?:\|[\w-]+)*)\)\$'")
+# A miss of a name's or a description's pattern is told as the check after trimming tells it.
+_PATTERN_MESSAGES = {f"Expected `str` matching regex {ONE_LINE!r}": CONTROL_MESSAGE,
+                     f"Expected `str` matching regex {PROSE!r}": PROSE_CONTROL_MESSAGE}
 # Reads every JSON float as a Decimal, so a number beyond a float's range (1e400) can be found.
 _WIDE_NUMBERS = msgspec.json.Decoder(float_hook=Decimal)
 
@@ -52,7 +57,23 @@ def _describe(error: msgspec.ValidationError, value: Any, expected: Any = None) 
         return NUL_MESSAGE
     # msgspec appends " - at `$.x`"; the field is named separately. "at `key`": a dict's key.
     text, _, at = str(error).partition(" - at `")
+    text = _PATTERN_MESSAGES.get(text, text)
     return with_choices(text, expected, value, key=at.startswith("key`"))
+
+
+def _where(field: str, error: msgspec.ValidationError, value: Any, expected: Any) -> str:
+    """The field's part msgspec found wrong: `stages[1].name`, and `questions.en` for a value
+    of an object, whose key msgspec leaves out (`$[...]`); the field itself for a key."""
+    at = str(error).partition(" - at `$")[2].removesuffix("`")
+    if at == "[...]" and isinstance(value, dict):
+        item_type = next((get_args(t)[1] for t in (expected, *get_args(expected))
+                          if get_origin(t) is dict), None)
+        for key, item in value.items():
+            try:
+                msgspec.convert(item, type=item_type)
+            except msgspec.ValidationError:
+                return f"{field}.{key}"
+    return field if "[...]" in at else field + at
 
 
 def with_choices(message: str, expected: Any, value: Any = None, *, key: bool = False) -> str:
@@ -103,7 +124,8 @@ def field_errors(struct_type: type[msgspec.Struct], raw: Any, prefix: str = "") 
         try:
             msgspec.convert(raw[name], type=info.type)
         except msgspec.ValidationError as exc:
-            errors.append(FieldError(f"{prefix}{name}", _describe(exc, raw[name], info.type)))
+            errors.append(FieldError(_where(f"{prefix}{name}", exc, raw[name], info.type),
+                                     _describe(exc, raw[name], info.type)))
     if not errors:
         # Cross-field rules live in __post_init__; they surface only on the whole object.
         try:
