@@ -217,7 +217,7 @@ async def test_api_operations_document_the_errors_they_can_answer(client: httpx.
         statuses = set(op["responses"])
         # A documented method is allowed on its path; nothing under /api/ expires or is rate-limited.
         assert not statuses & {"405", "410", "429"}, (method, path)
-        with_body = method in ("post", "put", "patch")
+        with_body = "requestBody" in op
         assert ({"413", "415"} <= statuses) == with_body and bool(statuses & {"413", "415"}) == with_body, (
             method, path)
         for status, response in op["responses"].items():
@@ -228,6 +228,51 @@ async def test_api_operations_document_the_errors_they_can_answer(client: httpx.
     assert trigger["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/InvitationSent"}
     assert trigger["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/InvitationSkipped"}
+
+
+async def test_each_operation_lists_the_input_errors_of_the_input_it_takes(client: httpx.AsyncClient) -> None:
+    """A body can be unreadable, invalid, too large or not JSON; a parameter invalid, or missing
+    if it is required and not in the path; an operation that takes neither can answer none."""
+    spec = await _document(client)
+    for method, path, op in _operations(spec):
+        statuses, parameters = set(op["responses"]), op.get("parameters", [])
+        body = "requestBody" in op
+        missing = any(p["required"] and p["in"] != "path" for p in parameters)
+        assert ("400" in statuses) == (body or missing), (method, path)
+        assert ("422" in statuses) == (body or bool(parameters)), (method, path)
+        assert ("413" in statuses) == ("415" in statuses) == (body and path.startswith("/api/")), (method, path)
+    # Each kind is there: GETs with and without parameters, POSTs with and without a body.
+    assert not {"400", "422"} & set(spec["paths"]["/healthz"]["get"]["responses"])
+    assert {"422"} == {"400", "422", "413", "415"} & set(spec["paths"]["/api/v1/owners"]["get"]["responses"])
+    revoke = set(spec["paths"]["/api/v1/owners/{owner_id}/share-links/revoke"]["post"]["responses"])
+    assert "422" in revoke and not {"400", "413", "415"} & revoke
+
+
+async def test_the_input_errors_listed_are_those_answered(
+        client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    # A POST that takes no body reads none: any Content-Type, and any size, is no 415 or 413.
+    for journey in (False, True):
+        made = await client.post("/api/v1/journeys" if journey else "/api/v1/owners", headers=admin,
+                                 json={"name": "Docs check", "stages": ["One"]} if journey else {"name": "Docs check"})
+        assert made.status_code == 201, made.text
+        kind = "journeys" if journey else "owners"
+        revoke = f"/api/v1/{kind}/{made.json()['id']}/share-links/revoke"
+        for content_type in ("text/xml", "application/x-made-up; charset=latin-1"):
+            r = await client.post(revoke, headers={**admin, "content-type": content_type}, content=b"<a/>")
+            assert r.status_code == 200, (revoke, content_type, r.text)
+        r = await client.post(revoke, headers={**admin, "content-encoding": "gzip"}, content=b"x" * (3 << 20))
+        assert r.status_code == 200, r.text
+        # Its path parameter can still be invalid: the 422 it lists.
+        r = await client.post(f"/api/v1/{kind}/99999999999999999999/share-links/revoke", headers=admin)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] in ("owner_id", "journey_id"), r.text
+    # One that takes a body still refuses what it cannot read, as it lists.
+    r = await client.post("/api/v1/owners", headers={**admin, "content-type": "text/xml"}, content=b"<a/>")
+    assert r.status_code == 415
+    r = await client.post("/api/v1/owners", headers={**admin, "content-type": "application/json"}, content=b"{")
+    assert r.status_code == 400
+    # A bad query parameter is the 422 a GET lists, not a 400 it does not.
+    r = await client.get("/api/v1/owners?limit=abc", headers=admin)
+    assert r.status_code == 422 and r.json()["errors"] == [{"field": "limit", "message": "Expected `int`, got `str`"}]
 
 
 def _statuses(spec: dict[str, Any], status: str) -> set[tuple[str, str]]:
