@@ -64,7 +64,24 @@ async def test_the_page_renders_markdown_code_and_no_backticks(client: httpx.Asy
     assert "<script" not in r.text
 
 
-async def test_each_operation_shows_the_fields_of_what_it_answers(client: httpx.AsyncClient) -> None:
+def _fields_of(page: str, anchor: str) -> list[str]:
+    """The field names tabled at an entry: from its id to the end of its table or list."""
+    start = page.index(f'id="{anchor}"')
+    end = min(at for at in (page.find("</table>", start), page.find("</ul>", start)) if at != -1)
+    return _FIELD.findall(page[start:end])
+
+
+def _entry(page: str, anchor: str) -> str:
+    """The card an entry is in: the schema's own, or the operation that alone reads it."""
+    at = page.index(f'id="{anchor}"')
+    return page[page.rindex("<section", 0, at):page.index("</section>", at)]
+
+
+_FIELD = re.compile(r'<span class="mono field">([^<]+)</span>')
+
+
+async def test_each_operation_names_what_it_answers_and_links_to_where_its_fields_are(
+        client: httpx.AsyncClient) -> None:
     spec, page = await _document(client), (await client.get("/docs")).text
     components = spec["components"]["schemas"]
     shown = 0
@@ -78,15 +95,49 @@ async def test_each_operation_shows_the_fields_of_what_it_answers(client: httpx.
             if "$ref" in schema:
                 name = schema["$ref"].rsplit("/", 1)[-1]
                 assert f'href="#{schema_anchor(name)}"' in section, (method, path, status)
-                for field in components[name].get("properties", {}):
-                    assert f'<td class="mono">{field}' in section, (method, path, status, field)
+                assert _fields_of(page, schema_anchor(name)) == list(components[name].get("properties", {}))
                 shown += 1
     assert shown >= 25
     scores = _section(page, operation_anchor("get", "/api/v1/scores"))
     assert 'Answers 200 OK: <span class="body"><a href="#schema-scores">Scores</a>' in scores
-    # A nested object is named and linked, not repeated.
-    assert '<a href="#schema-scorevalue">ScoreValue</a>' in scores
+    # A nested object is named and linked from its parent's entry, not repeated.
+    assert '<a href="#schema-scorevalue">ScoreValue</a>' in _entry(page, schema_anchor("Scores"))
     assert "ETag" in scores and "Answers 304 Not Modified" in scores
+
+
+async def test_a_body_one_operation_reads_is_tabled_there_and_the_others_are_linked(
+        client: httpx.AsyncClient) -> None:
+    spec, page = await _document(client), (await client.get("/docs")).text
+    components = spec["components"]["schemas"]
+    for method, path, op in _operations(spec):
+        if "requestBody" not in op:
+            continue
+        name = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        section = _section(page, operation_anchor(method, path))
+        if f'id="{schema_anchor(name)}"' in section:  # this operation's own: what to send, where it is sent
+            assert str(inline_code(components[name]["description"])) in section, (method, path)
+        else:
+            assert f'href="#{schema_anchor(name)}"' in section, (method, path)
+    owners = _section(page, operation_anchor("post", "/api/v1/owners"))
+    assert 'id="schema-ownercreate">JSON body: <span class="body">OwnerCreate</span>' in owners
+    assert _fields_of(page, schema_anchor("OwnerCreate")) == ["name", "email"]
+    # A body's nested type has an entry of its own, as it may be named in more than one place.
+    assert 'href="#schema-batchtrigger"' in _section(page, operation_anchor("post", "/api/v1/invitations:batch"))
+
+
+async def test_each_field_of_each_schema_is_tabled_once(client: httpx.AsyncClient) -> None:
+    spec, page = await _document(client), (await client.get("/docs")).text
+    components = spec["components"]["schemas"]
+    for name, schema in components.items():
+        if schema.get("properties"):
+            assert _fields_of(page, schema_anchor(name)) == list(schema["properties"]), name
+    # No field is shown anywhere else: not in an operation's answer, not a second entry.
+    assert len(_FIELD.findall(page)) == sum(len(s.get("properties", {})) for s in components.values())
+    # Folded entries open on their own when a link leads into them (tests/test_browser.py): the
+    # target is inside the fold, never the <details> or its summary, which a browser leaves shut.
+    for folded in re.findall(r"<details>.*?</details>", page, re.S):
+        summary = folded[:folded.index("</summary>")]
+        assert "id=" not in summary and re.search(r'<div class="fold" id="schema-[^"]+">', folded)
 
 
 def _shared_errors(page: str) -> str:
@@ -134,6 +185,9 @@ async def test_every_link_on_the_page_has_one_target_and_each_schema_one_entry(c
     assert len(ids) == len(set(ids))
     targets = set(re.findall(r'href="#([^"]+)"', page))
     assert targets <= set(ids), targets - set(ids)
+    # Every schema that has an entry is linked to from somewhere: nothing is tabled unreachable.
+    linked = {i for i in ids if i.startswith("schema-")} - targets
+    assert {entry for entry in linked if f'<h4 id="{entry}">' not in page} == set(), linked
     entries = [i for i in ids if i.startswith("schema-")]
     assert sorted(entries) == sorted(schema_anchor(name) for name in spec["components"]["schemas"])
     # The table of contents leads to the quick start, every operation and the schemas.
@@ -217,7 +271,7 @@ async def test_api_operations_document_the_errors_they_can_answer(client: httpx.
         statuses = set(op["responses"])
         # A documented method is allowed on its path; nothing under /api/ expires or is rate-limited.
         assert not statuses & {"405", "410", "429"}, (method, path)
-        with_body = method in ("post", "put", "patch")
+        with_body = "requestBody" in op
         assert ({"413", "415"} <= statuses) == with_body and bool(statuses & {"413", "415"}) == with_body, (
             method, path)
         for status, response in op["responses"].items():
@@ -228,6 +282,51 @@ async def test_api_operations_document_the_errors_they_can_answer(client: httpx.
     assert trigger["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/InvitationSent"}
     assert trigger["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/InvitationSkipped"}
+
+
+async def test_each_operation_lists_the_input_errors_of_the_input_it_takes(client: httpx.AsyncClient) -> None:
+    """A body can be unreadable, invalid, too large or not JSON; a parameter invalid, or missing
+    if it is required and not in the path; an operation that takes neither can answer none."""
+    spec = await _document(client)
+    for method, path, op in _operations(spec):
+        statuses, parameters = set(op["responses"]), op.get("parameters", [])
+        body = "requestBody" in op
+        missing = any(p["required"] and p["in"] != "path" for p in parameters)
+        assert ("400" in statuses) == (body or missing), (method, path)
+        assert ("422" in statuses) == (body or bool(parameters)), (method, path)
+        assert ("413" in statuses) == ("415" in statuses) == (body and path.startswith("/api/")), (method, path)
+    # Each kind is there: GETs with and without parameters, POSTs with and without a body.
+    assert not {"400", "422"} & set(spec["paths"]["/healthz"]["get"]["responses"])
+    assert {"422"} == {"400", "422", "413", "415"} & set(spec["paths"]["/api/v1/owners"]["get"]["responses"])
+    revoke = set(spec["paths"]["/api/v1/owners/{owner_id}/share-links/revoke"]["post"]["responses"])
+    assert "422" in revoke and not {"400", "413", "415"} & revoke
+
+
+async def test_the_input_errors_listed_are_those_answered(
+        client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    # A POST that takes no body reads none: any Content-Type, and any size, is no 415 or 413.
+    for journey in (False, True):
+        made = await client.post("/api/v1/journeys" if journey else "/api/v1/owners", headers=admin,
+                                 json={"name": "Docs check", "stages": ["One"]} if journey else {"name": "Docs check"})
+        assert made.status_code == 201, made.text
+        kind = "journeys" if journey else "owners"
+        revoke = f"/api/v1/{kind}/{made.json()['id']}/share-links/revoke"
+        for content_type in ("text/xml", "application/x-made-up; charset=latin-1"):
+            r = await client.post(revoke, headers={**admin, "content-type": content_type}, content=b"<a/>")
+            assert r.status_code == 200, (revoke, content_type, r.text)
+        r = await client.post(revoke, headers={**admin, "content-encoding": "gzip"}, content=b"x" * (3 << 20))
+        assert r.status_code == 200, r.text
+        # Its path parameter can still be invalid: the 422 it lists.
+        r = await client.post(f"/api/v1/{kind}/99999999999999999999/share-links/revoke", headers=admin)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] in ("owner_id", "journey_id"), r.text
+    # One that takes a body still refuses what it cannot read, as it lists.
+    r = await client.post("/api/v1/owners", headers={**admin, "content-type": "text/xml"}, content=b"<a/>")
+    assert r.status_code == 415
+    r = await client.post("/api/v1/owners", headers={**admin, "content-type": "application/json"}, content=b"{")
+    assert r.status_code == 400
+    # A bad query parameter is the 422 a GET lists, not a 400 it does not.
+    r = await client.get("/api/v1/owners?limit=abc", headers=admin)
+    assert r.status_code == 422 and r.json()["errors"] == [{"field": "limit", "message": "Expected `int`, got `str`"}]
 
 
 def _statuses(spec: dict[str, Any], status: str) -> set[tuple[str, str]]:
@@ -321,8 +420,7 @@ async def test_request_and_answer_schemas_say_what_they_are(client: httpx.AsyncC
     assert components["Owner"]["description"] == Owner.__doc__
     for name, schema in components.items():
         assert schema.get("description"), name
-        entry = _section(page, schema_anchor(name))
-        assert str(inline_code(schema["description"])) in entry, name
+        assert str(inline_code(schema["description"])) in _entry(page, schema_anchor(name)), name
 
 
 async def test_the_commands_use_the_configured_public_url(settings: Settings, database_url: str) -> None:

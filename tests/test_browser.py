@@ -548,3 +548,40 @@ async def test_the_scale_by_keyboard_and_screen_reader_names_its_ends_and_is_in_
     await browser.wait_for("document.title.startsWith('Thank you!')")
     await _key(browser, "Tab", 9)
     assert await browser.evaluate(_FOCUSED) == ["A", "Change my answer", "solid"]
+
+
+# Where an entry's fields are: its fold's state, and whether the fold is on screen.
+_FOLD = """((id) => { const t = document.getElementById(id), r = t.getBoundingClientRect();
+  return {open: t.closest('details').open, visible: r.height > 0 && r.top >= 0 && r.top < innerHeight}; })"""
+
+
+async def _docs(browser: Browser, url: str, width: int) -> None:
+    await browser.call("Page.enable")
+    await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                       mobile=width < 600)
+    # From a blank page: a fragment is followed as the page loads, not by scrolling within it.
+    await browser.call("Page.navigate", url="about:blank")
+    await browser.wait_for("location.href === 'about:blank' && document.readyState === 'complete'")
+    await browser.call("Page.navigate", url=url)
+    await browser.wait_for("document.readyState === 'complete' && !!document.getElementById('schemas')")
+
+
+async def test_the_api_reference_is_short_enough_to_read_and_its_links_open_the_folded_schemas(
+        browser: Browser, live_server: str) -> None:
+    # Every field once, the schemas folded: 46,000 px tall at 1280 px when each was tabled twice.
+    await _docs(browser, f"{live_server}/docs", 1280)
+    assert await browser.evaluate("document.documentElement.scrollHeight") < 20_000
+    assert await browser.evaluate("document.querySelectorAll('details[open]').length") == 0
+    # A click on an answer's schema opens its entry where the fields are, with no script of the page's.
+    assert await browser.evaluate(f"{_FOLD}('schema-owner')") == {"open": False, "visible": False}
+    await browser.evaluate("document.querySelector('#op-get-api-v1-owners-owner-id a[href=\"#schema-owner\"]').click()")
+    await browser.wait_for(f"{_FOLD}('schema-owner').open")
+    assert await browser.evaluate(f"{_FOLD}('schema-owner')") == {"open": True, "visible": True}
+    # So does a link from elsewhere (a client's bookmark, another page), to an entry nested in another.
+    await _docs(browser, f"{live_server}/docs#schema-scorevalue", 1280)
+    await browser.wait_for(f"{_FOLD}('schema-scorevalue').open")
+    assert await browser.evaluate(f"{_FOLD}('schema-scorevalue')") == {"open": True, "visible": True}
+
+    await _docs(browser, f"{live_server}/docs", 375)
+    assert await browser.evaluate("document.documentElement.scrollWidth") <= 375
+    await _shot(browser, "api-docs-phone.png")

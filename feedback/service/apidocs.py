@@ -94,7 +94,8 @@ class Field(msgspec.Struct, frozen=True):
 
 
 class Answer(msgspec.Struct, frozen=True):
-    """One status an operation answers: what it means and, for a success, its body."""
+    """One status an operation answers: what it means and, for a success, its body: named and
+    linked to the one place its fields are tabled, or tabled here when it has no name."""
 
     status: str
     phrase: str
@@ -116,6 +117,16 @@ class ErrorStatus(msgspec.Struct, frozen=True):
     note: Markup
 
 
+class RequestBody(msgspec.Struct, frozen=True):
+    """What an operation reads, as the page shows it: its type and, where this is the one place
+    they are tabled (`anchor` is then its schema's entry), its description and fields."""
+
+    type: Markup
+    fields: list[Field]
+    anchor: str = ""
+    description: Markup = Markup("")
+
+
 class Operation(msgspec.Struct, frozen=True):
     """One method on one path, as the page shows it."""
 
@@ -126,8 +137,7 @@ class Operation(msgspec.Struct, frozen=True):
     description: Markup
     secured: bool
     parameters: list[Field]
-    body: Markup | None
-    body_fields: list[Field]
+    body: RequestBody | None
     answers: list[Answer]
     errors: list[ErrorStatus]
     problem_errors: bool
@@ -142,7 +152,7 @@ class Group(msgspec.Struct, frozen=True):
 
 
 class SchemaEntry(msgspec.Struct, frozen=True):
-    """A component schema, listed once at the foot of the page."""
+    """A component schema named in more than one place, tabled once at the foot of the page."""
 
     name: str
     title: str
@@ -193,10 +203,11 @@ def _answer(spec: dict[str, Any], status: str, response: dict[str, Any]) -> Answ
     also = [Field(other, type_of(given.get("schema", {})), False,
                   inline_code(str(given.get("schema", {}).get("description", ""))))
             for other, given in list(content.items())[1:]]
-    # A single object is opened a level; a union of several is named only.
-    opened = "$ref" in schema or schema.get("type") == "object"
+    # A named schema is linked to its entry, which tables its fields; an unnamed object has no
+    # other place, so its fields are tabled here.
+    unnamed = "$ref" not in schema and schema.get("type") == "object"
     return Answer(status, phrase, description, type_of(schema), "" if media == "application/json" else media,
-                  _fields(spec, schema) if opened else [], headers, also)
+                  _fields(spec, schema) if unnamed else [], headers, also)
 
 
 def _error(status: str, response: dict[str, Any]) -> ErrorStatus:
@@ -214,10 +225,44 @@ def error_meanings(spec: dict[str, Any]) -> list[ErrorStatus]:
             for status in sorted(used)]
 
 
-def _operation(spec: dict[str, Any], method: str, path: str, op: dict[str, Any]) -> Operation:
-    request_body: dict[str, Any] = op.get("requestBody", {}).get("content", {})
-    first: dict[str, Any] = next(iter(request_body.values()), {})
-    body_schema: dict[str, Any] | None = first.get("schema")
+def _body_schema(op: dict[str, Any]) -> dict[str, Any] | None:
+    content: dict[str, dict[str, Any]] = op.get("requestBody", {}).get("content", {})
+    first = next(iter(content.values()), {})
+    schema: dict[str, Any] | None = first.get("schema")
+    return schema
+
+
+def body_homes(spec: dict[str, Any]) -> dict[str, str]:
+    """The request bodies whose fields are tabled in their operation, by schema name: those named
+    by one operation's body and nowhere else, as a create's or a change's body is. The reader
+    sees what to send where they send it; a schema named elsewhere too keeps its own entry."""
+    named: dict[str, int] = {}
+    for name in re.findall(r'"#/components/schemas/([^"]+)"', json.dumps(spec)):
+        named[name] = named.get(name, 0) + 1
+    homes = {}
+    for path, item in spec.get("paths", {}).items():
+        for method in _METHODS:
+            body = _body_schema(item.get(method, {})) or {}
+            if "$ref" in body and named.get(_ref_name(body)) == 1:
+                homes[_ref_name(body)] = operation_anchor(method, path)
+    return homes
+
+
+def _request_body(spec: dict[str, Any], op: dict[str, Any], homes: dict[str, str]) -> RequestBody | None:
+    schema = _body_schema(op)
+    if schema is None:
+        return None
+    if "$ref" not in schema:  # unnamed: nowhere else to table it
+        return RequestBody(type_of(schema), _fields(spec, schema))
+    name = _ref_name(schema)
+    if name not in homes:
+        return RequestBody(type_of(schema), [])
+    # Named, not linked: its entry is this one.
+    return RequestBody(escape(schema_title(name)), _fields(spec, schema), schema_anchor(name),
+                       inline_code(str(_resolve(spec, schema).get("description", ""))))
+
+
+def _operation(spec: dict[str, Any], method: str, path: str, op: dict[str, Any], homes: dict[str, str]) -> Operation:
     parameters = [
         Field(p["name"], type_of(p.get("schema", {})), bool(p.get("required")),
               inline_code(str(p.get("description") or p.get("schema", {}).get("description", ""))), p["in"])
@@ -235,20 +280,19 @@ def _operation(spec: dict[str, Any], method: str, path: str, op: dict[str, Any])
         anchor=operation_anchor(method, path), method=method.upper(), path=path,
         summary=inline_code(summary), description=inline_code(description if description != summary else ""),
         secured=bool(op.get("security")), parameters=parameters,
-        body=type_of(body_schema) if body_schema else None,
-        body_fields=_fields(spec, body_schema) if body_schema else [],
-        answers=answers, errors=errors, problem_errors=problem_errors,
+        body=_request_body(spec, op, homes), answers=answers, errors=errors, problem_errors=problem_errors,
     )
 
 
 def reference(spec: dict[str, Any]) -> list[Group]:
     """Operations grouped by tag, in document order."""
     groups: dict[str, list[Operation]] = {}
+    homes = body_homes(spec)
     for path, item in spec.get("paths", {}).items():
         for method in _METHODS:
             if method in item:
                 tag = (item[method].get("tags") or ["Other"])[0]
-                groups.setdefault(tag, []).append(_operation(spec, method, path, item[method]))
+                groups.setdefault(tag, []).append(_operation(spec, method, path, item[method], homes))
     return [Group(tag, "tag-" + _slug(tag), ops) for tag, ops in groups.items()]
 
 
@@ -276,13 +320,13 @@ def input_schemas(spec: dict[str, Any]) -> set[str]:
 
 
 def schemas(spec: dict[str, Any]) -> list[SchemaEntry]:
-    """Every component schema once, by name."""
+    """Every component schema not tabled in its operation (body_homes), once, by name."""
     found = spec.get("components", {}).get("schemas", {})
-    sent = input_schemas(spec)
+    sent, homed = input_schemas(spec), body_homes(spec)
     return [
         SchemaEntry(name, schema_title(name), schema_anchor(name), inline_code(str(s.get("description", ""))),
                     [json.dumps(v) for v in s.get("enum", [])], _fields(spec, s), name in sent)
-        for name, s in sorted(found.items(), key=lambda item: schema_title(item[0]).lower())
+        for name, s in sorted(found.items(), key=lambda item: schema_title(item[0]).lower()) if name not in homed
     ]
 
 

@@ -72,12 +72,10 @@ ERROR_MEANINGS = {
 }
 # What every /api/ operation may answer besides its own statuses. Not 405 (a documented method
 # on its path is allowed), 410 or 429 (only survey, widget and share pages expire or limit).
-# 409 only where a handler names it (`responses=`): only changes can conflict.
-_API_ERRORS = ("400", "401", "403", "422", "503")
-_PAGE_ERRORS = ("400", "404", "409", "410", "422", "429", "503")
-# Only a request that carries a body can send one too large or of the wrong type.
-_BODY_ERRORS = ("413", "415")
-_WITH_BODY = frozenset({"post", "put", "patch"})
+# 409 only where a handler names it (`responses=`): only changes can conflict. What it can
+# answer about its input depends on the input it takes (_input_errors).
+_API_ERRORS = ("401", "403", "503")
+_PAGE_ERRORS = ("404", "409", "410", "429", "503")
 # Erasure takes any customer reference, known or not: its path parameter finds nothing to miss.
 _FINDS_NOTHING = frozenset({("delete", "/api/v1/customers/{ref}")})
 # Query filters naming an object: one that does not exist is a 404 naming it, not an empty list.
@@ -135,12 +133,29 @@ def _finds(method: str, path: str, operation: Operation) -> bool:
                for where, name in names)
 
 
+def _input_errors(operation: Operation, *, reads_json: bool = True) -> list[str]:
+    """What an operation can answer about its input, from the input it takes.
+
+    A body can be unreadable (400), invalid (422), too large (413) or not JSON (415; a page's form
+    is not JSON, so only the API's). A parameter can be invalid (422); one that is required and
+    left out is Litestar's 400. Without a body nothing is read from one: json_bodies lets any
+    Content-Type through, and Litestar never reads it, so nor is it too large.
+    """
+    parameters = [p for p in operation.parameters or [] if isinstance(p, Parameter)]
+    statuses = []
+    if operation.request_body is not None:
+        statuses += ["400", "413", "415"] if reads_json else ["400", "413"]
+    elif any(p.required and p.param_in != ParamType.PATH for p in parameters):
+        statuses.append("400")
+    if operation.request_body is not None or parameters:
+        statuses.append("422")
+    return statuses
+
+
 def _api_errors(method: str, path: str, operation: Operation) -> list[str]:
-    statuses = list(_API_ERRORS)
+    statuses = [*_API_ERRORS, *_input_errors(operation)]
     if _finds(method, path, operation):
         statuses.append("404")
-    if method in _WITH_BODY:
-        statuses.extend(_BODY_ERRORS)
     return sorted(statuses)
 
 
@@ -160,13 +175,14 @@ def document_errors(schema: OpenAPI) -> None:
                 # Liveness answers whenever the process does; readiness names its own 503.
                 errors, media = [], {"application/json": OpenAPIMediaType(schema=Schema())}
             else:
-                # A form is not JSON: only its size can be refused.
-                errors = sorted([*_PAGE_ERRORS, "413"] if method in _WITH_BODY else _PAGE_ERRORS)
+                errors = sorted([*_PAGE_ERRORS, *_input_errors(operation, reads_json=False)])
                 media = {"text/html": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))}
             responses = operation.responses if operation.responses is not None else {}
+            # Litestar puts its own 400 wherever there are parameters, whether or not one can be
+            # missing: the service's own goes in its place, or none.
+            if _framework_default(responses.get("400"), "400"):
+                del responses["400"]
             for status in errors:
-                if _framework_default(responses.get(status), status):
-                    del responses[status]
                 responses.setdefault(status, OpenAPIResponse(description=ERROR_MEANINGS[status], content=media))
             for status, given in responses.items():
                 if status.startswith(("4", "5")) and isinstance(given, OpenAPIResponse) and given.content is None:

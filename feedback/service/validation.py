@@ -33,11 +33,15 @@ def json_bodies(app: ASGIApp) -> ASGIApp:
     """ASGI middleware: an API body is JSON, sent uncompressed, or it is refused with a 415.
 
     Without it, XML or a gzip body reached the JSON decoder and came back as "JSON is malformed
-    (byte 0)". A body sent with no Content-Type is read as JSON, as before.
+    (byte 0)". A body sent with no Content-Type is read as JSON, as before. An operation that
+    takes no body (revoking share links) never reads one, so it refuses no Content-Type either:
+    its OpenAPI entry lists no 415.
     """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("method") in _WITH_BODY and scope["path"].startswith("/api/"):
+        handler = scope.get("route_handler")
+        reads_body = getattr(handler, "parsed_data_field", None) is not None
+        if scope.get("method") in _WITH_BODY and scope["path"].startswith("/api/") and reads_body:
             for name, value in scope["headers"]:
                 if name == b"content-type":
                     media = value.split(b";", 1)[0].strip().lower()
