@@ -44,6 +44,7 @@ from feedback.service.dependencies import (
     LimitParam,
     PoolDep,
     QueryId,
+    StageQuery,
     plain_ids,
 )
 from feedback.service.methods import get_and_head
@@ -95,7 +96,7 @@ class ScoreController(Controller):
                   response_class=Conditional, cache_control=REVALIDATE, response_headers=ETAG_DOC)
     async def scores(
         self, conn: Db, principal: Caller, state: State, journey: QueryId = None,
-        stage: QueryId = None, owner: QueryId = None, touchpoint: TouchpointQuery = None,
+        stage: StageQuery = None, owner: QueryId = None, touchpoint: TouchpointQuery = None,
         channel: FromQuery[Channel | None] = None, kind: FromQuery[SurveyKind | None] = None,
         start: From = None, end: To = None, bucket: FromQuery[Bucket] = Bucket.WEEK,
     ) -> Scores:
@@ -111,7 +112,7 @@ class ScoreController(Controller):
     @get_and_head("/responses", summary="Answers, newest first; Accept: text/csv streams them all as CSV")
     async def responses(
         self, request: Request[Any, Any, Any], pool: PoolDep, principal: Caller,
-        journey: QueryId = None, stage: QueryId = None, owner: QueryId = None,
+        journey: QueryId = None, stage: StageQuery = None, owner: QueryId = None,
         touchpoint: TouchpointQuery = None, channel: FromQuery[Channel | None] = None,
         kind: FromQuery[SurveyKind | None] = None, start: From = None, end: To = None,
         customer: Text = None, band: FromQuery[Band | None] = None,

@@ -113,7 +113,8 @@ class Scores(Output):
 
     `kind`, `metric` and `definition` are null only when no touchpoint matches and no kind was
     asked for: then every count is 0. (A journey, stage or owner id that does not exist is a 404
-    naming it, not an empty score.)"""
+    naming it, and a stage outside the journey also given a 422 naming `stage`, not an empty
+    score.)"""
 
     kind: str | None
     metric: str | None
