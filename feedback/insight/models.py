@@ -331,7 +331,8 @@ class MapStage(Output):
 
 
 class JourneyMap(Output):
-    """A journey's stages in order, with the emotion curve across them."""
+    """A journey's stages in order, with the emotion curve across them. Asked for with `owner`,
+    only that owner's touchpoints and the stages that hold them (none: no stages)."""
 
     id: int
     name: str

@@ -900,7 +900,9 @@ def journey_stages(
 
 
 async def journey_map(conn: Conn, journey_id: int, *, start: date, end: date, scope: int | None,
-                      min_n: int) -> JourneyMap:
+                      min_n: int, owner: int | None = None) -> JourneyMap:
+    """The map of a journey; with `owner`, of that owner's touchpoints in it, as the owner's share
+    link shows it (scope, an owner key's or link's owner, limits what may be seen at all)."""
     journey = await repo.get_journey(conn, journey_id=journey_id)
     if journey is None:
         raise NotFound(f"Journey {journey_id} does not exist.")
@@ -908,8 +910,12 @@ async def journey_map(conn: Conn, journey_id: int, *, start: date, end: date, sc
         conn, Selection(journey=journey_id, start=start, end=end, scope=scope))
     if scope is not None and not touchpoints:
         raise NotFound(f"Journey {journey_id} does not exist.")
+    if owner is not None:
+        touchpoints = [t for t in touchpoints if t.ref.owner_id == owner]
+        if not touchpoints:  # an owner with nothing here yet is an empty map, an unknown one a 404
+            await seen_filters(conn, journey=None, stage=None, owner=owner, scope=scope)
     stages = await repo.journey_stages(conn, journey_id=journey_id)
-    if scope is not None:
+    if scope is not None or owner is not None:
         # One owner's view: only the stages where that owner has touchpoints.
         held = {t.ref.stage_id for t in touchpoints}
         stages = [s for s in stages if s[0] in held]
