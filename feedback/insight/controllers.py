@@ -27,12 +27,12 @@ from feedback.insight.models import (
     ResponseItem,
     Scores,
     Selection,
-    SentimentLabel,
     ShareLink,
     ShareRevocation,
     ShareTarget,
     TouchpointReport,
 )
+from feedback.sentiment.analyzer import SentimentLabel
 from feedback.service.conditional import ETAG_DOC, REVALIDATE, Conditional, ConditionalTemplate
 from feedback.service.database import Pool
 from feedback.service.dependencies import (

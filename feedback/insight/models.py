@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from feedback.sentiment.analyzer import SentimentLabel
 from feedback.sentiment.models import SentimentOut
 from surveys.kinds import Band
 from surveys.models import AnswerBand, AnswerCategory, AnswerCustomer, Output
@@ -20,15 +21,6 @@ class Bucket(enum.StrEnum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
-
-
-class SentimentLabel(enum.StrEnum):
-    """The sentiment label of a comment."""
-
-    NEGATIVE = "negative"
-    NEUTRAL = "neutral"
-    POSITIVE = "positive"
-    MIXED = "mixed"
 
 
 class Selection(msgspec.Struct, frozen=True, kw_only=True):
