@@ -8,7 +8,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NoReturn
 
 import asyncpg
@@ -25,9 +25,12 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _said(exc: ApplicationError) -> str:
-    """What a service refused, without the API's field names (`owner_id: ...`): the options differ."""
-    return "; ".join(e.message for e in exc.errors) if exc.errors else exc.detail
+def _said(exc: ApplicationError, options: Mapping[str, str] | None = None) -> str:
+    """What a service refused, without the API's field names (`owner_id: ...`): the options differ.
+    A field in `options` is named by its option, for a message that does not name it itself."""
+    named = options or {}
+    return "; ".join(f"{named[e.field]} {e.message}" if e.field in named else e.message
+                     for e in exc.errors) if exc.errors else exc.detail
 
 
 async def _migrate(url: str) -> list[str]:
@@ -121,7 +124,7 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
                 conn, NewKey(role=Role(args.role), owner_id=args.owner, name=args.name or "")
             )
         except ApplicationError as exc:
-            return _fail(_said(exc))
+            return _fail(_said(exc, {"name": "--name"}))
         owner = f" for owner {record.owner_id}" if record.owner_id else ""
         print(f"created {record.role.value} key {record.id}{owner}; it is shown once, keep it safe:")
         print(key)
@@ -265,7 +268,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=["admin", "owner", "ingest"],
                         help="admin: everything; owner: reads its owner's data; ingest: invitations and answers")
     create.add_argument("--owner", type=int, metavar="ID", help="the owner of an owner key (required with --role owner)")
-    create.add_argument("--name", help="what the key is for")
+    create.add_argument("--name", help="what the key is for: one line, no control characters, up to 200 characters")
     keys_sub.add_parser("list", help="list keys (never the keys themselves)",
                         description="List keys: id, role, prefix, state, owner and name.")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id",

@@ -138,7 +138,8 @@ SELECT id FROM stages WHERE id = $1 FOR KEY SHARE;
 -- Whether each journey, stage and owner id a filter names exists for the caller; a null id is
 -- true. $4, an owner key's owner, sees only itself, and journeys (with all their stages) only
 -- while they hold one of its touchpoints, as get-journey: another owner's ids look like ids
--- that do not exist.
+-- that do not exist. stage_journey is the stage's journey, for telling a stage outside the journey
+-- filter (read only when the stage is seen: then its journey is seen too).
 SELECT
     $1::bigint IS NULL OR EXISTS (
         SELECT 1 FROM journeys j WHERE j.id = $1
@@ -151,7 +152,8 @@ SELECT
                 SELECT 1 FROM touchpoints t JOIN stages s ON s.id = t.stage_id
                 WHERE s.journey_id = st.journey_id AND t.owner_id = $4))) AS stage,
     $3::bigint IS NULL OR EXISTS (
-        SELECT 1 FROM owners o WHERE o.id = $3 AND ($4::bigint IS NULL OR o.id = $4)) AS owner;
+        SELECT 1 FROM owners o WHERE o.id = $3 AND ($4::bigint IS NULL OR o.id = $4)) AS owner,
+    (SELECT st.journey_id FROM stages st WHERE st.id = $2) AS stage_journey;
 
 -- name: get-touchpoint^
 SELECT t.id, t.key, t.name, s.journey_id, t.stage_id, s.name AS stage, t.channel,

@@ -175,11 +175,14 @@ async def hold_stage(conn: Conn, *, stage_id: int) -> bool:
 
 
 async def missing_filters(conn: Conn, *, journey: int | None, stage: int | None, owner: int | None,
-                          scope: int | None) -> list[tuple[str, int]]:
-    """The (filter, id) pairs naming a journey, stage or owner the caller cannot see."""
+                          scope: int | None) -> tuple[list[tuple[str, int]], int | None]:
+    """The (filter, id) pairs naming a journey, stage or owner the caller cannot see, and the
+    journey of the stage filter's stage (None without one, or when the caller cannot see it)."""
     row = _one(await conn.fetchrow(Q["visible-filters"], journey, stage, owner, scope))
     named = (("journey", journey), ("stage", stage), ("owner", owner))
-    return [(field, value) for field, value in named if value is not None and not row[field]]
+    missing = [(field, value) for field, value in named if value is not None and not row[field]]
+    seen_stage = stage is not None and row["stage"]
+    return missing, row["stage_journey"] if seen_stage else None
 
 
 async def get_touchpoint(conn: Conn, *, key: str, scope: int | None = None) -> Touchpoint | None:

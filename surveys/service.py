@@ -11,6 +11,7 @@ import msgspec
 from surveys import repository as repo
 from surveys.errors import (
     FieldError,
+    InvalidInput,
     KeyTaken,
     NameTaken,
     NotFound,
@@ -253,18 +254,33 @@ async def delete_journey(conn: Conn, journey_id: int) -> None:
 
 async def check_filters(conn: Conn, *, journey: int | None, stage: int | None, owner: int | None,
                         scope: int | None) -> None:
-    """A 404 naming each journey, stage or owner filter whose id the caller cannot see.
+    """A 404 naming each journey, stage or owner filter whose id the caller cannot see, then a 422
+    naming `stage` when it is a stage of another journey than the `journey` filter's.
 
     Called when a filtered list or score came back empty: a typo in an id is told, not answered
     with nothing, while an owner or journey without touchpoints yet is still an empty answer.
     Another owner's ids get the very answer of ids that do not exist (scope: an owner key's)."""
+    conflict = await seen_filters(conn, journey=journey, stage=stage, owner=owner, scope=scope)
+    if conflict is not None:
+        raise conflict
+
+
+async def seen_filters(conn: Conn, *, journey: int | None, stage: int | None, owner: int | None,
+                       scope: int | None) -> InvalidInput | None:
+    """check_filters, but the 422 of filters that contradict each other is returned, not raised:
+    a caller with a 404 of its own to tell (a named touchpoint) tells it first."""
     if journey is None and stage is None and owner is None:
-        return
-    missing = await repo.missing_filters(conn, journey=journey, stage=stage, owner=owner, scope=scope)
+        return None
+    missing, stage_journey = await repo.missing_filters(conn, journey=journey, stage=stage,
+                                                        owner=owner, scope=scope)
     if missing:
         errors = [FieldError(field, f"{field} {value} does not exist") for field, value in missing]
         raise NotFound(" ".join(f"{e.message[0].upper()}{e.message[1:]}." for e in errors),
                        errors=errors)
+    # Both are seen here, so the stage's journey is one the caller may see and be told of.
+    if journey is not None and stage_journey is not None and stage_journey != journey:
+        return invalid("stage", f"stage {stage} is in journey {stage_journey}, not {journey}")
+    return None
 
 
 async def get_touchpoint(conn: Conn, key: str, scope: int | None = None) -> Touchpoint:

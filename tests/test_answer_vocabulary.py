@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 import pytest
 
 from feedback.collection.models import ResponseOut
-from feedback.insight.models import ResponseItem, Verbatim
+from feedback.insight.models import ResponseFilter, ResponseItem, Verbatim
 from feedback.insight.service import CSV_COLUMNS, inert
+from feedback.sentiment.analyzer import SentimentLabel
 from feedback.sentiment.models import SentimentOut
 from feedback.service.database import Connection
 from surveys.kinds import SCALES, Band, SurveyKind, placing
@@ -106,6 +107,43 @@ async def test_the_answers_schemas_document_one_vocabulary(client: Client) -> No
     assert "promoter" in item["category"]["description"]
     assert not any("customer_ref" in str(s) or "sentiment_label" in str(s.get("properties", {}))
                    for s in schemas.values())
+
+
+async def test_the_sentiment_label_is_one_type_listing_its_four_values(
+        client: Client, admin: Headers) -> None:
+    # It was typed as free text: the document did not list the labels an answer shows, while the
+    # `label` filter, typed apart, did.
+    labels = ["negative", "neutral", "positive", "mixed"]
+    assert [label.value for label in SentimentLabel] == labels
+    shown = {f.encode_name: f.type for f in msgspec.structs.fields(SentimentOut)}["label"]
+    filtered = {f.encode_name: f.type for f in msgspec.structs.fields(ResponseFilter)}["label"]
+    assert SentimentLabel in get_args(get_args(shown)[0]) and filtered == SentimentLabel | None
+    document = (await client.get("/schema/openapi.json")).json()
+    label = document["components"]["schemas"]["SentimentOut"]["properties"]["label"]
+    assert {"$ref": "#/components/schemas/SentimentLabel"} in label["oneOf"], label
+    assert document["components"]["schemas"]["SentimentLabel"]["enum"] == labels
+    parameters = document["paths"]["/api/v1/responses"]["get"]["parameters"]
+    assert next(p for p in parameters if p["name"] == "label")["schema"]["oneOf"] == label["oneOf"]
+    # Every output still writes the plain word: the answer, the list, its CSV, the reports.
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "checkout", kind="nps")
+    comments = {"Quick and easy checkout": "positive", "The page was slow and the coupon failed":
+                "negative", "The parcel came on Tuesday.": "neutral",
+                "the courier was friendly but the parcel arrived two days late": "mixed"}
+    written = {}
+    for comment, expected in comments.items():
+        r = await client.post("/api/v1/responses", headers=admin, json={
+            "touchpoint": "checkout", "score": 5, "comment": comment})
+        assert r.status_code == 201 and r.json()["sentiment"]["label"] == expected, r.text
+        assert f'"label":"{expected}"' in r.text
+        written[r.json()["id"]] = expected
+    items, rows = await _listed(client, admin)
+    assert {i: item["sentiment"]["label"] for i, item in items.items()} == written
+    assert {i: row["sentiment_label"] for i, row in rows.items()} == written
+    for label in labels:
+        r = await client.get("/api/v1/responses", headers=admin, params={"label": label})
+        assert [i["id"] for i in r.json()["items"]] == [i for i, x in written.items() if x == label]
+    assert str(SentimentLabel.MIXED) == f"{SentimentLabel.MIXED}" == "mixed"  # as a page prints it
 
 
 @pytest.mark.parametrize("kind", list(SurveyKind))

@@ -18,14 +18,17 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
 
+from feedback.access.models import NewKey, Role
+from feedback.access.service import create_key
 from feedback.insight import sharing
 from feedback.insight.models import ShareTarget
 from feedback.service import migrations
 from feedback.service.database import Connection, connect, create_pool
 from feedback.settings import SettingsError, load_settings
-from surveys.errors import NotFound
+from surveys.errors import FieldError, InvalidInput, NotFound
 from tests.conftest import ROOT, cli_with_env, with_database
 
 
@@ -222,6 +225,40 @@ def test_cli_keys_create_list_revoke(database_url: str, tmp_path: Path) -> None:
     revoked = _cli("keys", "revoke", "1", database_url=database_url, tmp_path=tmp_path)
     assert revoked.returncode == 0, revoked.stderr
     assert "revoked key 1" in revoked.stdout
+
+
+def test_cli_keys_create_refuses_a_name_with_a_control_character(
+        database_url: str, tmp_path: Path) -> None:
+    # Every other stored name refused them; a key's did not, and a newline in it split its
+    # `keys list` line in two (an escape sequence would restyle the terminal).
+    for name in ("ci\nbot", "ci\x1b[2Jbot", "ci\tbot", "ci\x85bot"):
+        refused = _cli("keys", "create", "--role", "admin", "--name", name, database_url=database_url,
+                       tmp_path=tmp_path)
+        assert _one_line(refused) == ("touchpulse: --name may not contain control characters "
+                                      "(tab, newline and the like)"), repr(name)
+    too_long = _cli("keys", "create", "--role", "admin", "--name", "k" * 201, database_url=database_url,
+                    tmp_path=tmp_path)
+    assert _one_line(too_long) == "touchpulse: --name may be at most 200 characters"
+    # Spaces and a newline around it are trimmed, as around any name.
+    created = _cli("keys", "create", "--role", "ingest", "--name", "  shop \n", database_url=database_url,
+                   tmp_path=tmp_path)
+    assert created.returncode == 0, created.stderr
+    listed = _cli("keys", "list", database_url=database_url, tmp_path=tmp_path).stdout.splitlines()
+    assert len(listed) == 1 and listed[0].endswith(" shop"), listed
+
+
+async def test_a_key_name_with_a_control_character_is_a_422_naming_name(conn: Connection) -> None:
+    # What an API creating keys would answer: the type refuses it when a body is decoded, and
+    # the service refuses it whoever builds the NewKey.
+    with pytest.raises(msgspec.ValidationError, match=r"at `\$.name`"):
+        msgspec.json.decode(b'{"role": "admin", "name": "ci\\u001bbot"}', type=NewKey)
+    with pytest.raises(InvalidInput) as refused:
+        await create_key(conn, NewKey(role=Role.ADMIN, name="ci\x07bot"))
+    assert refused.value.status == 422
+    assert refused.value.errors == [FieldError("name", "may not contain control characters "
+                                                       "(tab, newline and the like)")]
+    record, _ = await create_key(conn, NewKey(role=Role.ADMIN, name=" lap\u202etop "))
+    assert record.name == "lap\u202etop"  # a format character is no control, as in other names
 
 
 def test_cli_help_explains_each_command_and_the_environment() -> None:

@@ -148,6 +148,56 @@ async def test_another_owners_filter_ids_answer_as_ids_that_do_not_exist(
         assert r.status_code == 200, (method, path, r.text)
 
 
+async def test_a_stage_outside_the_journey_filter_is_a_422_naming_stage(
+        client: Client, admin: dict[str, str], conn: Any, make_key: MakeKey) -> None:
+    # It was an empty 200: two filters that cannot both hold looked like a journey with no answers.
+    cat = await catalogue(conn)
+    other = await surveys_service.create_journey(conn, JourneyCreate(name="Returns"))
+    stage = other.stages[0].id
+    await surveys_service.create_touchpoint(conn, TouchpointCreate(
+        key="return-label", name="Return label", stage_id=stage, channel=Channel.PHONE,
+        owner_id=cat.owners["support"], kind=SurveyKind.CES))
+    message = f"stage {stage} is in journey {other.id}, not {cat.journey}"
+    support = bearer(await make_key("owner", cat.owners["support"]))
+    for headers in (admin, support):  # the support key sees both journeys: it holds touchpoints in each
+        for method, path, accept in FILTERED:
+            r = await client.request(method, path, headers={**headers, **accept},
+                                     params={"journey": cat.journey, "stage": stage})
+            assert r.status_code == 422, (method, path, accept, r.text)
+            assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+            if method == "GET":
+                assert r.json()["errors"] == [{"field": "stage", "message": message}], r.text
+                assert r.json()["detail"] == f"stage: {message}"
+    for path in ("/api/v1/scores", "/api/v1/responses"):
+        # A touchpoint of the stage named too: the stage is what contradicts the journey.
+        r = await client.get(path, headers=admin, params={
+            "journey": cat.journey, "stage": stage, "touchpoint": "return-label"})
+        assert r.status_code == 422 and r.json()["errors"] == [{"field": "stage", "message": message}], r.text
+        # 404s come first: an unknown touchpoint, and an id the caller cannot see.
+        r = await client.get(path, headers=admin, params={
+            "journey": cat.journey, "stage": stage, "touchpoint": "no-such-touchpoint"})
+        assert r.status_code == 404 and r.json()["detail"] == "Touchpoint 'no-such-touchpoint' does not exist."
+        r = await client.get(path, headers=admin, params={
+            "journey": cat.journey, "stage": stage, "owner": "999999"})
+        assert r.status_code == 404 and r.json()["detail"] == "Owner 999999 does not exist.", r.text
+    # The onboarding key cannot see the other journey: its stage is a stage that does not exist,
+    # the very answer of a missing one, which says nothing of the journey it is in.
+    onboarding = bearer(await make_key("owner", cat.owners["onboarding"]))
+    for method, path, accept in FILTERED:
+        got, nowhere = [await client.request(method, path, headers={**onboarding, **accept},
+                                             params={"journey": cat.journey, "stage": value})
+                        for value in (stage, 999999)]
+        assert got.status_code == nowhere.status_code == 404, (method, path, got.text)
+        if method == "GET":
+            assert got.json() == msgspec.json.decode(nowhere.text.replace("999999", str(stage)))
+            assert str(other.id) not in got.text
+    # A stage of the journey named is no contradiction.
+    for method, path, accept in FILTERED:
+        r = await client.request(method, path, headers={**admin, **accept},
+                                 params={"journey": cat.journey, "stage": cat.stages["Loyalty"]})
+        assert r.status_code == 200, (method, path, r.text)
+
+
 def test_days_still_to_come_are_left_out_of_a_period() -> None:
     today = days_ago(0)
     # "This month" asked for to its last day: the days so far, against as many before them.

@@ -432,6 +432,58 @@ async def test_journey_map_shows_stages_emotion_curve_worst_and_best(
     assert (await client.get("/reports/journeys/999999", headers=admin)).status_code == 404
 
 
+async def test_the_owner_parameter_narrows_the_journey_map_with_a_key_as_with_a_share_link(
+        client: Client, admin: Headers, conn: Any, make_key: MakeKey, settings: Settings) -> None:
+    # `owner` was read only beside a share token: with a key, ?owner= was dropped without a word
+    # and the whole map shown.
+    cat = await support_story(conn)
+    support, onboarding = cat.owners["support"], cat.owners["onboarding"]
+    path, api = f"/reports/journeys/{cat.journey}", f"/api/v1/journeys/{cat.journey}/map"
+    r = await client.get(api, headers=admin, params={"owner": support})
+    assert r.status_code == 200, r.text
+    assert [(s["name"], [t["key"] for t in s["touchpoints"]]) for s in r.json()["stages"]] == [
+        ("Solution", ["support-call", "support-chat"])]
+    page = await client.get(path, headers=admin, params={"owner": support, **_period()})
+    assert page.status_code == 200, page.text
+    assert "Support call" in page.text and "First login" not in page.text
+    assert "showing one owner's touchpoints only" in page.text
+    back = html.unescape(re.findall(r'href="([^"]+)">back to the owner report', page.text)[0])
+    assert urlsplit(back).path == f"/reports/owners/{support}" and "share" not in back
+    nav, links = _period_nav(page.text)
+    assert f'<input type="hidden" name="owner" value="{support}">' in nav
+    assert all(parse_qs(urlsplit(href).query)["owner"] == [str(support)] for href, _, _ in links)
+    # The very map the owner's share link shows, cards and curve alike.
+    token = sharing.make_token(settings.secret_key, support, int(time.time()) + 600)
+    shared = await client.get(path, params={"owner": support, "share": token, **_period()})
+    assert shared.status_code == 200, shared.text
+
+    def _drawn(text: str) -> str:  # the curve and the stages: what follows the period switcher
+        return text.split("<h2>Emotion curve</h2>")[1].split("</main>")[0]
+
+    assert _drawn(page.text) == _drawn(shared.text) and _drawn(page.text).count('<div class="tp') == 2
+    # The owner report's map links keep the owner for a key too.
+    report = await client.get(f"/reports/owners/{support}", headers=admin)
+    assert f'href="/reports/journeys/{cat.journey}?owner={support}"' in report.text
+    # An owner that does not exist is a 404 naming it; one holding nothing here yet, an empty map.
+    r = await client.get(api, headers=admin, params={"owner": 999999})
+    assert r.status_code == 404 and r.json()["errors"] == [
+        {"field": "owner", "message": "owner 999999 does not exist"}], r.text
+    assert (await client.get(path, headers=admin, params={"owner": 999999})).status_code == 404
+    empty = (await client.post("/api/v1/owners", json={"name": "New team"}, headers=admin)).json()["id"]
+    r = await client.get(api, headers=admin, params={"owner": empty})
+    assert r.status_code == 200 and r.json()["stages"] == [] and r.json()["worst"] is None, r.text
+    # An owner key: its own id changes nothing; another owner's is exactly an unknown owner.
+    key = bearer(await make_key("owner", onboarding))
+    mine = await client.get(api, headers=key, params={"owner": onboarding})
+    assert mine.status_code == 200 and mine.json() == (await client.get(api, headers=key)).json()
+    for where in (api, path):
+        got, nowhere = [await client.get(where, headers=key, params={"owner": value})
+                        for value in (support, 999999)]
+        assert got.status_code == nowhere.status_code == 404, (where, got.text)
+        assert got.text == nowhere.text.replace("999999", str(support)), where
+        assert "Support call" not in got.text
+
+
 def _map_card(page: str, name: str) -> str:
     """The HTML of the journey map's card of the touchpoint called `name`."""
     return next(card for card in page.split('<div class="tp')[1:] if f"<strong>{name}</strong>" in card)

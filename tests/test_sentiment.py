@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from feedback.sentiment import CommentInsight, read_comment
-from feedback.sentiment.analyzer import ANALYZER_VERSION, Sentiment, analyse
+from feedback.sentiment.analyzer import ANALYZER_VERSION, Sentiment, SentimentLabel, analyse
 from feedback.sentiment.evaluate import (
     CX_HOLDOUT,
     CX_SET,
@@ -135,7 +135,7 @@ def test_mixed_when_clearly_positive_and_negative_parts() -> None:
 
 def test_neutral_statement() -> None:
     result = analyse("The parcel came on Tuesday.")
-    assert result == Sentiment(polarity=0.0, subjectivity=0.0, label="neutral", language="en")
+    assert result == Sentiment(polarity=0.0, subjectivity=0.0, label=SentimentLabel.NEUTRAL, language="en")
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,17 @@ from typing import Annotated
 
 import msgspec
 
+from surveys.models import ONE_LINE
+
+# The longest key name: the type's limit, checked by the service too (the CLI builds a NewKey
+# without decoding one).
+MAX_NAME = 200
+KeyName = Annotated[str, msgspec.Meta(
+    max_length=MAX_NAME, pattern=ONE_LINE,
+    description="What the key is for, one line (may be empty). No control characters: tab, "
+                "newline and the other whitespace ones are trimmed around it like spaces and "
+                "refused inside it.")]
+
 
 class Role(enum.StrEnum):
     """What a key may do."""
@@ -47,4 +58,4 @@ class NewKey(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     role: Role
     owner_id: int | None = None
-    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    name: KeyName = ""

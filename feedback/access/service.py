@@ -6,10 +6,11 @@ import hashlib
 import secrets
 
 from feedback.access import repository
-from feedback.access.models import ApiKey, NewKey, Principal, Role
+from feedback.access.models import MAX_NAME, ApiKey, NewKey, Principal, Role
 from feedback.service.cache import TtlCache
 from feedback.service.database import Connection, Pool
 from surveys.errors import Forbidden, NotFound, Unauthorized, invalid
+from surveys.text import CONTROL_MESSAGE, has_control, unpadded
 
 _PREFIX = "tp_"
 
@@ -18,8 +19,20 @@ def hash_key(key: str) -> bytes:
     return hashlib.sha256(key.encode()).digest()
 
 
+def _key_name(name: str) -> str:
+    """The name without the spaces around it; a control character inside it is refused, as in
+    every other stored name: it would break the `keys list` line (and NUL the insert)."""
+    clean = unpadded(name)
+    if has_control(clean):
+        raise invalid("name", CONTROL_MESSAGE)
+    if len(clean) > MAX_NAME:
+        raise invalid("name", f"may be at most {MAX_NAME} characters")
+    return clean
+
+
 async def create_key(conn: Connection, new: NewKey) -> tuple[ApiKey, str]:
     """Create a key; the plain key is returned once and never stored."""
+    name = _key_name(new.name)
     if new.role is Role.OWNER:
         if new.owner_id is None:
             raise invalid("owner_id", "an owner key needs --owner")
@@ -30,7 +43,7 @@ async def create_key(conn: Connection, new: NewKey) -> tuple[ApiKey, str]:
     prefix = secrets.token_hex(4)
     key = f"{_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     record = await repository.insert_key(
-        conn, name=new.name, role=new.role, owner_id=new.owner_id, prefix=prefix, key_hash=hash_key(key)
+        conn, name=name, role=new.role, owner_id=new.owner_id, prefix=prefix, key_hash=hash_key(key)
     )
     return record, key
 

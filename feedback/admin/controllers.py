@@ -18,6 +18,7 @@ from feedback.service.dependencies import (
     KeyParam,
     LimitParam,
     QueryId,
+    StageQuery,
     plain_ids,
 )
 from feedback.service.methods import get_and_head
@@ -154,7 +155,7 @@ class TouchpointController(Controller):
     @get_and_head("/", summary="List touchpoints")
     async def list(
         self, conn: Db, principal: Caller, cursor: CursorParam = None, limit: LimitParam = 50,
-        journey: QueryId = None, stage: QueryId = None, owner: QueryId = None,
+        journey: QueryId = None, stage: StageQuery = None, owner: QueryId = None,
         channel: FromQuery[Channel | None] = None, kind: FromQuery[SurveyKind | None] = None,
         active: FromQuery[bool | None] = None,
     ) -> Page[Touchpoint]:

@@ -27,12 +27,12 @@ from feedback.insight.models import (
     ResponseItem,
     Scores,
     Selection,
-    SentimentLabel,
     ShareLink,
     ShareRevocation,
     ShareTarget,
     TouchpointReport,
 )
+from feedback.sentiment.analyzer import SentimentLabel
 from feedback.service.conditional import ETAG_DOC, REVALIDATE, Conditional, ConditionalTemplate
 from feedback.service.database import Pool
 from feedback.service.dependencies import (
@@ -44,6 +44,7 @@ from feedback.service.dependencies import (
     LimitParam,
     PoolDep,
     QueryId,
+    StageQuery,
     plain_ids,
 )
 from feedback.service.methods import get_and_head
@@ -69,6 +70,9 @@ TouchpointQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=
 Text = Annotated[str | None, QueryParameter(min_length=1, max_length=200, pattern=_NO_NUL)]
 ShareToken = Annotated[str | None, QueryParameter(min_length=1, max_length=200)]
 ShareDays = Annotated[int, QueryParameter(ge=1, le=sharing.MAX_DAYS)]
+MapOwner = Annotated[int | None, QueryParameter(
+    ge=1, le=2**63 - 1, description="An owner id: the map of that owner's touchpoints only, and of the "
+                                    "stages that hold them, as the owner's share link shows it.")]
 
 
 def _today() -> date:
@@ -95,7 +99,7 @@ class ScoreController(Controller):
                   response_class=Conditional, cache_control=REVALIDATE, response_headers=ETAG_DOC)
     async def scores(
         self, conn: Db, principal: Caller, state: State, journey: QueryId = None,
-        stage: QueryId = None, owner: QueryId = None, touchpoint: TouchpointQuery = None,
+        stage: StageQuery = None, owner: QueryId = None, touchpoint: TouchpointQuery = None,
         channel: FromQuery[Channel | None] = None, kind: FromQuery[SurveyKind | None] = None,
         start: From = None, end: To = None, bucket: FromQuery[Bucket] = Bucket.WEEK,
     ) -> Scores:
@@ -111,7 +115,7 @@ class ScoreController(Controller):
     @get_and_head("/responses", summary="Answers, newest first; Accept: text/csv streams them all as CSV")
     async def responses(
         self, request: Request[Any, Any, Any], pool: PoolDep, principal: Caller,
-        journey: QueryId = None, stage: QueryId = None, owner: QueryId = None,
+        journey: QueryId = None, stage: StageQuery = None, owner: QueryId = None,
         touchpoint: TouchpointQuery = None, channel: FromQuery[Channel | None] = None,
         kind: FromQuery[SurveyKind | None] = None, start: From = None, end: To = None,
         customer: Text = None, band: FromQuery[Band | None] = None,
@@ -213,10 +217,10 @@ class ReportController(Controller):
     @get_and_head("/journeys/{journey_id:int}/map", summary="A journey map: stages, scores, emotion curve",
                   response_class=Conditional, cache_control=REVALIDATE, response_headers=ETAG_DOC)
     async def journey(self, journey_id: IdParam, conn: Db, principal: Caller, state: State,
-                      start: From = None, end: To = None) -> JourneyMap:
+                      owner: MapOwner = None, start: From = None, end: To = None) -> JourneyMap:
         require(principal, Role.OWNER)
         first, last = service.period_of(start, end, _today())
-        return await service.journey_map(conn, journey_id, start=first, end=last,
+        return await service.journey_map(conn, journey_id, start=first, end=last, owner=owner,
                                          scope=principal.owner_scope, min_n=_settings(state).min_n)
 
     @get_and_head("/owners/{owner_id:int}/share-link", summary="A signed link to the owner's report (no key)")
@@ -313,8 +317,9 @@ class ReportPages(Controller):
         # Quotes are signed with the touchpoint's name, as its card is headed, not its key.
         names = {r.touchpoint.key: r.touchpoint.name for r in report.touchpoints}
         journeys = sorted({r.touchpoint.journey_id for r in report.touchpoints})
-        # Links to the map keep the access and the period this page was asked for.
-        access = _query(owner=str(owner_id) if share else None, share=share, start=start, end=end)
+        # Links to the map keep the owner, the access and the period this page was asked for:
+        # the map opened from an owner's report is that owner's, with a key as with a share link.
+        access = _query(owner=str(owner_id), share=share, start=start, end=end)
         return Template(template_name="report_owner.html", context={
             "report": report, "trends": trends, "names": names, "journeys": journeys, "access": access,
             "periods": _periods(request.url.path, today, first, last, share=share),
@@ -325,11 +330,12 @@ class ReportPages(Controller):
     # by its ETag. Still `private`: a share token opens it.
     @get_and_head("/journeys/{journey_id:int}", cache=False, cache_control=REVALIDATE)
     async def journey(self, request: Request[Any, Any, Any], journey_id: IdParam, pool: PoolDep,
-                      owner: QueryId = None, share: ShareToken = None, start: From = None,
+                      owner: MapOwner = None, share: ShareToken = None, start: From = None,
                       end: To = None) -> Template:
+        # `owner` narrows the map to that owner's touchpoints for a key as for the owner's share
+        # link (whose token it names); a journey share link, without it, opens the whole map.
         try:
             if share is not None and owner is None:
-                # A journey share link opens the whole map.
                 await _check_share(request, pool, "journey", journey_id, share)
                 scope = None
             else:
@@ -342,14 +348,16 @@ class ReportPages(Controller):
         first, last = service.period_of(start, end, today)
         async with pool.acquire() as conn:
             journey = await service.journey_map(conn, journey_id, start=first, end=last, scope=scope,
-                                                min_n=request.app.state.settings.min_n)
+                                                owner=owner, min_n=request.app.state.settings.min_n)
         curve = charts.emotion_curve(journey.stages, journey.worst, journey.best)
-        back = (f"/reports/owners/{owner}?{_query(share=share, start=start, end=end)}"
-                if share and owner else None)
+        back = None if owner is None else _with_query(f"/reports/owners/{owner}",
+                                                      _query(share=share, start=start, end=end))
         return ConditionalTemplate(template_name="journey_map.html", context={
-            "journey": journey, "curve": curve, "back": back, "scope": scope,
+            "journey": journey, "curve": curve, "back": back,
+            # The template notes a map limited to one owner.
+            "scope": scope if owner is None else owner,
             "periods": _periods(request.url.path, today, first, last, share=share,
-                                owner=str(owner) if share and owner else None),
+                                owner=None if owner is None else str(owner)),
             **branding(request),
         })
 
@@ -362,6 +370,10 @@ def _periods(path: str, today: date, first: date, last: date, *, share: str | No
                             (a, b) == (first, last))
                for label, a, b in service.period_choices(today)]
     return Periods(choices, path, keep, first, last)
+
+
+def _with_query(path: str, query: str) -> str:
+    return f"{path}?{query}" if query else path
 
 
 def _query(*, owner: str | None = None, share: str | None = None, start: str | None = None,

@@ -9,6 +9,7 @@ from uuid import UUID
 
 import msgspec
 
+from feedback.sentiment.analyzer import SentimentLabel
 from feedback.sentiment.models import SentimentOut
 from surveys.kinds import Band
 from surveys.models import AnswerBand, AnswerCategory, AnswerCustomer, Output
@@ -20,15 +21,6 @@ class Bucket(enum.StrEnum):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
-
-
-class SentimentLabel(enum.StrEnum):
-    """The sentiment label of a comment."""
-
-    NEGATIVE = "negative"
-    NEUTRAL = "neutral"
-    POSITIVE = "positive"
-    MIXED = "mixed"
 
 
 class Selection(msgspec.Struct, frozen=True, kw_only=True):
@@ -113,7 +105,8 @@ class Scores(Output):
 
     `kind`, `metric` and `definition` are null only when no touchpoint matches and no kind was
     asked for: then every count is 0. (A journey, stage or owner id that does not exist is a 404
-    naming it, not an empty score.)"""
+    naming it, and a stage outside the journey also given a 422 naming `stage`, not an empty
+    score.)"""
 
     kind: str | None
     metric: str | None
@@ -330,7 +323,8 @@ class MapStage(Output):
 
 
 class JourneyMap(Output):
-    """A journey's stages in order, with the emotion curve across them."""
+    """A journey's stages in order, with the emotion curve across them. Asked for with `owner`,
+    only that owner's touchpoints and the stages that hold them (none: no stages)."""
 
     id: int
     name: str

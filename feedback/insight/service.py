@@ -59,7 +59,7 @@ from surveys.kinds import SurveyKind, scale_of
 from surveys.models import Page
 from surveys.paging import decode_cursor, encode_cursor
 from surveys.repository import Conn
-from surveys.service import check_filters
+from surveys.service import seen_filters
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3 * 365 + 1
@@ -422,17 +422,22 @@ def _select_kind(touchpoints: Sequence[Touchpoint], sel: Selection) -> str | Non
 
 async def _touchpoints(conn: Conn, sel: Selection) -> list[Touchpoint]:
     touchpoints = await repo.selected_touchpoints(conn, sel)
-    if not touchpoints:  # touchpoints found: every id they were filtered by exists
-        await check_filters(conn, journey=sel.journey, stage=sel.stage, owner=sel.owner,
-                            scope=sel.scope)
-    if sel.touchpoint is not None and not touchpoints:
+    if touchpoints:  # touchpoints found: every id they were filtered by exists, and agrees
+        return touchpoints
+    # 404s first (the filters' ids, then the touchpoint), then the 422s: a stage outside the
+    # journey, then the filters that leave the named touchpoint out.
+    conflict = await seen_filters(conn, journey=sel.journey, stage=sel.stage, owner=sel.owner,
+                                  scope=sel.scope)
+    if sel.touchpoint is not None:
         # It may exist, and be the caller's, outside the other filters: say which rather than
         # that it does not exist. Another owner's is looked up in scope, so it stays a plain 404.
         alone = await repo.selected_touchpoints(conn, msgspec.structs.replace(
             sel, journey=None, stage=None, owner=None, channel=None))
         if not alone:
             raise NotFound(f"Touchpoint {sel.touchpoint!r} does not exist.")
-        raise _outside(sel, alone[0].ref)
+        raise conflict or _outside(sel, alone[0].ref)
+    if conflict is not None:
+        raise conflict
     return touchpoints
 
 
@@ -895,7 +900,9 @@ def journey_stages(
 
 
 async def journey_map(conn: Conn, journey_id: int, *, start: date, end: date, scope: int | None,
-                      min_n: int) -> JourneyMap:
+                      min_n: int, owner: int | None = None) -> JourneyMap:
+    """The map of a journey; with `owner`, of that owner's touchpoints in it, as the owner's share
+    link shows it (scope, an owner key's or link's owner, limits what may be seen at all)."""
     journey = await repo.get_journey(conn, journey_id=journey_id)
     if journey is None:
         raise NotFound(f"Journey {journey_id} does not exist.")
@@ -903,8 +910,12 @@ async def journey_map(conn: Conn, journey_id: int, *, start: date, end: date, sc
         conn, Selection(journey=journey_id, start=start, end=end, scope=scope))
     if scope is not None and not touchpoints:
         raise NotFound(f"Journey {journey_id} does not exist.")
+    if owner is not None:
+        touchpoints = [t for t in touchpoints if t.ref.owner_id == owner]
+        if not touchpoints:  # an owner with nothing here yet is an empty map, an unknown one a 404
+            await seen_filters(conn, journey=None, stage=None, owner=owner, scope=scope)
     stages = await repo.journey_stages(conn, journey_id=journey_id)
-    if scope is not None:
+    if scope is not None or owner is not None:
         # One owner's view: only the stages where that owner has touchpoints.
         held = {t.ref.stage_id for t in touchpoints}
         stages = [s for s in stages if s[0] in held]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from functools import lru_cache
 from typing import Final
@@ -36,12 +37,21 @@ _PAIR_STARTS: Final = frozenset(a for a, _ in (*lx.NEGATING_PAIRS, *lx.CONTRAST_
 _COUNTED_UNITS: Final = lx.DURATION_UNITS | lx.SHORT_WAIT_UNITS | lx.CONTACT_UNITS
 
 
+class SentimentLabel(enum.StrEnum):
+    """A comment's sentiment label: as the analyser gives it, answers show it and `label` filters."""
+
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+    MIXED = "mixed"
+
+
 class Sentiment(msgspec.Struct, frozen=True):
     """Sentiment of one comment; all scores None when its language can't be read."""
 
     polarity: float | None
     subjectivity: float | None
-    label: str | None
+    label: SentimentLabel | None
     language: str
 
 
@@ -214,7 +224,7 @@ def _score_en(tokens: list[Token]) -> Sentiment:
         for item in items:
             item.polarity = _clip(item.polarity * SHOUTING)
     if not items:
-        return Sentiment(polarity=0.0, subjectivity=0.0, label="neutral", language="en")
+        return Sentiment(polarity=0.0, subjectivity=0.0, label=SentimentLabel.NEUTRAL, language="en")
     total = sum(item.weight for item in items)
     polarity = sum(item.polarity * item.weight for item in items) / total
     subjectivity = sum(item.subjectivity * item.weight for item in items) / total
@@ -227,18 +237,18 @@ def _score_en(tokens: list[Token]) -> Sentiment:
     )
 
 
-def _label(polarity: float, items: list[_Item]) -> str:
+def _label(polarity: float, items: list[_Item]) -> SentimentLabel:
     positive = sum(i.polarity * i.weight for i in items if i.polarity >= MIXED_MIN)
     negative = -sum(i.polarity * i.weight for i in items if i.polarity <= -MIXED_MIN)
     if positive and negative:
         share = positive / (positive + negative)
         if 0.2 <= share <= 0.8:
-            return "mixed"
+            return SentimentLabel.MIXED
     if polarity > NEUTRAL_BAND:
-        return "positive"
+        return SentimentLabel.POSITIVE
     if polarity < -NEUTRAL_BAND:
-        return "negative"
-    return "neutral"
+        return SentimentLabel.NEGATIVE
+    return SentimentLabel.NEUTRAL
 
 
 _RAISING: Final = frozenset({

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-from feedback.sentiment.analyzer import PLACES
+from feedback.sentiment.analyzer import PLACES, SentimentLabel
 from surveys.models import Output
 
 
@@ -18,7 +18,7 @@ class SentimentOut(Output):
 
     polarity: Annotated[float | None, msgspec.Meta(description="From −1 (negative) to 1 (positive).")]
     subjectivity: Annotated[float | None, msgspec.Meta(description="From 0 (factual) to 1 (opinion).")]
-    label: Annotated[str | None, msgspec.Meta(
+    label: Annotated[SentimentLabel | None, msgspec.Meta(
         description="`negative`, `neutral`, `positive` or `mixed`, as the `label` filter of "
                     "`GET /api/v1/responses` takes it.")]
     language: Annotated[str | None, msgspec.Meta(
@@ -32,4 +32,4 @@ def stored_sentiment(polarity: float | None, subjectivity: float | None, label: 
     return SentimentOut(
         polarity=None if polarity is None else round(polarity, PLACES),
         subjectivity=None if subjectivity is None else round(subjectivity, PLACES),
-        label=label, language=language)
+        label=None if label is None else SentimentLabel(label), language=language)

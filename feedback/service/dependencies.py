@@ -24,6 +24,10 @@ PoolDep: TypeAlias = Annotated[Pool, Dependency(kind="named")]
 IdParam = Annotated[int, PathParameter(ge=1, le=2**63 - 1, description="A positive integer id.")]
 KeyParam = Annotated[str, PathParameter(min_length=1, max_length=64, description="A touchpoint key.")]
 QueryId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1, description="A positive integer id.")]
+# A stage filter beside a journey filter that does not hold it would select nothing: a 422 says so.
+StageQuery = Annotated[int | None, QueryParameter(
+    ge=1, le=2**63 - 1, description="A stage id (a positive integer). With `journey`, it must be one "
+                                    "of that journey's stages: another journey's is a 422 naming `stage`.")]
 CursorParam = Annotated[
     str | None, QueryParameter(max_length=500, description="The next_cursor of the previous page.")
 ]
