@@ -61,6 +61,7 @@ async def template_name(server_url: str) -> AsyncIterator[str]:
     """A database with every migration applied, cloned by each test that needs its own."""
     name = f"tp_tpl_{os.getpid()}"
     admin = await asyncpg.connect(server_url)
+    await _drop_abandoned(admin)
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
     await admin.execute(f'CREATE DATABASE "{name}"')
     async with connect(with_database(server_url, name)) as conn:
@@ -68,6 +69,31 @@ async def template_name(server_url: str) -> AsyncIterator[str]:
     yield name
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     await admin.close()
+
+
+async def _drop_abandoned(admin: asyncpg.Connection) -> None:
+    """Drop the databases of test runs that were killed before their teardown: they would pile
+    up under var/ (hundreds, gigabytes) and slow every start of the embedded server. Test
+    databases end in the pid of the run that made them (tp_t_<pid>_<n>: the pid, then a count)."""
+    for row in await admin.fetch(r"SELECT datname FROM pg_database WHERE datname ~ '^tp_.*_\d+$'"):
+        name: str = row["datname"]
+        parts = name.split("_")
+        pid = int(parts[2] if name.startswith("tp_t_") else parts[-1])
+        if pid <= _PID_MAX and pid != os.getpid() and not _alive(pid):
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+_PID_MAX = 4_194_304  # Linux's ceiling: a larger number is a timestamp, not a pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.fixture

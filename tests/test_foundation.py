@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -95,16 +96,32 @@ def test_settings_defaults(tmp_path: Path) -> None:
         load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), "TOUCHPULSE_SENTIMENT_PROCESS": "yes"})
 
 
-async def _fresh_database(server_url: str, name: str) -> str:
+FreshDatabase = Callable[[str], Awaitable[str]]
+
+
+@pytest.fixture
+async def fresh_database(server_url: str) -> AsyncIterator[FreshDatabase]:
+    """Empty databases named `<prefix>_<pid>`, dropped after the test (even a failed one)."""
     admin = await asyncpg.connect(server_url)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    return with_database(server_url, name)
+    made: list[str] = []
+
+    async def make(prefix: str) -> str:
+        name = f"{prefix}_{os.getpid()}"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        made.append(name)
+        return with_database(server_url, name)
+
+    try:
+        yield make
+    finally:
+        for name in made:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
-async def test_migrations_apply_to_an_empty_database_and_rerun_is_a_no_op(server_url: str) -> None:
-    url = await _fresh_database(server_url, f"tp_mig_{os.getpid()}")
+async def test_migrations_apply_to_an_empty_database_and_rerun_is_a_no_op(fresh_database: FreshDatabase) -> None:
+    url = await fresh_database("tp_mig")
     async with connect(url) as conn:
         applied = await migrations.migrate(conn)
         assert applied == [m.name for m in migrations.discover()]
@@ -121,10 +138,10 @@ async def test_migrations_apply_to_an_empty_database_and_rerun_is_a_no_op(server
         assert [tuple(r) for r in epochs] == [("journeys", "NO", "0"), ("owners", "NO", "0")]
 
 
-async def test_0007_takes_answered_invitations_out_of_the_scanner_count(server_url: str) -> None:
+async def test_0007_takes_answered_invitations_out_of_the_scanner_count(fresh_database: FreshDatabase) -> None:
     # Before 0007 an answered invitation could keep a scanner flag from the clicks before the
     # answer; the funnel's scanner count must then mean "clicked only by a scanner".
-    url = await _fresh_database(server_url, f"tp_mig_0007_{os.getpid()}")
+    url = await fresh_database("tp_mig_0007")
     every = migrations.discover()
     before = [m for m in every if m.version < 7]
     async with connect(url) as conn:
@@ -151,8 +168,8 @@ async def test_0007_takes_answered_invitations_out_of_the_scanner_count(server_u
         assert tuple(await conn.fetchrow(funnel) or ()) == (3, 2, 1)
 
 
-async def test_a_changed_migration_refuses_to_start(server_url: str, tmp_path: Path) -> None:
-    url = await _fresh_database(server_url, f"tp_mig_changed_{os.getpid()}")
+async def test_a_changed_migration_refuses_to_start(fresh_database: FreshDatabase, tmp_path: Path) -> None:
+    url = await fresh_database("tp_mig_changed")
     (tmp_path / "0001_first.sql").write_text("CREATE TABLE one (id int);")
     async with connect(url) as conn:
         await migrations.migrate(conn, migrations.discover(tmp_path))
@@ -161,9 +178,9 @@ async def test_a_changed_migration_refuses_to_start(server_url: str, tmp_path: P
             await migrations.migrate(conn, migrations.discover(tmp_path))
 
 
-async def test_a_gap_in_the_numbers_is_fine_and_a_late_file_is_applied(server_url: str, tmp_path: Path) -> None:
+async def test_a_gap_in_the_numbers_is_fine_and_a_late_file_is_applied(fresh_database: FreshDatabase, tmp_path: Path) -> None:
     # Two branches may each add a migration: 0006 can arrive before 0005, and 0005 after it.
-    url = await _fresh_database(server_url, f"tp_mig_gap_{os.getpid()}")
+    url = await fresh_database("tp_mig_gap")
     (tmp_path / "0001_first.sql").write_text("CREATE TABLE one (id int);")
     (tmp_path / "0003_third.sql").write_text("CREATE TABLE three (id int);")
     async with connect(url) as conn:
@@ -173,8 +190,8 @@ async def test_a_gap_in_the_numbers_is_fine_and_a_late_file_is_applied(server_ur
         assert await migrations.pending(conn, migrations.discover(tmp_path)) == []
 
 
-async def test_concurrent_migrators_apply_each_file_once(server_url: str) -> None:
-    url = await _fresh_database(server_url, f"tp_mig_race_{os.getpid()}")
+async def test_concurrent_migrators_apply_each_file_once(fresh_database: FreshDatabase) -> None:
+    url = await fresh_database("tp_mig_race")
 
     async def run() -> list[str]:
         async with connect(url) as conn:
@@ -184,11 +201,11 @@ async def test_concurrent_migrators_apply_each_file_once(server_url: str) -> Non
     assert sorted(len(r) for r in results) == [0, 0, 0, len(migrations.discover())]
 
 
-async def test_readiness_fails_while_migrations_are_pending(server_url: str, tmp_path: Path) -> None:
+async def test_readiness_fails_while_migrations_are_pending(fresh_database: FreshDatabase, tmp_path: Path) -> None:
     from feedback.service.app import create_app
     from feedback.settings import Settings
 
-    url = await _fresh_database(server_url, f"tp_unready_{os.getpid()}")
+    url = await fresh_database("tp_unready")
     app = create_app(Settings(database_url=url, secret_key="k" * 40, data_dir=tmp_path), url)
     async with app.lifespan():
         transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
@@ -410,9 +427,10 @@ def test_cli_names_what_to_fix_when_the_database_refuses(server_url: str, tmp_pa
     assert down.startswith("touchpulse: cannot reach the database")
 
 
-async def test_cli_says_when_the_database_user_may_not_migrate(server_url: str, tmp_path: Path) -> None:
+async def test_cli_says_when_the_database_user_may_not_migrate(server_url: str, fresh_database: FreshDatabase,
+                                                               tmp_path: Path) -> None:
     name = f"tp_ro_{os.getpid()}"
-    url = await _fresh_database(server_url, name)
+    url = await fresh_database("tp_ro")
     admin = await asyncpg.connect(url)
     try:
         await admin.execute(f"DROP ROLE IF EXISTS {name}")
@@ -426,7 +444,7 @@ async def test_cli_says_when_the_database_user_may_not_migrate(server_url: str, 
     finally:
         await admin.close()
         cleanup = await asyncpg.connect(server_url)
-        await cleanup.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await cleanup.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # before its role
         await cleanup.execute(f"DROP ROLE IF EXISTS {name}")
         await cleanup.close()
 
