@@ -8,6 +8,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -276,6 +277,40 @@ async def test_journey_map_stages_are_wide_enough_to_read_and_come_in_journey_or
     await browser.call("Emulation.setEmulatedMedia", media="print")
     laid = await browser.evaluate(_STAGES)
     assert len({x for _, _, x, _, _ in laid["stages"]}) == 4 and laid["page"] <= 710, laid
+
+# Each stage's totals as laid out: how many lines its figures take, its smallest text, and
+# whether it fits its card.
+_TOTALS = """[...document.querySelectorAll('.stage')].map(s => { const d = s.querySelector('.totals');
+  const tops = new Set([...d.querySelectorAll('dd')].map(e => Math.round(e.getBoundingClientRect().top)));
+  const sizes = [...d.querySelectorAll('dt, dd')].map(e => parseFloat(getComputedStyle(e).fontSize));
+  return [s.querySelector('h3').textContent.trim(), tops.size, Math.min(...sizes),
+    d.getBoundingClientRect().right <= s.getBoundingClientRect().right, [...d.querySelectorAll('dt, dd')].map(e => e.textContent).join(' ')]; })"""
+
+
+async def test_journey_map_stage_totals_take_one_line_at_a_desk_a_tablet_and_a_phone(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    # A busy stage, as in the demo: four-digit counts and a negative sentiment are the widest figures.
+    await conn.execute("""
+        INSERT INTO responses (touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max,
+            score, channel, source, sentiment_polarity, sentiment_label, themes, analyzer_version, occurred_at)
+        SELECT t.id, gen_random_uuid(), s.journey_id, t.stage_id, t.owner_id, t.kind, 1, 5, 1 + g % 5,
+            t.channel, 'api', -0.55, 'negative', '{}', 1, now() - (g % 20) * interval '1 day'
+        FROM touchpoints t JOIN stages s ON s.id = t.stage_id, generate_series(1, 1100) g
+        WHERE t.key = 'support-call'""")
+    key = await make_key("admin")
+    await _open(browser, f"{live_server}/reports/journeys/{cat.journey}", key, ".stage")
+    # "n = 1,138 · 45.1 % high-band answers · sentiment +0.11" broke over three lines at 1280.
+    for width in (1280, 1024, 768, 375):
+        await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                           mobile=width < 600)
+        stages = await browser.evaluate(_TOTALS)
+        await _shot(browser, f"journey-map-totals-{width}.png")
+        assert len(stages) == 8 and all(lines == 1 and fits for _, lines, _, fits, _ in stages), (width, stages)
+        assert min(size for _, _, size, _, _ in stages) >= 12, (width, stages)
+    solution = next(text for name, *_, text in stages if name.endswith("Solution"))
+    assert re.match(r"answers 1,\d{3} high-band \d+\.\d % sentiment −0\.\d\d$", solution), solution
+
 
 # The dates under the x axis of each trend chart a reader sees: its width in its own units, and
 # each date's text and left and right edges as drawn (the year's line included).
