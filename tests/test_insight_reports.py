@@ -307,6 +307,45 @@ async def test_share_links_open_one_owner_report_until_they_expire(
     assert r.status_code == 404
 
 
+def _error_card(page: str) -> list[str]:
+    """The texts of an error page's card, one per paragraph or heading, unescaped."""
+    card = page.split('role="alert">')[1].split("</div>")[0]
+    return [html.unescape(re.sub(r"<[^>]+>", "", t)).strip() for t in re.findall(r"<(?:h1|p)[^>]*>(.*?)</", card)]
+
+
+async def test_a_share_link_that_no_longer_opens_says_what_happened_and_what_to_do(
+        client: Client, admin: Headers, conn: Any, settings: Settings) -> None:
+    cat = await catalogue(conn)
+    support = cat.owners["support"]
+    ended = 1_700_000_000  # 14 Nov 2023, 22:13 UTC
+    ask = "Ask the person who shared it with you for a new link."
+    for path, token, what in (
+            (f"/reports/owners/{support}", sharing.make_token(settings.secret_key, support, ended), "report"),
+            (f"/reports/journeys/{cat.journey}", sharing.make_token(
+                settings.secret_key, cat.journey, ended, sharing.JOURNEY_PURPOSE), "journey map")):
+        r = await client.get(path, params={"share": token})
+        # Was "This share link has expired ... Ask the report's owner or an admin": which owner?
+        assert r.status_code == 410 and "text/html" in r.headers["content-type"], r.text
+        assert _error_card(r.text) == [
+            f"This {what} link has expired",
+            f"Share links open a {what} for a limited time; this one worked until 14 Nov 2023, 22:13 UTC.",
+            ask, "Error 410"]
+        assert f"<title>This {what} link has expired · " in r.text
+    # A revoked link and a damaged one get one page, byte for byte (nobody learns that a link
+    # existed), which names both causes and says what to do, as a 404.
+    link = urlsplit((await client.get(f"/api/v1/owners/{support}/share-link", headers=admin)).json()["url"])
+    assert (await client.post(f"/api/v1/owners/{support}/share-links/revoke", headers=admin)).status_code == 200
+    revoked = await client.get(f"{link.path}?{link.query}")
+    damaged = await client.get(f"/reports/owners/{support}", params={"share": "A" * 54})
+    assert (revoked.status_code, revoked.text) == (damaged.status_code, damaged.text)
+    assert revoked.status_code == 404 and _error_card(revoked.text) == [
+        "This report link does not open anything",
+        "Part of it may be missing, or it may have been withdrawn: links stop working when whoever looks "
+        "after the report closes them.", ask, "Error 404"]
+    r = await client.get(f"/reports/journeys/{cat.journey}", params={"share": "A" * 54})
+    assert r.status_code == 404 and _error_card(r.text)[0] == "This journey map link does not open anything"
+
+
 def _period_nav(page: str) -> tuple[str, list[tuple[str, bool, str]]]:
     """The period switcher of a report page: its HTML, and each link's href, current and label."""
     nav = page.split('<nav class="periods noprint"')[1].split("</nav>")[0]
