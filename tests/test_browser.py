@@ -583,3 +583,62 @@ async def test_the_scale_by_keyboard_and_screen_reader_names_its_ends_and_is_in_
     await browser.wait_for("document.title.startsWith('Thank you!')")
     await _key(browser, "Tab", 9)
     assert await browser.evaluate(_FOCUSED) == ["A", "Change my answer", "solid"]
+
+
+# The end labels of an email block's scale as drawn, and the buttons' row edges.
+_EMAIL_SCALE = """(() => { const faces = [...document.querySelectorAll('a[href*="score="] > span:first-child')]
+  .map(f => f.getBoundingClientRect());
+  const labels = [...document.querySelectorAll('a[href*="score="] > span + span')].map(l => {
+    const r = l.firstElementChild.getBoundingClientRect(); return [r.left, r.right, r.top, parseFloat(getComputedStyle(l).fontSize)]; });
+  return {faces: faces.map(r => [r.left, r.right, r.top, r.width, r.height]), labels,
+          page: document.documentElement.scrollWidth}; })()"""
+
+
+async def _link_names(browser: Browser) -> list[str]:
+    tree = await browser.call("Accessibility.getFullAXTree")
+    # Spaces as plain ones: Russian copy keeps a non-breaking space before a short word.
+    return [" ".join(n.get("name", {}).get("value", "").split()) for n in tree["nodes"]
+            if not n.get("ignored") and n.get("role", {}).get("value") == "link"]
+
+
+async def test_the_email_blocks_score_links_are_named_by_what_they_show_and_its_end_labels_stay_apart(
+        browser: Browser, live_server: str, make_key: MakeKey) -> None:
+    admin = bearer(await make_key("admin"))
+    emails: dict[tuple[str, str], str] = {}
+    async with httpx.AsyncClient(base_url=live_server, headers=admin) as api:
+        journey = (await api.post("/api/v1/journeys", json={"name": "Shop"})).json()
+        owner = (await api.post("/api/v1/owners", json={"name": "Success"})).json()
+        for kind in ("csat", "ces", "nps"):
+            created = await api.post("/api/v1/touchpoints", json={
+                "key": kind, "name": kind.upper(), "stage_id": journey["stages"][4]["id"], "channel": "email",
+                "owner_id": owner["id"], "kind": kind})
+            assert created.status_code == 201, created.text
+            for locale in ("en", "ru"):
+                sent = await api.post(f"/api/v1/touchpoints/{kind}/invitations",
+                                      json={"customer": f"mail-{kind}-{locale}", "locale": locale})
+                emails[kind, locale] = sent.json()["email_html"]
+    ends = {("csat", "en"): ("Very dissatisfied", "Very satisfied"), ("nps", "en"): ("Not at all likely", "Extremely likely"),
+            ("ces", "en"): ("Strongly disagree", "Strongly agree"), ("csat", "ru"): ("Очень недовольны", "Очень довольны"),
+            ("nps", "ru"): ("Крайне маловероятно", "Очень вероятно"), ("ces", "ru"): ("Полностью не согласны", "Полностью согласны")}
+    await browser.call("Page.enable")
+    await browser.call("Accessibility.enable")
+    # A phone's mail app: about 340 px for the message at 375, less its margins.
+    await browser.call("Emulation.setDeviceMetricsOverride", width=375, height=800, deviceScaleFactor=1, mobile=True)
+    for (kind, locale), email in emails.items():
+        page = (f'<!doctype html><html><head><meta name="viewport" content="width=device-width"></head>'
+                f'<body style="margin:16px">{email}</body></html>')
+        await browser.call("Page.navigate", url="data:text/html;charset=utf-8;base64," + base64.b64encode(page.encode()).decode())
+        await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('a')")
+        low, high = ends[kind, locale]
+        scores = {"csat": range(1, 6), "ces": range(1, 8), "nps": range(0, 11)}[kind]
+        # What a screen reader lists, with aria-label and title gone (they are): the text shown.
+        assert await _link_names(browser) == [
+            f"{n} {low}" if n == scores[0] else f"{n} {high}" if n == scores[-1] else str(n) for n in scores]
+        laid = await browser.evaluate(_EMAIL_SCALE)
+        assert laid["page"] <= 375 and all(w >= 40 and h >= 44 for *_, w, h in laid["faces"]), (kind, locale, laid)
+        (low_left, low_right, low_top, low_size), (high_left, high_right, high_top, high_size) = laid["labels"]
+        first, last = laid["faces"][0], laid["faces"][-1]
+        # Each label under its end, from its button's edge inwards, and the two clear of each other.
+        assert low_top > first[2] and high_top > last[2] and min(low_size, high_size) >= 12, laid
+        assert abs(low_left - first[0]) < 1 and abs(high_right - last[1]) < 1, (kind, locale, laid)
+        assert low_top != high_top or low_right + 8 <= high_left, (kind, locale, laid)
