@@ -368,6 +368,35 @@ async def test_owner_report_on_paper_puts_several_whole_cards_on_a_sheet(
     (ROOT / "test-output" / "owner-report.pdf").write_bytes(base64.b64decode(pdf["data"]))
 
 
+# Each funnel row as laid out: the right edges of its count and its rate, and how far the rate's
+# middle is from its bar's; and every figure kept on one line (.nowrap) that is on more than one.
+_FUNNEL = """({rows: [...document.querySelectorAll('table.funnel tr')].map(tr => {
+    const [count, bars, rate] = tr.querySelectorAll('td'); const bar = bars.querySelector('.bar').getBoundingClientRect();
+    const text = document.createRange(); text.selectNodeContents(rate); const r = text.getBoundingClientRect();
+    return [count.getBoundingClientRect().right, rate.textContent ? r.right : null,
+            rate.textContent ? Math.abs((r.top + r.bottom) / 2 - (bar.top + bar.bottom) / 2) : 0]; }),
+  split: [...document.querySelectorAll('.nowrap')].filter(e => e.getClientRects().length > 1).map(e => e.textContent)})"""
+
+
+async def test_owner_report_funnel_figures_line_up_and_no_figure_breaks_over_lines(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    key = await make_key("admin")
+    await _open(browser, f"{live_server}/reports/owners/{cat.owners['support']}", key, "table.funnel")
+    for width in (375, 1280):
+        await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                           mobile=width < 600)
+        laid = await browser.evaluate(_FUNNEL)
+        rows = laid["rows"]
+        assert len(rows) == 3, laid
+        # Counts right-aligned in one column, rates in another; on a phone a rate fell under its bar.
+        assert max(r[0] for r in rows) - min(r[0] for r in rows) < 1, (width, rows)
+        assert rows[0][1] is None and abs(rows[1][1] - rows[2][1]) < 1, (width, rows)
+        assert all(off < 4 for *_, off in rows), (width, rows)
+        # "95 % CI 70.9–" / "78.5 %" broke inside the interval on a phone.
+        assert laid["split"] == [], (width, laid)
+
+
 # The Send button's border as drawn (style, width, colour) and the page's background.
 _EDGE = """(() => { const c = getComputedStyle(document.querySelector('.button'));
   return [c.borderTopStyle, parseFloat(c.borderTopWidth), c.borderTopColor, getComputedStyle(document.body).backgroundColor]; })()"""

@@ -112,7 +112,9 @@ async def test_the_click_rate_counts_people_not_mail_scanners(
     r = await client.get("/api/v1/scores", headers=admin, params={"touchpoint": "support-call"})
     assert r.json()["funnel"]["clicked_by_people"] == 50
     page = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
-    assert "<th>Clicked by people</th><td>50</td>" in page.text
+    assert '<th>Clicked by people</th><td class="n">50</td>' in page.text
+    # An interval never parts, nor does a line open with the "·" before a count.
+    assert re.search(r"\(95 % CI \d+\.\d–\d+\.\d&nbsp;%\)</span>", page.text) and "·</span> <span class=\"nowrap\">n = " in page.text
     # A rate and its % never part on a phone's narrow card.
     assert page.text.count("50.0&nbsp;%</td>") == 2
     assert "10 clicked only by a mail scanner (left out of the clicks)" in page.text
