@@ -308,6 +308,9 @@ async def test_journey_map_stage_totals_take_one_line_at_a_desk_a_tablet_and_a_p
         await _shot(browser, f"journey-map-totals-{width}.png")
         assert len(stages) == 8 and all(lines == 1 and fits for _, lines, _, fits, _ in stages), (width, stages)
         assert min(size for _, _, size, _, _ in stages) >= 12, (width, stages)
+        # No figure breaks over lines: "−1…" / "1 to 0…1" did at 375.
+        assert await browser.evaluate(
+            "[...document.querySelectorAll('.nowrap')].filter(e => e.getClientRects().length > 1).length") == 0
     solution = next(text for name, *_, text in stages if name.endswith("Solution"))
     assert re.match(r"answers 1,\d{3} high-band \d+\.\d % sentiment −0\.\d\d$", solution), solution
 
