@@ -177,7 +177,7 @@ async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
     assert "<script" not in page.lower()
     assert "&lt;script&gt;alert(" in page
     for words in ("Pain points", "Positive moments", "What changed since the last period",
-                  "waiting time", "friendly staff", "target missed", "Response rate 50.0 %",
+                  "waiting time", "friendly staff", "target missed", "Response rate 50.0&nbsp;%",
                   "previous period 90.0 %", "change −50.0 pp", "90.0 % → 40.0 % (−50.0 pp",
                   "0.0 % → 28.2 % of answers (n = 24) <strong>(significant)</strong>"):
         assert words in page, words
