@@ -8,6 +8,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -277,6 +278,43 @@ async def test_journey_map_stages_are_wide_enough_to_read_and_come_in_journey_or
     laid = await browser.evaluate(_STAGES)
     assert len({x for _, _, x, _, _ in laid["stages"]}) == 4 and laid["page"] <= 710, laid
 
+# Each stage's totals as laid out: how many lines its figures take, its smallest text, and
+# whether it fits its card.
+_TOTALS = """[...document.querySelectorAll('.stage')].map(s => { const d = s.querySelector('.totals');
+  const tops = new Set([...d.querySelectorAll('dd')].map(e => Math.round(e.getBoundingClientRect().top)));
+  const sizes = [...d.querySelectorAll('dt, dd')].map(e => parseFloat(getComputedStyle(e).fontSize));
+  return [s.querySelector('h3').textContent.trim(), tops.size, Math.min(...sizes),
+    d.getBoundingClientRect().right <= s.getBoundingClientRect().right, [...d.querySelectorAll('dt, dd')].map(e => e.textContent).join(' ')]; })"""
+
+
+async def test_journey_map_stage_totals_take_one_line_at_a_desk_a_tablet_and_a_phone(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    # A busy stage, as in the demo: four-digit counts and a negative sentiment are the widest figures.
+    await conn.execute("""
+        INSERT INTO responses (touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max,
+            score, channel, source, sentiment_polarity, sentiment_label, themes, analyzer_version, occurred_at)
+        SELECT t.id, gen_random_uuid(), s.journey_id, t.stage_id, t.owner_id, t.kind, 1, 5, 1 + g % 5,
+            t.channel, 'api', -0.55, 'negative', '{}', 1, now() - (g % 20) * interval '1 day'
+        FROM touchpoints t JOIN stages s ON s.id = t.stage_id, generate_series(1, 1100) g
+        WHERE t.key = 'support-call'""")
+    key = await make_key("admin")
+    await _open(browser, f"{live_server}/reports/journeys/{cat.journey}", key, ".stage")
+    # "n = 1,138 · 45.1 % high-band answers · sentiment +0.11" broke over three lines at 1280.
+    for width in (1280, 1024, 768, 375):
+        await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                           mobile=width < 600)
+        stages = await browser.evaluate(_TOTALS)
+        await _shot(browser, f"journey-map-totals-{width}.png")
+        assert len(stages) == 8 and all(lines == 1 and fits for _, lines, _, fits, _ in stages), (width, stages)
+        assert min(size for _, _, size, _, _ in stages) >= 12, (width, stages)
+        # No figure breaks over lines: "−1…" / "1 to 0…1" did at 375.
+        assert await browser.evaluate(
+            "[...document.querySelectorAll('.nowrap')].filter(e => e.getClientRects().length > 1).length") == 0
+    solution = next(text for name, *_, text in stages if name.endswith("Solution"))
+    assert re.match(r"answers 1,\d{3} high-band \d+\.\d % sentiment −0\.\d\d$", solution), solution
+
+
 # The dates under the x axis of each trend chart a reader sees: its width in its own units, and
 # each date's text and left and right edges as drawn (the year's line included).
 _AXIS = """[...document.querySelectorAll('svg.chart-wide, svg.chart-narrow')]
@@ -331,6 +369,35 @@ async def test_owner_report_on_paper_puts_several_whole_cards_on_a_sheet(
     pdf = await browser.call("Page.printToPDF", paperWidth=8.5, paperHeight=11, printBackground=False)
     (ROOT / "test-output").mkdir(exist_ok=True)
     (ROOT / "test-output" / "owner-report.pdf").write_bytes(base64.b64decode(pdf["data"]))
+
+
+# Each funnel row as laid out: the right edges of its count and its rate, and how far the rate's
+# middle is from its bar's; and every figure kept on one line (.nowrap) that is on more than one.
+_FUNNEL = """({rows: [...document.querySelectorAll('table.funnel tr')].map(tr => {
+    const [count, bars, rate] = tr.querySelectorAll('td'); const bar = bars.querySelector('.bar').getBoundingClientRect();
+    const text = document.createRange(); text.selectNodeContents(rate); const r = text.getBoundingClientRect();
+    return [count.getBoundingClientRect().right, rate.textContent ? r.right : null,
+            rate.textContent ? Math.abs((r.top + r.bottom) / 2 - (bar.top + bar.bottom) / 2) : 0]; }),
+  split: [...document.querySelectorAll('.nowrap')].filter(e => e.getClientRects().length > 1).map(e => e.textContent)})"""
+
+
+async def test_owner_report_funnel_figures_line_up_and_no_figure_breaks_over_lines(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    key = await make_key("admin")
+    await _open(browser, f"{live_server}/reports/owners/{cat.owners['support']}", key, "table.funnel")
+    for width in (375, 1280):
+        await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                           mobile=width < 600)
+        laid = await browser.evaluate(_FUNNEL)
+        rows = laid["rows"]
+        assert len(rows) == 3, laid
+        # Counts right-aligned in one column, rates in another; on a phone a rate fell under its bar.
+        assert max(r[0] for r in rows) - min(r[0] for r in rows) < 1, (width, rows)
+        assert rows[0][1] is None and abs(rows[1][1] - rows[2][1]) < 1, (width, rows)
+        assert all(off < 4 for *_, off in rows), (width, rows)
+        # "95 % CI 70.9–" / "78.5 %" broke inside the interval on a phone.
+        assert laid["split"] == [], (width, laid)
 
 
 # The Send button's border as drawn (style, width, colour) and the page's background.
@@ -586,3 +653,62 @@ async def test_the_api_reference_is_short_enough_to_read_and_its_links_open_the_
     await _docs(browser, f"{live_server}/docs", 375)
     assert await browser.evaluate("document.documentElement.scrollWidth") <= 375
     await _shot(browser, "api-docs-phone.png")
+
+
+# The end labels of an email block's scale as drawn, and the buttons' row edges.
+_EMAIL_SCALE = """(() => { const faces = [...document.querySelectorAll('a[href*="score="] > span:first-child')]
+  .map(f => f.getBoundingClientRect());
+  const labels = [...document.querySelectorAll('a[href*="score="] > span + span')].map(l => {
+    const r = l.firstElementChild.getBoundingClientRect(); return [r.left, r.right, r.top, parseFloat(getComputedStyle(l).fontSize)]; });
+  return {faces: faces.map(r => [r.left, r.right, r.top, r.width, r.height]), labels,
+          page: document.documentElement.scrollWidth}; })()"""
+
+
+async def _link_names(browser: Browser) -> list[str]:
+    tree = await browser.call("Accessibility.getFullAXTree")
+    # Spaces as plain ones: Russian copy keeps a non-breaking space before a short word.
+    return [" ".join(n.get("name", {}).get("value", "").split()) for n in tree["nodes"]
+            if not n.get("ignored") and n.get("role", {}).get("value") == "link"]
+
+
+async def test_the_email_blocks_score_links_are_named_by_what_they_show_and_its_end_labels_stay_apart(
+        browser: Browser, live_server: str, make_key: MakeKey) -> None:
+    admin = bearer(await make_key("admin"))
+    emails: dict[tuple[str, str], str] = {}
+    async with httpx.AsyncClient(base_url=live_server, headers=admin) as api:
+        journey = (await api.post("/api/v1/journeys", json={"name": "Shop"})).json()
+        owner = (await api.post("/api/v1/owners", json={"name": "Success"})).json()
+        for kind in ("csat", "ces", "nps"):
+            created = await api.post("/api/v1/touchpoints", json={
+                "key": kind, "name": kind.upper(), "stage_id": journey["stages"][4]["id"], "channel": "email",
+                "owner_id": owner["id"], "kind": kind})
+            assert created.status_code == 201, created.text
+            for locale in ("en", "ru"):
+                sent = await api.post(f"/api/v1/touchpoints/{kind}/invitations",
+                                      json={"customer": f"mail-{kind}-{locale}", "locale": locale})
+                emails[kind, locale] = sent.json()["email_html"]
+    ends = {("csat", "en"): ("Very dissatisfied", "Very satisfied"), ("nps", "en"): ("Not at all likely", "Extremely likely"),
+            ("ces", "en"): ("Strongly disagree", "Strongly agree"), ("csat", "ru"): ("Очень недовольны", "Очень довольны"),
+            ("nps", "ru"): ("Крайне маловероятно", "Очень вероятно"), ("ces", "ru"): ("Полностью не согласны", "Полностью согласны")}
+    await browser.call("Page.enable")
+    await browser.call("Accessibility.enable")
+    # A phone's mail app: about 340 px for the message at 375, less its margins.
+    await browser.call("Emulation.setDeviceMetricsOverride", width=375, height=800, deviceScaleFactor=1, mobile=True)
+    for (kind, locale), email in emails.items():
+        page = (f'<!doctype html><html><head><meta name="viewport" content="width=device-width"></head>'
+                f'<body style="margin:16px">{email}</body></html>')
+        await browser.call("Page.navigate", url="data:text/html;charset=utf-8;base64," + base64.b64encode(page.encode()).decode())
+        await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('a')")
+        low, high = ends[kind, locale]
+        scores = {"csat": range(1, 6), "ces": range(1, 8), "nps": range(0, 11)}[kind]
+        # What a screen reader lists, with aria-label and title gone (they are): the text shown.
+        assert await _link_names(browser) == [
+            f"{n} {low}" if n == scores[0] else f"{n} {high}" if n == scores[-1] else str(n) for n in scores]
+        laid = await browser.evaluate(_EMAIL_SCALE)
+        assert laid["page"] <= 375 and all(w >= 40 and h >= 44 for *_, w, h in laid["faces"]), (kind, locale, laid)
+        (low_left, low_right, low_top, low_size), (high_left, high_right, high_top, high_size) = laid["labels"]
+        first, last = laid["faces"][0], laid["faces"][-1]
+        # Each label under its end, from its button's edge inwards, and the two clear of each other.
+        assert low_top > first[2] and high_top > last[2] and min(low_size, high_size) >= 12, laid
+        assert abs(low_left - first[0]) < 1 and abs(high_right - last[1]) < 1, (kind, locale, laid)
+        assert low_top != high_top or low_right + 8 <= high_left, (kind, locale, laid)

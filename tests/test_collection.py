@@ -54,32 +54,64 @@ async def test_trigger_sends_a_link_with_email_block_and_one_click_urls(
     assert '"order": "A-1"' in row["c"]
 
 
+def _links(email: str) -> list[tuple[str, str]]:
+    """Each score link of an email block: its score, and its name as its text gives it."""
+    found = re.findall(r'<a href="[^"]*\?score=(\d+)&amp;kind=\w+"[^>]*>(.*?)</a>', email, re.S)
+    return [(score, " ".join(html.unescape(re.sub(r"<[^>]+>", "", inner)).split())) for score, inner in found]
+
+
 async def test_the_email_block_fits_a_phone(client: Client, admin: Headers) -> None:
-    email = (await _sent(client, admin, key="loyalty", kind="nps"))["email_html"]
+    w = await world(client, admin)
+    for key, kind in (("loyalty", "nps"), ("delivery", "csat")):
+        await touchpoint(client, admin, w, key, kind)
+    email = (await invite(client, admin, "loyalty")).json()["email_html"]
     rows = email.split("<tr>")
-    # 0–5 and 6–10 on rows of their own; the end labels carry their numbers.
-    assert any("?score=0" in r and "?score=5" in r and "?score=6" not in r for r in rows)
-    assert any("?score=6" in r and "?score=10" in r and "?score=5" not in r for r in rows)
-    assert "10 — " in email and "0 — " in email and "then press Send" in email
-    # The end labels sit under the ends of the buttons: one table as wide as a row of six
-    # buttons holds both, rather than labels spread across the whole email.
-    block = email.split('border="0" width="268" style="width:268px;', 1)[1]
-    assert "?score=0" in block and "?score=10" in block
-    assert block.index("?score=10") < block.index("0&nbsp;— ") < block.index("10&nbsp;— ")
+    # 0–5 and 6–10 on rows of their own, each end's label under its button.
+    assert any("?score=0" in r and "?score=5" in r and "?score=6" not in r and "Not at all likely" in r
+               for r in rows)
+    assert any("?score=6" in r and "?score=10" in r and "?score=5" not in r and "Extremely likely" in r
+               for r in rows)
+    assert "then press Send" in email
+    # 40 px buttons in a row of six: 6 x 44 px; five get 50 px, so their end labels stay apart.
+    assert email.count("width:40px;") == 11 + 2
+    csat = (await invite(client, admin, "delivery", "c-2")).json()["email_html"]
+    assert csat.count("width:50px;") == 5 + 2
 
 
-async def test_the_email_buttons_have_names_that_mean_something_and_say_their_language_and_direction(
+async def test_the_email_buttons_are_named_by_their_text_which_mail_apps_keep(
         client: Client, admin: Headers) -> None:
     email = (await _sent(client, admin, key="loyalty", kind="nps"))["email_html"]
     # Pasted into a right-to-left email, the block ran its scale from 10 on the left to 0 on the right.
     assert email.startswith('<table lang="en" dir="ltr" ')
-    names = re.findall(r'<a href="[^"]*\?score=(\d+)&amp;kind=nps"[^>]* aria-label="([^"]*)" title="\2"', email)
-    assert len(names) == 11
-    assert names[0] == ("0", "0 — Not at all likely") and names[10] == ("10", "10 — Extremely likely")
-    assert names[5] == ("5", "5 of 10")
+    # Many mail apps drop aria-label and title (and <style> and classes): a name is the link's text,
+    # the end labels shown under the ends of the scale included.
+    assert _links(email) == [("0", "0 Not at all likely"), *[(str(n), str(n)) for n in range(1, 10)],
+                             ("10", "10 Extremely likely")]
+    for needs_css in ("aria-label", "title=", "class=", "<style", "id="):
+        assert needs_css not in email, needs_css
     ru = (await invite(client, admin, "loyalty", "c-2", locale="ru")).json()["email_html"]
     assert ru.startswith('<table lang="ru" dir="ltr" ')
-    assert 'aria-label="7 из 10"' in ru and 'aria-label="10 — Очень вероятно"' in ru
+    assert _links(ru)[0] == ("0", "0 Крайне маловероятно") and _links(ru)[10] == ("10", "10 Очень вероятно")
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+async def test_the_email_blocks_grey_text_is_readable_on_white_and_in_a_dark_mode(
+        client: Client, admin: Headers) -> None:
+    email = (await _sent(client, admin, key="loyalty", kind="nps"))["email_html"]
+    texts = set(re.findall(r"(?<![-\w])color:(#[0-9a-f]{6})", email)) - {"#ffffff"}
+    assert "#4b5563" in texts
+    # WCAG AA, 4.5:1 on the white the block is meant for. A dark mode turns dark text light on
+    # its dark background; a light grey (#9ca3af, 2.5:1) would be faint in both.
+    for colour in texts:
+        assert 1.05 / (_luminance(colour) + 0.05) >= 4.5, colour
+    # The buttons' white numbers sit on their own background, which a mail app keeps with them.
+    faces = re.findall(r'background-color:(#[0-9a-f]{6});color:#ffffff;', email)
+    assert len(faces) == 11 and all(1.05 / (_luminance(c) + 0.05) >= 4.5 for c in faces), faces
 
 
 async def test_skips_are_stored_with_their_reason(client: Client, admin: Headers, conn: Connection) -> None:

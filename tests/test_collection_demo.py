@@ -95,3 +95,20 @@ async def test_start_up_banner_prints_a_live_demo_survey_link(
     r = await client.get(url.removeprefix(settings.base_url))
     assert r.status_code == 200 and "Order confirmation email" in r.text.replace("order confirmation email",
                                                                                  "Order confirmation email")
+
+
+async def test_start_up_banner_leads_to_the_owner_report_where_the_demo_story_is(
+        client: httpx.AsyncClient, conn: Connection, settings: Settings, database_url: str) -> None:
+    await load_demo(conn, settings)
+    lines = (await startup_banner(settings, database_url, demo=True)).splitlines()
+    at = next(i for i, x in enumerate(lines) if "Demo owner report" in x)
+    url = lines[at].split()[-1]
+    delivery = await conn.fetchval("SELECT id FROM owners WHERE name = 'Delivery & Logistics'")
+    # Courier delivery, the one significant drop, is Delivery & Logistics' (not Customer Support's).
+    assert url.startswith(f"{settings.base_url}/reports/owners/{delivery}?share=")
+    assert "Delivery & Logistics" in lines[at + 1] and "courier delivery" in lines[at + 1]
+    r = await client.get(url.removeprefix(settings.base_url))
+    assert r.status_code == 200 and "Courier delivery" in r.text and "Delivery &amp; Logistics" in r.text
+    # The other URLs are all still there.
+    for label in ("API docs", "OpenAPI document", "Health", "Journey map", "A live demo survey"):
+        assert any(x.strip().startswith(label) for x in lines), label

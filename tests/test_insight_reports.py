@@ -112,7 +112,9 @@ async def test_the_click_rate_counts_people_not_mail_scanners(
     r = await client.get("/api/v1/scores", headers=admin, params={"touchpoint": "support-call"})
     assert r.json()["funnel"]["clicked_by_people"] == 50
     page = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
-    assert "<th>Clicked by people</th><td>50</td>" in page.text
+    assert '<th>Clicked by people</th><td class="n">50</td>' in page.text
+    # An interval never parts, nor does a line open with the "·" before a count.
+    assert re.search(r"\(95 % CI \d+\.\d–\d+\.\d&nbsp;%\)</span>", page.text) and "·</span> <span class=\"nowrap\">n = " in page.text
     # A rate and its % never part on a phone's narrow card.
     assert page.text.count("50.0&nbsp;%</td>") == 2
     assert "10 clicked only by a mail scanner (left out of the clicks)" in page.text
@@ -175,7 +177,7 @@ async def test_owner_page_is_printable_html_with_inline_svg_and_escaped_text(
     assert "<script" not in page.lower()
     assert "&lt;script&gt;alert(" in page
     for words in ("Pain points", "Positive moments", "What changed since the last period",
-                  "waiting time", "friendly staff", "target missed", "Response rate 50.0 %",
+                  "waiting time", "friendly staff", "target missed", "Response rate 50.0&nbsp;%",
                   "previous period 90.0 %", "change −50.0 pp", "90.0 % → 40.0 % (−50.0 pp",
                   "0.0 % → 28.2 % of answers (n = 24) <strong>(significant)</strong>"):
         assert words in page, words
@@ -305,6 +307,45 @@ async def test_share_links_open_one_owner_report_until_they_expire(
         assert r.status_code in (400, 422), days
     r = await client.get(f"/api/v1/owners/{2**40}/share-link", headers=admin)
     assert r.status_code == 404
+
+
+def _error_card(page: str) -> list[str]:
+    """The texts of an error page's card, one per paragraph or heading, unescaped."""
+    card = page.split('role="alert">')[1].split("</div>")[0]
+    return [html.unescape(re.sub(r"<[^>]+>", "", t)).strip() for t in re.findall(r"<(?:h1|p)[^>]*>(.*?)</", card)]
+
+
+async def test_a_share_link_that_no_longer_opens_says_what_happened_and_what_to_do(
+        client: Client, admin: Headers, conn: Any, settings: Settings) -> None:
+    cat = await catalogue(conn)
+    support = cat.owners["support"]
+    ended = 1_700_000_000  # 14 Nov 2023, 22:13 UTC
+    ask = "Ask the person who shared it with you for a new link."
+    for path, token, what in (
+            (f"/reports/owners/{support}", sharing.make_token(settings.secret_key, support, ended), "report"),
+            (f"/reports/journeys/{cat.journey}", sharing.make_token(
+                settings.secret_key, cat.journey, ended, sharing.JOURNEY_PURPOSE), "journey map")):
+        r = await client.get(path, params={"share": token})
+        # Was "This share link has expired ... Ask the report's owner or an admin": which owner?
+        assert r.status_code == 410 and "text/html" in r.headers["content-type"], r.text
+        assert _error_card(r.text) == [
+            f"This {what} link has expired",
+            f"Share links open a {what} for a limited time; this one worked until 14 Nov 2023, 22:13 UTC.",
+            ask, "Error 410"]
+        assert f"<title>This {what} link has expired · " in r.text
+    # A revoked link and a damaged one get one page, byte for byte (nobody learns that a link
+    # existed), which names both causes and says what to do, as a 404.
+    link = urlsplit((await client.get(f"/api/v1/owners/{support}/share-link", headers=admin)).json()["url"])
+    assert (await client.post(f"/api/v1/owners/{support}/share-links/revoke", headers=admin)).status_code == 200
+    revoked = await client.get(f"{link.path}?{link.query}")
+    damaged = await client.get(f"/reports/owners/{support}", params={"share": "A" * 54})
+    assert (revoked.status_code, revoked.text) == (damaged.status_code, damaged.text)
+    assert revoked.status_code == 404 and _error_card(revoked.text) == [
+        "This report link does not open anything",
+        "Part of it may be missing, or it may have been withdrawn: links stop working when whoever looks "
+        "after the report closes them.", ask, "Error 404"]
+    r = await client.get(f"/reports/journeys/{cat.journey}", params={"share": "A" * 54})
+    assert r.status_code == 404 and _error_card(r.text)[0] == "This journey map link does not open anything"
 
 
 def _period_nav(page: str) -> tuple[str, list[tuple[str, bool, str]]]:
@@ -695,5 +736,6 @@ async def test_the_journey_map_says_high_band_answers_for_stages_and_cards(
     cat = await support_story(conn)
     r = await client.get(f"/reports/journeys/{cat.journey}", headers=admin, params=_period())
     solution = r.text.split("Solution</h3>")[1].split('<div class="tp')[0]
-    assert "64.7 % high-band answers" in solution, solution
+    # The stage's share is a figure over its label (test_browser.py: on one line with the others).
+    assert "<dt>high-band</dt><dd>64.7 %</dd>" in solution, solution
     assert "% high<" not in r.text

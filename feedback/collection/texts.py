@@ -25,7 +25,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "erased_body": "The data of this survey was deleted at the customer’s request, so your answer was "
                        "not saved. This link no longer opens the survey.",
         "scale_hint": "{low} means “{low_label}”, {high} means “{high_label}”.",
-        "score_of": "{score} of {high}",
         "email_intro": "Pick a score: the survey opens with it chosen, then press Send.",
         "picked": "You chose {score}. Add a comment if you like, then press Send to record your answer.",
         "answered": "You have answered already ({score}). You can change your answer below.",
@@ -60,7 +59,6 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "erased_body": "Данные этого опроса удалены по просьбе клиента, поэтому ваш ответ не сохранён. "
                        "Эта ссылка больше не открывает опрос.",
         "scale_hint": "{low}\u00a0— «{low_label}», {high}\u00a0— «{high_label}».",
-        "score_of": "{score} из {high}",
         "email_intro": "Выберите оценку: она будет отмечена в открывшемся опросе, останется нажать «Отправить».",
         "picked": "Вы выбрали оценку {score}. Если хотите, добавьте комментарий, затем нажмите «Отправить», чтобы записать ответ.",
         "answered": "Вы уже ответили: оценка {score}. Ниже ответ можно изменить.",

@@ -50,7 +50,7 @@ from feedback.service.dependencies import (
 from feedback.service.methods import get_and_head
 from feedback.service.negotiation import best_media_type
 from feedback.service.pages import PRIVATE_DATA, branding
-from surveys.errors import Gone, NotAcceptable, Unauthorized
+from surveys.errors import NotAcceptable, NotFound, Unauthorized
 from surveys.kinds import Band, SurveyKind
 from surveys.models import Channel, Page
 
@@ -252,20 +252,37 @@ class ReportController(Controller):
 
 # --- pages -------------------------------------------------------------------------------------
 
-_PAGE_ERRORS = {
-    401: ("This report is private",
-          "Open it with the share link you were sent, or with an API key (Authorization header)."),
-    410: ("This share link has expired",
-          "Share links work for a limited time. Ask the report's owner or an admin for a new one."),
-}
+_WHAT = {"owner": "report", "journey": "journey map"}
 
 
-def _error(request: Request[Any, Any, Any], status: int) -> Template:
-    title, message = _PAGE_ERRORS[status]
+def _error(request: Request[Any, Any, Any], status: int, title: str, message: str, advice: str | None = None) -> Template:
     return Template(template_name="report_error.html", status_code=status,
-                    context={"title": title, "message": message, "status": status,
+                    context={"title": title, "message": message, "advice": advice, "status": status,
                              **branding(request)},
                     headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
+
+
+def _private(request: Request[Any, Any, Any]) -> Template:
+    return _error(request, 401, "This report is private",
+                  "Open it with the share link you were sent, or with an API key (Authorization header).")
+
+
+def _expired(request: Request[Any, Any, Any], target: ShareTarget, exc: sharing.ShareExpired) -> Template:
+    what = _WHAT[target]
+    return _error(request, 410, f"This {what} link has expired",
+                  f"Share links open a {what} for a limited time; this one worked until "
+                  f"{exc.expires_at:%d %b %Y, %H:%M} UTC.",
+                  "Ask the person who shared it with you for a new link.")
+
+
+def _not_opening(request: Request[Any, Any, Any], target: ShareTarget) -> Template:
+    # A revoked link gets this page too, byte for byte as a damaged one: nobody learns from it
+    # that a link existed (docs/reports.md), so it names both causes.
+    what = _WHAT[target]
+    return _error(request, 404, f"This {what} link does not open anything",
+                  "Part of it may be missing, or it may have been withdrawn: links stop working when "
+                  f"whoever looks after the {what} closes them.",
+                  "Ask the person who shared it with you for a new link.")
 
 
 async def _page_scope(request: Request[Any, Any, Any], pool: Pool, owner_id: int | None,
@@ -302,9 +319,11 @@ class ReportPages(Controller):
         try:
             scope = await _page_scope(request, pool, owner_id, share)
         except Unauthorized:
-            return _error(request, 401)
-        except Gone:
-            return _error(request, 410)
+            return _private(request)
+        except sharing.ShareExpired as exc:
+            return _expired(request, "owner", exc)
+        except NotFound:
+            return _not_opening(request, "owner")
         today = _today()
         first, last = service.period_of(start, end, today)
         settings = request.app.state.settings
@@ -341,9 +360,11 @@ class ReportPages(Controller):
             else:
                 scope = await _page_scope(request, pool, owner, share)
         except Unauthorized:
-            return _error(request, 401)
-        except Gone:
-            return _error(request, 410)
+            return _private(request)
+        except sharing.ShareExpired as exc:
+            return _expired(request, "journey", exc)
+        except NotFound:
+            return _not_opening(request, "journey")
         today = _today()
         first, last = service.period_of(start, end, today)
         async with pool.acquire() as conn:

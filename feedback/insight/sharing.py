@@ -30,6 +30,10 @@ MAX_DAYS = 365
 class ShareExpired(Gone):
     """This share link has expired; ask for a new one."""
 
+    def __init__(self, expires_at: datetime) -> None:
+        self.expires_at = expires_at
+        super().__init__()
+
 
 def _mac(secret: str, owner_id: int, expiry: bytes, purpose: bytes = OWNER_PURPOSE, epoch: int = 0) -> bytes:
     # The "." keeps messages unambiguous: an id is digits only, the expiry always 8 bytes.
@@ -65,7 +69,7 @@ def check_token(secret: str, owner_id: int, token: str, now: float | None = None
         raise NotFound("No such report.")
     expires_at = int.from_bytes(expiry, "big")
     if expires_at <= (time.time() if now is None else now):
-        raise ShareExpired()
+        raise ShareExpired(datetime.fromtimestamp(expires_at, UTC))
     return expires_at
 
 

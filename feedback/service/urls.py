@@ -49,10 +49,12 @@ async def _demo_links(settings: Settings, url: str) -> list[str]:
     """The demo's journey map and owner report (30-day share links) and a live survey link."""
     lines = []
     async with connect(url) as conn:
-        # Customer Support's report shows pain points and positive moments side by side.
-        owner = await conn.fetchval(
-            "SELECT coalesce((SELECT owner_id FROM touchpoints WHERE key = 'support-call'), "
-            "(SELECT min(id) FROM owners))")
+        # The demo's story is courier delivery, the one touchpoint significantly worse than the
+        # period before: its owner's report (Delivery & Logistics) is where to look first.
+        story = await conn.fetchrow(
+            "SELECT o.id, o.name FROM owners o JOIN touchpoints t ON t.owner_id = o.id "
+            "WHERE t.key = 'courier-delivery'")
+        owner = story["id"] if story is not None else await conn.fetchval("SELECT min(id) FROM owners")
         journey = await conn.fetchval("SELECT min(id) FROM journeys")
         # Signed share links: the pages open in a browser without an API key, until revoked.
         from feedback.insight.service import share_link
@@ -64,6 +66,9 @@ async def _demo_links(settings: Settings, url: str) -> list[str]:
         lines.append(f"  Journey map         {maps.url}")
     if report is not None:
         lines.append(f"  Demo owner report   {report.url}")
+        if story is not None:
+            lines.append(f"                      ({story['name']}: courier delivery, significantly worse "
+                         "than the period before)")
     if survey is not None:
         lines.append(f"  A live demo survey  {survey}")
     return lines
