@@ -102,7 +102,9 @@ class InvalidationListener:
                 self.backend_pid = None
                 self.clear()
                 await self._close(conn)
+            # A moment's pause, so a connection that keeps being cut cannot spin this loop.
             delay = self.first_retry
+            await asyncio.sleep(delay)
 
     async def _listen(self, conn: asyncpg.Connection[asyncpg.Record]) -> None:
         """Listen until the connection is lost (then raise)."""
