@@ -19,6 +19,8 @@ from feedback.service.database import SESSION
 log = logging.getLogger("touchpulse.invalidation")
 
 CHANNEL = "touchpulse_caches"
+# How an operator tells the listening connection in pg_stat_activity.
+APPLICATION_NAME = "touchpulse cache listener"
 
 
 class Invalidated(Protocol):
@@ -85,7 +87,8 @@ class InvalidationListener:
         while True:
             try:
                 conn: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(
-                    self.url, timeout=self.connect_timeout, server_settings=SESSION)
+                    self.url, timeout=self.connect_timeout,
+                    server_settings={**SESSION, "application_name": APPLICATION_NAME})
             except Exception as exc:
                 log.warning("cache invalidation: cannot connect (%s: %s); caches rely on their TTL, "
                             "retrying in %.1f s", type(exc).__name__, exc, delay)
