@@ -272,7 +272,7 @@ def parser() -> argparse.ArgumentParser:
     keys_sub.add_parser("list", help="list keys (never the keys themselves)",
                         description="List keys: id, role, prefix, state, owner and name.")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id",
-                                 description="Revoke a key by id (see `keys list`); running servers refuse it within 5 seconds.")
+                                 description="Revoke a key by id (see `keys list`); running servers refuse it at once.")
     revoke.add_argument("id", type=int, metavar="ID", help="the key's id, the first column of `keys list`")
     share = command("share", "make and revoke share links: an owner's report or a journey map without a key")
     share.set_defaults(run=cmd_share)

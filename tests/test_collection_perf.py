@@ -100,7 +100,7 @@ async def test_a_replay_wins_over_a_check_that_would_now_fail(client: Client, ad
     first = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "k"}, json=payload)
     assert first.status_code == 201
     await conn.execute("UPDATE touchpoints SET key = 'renamed'")
-    await asyncio.sleep(0)  # the cache still knows 'checkout' for a few seconds; the key replays anyway
+    await asyncio.sleep(0)  # whether or not the cache has heard of the rename yet, the key replays
     again = await client.post("/api/v1/responses", headers={**admin, "Idempotency-Key": "k"}, json=payload)
     assert again.status_code == 201 and again.content == first.content
     assert await conn.fetchval("SELECT count(*) FROM responses") == 1

@@ -14,6 +14,7 @@ import pytest
 from bench import harness
 from feedback.service import migrations
 from feedback.service.database import connect
+from feedback.service.invalidation import APPLICATION_NAME
 from tests.conftest import with_database
 
 pytestmark = [
@@ -168,8 +169,29 @@ async def test_database_crash_loses_and_doubles_nothing(own_postgres: harness.Po
         assert seen[-1] == 200, f"/readyz did not go green again: {seen}"
         assert outcome.failures > 0, "the crash did not reach any request: the test proved nothing"
         assert_exactly_once(outcome, await stored_counts(pg.url, "dbcrash"), all_acked=True)
+        await _revocation_reaches(service, pg.url, admin)
     finally:
         await asyncio.to_thread(service.stop)
+
+
+async def _revocation_reaches(service: harness.ServiceProcess, url: str, admin: dict[str, str]) -> None:
+    """The cache listener came back after the crash by itself: a revoked key is refused at once."""
+    assert "listening connection lost" in service.log.read_text()
+    async with connect(url) as conn:
+        for _ in range(200):  # the restarted server knows only connections made since
+            if await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                                   APPLICATION_NAME):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the cache listener did not reconnect")
+        async with httpx.AsyncClient(base_url=service.base_url, timeout=10) as client:
+            assert (await client.get("/api/v1/touchpoints", headers=admin)).status_code == 200  # cached now
+            await conn.execute("UPDATE api_keys SET revoked_at = now() WHERE role = 'admin'")
+            deadline = time.monotonic() + 1.0
+            while (await client.get("/api/v1/touchpoints", headers=admin)).status_code != 401:
+                assert time.monotonic() < deadline, "the revocation did not reach the service within 1 s"
+                await asyncio.sleep(0.01)
 
 
 async def test_service_crash_loses_and_doubles_nothing(database_url: str) -> None:

@@ -58,7 +58,9 @@ async def revoke_key(conn: Connection, key_id: int) -> ApiKey:
 class KeyCache:
     """Recently checked keys, so a busy ingest client costs no lookup per request.
 
-    Entries live a few seconds: a revoked key stops working within that time.
+    A change to a key (revoked, deleted, its role) drops its entry at once on every instance
+    (feedback/service/invalidation.py); the few seconds' TTL is the fallback while that
+    instance has no listening connection.
     """
 
     def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
@@ -81,6 +83,15 @@ class KeyCache:
         if found is None:
             raise Unauthorized("This API key is not valid or has been revoked.")
         return found
+
+    def drop(self, key_id: str) -> None:
+        """Forget the key with this id, and the remembered unknown keys (a key made valid
+        again must work at once too)."""
+        wanted = int(key_id)
+        self._cache.drop_where(lambda found: found is None or found.key_id == wanted)
+
+    def clear(self) -> None:
+        self._cache.clear()
 
 
 def require(principal: Principal, *roles: Role) -> None:

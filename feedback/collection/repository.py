@@ -101,9 +101,11 @@ class IdempotencyRecord(msgspec.Struct, frozen=True, gc=False):
 class TouchpointCache:
     """Touchpoints by key for the ingest paths, so an answer costs no catalogue lookup.
 
-    Per process, like the API-key cache: an entry lives `ttl` seconds, so a touchpoint's
-    change (kind, stage, owner, deactivation) reaches new answers within that time. Unknown
-    keys are not cached: a touchpoint created a moment ago is found at once.
+    Per process, like the API-key cache: a touchpoint's change (kind, stage, owner, pause,
+    deletion, its stage's or owner's name) drops its entry at once on every instance
+    (feedback/service/invalidation.py); an entry lives `ttl` seconds at most, the fallback
+    while that instance has no listening connection. Unknown keys are not cached: a
+    touchpoint created a moment ago is found at once.
     """
 
     def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
@@ -115,6 +117,12 @@ class TouchpointCache:
                 return await surveys_repo.get_touchpoint(conn, key=key)
 
         return await self._cache.get(key, load)
+
+    def drop(self, key: str) -> None:
+        self._cache.drop(key)
+
+    def clear(self) -> None:
+        self._cache.clear()
 
 
 async def lock_customer(conn: Connection, *, customer_ref: str) -> None:

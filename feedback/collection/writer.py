@@ -18,12 +18,7 @@ from litestar import Litestar
 from feedback.collection import repository as repo
 from feedback.collection.errors import CustomerErased
 from feedback.collection.ratelimit import TokenBuckets
-from feedback.collection.repository import (
-    IdempotencyRecord,
-    LinkInvitation,
-    NewResponse,
-    TouchpointCache,
-)
+from feedback.collection.repository import IdempotencyRecord, LinkInvitation, NewResponse
 from feedback.sentiment import read_comment
 from feedback.sentiment.reader import CommentReader
 from feedback.service.database import Connection, Pool
@@ -366,8 +361,6 @@ async def writer_lifespan(app: Litestar) -> AsyncIterator[None]:
     app.state.widget_limiter = TokenBuckets(rate=10, per=60.0)
     # Wrong survey tokens cost a client one token each: 30 a minute, then 429s.
     app.state.guess_limiter = TokenBuckets(rate=30, per=60.0)
-    # Per process, entries live 5 s (see TouchpointCache).
-    app.state.touchpoints = TouchpointCache(ttl=5.0)
     await writer.warm()
     try:
         await reader.warm()

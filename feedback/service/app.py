@@ -17,10 +17,12 @@ from litestar.response import Response
 
 from feedback.access.service import KeyCache
 from feedback.admin.controllers import ROUTES as ADMIN_ROUTES
+from feedback.collection.repository import TouchpointCache
 from feedback.service import migrations
 from feedback.service.apidocs import JsonDocument, YamlDocument, api_docs, home
 from feedback.service.database import create_pool
 from feedback.service.dependencies import DEPENDENCIES
+from feedback.service.invalidation import InvalidationListener
 from feedback.service.logs import configure_logging, request_context, security_headers
 from feedback.service.openapi import DescribedStructs, document_errors, omit_head
 from feedback.service.pages import template_config
@@ -81,12 +83,18 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
     if url is None:
         raise RuntimeError("create_app needs a database URL: resolve the embedded server first")
 
+    # Per process; a change anywhere drops their entries at once (the listener), 5 s TTL besides.
+    key_cache, touchpoints = KeyCache(), TouchpointCache(ttl=5.0)
+    listener = InvalidationListener(url, {"key": key_cache, "touchpoint": touchpoints})
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.pool = await create_pool(url, min_size=2, max_size=20)
+        listener.start()
         try:
             yield
         finally:
+            await listener.close()
             await app.state.pool.close()
 
     app = Litestar(
@@ -94,7 +102,8 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan, *_lifespans()],
-        state=State({"settings": settings, "key_cache": KeyCache()}),
+        state=State({"settings": settings, "key_cache": key_cache, "touchpoints": touchpoints,
+                     "cache_listener": listener}),
         template_config=template_config(),
         middleware=[request_context, json_bodies],
         # Before Litestar's own struct plugin, which leaves docstrings out of the document.

@@ -15,7 +15,8 @@ class TtlCache(Generic[K, V]):
     """Values by key for `ttl` seconds, at most `size` of them.
 
     One load per key at a time: the burst of requests that meets a missing or expired entry
-    waits for that load instead of each taking a pool connection.
+    waits for that load instead of each taking a pool connection. `drop`, `drop_where` and
+    `clear` forget entries at once (a change another instance made, feedback/service/invalidation.py).
     """
 
     def __init__(self, ttl: float, size: int = 10_000, *, keep_none: bool) -> None:
@@ -26,6 +27,9 @@ class TtlCache(Generic[K, V]):
         self.keep_none = keep_none
         self._entries: dict[K, tuple[float, V | None]] = {}
         self._loading: dict[K, asyncio.Future[V | None]] = {}
+        # Counts invalidations: a load that was in flight when one came may have read the old
+        # row, so its result is returned but not kept.
+        self._generation = 0
 
     async def get(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
         now = time.monotonic()
@@ -37,6 +41,7 @@ class TtlCache(Generic[K, V]):
             return await asyncio.shield(loading)
         future: asyncio.Future[V | None] = asyncio.get_running_loop().create_future()
         self._loading[key] = future
+        generation = self._generation
         try:
             found = await load()
         except BaseException as exc:
@@ -49,10 +54,30 @@ class TtlCache(Generic[K, V]):
         else:
             future.set_result(found)
         finally:
-            del self._loading[key]
-        if found is not None or self.keep_none:
+            if self._loading.get(key) is future:
+                del self._loading[key]
+        if generation == self._generation and (found is not None or self.keep_none):
             if len(self._entries) >= self.size:
                 # Memory stays bounded; at worst everyone looks up once more.
                 self._entries.clear()
             self._entries[key] = (now + self.ttl, found)
         return found
+
+    def drop(self, key: K) -> None:
+        """Forget `key`; a load of it in flight is not shared with later requests."""
+        self._entries.pop(key, None)
+        self._loading.pop(key, None)
+        self._generation += 1
+
+    def drop_where(self, stale: Callable[[V | None], bool]) -> None:
+        """Forget the entries whose value is `stale` (a scan: for rare changes only)."""
+        for key in [key for key, (_, value) in self._entries.items() if stale(value)]:
+            del self._entries[key]
+        # Which key a load in flight will find is not known yet: none is shared from now on.
+        self._loading.clear()
+        self._generation += 1
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._loading.clear()
+        self._generation += 1
