@@ -44,10 +44,12 @@ Email = Annotated[
     str, msgspec.Meta(pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$", max_length=320,
                       description="An email address.")
 ]
+# The touchpoints table checks it too (0001): a key outside it cannot exist.
+KEY_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
 TouchpointKey = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$",
+        pattern=KEY_PATTERN,
         description="A slug: lowercase letters, digits and dashes, 1–64 characters.",
         examples=["order-confirmation-email"],
     ),

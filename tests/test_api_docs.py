@@ -354,7 +354,7 @@ async def test_an_operation_lists_only_the_errors_it_can_answer(client: httpx.As
     missing = _statuses(spec, "404")
     assert {("get", "/api/v1/owners"), ("get", "/api/v1/journeys"), ("post", "/api/v1/owners"),
             ("post", "/api/v1/responses"), ("post", "/api/v1/invitations:batch"),
-            ("delete", "/api/v1/customers/{ref}")}.isdisjoint(missing)
+            ("delete", "/api/v1/customers/{customer}")}.isdisjoint(missing)
     assert {("get", "/api/v1/owners/{owner_id}"), ("get", "/api/v1/scores"), ("get", "/api/v1/responses"),
             ("get", "/api/v1/touchpoints"), ("post", "/api/v1/touchpoints/{key}/invitations")} <= missing
 
@@ -375,6 +375,28 @@ async def test_date_ranges_are_documented_as_dates_and_still_refused_by_name(
     r = await client.get("/api/v1/scores?from=2024-1-1", headers=admin)
     assert r.status_code == 422
     assert r.json()["errors"] == [{"field": "from", "message": "must be a date written YYYY-MM-DD"}]
+
+
+async def test_the_idempotency_key_is_documented_with_its_bounds_and_what_it_does(
+        client: httpx.AsyncClient) -> None:
+    # It was documented as any string (or null); the service takes 1-255 characters
+    # (tests/test_collection.py checks they are those refused).
+    spec = await _document(client)
+    taking = []
+    for method, path, op in _operations(spec):
+        for parameter in op.get("parameters", []):
+            if parameter["name"].lower() == "idempotency-key":
+                taking.append((method, path))
+                assert parameter["in"] == "header" and not parameter["required"]
+                schema = parameter["schema"]
+                assert (schema["type"], schema["minLength"], schema["maxLength"]) == ("string", 1, 255)
+                assert "oneOf" not in schema  # a header is never null
+                said = " ".join(parameter["description"].split())
+                for words in ("1–255 characters", "48 hours", "byte for byte", "`idempotency-key-reused`"):
+                    assert words in said, (words, said)
+    assert taking == [("post", "/api/v1/responses")]
+    page = (await client.get("/docs")).text
+    assert "any text of 1–255 characters" in page and "<code>idempotency-key-reused</code>" in page
 
 
 async def test_a_batch_documents_its_items_and_still_answers_each_alone(

@@ -112,5 +112,5 @@ async def test_collection_routes_are_in_the_openapi_document(client: Client) -> 
     assert r.status_code == 200
     paths = r.json()["paths"]
     for path in ("/api/v1/touchpoints/{key}/invitations", "/api/v1/invitations:batch",
-                 "/api/v1/invitations/{invitation_id}", "/api/v1/responses", "/api/v1/customers/{ref}"):
+                 "/api/v1/invitations/{invitation_id}", "/api/v1/responses", "/api/v1/customers/{customer}"):
         assert path in paths

@@ -340,6 +340,10 @@ async def test_a_share_link_that_no_longer_opens_says_what_happened_and_what_to_
     revoked = await client.get(f"{link.path}?{link.query}")
     damaged = await client.get(f"/reports/owners/{support}", params={"share": "A" * 54})
     assert (revoked.status_code, revoked.text) == (damaged.status_code, damaged.text)
+    # So does a token no link can have: one far too long was a bare 422 page, "Invalid input".
+    for odd in ("A" * 201, "A" * 5000, "a\x00b", "A" * 54 + "\x00"):
+        r = await client.get(f"/reports/owners/{support}", params={"share": odd})
+        assert (r.status_code, r.text) == (damaged.status_code, damaged.text), odd
     assert revoked.status_code == 404 and _error_card(revoked.text) == [
         "This report link does not open anything",
         "Part of it may be missing, or it may have been withdrawn: links stop working when whoever looks "

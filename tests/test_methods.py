@@ -32,7 +32,7 @@ async def _one_of_each(client: Client, admin: Headers) -> dict[str, str]:
     await touchpoint(client, admin, w, "delivery")
     sent = (await invite(client, admin, "delivery")).json()
     return {"owner_id": str(w["owner"]), "journey_id": str(w["journey"]), "key": "delivery",
-            "invitation_id": sent["id"], "token": token_of(sent["url"]), "ref": "c-1"}
+            "invitation_id": sent["id"], "token": token_of(sent["url"]), "customer": "c-1"}
 
 
 async def test_every_get_route_answers_head_as_get_does_without_a_body(
@@ -73,7 +73,7 @@ def _allow(value: str) -> list[str]:
 
 
 async def test_options_lists_every_method_of_the_path(app: Litestar, client: Client) -> None:
-    values: dict[str, Any] = {"owner_id": "1", "journey_id": "1", "key": "k", "token": "t", "ref": "c",
+    values: dict[str, Any] = {"owner_id": "1", "journey_id": "1", "key": "k", "token": "t", "customer": "c",
                               "invitation_id": "00000000-0000-7000-8000-000000000001"}
     for route in _http_routes(app):
         r = await client.options(_fill(route.path, values))

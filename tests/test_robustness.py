@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -203,6 +204,77 @@ async def test_ids_in_paths_are_plain_digits_or_nothing_is_found(
     assert (await client.get(f"/api/v1/owners/{owner}", headers=admin)).json()["name"] == "Ops"
     assert (await client.get(f"/api/v1/journeys/{journey}", headers=admin)).status_code == 200
     assert (await client.get(f"/reports/journeys/{journey}", headers=admin)).status_code == 200
+
+
+def _template(path: str) -> str:
+    """A route's path as the OpenAPI document writes it: `{key}` for `{key:str}`."""
+    return re.sub(r"\{(\w+):\w+\}", r"{\1}", path)
+
+
+async def test_text_in_a_path_is_checked_before_the_database_and_named(
+        app: Litestar, client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    # A NUL in a touchpoint key reached PostgreSQL, and the 422 said "A value was refused by the
+    # database: invalid byte sequence ..." without naming `key`. Every route with a text
+    # parameter in its path: the API names it and what is wrong; a page that a person opens
+    # answers as for an unknown link or widget (a key too long for any touchpoint was a 422).
+    spec: dict[str, Any] = (await client.get("/schema/openapi.json")).json()
+    unknown = {"/s/": (await client.get("/s/" + "A" * 43)).text, "/w/": (await client.get("/w/no-such")).text}
+    walked: set[str] = set()
+    for route in app.routes:
+        texts = [p for p in route.path_parameters.values() if p.type in (str, Path)]
+        if not isinstance(route, HTTPRoute) or not texts or route.path.startswith("/schema"):
+            continue
+        (param,) = texts
+        path = _template(route.path)
+        walked.add(path)
+        page = next((prefix for prefix in unknown if path.startswith(prefix)), None)
+        for method in sorted(route.methods - {"OPTIONS"}):
+            documented = {p["name"]: p["schema"] for p in
+                          spec["paths"].get(path, {}).get("get" if method == "HEAD" else method.lower(),
+                                                          {}).get("parameters", [])
+                          if p["in"] == "path"}
+            longest = 64 if page is not None else documented[param.name]["maxLength"]
+            for value in ("a\x00b", "x" * (longest + 1), "x" * 5000):
+                url = path.replace("{" + param.name + "}", quote(value, safe=""))
+                body: dict[str, Any] = (
+                    {"data": {"score": "5"}} if page is not None and method == "POST" else
+                    {"json": {"customer": "crm-1"}} if method in ("POST", "PATCH") else {})
+                r = await client.request(method, url, headers=admin, **body)
+                said = (method, path, value[:8], r.status_code, r.text[:300])
+                assert "database" not in r.text, said
+                if page is not None:
+                    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html"), said
+                    if method != "HEAD":
+                        assert r.text == unknown[page], said
+                    continue
+                assert r.status_code == 422, said
+                if method == "HEAD":
+                    continue
+                problem = r.json()
+                assert problem["type"] == problem_type("invalid-input"), said
+                named = {e["field"]: e["message"] for e in problem["errors"]}
+                assert param.name in named, said
+                wanted = "NUL" if "\x00" in value else str(longest)
+                assert wanted in named[param.name], said
+    assert walked >= {"/api/v1/touchpoints/{key}", "/api/v1/touchpoints/{key}/invitations",
+                      "/api/v1/touchpoints/{key}/report", "/api/v1/customers/{customer}",
+                      "/s/{token}", "/w/{key}"}, walked
+
+
+async def test_a_bad_path_parameter_beside_a_body_is_named_with_the_bodys_faults(
+        client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    # With a body to read, the 422 spoke of the body only: "body: does not match the expected
+    # shape" for a good one, and not a word of the key too long beside a bad one.
+    long_key = "k" * 65
+    r = await client.post(f"/api/v1/touchpoints/{long_key}/invitations", json={"customer": "crm-1"}, headers=admin)
+    assert r.status_code == 422
+    assert r.json()["errors"] == [{"field": "key", "message": "Expected `str` of length <= 64"}]
+    r = await client.patch(f"/api/v1/touchpoints/{long_key}", json={"name": 5}, headers=admin)
+    assert r.status_code == 422
+    assert [e["field"] for e in r.json()["errors"]] == ["name", "key"]
+    # A body alone at fault is told as before.
+    r = await client.patch("/api/v1/touchpoints/delivery", json={"name": 5}, headers=admin)
+    assert r.status_code == 422 and r.json()["detail"] == "Invalid fields: name: Expected `str`, got `int`"
 
 
 async def test_a_nul_character_in_a_body_is_refused_naming_its_field(

@@ -162,7 +162,7 @@ async def test_every_page_forbids_inline_scripts(client: Client, admin: dict[str
 # ---------------------------------------------------------------------------- isolation
 
 _NOWHERE = {"owner_id": "987654321", "journey_id": "987654321", "key": "no-such-touchpoint",
-            "invitation_id": str(uuid.uuid4()), "ref": "no-such-customer", "stage_id": "987654321"}
+            "invitation_id": str(uuid.uuid4()), "customer": "no-such-customer", "stage_id": "987654321"}
 
 
 def _fill(path: str, values: dict[str, str]) -> str | None:
@@ -188,7 +188,7 @@ async def test_an_owner_key_gets_nothing_of_another_owner(client: Client, admin:
     # What only Bob's data holds: not the ids the requests themselves carry, which errors may echo.
     markers = ("Bob Secret Team", "bob private comment", "Bob delivery", "bob-customer-8")
     bob = {"owner_id": str(theirs["owner"]["id"]), "journey_id": str(theirs["journey"]["id"]),
-           "key": "bob-tp", "invitation_id": invitation["id"], "ref": "bob-customer-7",
+           "key": "bob-tp", "invitation_id": invitation["id"], "customer": "bob-customer-7",
            "stage_id": str(theirs["touchpoint"]["stage_id"])}
     # Every route the app mounts (its route table is a superset of the OpenAPI document, which
     # leaves out the pages), except the public survey and widget pages and the docs.
@@ -200,7 +200,7 @@ async def test_an_owner_key_gets_nothing_of_another_owner(client: Client, admin:
              "customer": "bob-customer-7"}
     nowhere_query = {**query, "owner": _NOWHERE["owner_id"], "owner_id": _NOWHERE["owner_id"],
                      "touchpoint": _NOWHERE["key"], "journey": _NOWHERE["journey_id"],
-                     "journey_id": _NOWHERE["journey_id"], "customer": _NOWHERE["ref"]}
+                     "journey_id": _NOWHERE["journey_id"], "customer": _NOWHERE["customer"]}
     problems: list[str] = []
     tried = 0
     for method, template in operations:
@@ -329,7 +329,7 @@ async def test_logs_name_no_survey_token_and_no_erased_customer(
     for secret in (token, token[::-1], customer):
         assert not [line for line in lines if secret in line], secret
     assert any('"GET /s/{token} 200"' in line for line in lines), lines
-    assert any('"DELETE /api/v1/customers/{ref} 200"' in line for line in lines), lines
+    assert any('"DELETE /api/v1/customers/{customer} 200"' in line for line in lines), lines
 
 
 

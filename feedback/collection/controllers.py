@@ -12,6 +12,7 @@ from litestar import Controller, Request, delete, post
 from litestar.datastructures import ResponseHeader, State
 from litestar.enums import RequestEncodingType
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIType
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter, JSONBody, PathParameter
 from litestar.response import Response, Template
 from litestar.response.base import ASGIResponse
@@ -43,14 +44,23 @@ from surveys.errors import ApplicationError, TooManyRequests, invalid
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 AnyRequest = Request[Any, Any, Any]
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
+# Unbounded on the pages: a token or key that cannot exist gets the page of an unknown one (404).
 TokenParam = Annotated[str, PathParameter(description="The survey link's token.")]
+WidgetKey = Annotated[str, PathParameter(description="A touchpoint key.")]
+# The bounds are the service's, which checks them on the ingest lane and here alike; documented
+# as the header's text (a header is never null, as the optional `str | None` would show it).
 IdempotencyKey = Annotated[str | None, HeaderParameter(
     name="Idempotency-Key", required=False,
-    description="Makes a retry safe: the same key with the same body returns the first answer again "
-                "(kept 48 hours); with another body, a 422.")]
+    description="Makes a retry safe: any text of 1–255 characters, unique per API key. A request "
+                "with a key this API key used in the last 48 hours gets that first answer again, "
+                "status and body byte for byte, when its body is the same; with a different body, "
+                "a 422 of type `idempotency-key-reused`. Longer, empty or holding NUL: a 422 "
+                "naming `Idempotency-Key`.",
+    schema_extra={"one_of": None, "type": OpenAPIType.STRING, "min_length": 1, "max_length": 255})]
 CustomerParam = Annotated[Path, PathParameter(
     description="A customer reference, percent-encoded: a `/` in it is sent as `%2F`. A blank one "
-                "(spaces or characters that print nothing only) is a 422 naming `customer`.",
+                "(spaces or characters that print nothing only), a longer one or one holding NUL "
+                "is a 422 naming `customer`.",
     # Documented as the text it is: the path type only lets a "/" route here.
     schema_extra={"format": None, "min_length": 1, "max_length": 200})]
 CUSTOMERS = "/api/v1/customers"
@@ -178,8 +188,8 @@ class CustomerController(Controller):
     security = SECURITY
 
     # A path parameter, so that a reference holding "/" reaches this handler at all.
-    @delete("/{ref:path}", summary="Erase every invitation, click and response of a customer", status_code=200)
-    async def erase(self, request: AnyRequest, ref: CustomerParam, conn: Db, principal: Caller) -> Erasure:
+    @delete("/{customer:path}", summary="Erase every invitation, click and response of a customer", status_code=200)
+    async def erase(self, request: AnyRequest, customer: CustomerParam, conn: Db, principal: Caller) -> Erasure:
         require(principal)
         return await service.erase_customer(conn, _customer_ref(request))
 
@@ -248,11 +258,11 @@ class WidgetPages(Controller):
     exception_handlers = {ApplicationError: _page_error}  # noqa: RUF012 - read once by Litestar
 
     @get_and_head("/{key:str}", cache=False)
-    async def show(self, request: AnyRequest, key: KeyParam, pool: PoolDep) -> Template:
+    async def show(self, request: AnyRequest, key: WidgetKey, pool: PoolDep) -> Template:
         return _render(request, await service.widget_page(pool, key, preferred_locale(request)))
 
     @post("/{key:str}", status_code=200)
-    async def send(self, request: AnyRequest, key: KeyParam, data: Form, pool: PoolDep,
+    async def send(self, request: AnyRequest, key: WidgetKey, data: Form, pool: PoolDep,
                    state: State) -> Template:
         client = request.client.host if request.client else "unknown"
         view = await service.submit_widget(pool, state.response_writer, state.comment_reader,

@@ -69,7 +69,7 @@ from surveys.errors import (
     invalid,
 )
 from surveys.kinds import Scale, name_language, placing, question_parts, scale_of
-from surveys.models import Touchpoint
+from surveys.models import KEY_PATTERN, Touchpoint
 from surveys.text import blank
 
 # The email block is rendered outside any request; autoescape as on the pages.
@@ -281,8 +281,10 @@ async def erase_customer(conn: Connection, customer_ref: str) -> Erasure:
     instance. The tombstone, committed first, makes every later write skip them; waiting for
     the writes in flight then lets the deletion see whatever was written without it.
     """
-    if not 1 <= len(customer_ref) <= 200 or "\x00" in customer_ref:
-        raise invalid("customer", "must be 1–200 characters")
+    if not 1 <= len(customer_ref) <= 200:
+        raise invalid("customer", f"must be 1–200 characters (it has {len(customer_ref)})")
+    if "\x00" in customer_ref:
+        raise invalid("customer", NUL_MESSAGE)
     # No trigger or answer stores a blank reference, so erasing one would only record a
     # tombstone for nobody: most likely a template that left the reference out.
     _check_customer(customer_ref)
@@ -515,6 +517,8 @@ def _thanks(locale: str, change_url: str | None) -> PageView:
 
 
 async def _active(pool: Pool, key: str, locale: str) -> Touchpoint:
+    if not re.fullmatch(KEY_PATTERN, key):  # no touchpoint can have it: not worth a query
+        raise UnknownWidget(locale)
     async with pool.acquire() as conn:
         tp = await surveys_repo.get_touchpoint(conn, key=key)
     if tp is None or not tp.active:
@@ -621,6 +625,8 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
     request_hash = hashlib.sha256(msgspec.json.encode(data)).digest()
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
         raise invalid("Idempotency-Key", "must be 1–255 characters")
+    if idempotency_key is not None and "\x00" in idempotency_key:
+        raise invalid("Idempotency-Key", NUL_MESSAGE)
     try:
         tp, row = await _prepare(touchpoints, pool, comments, data)
     except ApplicationError:

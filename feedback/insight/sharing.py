@@ -24,6 +24,7 @@ OWNER_PURPOSE = b"owner-report:"
 JOURNEY_PURPOSE = b"journey-map:"
 _EXPIRY_BYTES = 8
 _TOKEN_BYTES = _EXPIRY_BYTES + hashlib.sha256().digest_size
+_TOKEN_CHARS = -(-_TOKEN_BYTES * 4 // 3)  # base64url without its padding
 MAX_DAYS = 365
 
 
@@ -51,6 +52,8 @@ def make_token(secret: str, owner_id: int, expires_at: int, purpose: bytes = OWN
 
 def read_token(token: str) -> tuple[bytes, bytes]:
     """The token's expiry and MAC bytes; NotFound if it is not shaped like a token at all."""
+    if len(token) > 2 * _TOKEN_CHARS:  # not even decoded, however long it is
+        raise NotFound("No such report.")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):

@@ -60,7 +60,7 @@ access_log = logging.getLogger("touchpulse.access")
 # Paths whose last part is a bearer secret (a survey link's token) or a customer's reference
 # (the erasure request names whom it erases): logs keep the route, never the value, so the
 # log files hold no link that opens a customer's answer and no trace of an erased customer.
-_PRIVATE_PATHS = (("/s/", "/s/{token}"), ("/api/v1/customers/", "/api/v1/customers/{ref}"))
+_PRIVATE_PATHS = (("/s/", "/s/{token}"), ("/api/v1/customers/", "/api/v1/customers/{customer}"))
 _PRIVATE_PREFIXES = tuple(prefix for prefix, _ in _PRIVATE_PATHS)
 
 

@@ -77,7 +77,7 @@ ERROR_MEANINGS = {
 _API_ERRORS = ("401", "403", "503")
 _PAGE_ERRORS = ("404", "409", "410", "429", "503")
 # Erasure takes any customer reference, known or not: its path parameter finds nothing to miss.
-_FINDS_NOTHING = frozenset({("delete", "/api/v1/customers/{ref}")})
+_FINDS_NOTHING = frozenset({("delete", "/api/v1/customers/{customer}")})
 # Query filters naming an object: one that does not exist is a 404 naming it, not an empty list.
 _FILTER_IDS = frozenset({"touchpoint", "journey", "stage", "owner"})
 # The GETs that answer in more than one media type, chosen by Accept, and the other types.

@@ -13,7 +13,7 @@ from litestar.response import Template
 from litestar.response.base import ASGIResponse
 
 from feedback.service.logs import loggable_path
-from feedback.service.validation import numbers_out_of_range, problem_for, with_choices
+from feedback.service.validation import body_problem, numbers_out_of_range, parameter_message
 from surveys.errors import ApplicationError, FieldError
 
 log = logging.getLogger("touchpulse.errors")
@@ -150,20 +150,23 @@ def _parameter_type(request: Request[Any, Any, Any], name: str) -> Any:
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    items = [i for i in exc.extra if isinstance(i, dict)] if isinstance(exc.extra, list) else []
+    errors: list[FieldError] = []
     body_type = _body_type(request)
-    # The body was read before validation failed, so it is cached on the connection.
+    # The body was read before validation failed, so it is cached on the connection. A body
+    # that decodes is not what failed: a path or query parameter beside it is (a key too long).
     body = request._connection_state.body
-    if body_type is not None and isinstance(body, bytes):
-        failure = problem_for(body_type, body)
-        if failure.errors or failure.status == 400:
+    failure = body_problem(body_type, body) if body_type is not None and isinstance(body, bytes) else None
+    if failure is not None:
+        items = [i for i in items if i.get("source") != "body"]  # named field by field by failure
+        if failure.status == 400 or not items:
             return _respond(request, failure.status, failure.title, failure.detail, failure.errors,
                             slug=failure.slug)
-    errors = []
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
-            field = str(item.get("key") or item.get("source") or "request")
-            message = with_choices(str(item.get("message", "is not valid")), _parameter_type(request, field))
-            errors.append(FieldError(field, message))
+        errors.extend(failure.errors)
+    for item in items:
+        field = str(item.get("key") or item.get("source") or "request")
+        message = parameter_message(str(item.get("message", "is not valid")), _parameter_type(request, field))
+        errors.append(FieldError(field, message))
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
     return _respond(request, 400 if not errors else 422, "Invalid input", detail, errors,
                     slug="invalid-input" if errors else "bad-request")

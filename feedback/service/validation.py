@@ -13,7 +13,7 @@ import msgspec
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from surveys.errors import ClientError, FieldError, InvalidInput, UnsupportedMediaType
-from surveys.models import ONE_LINE, PROSE
+from surveys.models import NO_NUL, ONE_LINE, PROSE
 from surveys.text import CONTROL_MESSAGE, PROSE_CONTROL_MESSAGE
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
@@ -22,9 +22,11 @@ NUL_MESSAGE = "may not contain the NUL character"
 # msgspec's message for a string outside a pattern that only lists its values, as Locale's
 # ^(en|ru)$ does; the client is told the values instead of the regex.
 _LISTED = re.compile(r"Expected `str` matching regex '\^\(([\w-]+(?:\|[\w-]+)*)\)\$'")
-# A miss of a name's or a description's pattern is told as the check after trimming tells it.
+# A miss of a name's or a description's pattern is told as the check after trimming tells it;
+# a parameter's miss of NO_NUL in words, as a body field's is.
 _PATTERN_MESSAGES = {f"Expected `str` matching regex {ONE_LINE!r}": CONTROL_MESSAGE,
-                     f"Expected `str` matching regex {PROSE!r}": PROSE_CONTROL_MESSAGE}
+                     f"Expected `str` matching regex {PROSE!r}": PROSE_CONTROL_MESSAGE,
+                     f"Expected `str` matching regex {NO_NUL!r}": NUL_MESSAGE}
 # Reads every JSON float as a Decimal, so a number beyond a float's range (1e400) can be found.
 _WIDE_NUMBERS = msgspec.json.Decoder(float_hook=Decimal)
 
@@ -78,6 +80,11 @@ def _where(field: str, error: msgspec.ValidationError, value: Any, expected: Any
             except msgspec.ValidationError:
                 return f"{field}.{key}"
     return field if "[...]" in at else field + at
+
+
+def parameter_message(message: str, expected: Any) -> str:
+    """What a path, query or header parameter is told for the framework's `message` about it."""
+    return with_choices(_PATTERN_MESSAGES.get(message, message), expected)
 
 
 def with_choices(message: str, expected: Any, value: Any = None, *, key: bool = False) -> str:
@@ -148,6 +155,15 @@ def decode(struct_type: type[msgspec.Struct], body: bytes) -> Any:
     except msgspec.DecodeError as exc:
         raise ClientError(f"The body is not valid JSON: {exc}") from None
     raise problem_for(struct_type, body)
+
+
+def body_problem(struct_type: type[msgspec.Struct], body: bytes) -> ClientError | None:
+    """The error to answer for `body` as a `struct_type`; None when it decodes."""
+    try:
+        msgspec.json.decode(body, type=struct_type)
+    except (msgspec.ValidationError, msgspec.DecodeError, RecursionError):
+        return problem_for(struct_type, body)
+    return None
 
 
 def problem_for(struct_type: type[msgspec.Struct], body: bytes) -> ClientError:
