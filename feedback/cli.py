@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import sys
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NoReturn
 
@@ -23,6 +24,41 @@ from surveys.errors import ApplicationError
 def _fail(message: str) -> int:
     print(f"touchpulse: {message}", file=sys.stderr)
     return 2
+
+
+# PostgreSQL's bigint: an id beyond it names nothing, and the database would refuse it in its words.
+_MAX_ID = 2**63 - 1
+# A rescore batch is one transaction, its rows held in memory at once.
+_MAX_BATCH = 1_000_000
+
+
+def _id(text: str) -> int:
+    """An id option's value: a whole number from 1 to PostgreSQL's bigint ceiling."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if not 1 <= value <= _MAX_ID:
+        raise argparse.ArgumentTypeError(f"{text} is not an id: ids are whole numbers from 1 to {_MAX_ID}")
+    return value
+
+
+def _text(text: str) -> str:
+    """A text option's value, refused if the shell passed bytes that are not UTF-8."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise argparse.ArgumentTypeError("is not UTF-8 text") from None
+    return text
+
+
+def _shown(text: str) -> str:
+    """`text` for the terminal, its control characters escaped as Python writes them (\\x1b, \\n).
+
+    A new name may not hold one, but a key named before that rule may: an escape sequence
+    would move the cursor or recolour the terminal, a newline would split its line.
+    """
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in text)
 
 
 def _said(exc: ApplicationError, options: Mapping[str, str] | None = None) -> str:
@@ -137,7 +173,7 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
         for k in keys:
             state = f"revoked {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "active"
             owner = f"owner={k.owner_id}" if k.owner_id else ""
-            print(f"{k.id:>5}  {k.role.value:<7} tp_{k.prefix}_…  {state:<24} {owner:<10} {k.name}")
+            print(f"{k.id:>5}  {k.role.value:<7} tp_{k.prefix}_…  {state:<24} {owner:<10} {_shown(k.name)}")
         return 0
 
     async def revoke(conn: Any) -> int:
@@ -194,8 +230,8 @@ def cmd_rescore(settings: Settings, args: argparse.Namespace) -> int:
     from feedback.insight.rescore import rescore
     from feedback.sentiment import ANALYZER_VERSION
 
-    if args.batch < 1:
-        return _fail("--batch must be at least 1")
+    if not 1 <= args.batch <= _MAX_BATCH:
+        return _fail(f"--batch must be between 1 and {_MAX_BATCH:,}")
     url = resolve_database_url(settings)
 
     async def work(conn: Any) -> int:
@@ -267,21 +303,22 @@ def parser() -> argparse.ArgumentParser:
                                  description="Create a key; it is printed once, as the last line of stdout.")
     create.add_argument("--role", required=True, choices=["admin", "owner", "ingest"],
                         help="admin: everything; owner: reads its owner's data; ingest: invitations and answers")
-    create.add_argument("--owner", type=int, metavar="ID", help="the owner of an owner key (required with --role owner)")
-    create.add_argument("--name", help="what the key is for: one line, no control characters, up to 200 characters")
+    create.add_argument("--owner", type=_id, metavar="ID", help="the owner of an owner key (required with --role owner)")
+    create.add_argument("--name", type=_text, help="what the key is for: one line, no control characters, up to 200 characters")
     keys_sub.add_parser("list", help="list keys (never the keys themselves)",
-                        description="List keys: id, role, prefix, state, owner and name.")
+                        description="List keys: id, role, prefix, state, owner and name (a control character in "
+                                    "a name shown escaped, as \\x1b).")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id",
                                  description="Revoke a key by id (see `keys list`); running servers refuse it at once.")
-    revoke.add_argument("id", type=int, metavar="ID", help="the key's id, the first column of `keys list`")
+    revoke.add_argument("id", type=_id, metavar="ID", help="the key's id, the first column of `keys list`")
     share = command("share", "make and revoke share links: an owner's report or a journey map without a key")
     share.set_defaults(run=cmd_share)
     share_sub = share.add_subparsers(dest="share_command", required=True, title="actions", metavar="ACTION")
 
     def share_target(action: argparse.ArgumentParser) -> None:
         target = action.add_mutually_exclusive_group(required=True)
-        target.add_argument("--owner", type=int, metavar="ID", help="an owner's report")
-        target.add_argument("--journey", type=int, metavar="ID", help="a whole journey map")
+        target.add_argument("--owner", type=_id, metavar="ID", help="an owner's report")
+        target.add_argument("--journey", type=_id, metavar="ID", help="a whole journey map")
 
     link = share_sub.add_parser(
         "link", help="make a link; prints it as the last line",
@@ -298,7 +335,7 @@ def parser() -> argparse.ArgumentParser:
     share_target(revoke_links)
     rescore = command("rescore", "recompute sentiment and themes of responses read by an older analyser")
     rescore.add_argument("--all", action="store_true", help="every response, whatever its version")
-    rescore.add_argument("--batch", type=int, default=1000, metavar="N", help="responses per transaction (1000)")
+    rescore.add_argument("--batch", type=int, default=1000, metavar="N", help=f"responses per transaction, 1 to {_MAX_BATCH:,} (1000)")
     rescore.set_defaults(run=cmd_rescore)
     return p
 
@@ -326,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         code: int = args.run(settings, args)
     except migrations.MigrationError as exc:
         return _fail(f"refusing to start: {exc}")
+    except asyncpg.ClientConfigurationError as exc:  # a parameter of the URL asyncpg cannot use
+        return _fail(f"DATABASE_URL cannot be used: {exc}")
     except (OSError, ConnectionError) as exc:
         where = "the embedded PostgreSQL" if settings.embedded else "the server in DATABASE_URL"
         return _fail(f"cannot reach the database ({exc}): is {where} running?")

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -242,6 +243,25 @@ def test_cli_keys_create_list_revoke(database_url: str, tmp_path: Path) -> None:
     revoked = _cli("keys", "revoke", "1", database_url=database_url, tmp_path=tmp_path)
     assert revoked.returncode == 0, revoked.stderr
     assert "revoked key 1" in revoked.stdout
+    unknown = _cli("keys", "revoke", "999", database_url=database_url, tmp_path=tmp_path)
+    assert _one_line(unknown) == "touchpulse: API key 999 does not exist"
+
+
+async def test_cli_keys_list_escapes_control_characters_in_names(
+        database_url: str, conn: Connection, tmp_path: Path) -> None:
+    # Names made before control characters were refused keep them; `keys list` printed them raw,
+    # so an escape sequence moved the terminal's cursor or changed its colours.
+    names = ["ci\x1b[2J\x1b[31mbot", "two\nlines", "bell\x07\x85\x7f", "lap\u202etop \\x1b"]
+    for n, name in enumerate(names):
+        await conn.execute("INSERT INTO api_keys (name, role, prefix, key_hash) VALUES ($1, 'admin', $2, $3)",
+                           name, f"{n:08x}", bytes([n]) * 32)
+    listed = await asyncio.to_thread(_cli, "keys", "list", database_url=database_url, tmp_path=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert len(lines) == len(names)  # one line each: a newline in a name splits none
+    assert [line.rsplit("  ", 1)[-1].strip() for line in lines] == [
+        "ci\\x1b[2J\\x1b[31mbot", "two\\nlines", "bell\\x07\\x85\\x7f", "lap\u202etop \\x1b"]
+    assert not any(unicodedata.category(c) == "Cc" for c in listed.stdout.replace("\n", ""))
 
 
 def test_cli_keys_create_refuses_a_name_with_a_control_character(
@@ -314,6 +334,20 @@ def test_cli_help_explains_each_command_and_the_environment() -> None:
         (("share", "revoke"), "touchpulse share revoke: one of the arguments --owner --journey is required"),
         (("share", "link", "--owner", "1", "--journey", "1"),
          "touchpulse share link: argument --journey: not allowed with argument --owner"),
+        # Ids beyond PostgreSQL's bigint were the database's words: "invalid input for query
+        # argument $1: 9223372036854775808 (value out of int64 range) (SQLSTATE 22000)".
+        (("keys", "revoke", "0"), "touchpulse keys revoke: argument ID: 0 is not an id: ids are whole numbers "
+                                  "from 1 to 9223372036854775807"),
+        (("keys", "revoke", str(2**63)), f"touchpulse keys revoke: argument ID: {2**63} is not an id"),
+        (("keys", "create", "--role", "owner", "--owner", str(2**70)),
+         f"touchpulse keys create: argument --owner: {2**70} is not an id"),
+        (("share", "link", "--owner", "-1"), "touchpulse share link: argument --owner: -1 is not an id"),
+        (("share", "revoke", "--journey", str(2**63)), f"touchpulse share revoke: argument --journey: {2**63} is not"),
+        (("rescore", "--batch", str(2**63)), "touchpulse: --batch must be between 1 and 1,000,000"),
+        (("keys", "create", "--role", "root"), "touchpulse keys create: argument --role: invalid choice: 'root'"),
+        # Bytes that are not UTF-8, as a shell may pass them (surrogate escapes here).
+        (("keys", "create", "--role", "admin", "--name", "ci\udcffbot"),
+         "touchpulse keys create: argument --name: is not UTF-8 text"),
     ],
 )
 def test_cli_bad_arguments_stop_in_one_line(args: tuple[str, ...], says: str, tmp_path: Path) -> None:
@@ -425,6 +459,10 @@ def test_cli_names_what_to_fix_when_the_database_refuses(server_url: str, tmp_pa
         _cli("keys", "list", database_url=missing, tmp_path=tmp_path))
     down = _one_line(_cli("migrate", database_url="postgresql://u@127.0.0.1:1/x", tmp_path=tmp_path))
     assert down.startswith("touchpulse: cannot reach the database")
+    # A parameter asyncpg cannot use was a traceback and exit code 1.
+    for args in (("migrate",), ("keys", "list"), ("rescore",)):
+        bad = _one_line(_cli(*args, database_url="postgresql://u@127.0.0.1:1/x?sslmode=bogus", tmp_path=tmp_path))
+        assert bad.startswith("touchpulse: DATABASE_URL cannot be used: `sslmode` parameter must be one of"), bad
 
 
 async def test_cli_says_when_the_database_user_may_not_migrate(server_url: str, fresh_database: FreshDatabase,
