@@ -181,7 +181,9 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
             record = await service.revoke_key(conn, args.id)
         except ApplicationError as exc:
             return _fail(exc.detail)
-        print(f"revoked key {record.id} ({record.role.value})")
+        # A second revoke changes nothing: the time tells a key revoked earlier from one revoked now.
+        since = f"{record.revoked_at:%Y-%m-%d %H:%M:%S} UTC" if record.revoked_at else "now"
+        print(f"revoked key {record.id} ({record.role.value}); refused since {since}")
         return 0
 
     action = {"create": create, "list": list_keys, "revoke": revoke}[args.keys_command]

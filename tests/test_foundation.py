@@ -243,6 +243,10 @@ def test_cli_keys_create_list_revoke(database_url: str, tmp_path: Path) -> None:
     revoked = _cli("keys", "revoke", "1", database_url=database_url, tmp_path=tmp_path)
     assert revoked.returncode == 0, revoked.stderr
     assert "revoked key 1" in revoked.stdout
+    again = _cli("keys", "revoke", "1", database_url=database_url, tmp_path=tmp_path)
+    # Revoking again keeps the first time: it says since when the key has been refused.
+    since = revoked.stdout.strip().rsplit("refused since ", 1)[1]
+    assert again.returncode == 0 and again.stdout.strip().endswith(f"refused since {since}"), again.stdout
     unknown = _cli("keys", "revoke", "999", database_url=database_url, tmp_path=tmp_path)
     assert _one_line(unknown) == "touchpulse: API key 999 does not exist"
 
