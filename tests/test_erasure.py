@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -11,8 +11,8 @@ import msgspec
 import pytest
 from litestar import Litestar
 
+from feedback.collection import clock, service
 from feedback.collection import repository as repo
-from feedback.collection import service
 from feedback.collection.errors import CustomerErased
 from feedback.collection.repository import NewResponse
 from feedback.collection.texts import TEXTS
@@ -89,6 +89,41 @@ async def test_an_answer_queued_before_an_erasure_is_not_written_after_it(
 
 
 
+@pytest.mark.parametrize("skew", [timedelta(hours=1), timedelta(0), timedelta(hours=-1)],
+                         ids=["instance ahead", "same clock", "instance behind"])
+async def test_which_answers_an_erasure_drops_does_not_depend_on_the_instances_clock(
+        app: Litestar, client: Client, admin: Headers, conn: Connection, monkeypatch: pytest.MonkeyPatch,
+        skew: timedelta) -> None:
+    # The instance that receives the answers reads a clock an hour off the database's (no NTP).
+    # Ahead, an answer queued before the erasure looked received after it and survived; behind,
+    # every answer for the next hour looked received before it and was refused.
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    monkeypatch.setattr(clock, "now", lambda: datetime.now(UTC) + skew)
+    # A writer started with the skewed clock, as on that instance.
+    own, held = app.state.response_writer, _HeldWriter(app.state.pool, expect=1)
+    app.state.response_writer = held
+    try:
+        queued = asyncio.create_task(client.post(
+            "/api/v1/responses", headers=admin,
+            json={"touchpoint": "delivery", "score": 2, "customer": "skewed", "comment": "before"}))
+        await asyncio.wait_for(held.arrived.wait(), 10)
+        erased = await client.delete("/api/v1/customers/skewed", headers=admin)
+        assert erased.status_code == 200, erased.text
+        held.release.set()
+        before: httpx.Response = await queued
+        after = await client.post("/api/v1/responses", headers=admin,
+                                  json={"touchpoint": "delivery", "score": 5, "customer": "skewed", "comment": "after"})
+    finally:
+        held.release.set()
+        app.state.response_writer = own
+        await held.close()
+    assert before.status_code == 409, before.text
+    assert after.status_code == 201, after.text
+    kept = await conn.fetch("SELECT comment FROM responses WHERE customer_ref = 'skewed'")
+    assert [r["comment"] for r in kept] == ["after"]
+
+
 class _ErasingWriter(ResponseWriter):
     """A writer whose every answer meets its customer's erasure on the way in."""
 
@@ -140,7 +175,7 @@ async def test_an_erasure_waits_for_a_write_in_flight_and_erases_what_it_wrote(
     row = await _row(client, admin, "in-flight")
     async with connect(database_url) as other:
         async with other.transaction():
-            assert await repo.insert_batch(other, [(row, None)]) == (set(), set())
+            assert await repo.insert_batch(other, [(row, None)], shift=await repo.clock_shift(other)) == (set(), set())
             erasure = asyncio.create_task(client.delete("/api/v1/customers/in-flight", headers=admin))
             await asyncio.sleep(0.5)
             assert not erasure.done()  # it waits for the write, which has not committed
@@ -157,7 +192,8 @@ async def test_a_write_waiting_for_an_erasure_sees_its_tombstone(
     async with connect(database_url) as barrier, connect(database_url) as writer:
         async with barrier.transaction():
             await repo.await_writes(barrier)  # held until this transaction ends
-            write = asyncio.create_task(repo.insert_batch(writer, [(row, None)]))
+            shift = await repo.clock_shift(writer)
+            write = asyncio.create_task(repo.insert_batch(writer, [(row, None)], shift=shift))
             await asyncio.sleep(0.3)
             assert not write.done()
             await repo.record_erasure(conn, customer_ref="just-erased")
@@ -166,8 +202,26 @@ async def test_a_write_waiting_for_an_erasure_sees_its_tombstone(
     # Received after the tombstone: written.
     later = msgspec.structs.replace(row, id=new_id(), created_at=datetime.now(UTC))
     async with connect(database_url) as writer:
-        assert await repo.insert_batch(writer, [(later, None)]) == (set(), set())
+        assert await repo.insert_batch(writer, [(later, None)], shift=await repo.clock_shift(writer)) == (set(), set())
     assert await conn.fetchval("SELECT count(*) FROM responses") == 1
+
+
+async def test_the_writer_follows_its_clock_being_set(
+        client: Client, admin: Headers, conn: Connection, app: Litestar, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The writer read the clocks' difference, then this instance's clock was set an hour back:
+    # once the reading is `clock_every` old it reads again, and an answer sent after an
+    # erasure is kept (on the old reading it looked an hour older than the erasure).
+    row = await _row(client, admin, "reset")
+    writer = ResponseWriter(app.state.pool, clock_every=0.2)
+    try:
+        await writer.warm()
+        monkeypatch.setattr(clock, "now", lambda: datetime.now(UTC) - timedelta(hours=1))
+        await asyncio.sleep(0.3)
+        await service.erase_customer(conn, "reset")
+        assert await writer.write(Pending(msgspec.structs.replace(row, created_at=clock.now())))
+    finally:
+        await writer.close()
+    assert await conn.fetchval("SELECT count(*) FROM responses WHERE customer_ref = 'reset'") == 1
 
 
 async def test_a_link_opened_while_its_customer_is_erased_is_a_404_page_not_a_500(

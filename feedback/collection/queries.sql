@@ -101,12 +101,13 @@ FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], 
 -- Group commit in one statement: the Idempotency-Keys the batch wins (an expired key left
 -- behind by the purge is taken over) and the rows that go with them, plus rows without a
 -- key. Returns the keys won, and the rows not written because their customer was erased after
--- they were received (`erased`: neither stored nor keyed, see migration 0008); the rollup
+-- they were received (`erased`: neither stored nor keyed; $3 is how far the database's clock is
+-- ahead of the writer's, see migrations 0008 and 0010); the rollup
 -- triggers run once for the whole batch. The rows come as one JSON array ($1) and the keys as
 -- another ($2): encoding them is one msgspec call, where binding two dozen typed arrays cost
 -- the service more than the rest of the request.
 WITH erased AS MATERIALIZED (
-    SELECT id FROM erased_answers($1::json) AS id
+    SELECT id FROM erased_answers($1::json, $3::interval) AS id
 ), keyed AS (
     SELECT * FROM json_to_recordset($2::json)
         AS r(response_id uuid, api_key_id bigint, key text, request_hash text, status int, body text)
@@ -149,9 +150,10 @@ SELECT NULL, NULL, id FROM erased;
 -- so it always matches the row's scale, even just after the touchpoint's kind changed. Inserts, or edits while the window is open and
 -- the link has not expired; the first answer marks the invitation answered. Returns the
 -- invitations whose answer was stored, and the answers ($2) not written because their customer
--- was erased after they were received ($20: when; see migration 0008).
+-- was erased after they were received ($20: when, by the writer's clock, and $21: how far the
+-- database's clock is ahead of it; see migrations 0008 and 0010).
 WITH erased AS MATERIALIZED (
-    SELECT id FROM erased_answers($2::uuid[], $8::text[], $20::timestamptz[]) AS id
+    SELECT id FROM erased_answers($2::uuid[], $8::text[], $20::timestamptz[], $21::interval) AS id
 ), up AS (
     INSERT INTO responses AS r (
         touchpoint_id, id, invitation_id, journey_id, stage_id, owner_id, kind, scale_min, scale_max,
@@ -306,10 +308,15 @@ SELECT (SELECT count(*) FROM inv) AS invitations, (SELECT n FROM clicks) AS clic
 DELETE FROM invitations WHERE customer_ref = $1;
 
 -- name: record-erasure!
--- The tombstone: answers for the customer received before now are no longer written (a second
--- erasure moves it on). Committed on its own, before await-writes and the deletion.
+-- The tombstone: answers for the customer received before now (the database's time) are no
+-- longer written (a second erasure moves it on). Committed on its own, before await-writes
+-- and the deletion.
 INSERT INTO erasures AS e (customer, erased_at) VALUES (sha256(convert_to($1, 'UTF8')), now())
 ON CONFLICT (customer) DO UPDATE SET erased_at = greatest(e.erased_at, excluded.erased_at);
+
+-- name: database-time$
+-- The database's clock as this statement runs (now() would be its transaction's start).
+SELECT clock_timestamp();
 
 -- name: await-writes!
 -- Returns once every writer statement that may have read the tombstones before the new one

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 import msgspec
 
+from feedback.collection import clock
 from feedback.collection.models import Click, InvitationDetail, ResponseOut
 from feedback.sentiment.models import stored_sentiment
 from feedback.service.cache import TtlCache
@@ -238,34 +239,47 @@ class _Keyed(msgspec.Struct):
     body: bytes
 
 
-async def insert_batch(conn: Connection, rows: list[tuple[NewResponse, IdempotencyRecord | None]]
-                       ) -> tuple[set[tuple[int, str]], set[UUID]]:
+async def clock_shift(conn: Connection) -> timedelta:
+    """How far the database's clock is ahead of this instance's (negative: behind), at most.
+
+    The database's time is read before this instance's, so an answer's received time plus this
+    is never later than the database's time at that moment: an erasure compares with its own.
+    """
+    database_time: datetime = await conn.fetchval(Q["database-time"])
+    return database_time - clock.now()
+
+
+async def insert_batch(conn: Connection, rows: list[tuple[NewResponse, IdempotencyRecord | None]],
+                       *, shift: timedelta) -> tuple[set[tuple[int, str]], set[UUID]]:
     """One statement for a group commit: rows without a key, and rows whose key this call wins.
 
     Each (api key, key) pair may appear at most once. Returns the pairs won, and the rows not
-    written because their customer was erased after they were received (their keys unclaimed).
+    written because their customer was erased after they were received (their keys unclaimed;
+    `shift` is clock_shift's, to compare their received times with the erasures').
     """
     keyed = [_Keyed(row.id, r.api_key_id, r.key, r.request_hash, r.status, r.body)
              for row, r in rows if r is not None]
     # Both parameters are json: the connection's codec encodes them with msgspec.
-    got = await conn.fetch(Q["insert-batch"], [row for row, _ in rows], keyed)
+    got = await conn.fetch(Q["insert-batch"], [row for row, _ in rows], keyed, shift)
     won = {(int(r["api_key_id"]), str(r["key"])) for r in got if r["erased"] is None}
     return won, {r["erased"] for r in got if r["erased"] is not None}
 
 
 async def upsert_link_responses(conn: Connection, rows: list[tuple[NewResponse, LinkInvitation]],
-                                edit_days: int) -> tuple[set[UUID], set[UUID]]:
+                                edit_days: int, *, shift: timedelta) -> tuple[set[UUID], set[UUID]]:
     """Insert or edit each invitation's one response (each invitation at most once here).
 
     Returns the invitations whose answer was stored (the others' edit window has closed), and
-    the rows not written because their customer was erased after they were received.
+    the rows not written because their customer was erased after they were received (`shift`
+    as for insert_batch).
     """
     columns: list[list[Any]] = [list(c) for c in zip(*[
         (r.touchpoint_id, r.id, inv.id, r.scale_min, r.scale_max, r.score, r.comment,
          r.customer_ref, r.locale, r.channel, r.context, r.polarity, r.subjectivity, r.label,
          r.language, msgspec.json.encode(r.themes).decode(), r.analyzer_version, r.kind)
         for r, inv in rows], strict=True)] or [[] for _ in range(18)]
-    got = await conn.fetch(Q["upsert-link-responses"], *columns, edit_days, [r.created_at for r, _ in rows])
+    got = await conn.fetch(Q["upsert-link-responses"], *columns, edit_days, [r.created_at for r, _ in rows],
+                           shift)
     done = {r["invitation_id"] for r in got if r["erased"] is None}
     return done, {r["erased"] for r in got if r["erased"] is not None}
 

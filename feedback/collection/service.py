@@ -14,8 +14,8 @@ import jinja2
 import msgspec
 
 from feedback.access.models import Principal
+from feedback.collection import clock, tokens
 from feedback.collection import repository as repo
-from feedback.collection import tokens
 from feedback.collection.errors import (
     CustomerErased,
     EventIdReused,
@@ -375,7 +375,7 @@ def _check(form: SurveyForm, tp: Touchpoint, locale: str) -> tuple[int | None, F
 def _row(tp: Touchpoint, score: int, comment: str | None, insight: CommentInsight, *, customer: str | None,
          locale: str, channel: str, source: str, context: str, occurred_at: datetime | None = None) -> NewResponse:
     scale = scale_of(tp.kind)
-    now = datetime.now(UTC)
+    now = clock.now()
     return NewResponse(
         touchpoint_id=tp.id, id=tokens.new_id(), journey_id=tp.journey_id, stage_id=tp.stage_id,
         owner_id=tp.owner_id, kind=tp.kind.value, scale_min=scale.low, scale_max=scale.high,

@@ -6,8 +6,10 @@ import asyncio
 import enum
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING, TypeAlias
 from uuid import UUID
 
@@ -82,15 +84,23 @@ class ResponseWriter:
     when the row's customer was erased after it was received: every statement skips such rows,
     so an erasure is complete even for answers that waited in a queue here while it ran. A
     failed flush raises in every waiter, so nobody gets a false acknowledgement.
+
+    Which answers were received before an erasure is decided on the database's clock: the
+    writer reads how far it is ahead of this instance's (repository.clock_shift) when it starts
+    and again before a flush once the last reading is `clock_every` seconds old, so a clock
+    being set (or slewed by NTP) is followed within that time.
     """
 
     def __init__(self, pool: Pool, *, max_wait: float = 0.001, max_rows: int = 200, lanes: int = 1,
-                 retries: int = 3) -> None:
+                 retries: int = 3, clock_every: float = 1.0) -> None:
         self.pool = pool
         self.max_wait = max_wait
         self.max_rows = max_rows
         self.lanes = lanes
         self.retries = retries
+        self.clock_every = clock_every
+        self._shift: timedelta | None = None
+        self._shift_read = 0.0  # time.monotonic() of the reading
         self._pending: list[tuple[Pending, asyncio.Future[bool]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._flushes: set[asyncio.Task[None]] = set()
@@ -185,13 +195,14 @@ class ResponseWriter:
         rounds = self._rounds(items, links)
         conn = await self._connection()
         try:
+            shift = await self._clock_shift(conn)
             if len(rounds) + bool(rows) == 1:
                 # One statement is its own transaction: committed (and flushed to disk, as the
                 # session's synchronous_commit says) before the server answers it.
-                winners, erased = await self._write(conn, rows, rounds, stored)
+                winners, erased = await self._write(conn, rows, rounds, stored, shift)
             else:
                 async with conn.transaction():
-                    winners, erased = await self._write(conn, rows, rounds, stored)
+                    winners, erased = await self._write(conn, rows, rounds, stored, shift)
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             self._idle.append(conn)  # rolled back; the connection is fine
             raise
@@ -221,15 +232,22 @@ class ResponseWriter:
             rounds.setdefault((turn, item.edit_days), []).append((n, item.row, item.link))
         return [(edit_days, members) for (_turn, edit_days), members in sorted(rounds.items())]
 
+    async def _clock_shift(self, conn: Connection) -> timedelta:
+        """The database's clock ahead of this instance's, read again once `clock_every` old."""
+        if self._shift is None or time.monotonic() - self._shift_read >= self.clock_every:
+            self._shift = await repo.clock_shift(conn)
+            self._shift_read = time.monotonic()
+        return self._shift
+
     @staticmethod
     async def _write(conn: Connection, rows: list[tuple[NewResponse, IdempotencyRecord | None]],
                      rounds: list[tuple[int, list[tuple[int, NewResponse, LinkInvitation]]]],
-                     stored: list[Outcome]) -> tuple[set[tuple[int, str]], set[UUID]]:
+                     stored: list[Outcome], shift: timedelta) -> tuple[set[tuple[int, str]], set[UUID]]:
         """Returns the Idempotency-Keys won and the rows skipped as erased."""
-        winners, erased = await repo.insert_batch(conn, rows) if rows else (set(), set())
+        winners, erased = await repo.insert_batch(conn, rows, shift=shift) if rows else (set(), set())
         for edit_days, members in rounds:
             done, gone = await repo.upsert_link_responses(
-                conn, [(row, link) for _, row, link in members], edit_days)
+                conn, [(row, link) for _, row, link in members], edit_days, shift=shift)
             erased |= gone
             for n, _row, link in members:
                 if link.id not in done:
@@ -267,8 +285,9 @@ class ResponseWriter:
             for _ in range(self.lanes):
                 conn = await self._connection()
                 conns.append(conn)
-                await repo.insert_batch(conn, [])
-                await repo.upsert_link_responses(conn, [], 0)
+                shift = await self._clock_shift(conn)
+                await repo.insert_batch(conn, [], shift=shift)
+                await repo.upsert_link_responses(conn, [], 0, shift=shift)
         except Exception as exc:  # the first flushes will try again
             log.warning("writer warm-up failed: %s", exc)
             for conn in conns:
