@@ -12,8 +12,10 @@ from urllib.parse import quote
 
 from litestar import Litestar
 
+from feedback.collection import repository as repo
 from feedback.collection.models import InvitationCreate
 from feedback.collection.service import trigger
+from feedback.collection.tokens import digest
 from feedback.service.database import Connection, connect
 from feedback.settings import Settings
 from tests.conftest import MakeKey, bearer, problem_type
@@ -604,6 +606,62 @@ async def test_a_scanner_flagged_invitation_that_is_answered_counts_as_a_persons
     assert (funnel["invited"], funnel["clicked"], funnel["clicked_by_people"]) == (3, 3, 2)
     assert funnel["suspected_scanners"] == 1 and abs(funnel["click_rate"] - 200 / 3) < 1e-9
     assert "clicked by people / invited" in funnel["definition"]
+
+
+async def test_a_person_who_opens_the_link_after_a_scanner_counts_as_a_persons_click(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    # Three invitations, none answered: a scanner's burst, then an hour later the customer
+    # opens the survey and leaves (a); the customer's click, then an hour later a scanner
+    # re-checking every link (b); a scanner's burst alone (c). Only (c) had no person.
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    sent = {}
+    for name in "abc":
+        r = await invite(client, admin, "delivery", f"c-{name}")
+        assert r.status_code == 201, r.text
+        sent[name] = r.json()
+
+    async def click(name: str, score: str | None) -> None:
+        url = sent[name]["url"] if score is None else sent[name]["one_click_urls"][score]
+        assert (await client.get(url.replace("http://testserver.local", ""))).status_code == 200
+
+    async def an_hour_passes() -> None:
+        await conn.execute("UPDATE invitation_clicks SET clicked_at = clicked_at - interval '1 hour'")
+
+    for name in "ac":
+        for score in ("1", "2", "3"):
+            await click(name, score)
+    await click("b", "4")
+    await an_hour_passes()
+    await click("a", None)  # the plain link: the survey page, no score
+    await click("a", "2")  # and a score, one of those the scanner followed
+    for score in ("1", "2", "3", "4", "5"):
+        await click("b", score)
+    flags = "SELECT customer_ref, suspected_scanner FROM invitations ORDER BY customer_ref"
+    assert [tuple(r) for r in await conn.fetch(flags)] == [("c-a", False), ("c-b", False), ("c-c", True)]
+    r = await client.get("/api/v1/touchpoints/delivery/report", headers=admin)
+    assert r.status_code == 200, r.text
+    funnel = r.json()["funnel"]
+    assert (funnel["clicked"], funnel["suspected_scanners"], funnel["clicked_by_people"]) == (3, 1, 2)
+
+
+async def test_a_scanners_clicks_at_the_same_moment_still_mark_it(
+        client: Client, admin: Headers, conn: Connection, database_url: str) -> None:
+    # A scanner fetches two of the email's scores at once: each click's check must see the
+    # other, or neither sees a second score and a scanner counts as a person.
+    body = await _sent(client, admin)
+    invitation = await repo.invitation_by_token(conn, token_hash=digest(token_of(body["url"])))
+    assert invitation is not None
+    async with connect(database_url) as first, connect(database_url) as second:
+        async with first.transaction():
+            assert await repo.record_click(first, invitation=invitation, score=1, user_agent="scanner")
+            other = asyncio.create_task(repo.record_click(second, invitation=invitation, score=2,
+                                                          user_agent="scanner"))
+            await asyncio.sleep(0.3)
+        assert await other
+    assert await conn.fetchval("SELECT count(*) FROM invitation_clicks") == 2
+    assert await conn.fetchval("SELECT suspected_scanner FROM invitations") is True
+    assert await conn.fetchval("SELECT sum(scanner) FROM touchpoint_daily_funnel") == 1
 
 
 async def test_submission_stores_everything_and_thanks(client: Client, admin: Headers,

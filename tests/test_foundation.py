@@ -169,6 +169,41 @@ async def test_0007_takes_answered_invitations_out_of_the_scanner_count(fresh_da
         assert tuple(await conn.fetchrow(funnel) or ()) == (3, 2, 1)
 
 
+async def test_0011_counts_people_who_clicked_after_a_scanner(fresh_database: FreshDatabase) -> None:
+    # Marked under the old rule: a scanner's burst, then the customer's click an hour later
+    # (c1); a scanner's burst alone (c2); a burst, then the customer's answer (c3, cleared).
+    url = await fresh_database("tp_mig_0011")
+    every = migrations.discover()
+    async with connect(url) as conn:
+        await migrations.migrate(conn, [m for m in every if m.version < 11])
+        tp = await conn.fetchval(
+            "WITH o AS (INSERT INTO owners (name) VALUES ('Delivery') RETURNING id),"
+            " j AS (INSERT INTO journeys (name) VALUES ('Shop') RETURNING id),"
+            " s AS (INSERT INTO stages (journey_id, name, position) SELECT id, 'sale', 0 FROM j RETURNING id)"
+            " INSERT INTO touchpoints (key, name, stage_id, channel, owner_id, kind)"
+            " SELECT 'courier', 'Courier', s.id, 'email', o.id, 'csat' FROM s, o RETURNING id")
+        for n, later in ((1, True), (2, False), (3, False)):
+            inv = await conn.fetchval(
+                "INSERT INTO invitations (touchpoint_id, id, customer_ref, channel, decision, token_hash,"
+                " expires_at, first_clicked_at, answered_at, suspected_scanner)"
+                " VALUES ($1, gen_random_uuid(), $2, 'email', 'sent', $3, now() + interval '1 day',"
+                " now() - interval '1 hour', CASE WHEN $4 THEN now() END, NOT $4) RETURNING id",
+                tp, f"c{n}", bytes([n]), n == 3)
+            await conn.execute(
+                "INSERT INTO invitation_clicks (touchpoint_id, invitation_id, score, clicked_at)"
+                " SELECT $1, $2, s, now() - interval '1 hour' + s * interval '1 second' FROM generate_series(1, 3) s",
+                tp, inv)
+            if later:
+                await conn.execute("INSERT INTO invitation_clicks (touchpoint_id, invitation_id) VALUES ($1, $2)",
+                                   tp, inv)
+        funnel = "SELECT sum(clicked), sum(answered), sum(scanner) FROM touchpoint_daily_funnel"
+        assert tuple(await conn.fetchrow(funnel) or ()) == (3, 1, 2)
+        assert await migrations.migrate(conn, every) == [m.name for m in every if m.version >= 11]
+        flags = await conn.fetch("SELECT customer_ref, suspected_scanner FROM invitations ORDER BY customer_ref")
+        assert [tuple(r) for r in flags] == [("c1", False), ("c2", True), ("c3", False)]
+        assert tuple(await conn.fetchrow(funnel) or ()) == (3, 1, 1)
+
+
 async def test_a_changed_migration_refuses_to_start(fresh_database: FreshDatabase, tmp_path: Path) -> None:
     url = await fresh_database("tp_mig_changed")
     (tmp_path / "0001_first.sql").write_text("CREATE TABLE one (id int);")

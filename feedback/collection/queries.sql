@@ -44,21 +44,10 @@ FROM invitations i JOIN touchpoints t ON t.id = i.touchpoint_id
 WHERE i.token_hash = ANY($1::bytea[]);
 
 -- name: record-click!
-WITH click AS (
-    INSERT INTO invitation_clicks (touchpoint_id, invitation_id, score, user_agent)
-    VALUES ($1, $2, $3, $4)
-)
--- Different scores clicked within seconds are a mail scanner following every link. An
--- answered invitation is never suspected: a person clicked it (the funnel's scanner count
--- is what the click rate leaves out, so it must hold only invitations nobody answered).
-UPDATE invitations SET
-    first_clicked_at = coalesce(first_clicked_at, now()),
-    suspected_scanner = answered_at IS NULL AND (suspected_scanner OR (
-        $3::smallint IS NOT NULL AND EXISTS (
-            SELECT 1 FROM invitation_clicks c
-            WHERE c.invitation_id = $2 AND c.score IS NOT NULL AND c.score <> $3
-              AND c.clicked_at > now() - interval '10 seconds')))
-WHERE touchpoint_id = $1 AND id = $2;
+-- Different scores clicked within seconds are a mail scanner following every link: the
+-- invitation is marked when none of its clicks was a person's and nobody answered it (the
+-- funnel's scanner count is what the click rate leaves out). See migration 0011.
+SELECT record_click($1, $2, $3, $4);
 
 -- name: get-invitation^
 SELECT i.id, t.key AS touchpoint, i.customer_ref AS customer, i.locale, i.channel,

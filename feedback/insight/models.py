@@ -145,7 +145,7 @@ class Funnel(Output):
         description="100 · clicked_by_people / invited (formerly clicked / invited, "
                     "which counted mail scanners' clicks as people's)")]
     suspected_scanners: Annotated[int, msgspec.Meta(
-        description="Clicked invitations nobody answered whose clicks look like a mail "
+        description="Clicked invitations nobody answered whose every click looks like a mail "
                     "scanner's: left out of clicked_by_people and click_rate")]
     not_asked: int
     clicked_by_people: Annotated[int, msgspec.Meta(

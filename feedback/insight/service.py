@@ -79,8 +79,8 @@ DEFINITIONS: Mapping[SurveyKind, str] = {
 }
 FUNNEL_DEFINITION = ("response rate = answered / invited (Wilson 95 % interval); click rate = "
                      "clicked by people / invited, where clicked by people = clicked − suspected "
-                     "scanners (clicked invitations nobody answered whose clicks look like a mail "
-                     "scanner's); funnel = invited → clicked → answered, by day of invitation")
+                     "scanners (clicked invitations nobody answered whose every click looks like a "
+                     "mail scanner's); funnel = invited → clicked → answered, by day of invitation")
 
 
 def definition(kind: SurveyKind | str, min_n: int) -> str:
