@@ -17,8 +17,10 @@ import msgspec
 import pytest
 from litestar import Litestar
 
+from bench import reports_data
 from feedback.insight import catchup
 from feedback.insight import repository as insight_repo
+from feedback.insight.rescore import START
 from feedback.sentiment import ANALYZER_VERSION, read_comment
 from feedback.service.app import create_app
 from feedback.service.database import Connection
@@ -131,6 +133,33 @@ async def test_starting_the_service_rereads_old_answers_and_keeps_rollups_exact(
     said = [r.getMessage() for r in caplog.records if r.name == "touchpulse.rescore"]
     assert said[0].startswith("rescore: 40 response(s) were read by an older analyser")
     assert said[-1].startswith(f"rescore: done, 40 response(s) re-read with analyser version {ANALYZER_VERSION}")
+
+
+async def test_the_start_count_reads_an_index_not_every_answer_and_the_walk_still_rereads(
+        fast: None, conn: Connection, on: Settings, database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    # 20,000 answers of today's analyser and 20 of an older one: the count at every start must
+    # not read them all (with a million, a scan took 100 ms and a table's worth of reads).
+    await _stale(conn, 20)
+    touchpoints = await reports_data.make_catalogue(conn, touchpoints=4, owners=2)
+    await reports_data.copy_responses(conn, touchpoints, 20_000, seed=7, days=30)
+    await conn.execute("VACUUM ANALYZE responses")
+    for query in ("rescore-count", "rescore-batch"):
+        args = [ANALYZER_VERSION] if query == "rescore-count" else [False, ANALYZER_VERSION, *START, 7]
+        plan = "\n".join(r[0] for r in await conn.fetch("EXPLAIN " + insight_repo.Q[query], *args))
+        assert "responses_analyzer_version" in plan and "Seq Scan" not in plan, plan
+    caplog.set_level(logging.INFO, logger="touchpulse.rescore")
+    async with running(create_app(on, database_url)):
+        await _until_none_stale(conn)
+    said = [r.getMessage() for r in caplog.records if r.name == "touchpulse.rescore"]
+    assert said[0].startswith("rescore: 20 response(s) were read by an older analyser")
+    rows = await conn.fetch("SELECT comment, sentiment_label, themes FROM responses WHERE touchpoint_id = "
+                            "(SELECT id FROM touchpoints WHERE key = 'support-call')")
+    assert len(rows) == 20
+    for row in rows:
+        expected = read_comment(row["comment"] or "")
+        assert (row["themes"], row["sentiment_label"]) == (expected.themes, expected.sentiment.label)
+    await _same(conn, DAILY_SCAN, DAILY_ROLLUP)
+    await _same(conn, THEMES_SCAN, THEMES_ROLLUP)
 
 
 async def test_switched_off_the_service_leaves_old_answers_alone(

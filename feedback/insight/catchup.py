@@ -1,7 +1,7 @@
 """Catch-up: after an upgrade of the analyser, the service re-reads old answers by itself.
 
 At start, in the background, one instance (a session-level advisory lock) counts the responses
-read by an older analyser: one scan per start, since the version only changes with a deploy.
+read by an older analyser, on the index of analyzer_version: a few pages when there are none.
 If there are any, it re-reads them with `rescore_next`, the batches of `touchpulse rescore`,
 small and spaced so that the analysis (on the event loop) takes a small share of one core.
 Instances that find the lock taken try again every few minutes, in case its holder died.

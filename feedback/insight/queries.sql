@@ -234,9 +234,16 @@ WHERE id = $1 RETURNING share_links_revoked_at;
 SELECT id, name, position FROM stages WHERE journey_id = $1 ORDER BY position;
 
 -- name: rescore-count$
-SELECT count(*) FROM responses WHERE $1 OR analyzer_version < $2;
+-- Answers read by an analyser older than $1: an index-only scan of responses_analyzer_version
+-- (migration 0012), a few pages when there are none, as at nearly every start.
+SELECT count(*) FROM responses WHERE analyzer_version < $1;
+
+-- name: rescore-count-all$
+SELECT count(*) FROM responses;
 
 -- name: rescore-batch
+-- The next stale answers in key order: a few left among many are found by the index on
+-- analyzer_version, a fresh upgrade's many by walking the primary key (the planner picks).
 SELECT touchpoint_id, id, comment FROM responses
 WHERE ($1 OR analyzer_version < $2)
   AND (touchpoint_id, id) > ($3::bigint, $4::uuid)

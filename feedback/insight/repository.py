@@ -372,7 +372,9 @@ async def journey_stages(conn: Conn, *, journey_id: int) -> list[tuple[int, str,
 
 
 async def rescore_count(conn: Conn, *, everything: bool, version: int) -> int:
-    return int(await conn.fetchval(Q["rescore-count"], everything, version))
+    if everything:
+        return int(await conn.fetchval(Q["rescore-count-all"]))
+    return int(await conn.fetchval(Q["rescore-count"], version))
 
 
 async def rescore_batch(
