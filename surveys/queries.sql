@@ -1,7 +1,7 @@
 -- Owners -------------------------------------------------------------------
 
 -- name: insert-owner^
-INSERT INTO owners (name, email) VALUES ($1, $2)
+INSERT INTO owners (name, email, name_key) VALUES ($1, $2, $3)
 RETURNING id, name, email, created_at, updated_at;
 
 -- name: get-owner^
@@ -14,7 +14,7 @@ WHERE id > $1 AND ($2::bigint IS NULL OR id = $2)
 ORDER BY id LIMIT $3;
 
 -- name: update-owner^
-UPDATE owners SET name = $2, email = $3, updated_at = now() WHERE id = $1
+UPDATE owners SET name = $2, email = $3, name_key = $4, updated_at = now() WHERE id = $1
 RETURNING id, name, email, created_at, updated_at;
 
 -- name: lock-owner-names!
@@ -23,8 +23,22 @@ RETURNING id, name, email, created_at, updated_at;
 -- 06 demo loader, 07 owner names, 08 journey names, 09 the rescore catch-up.
 SELECT pg_advisory_xact_lock(7463021907);
 
--- name: owner-names
-SELECT id, name FROM owners ORDER BY id;
+-- name: owner-named
+-- The owners whose name has this key (index owners_name_key, migration 0013): one, or a few
+-- twins from before names were checked.
+SELECT id, name FROM owners WHERE name_key = $1;
+
+-- name: owners-unkeyed
+-- Names stored without their key: before migration 0013, or by its previous release.
+SELECT id, name FROM owners WHERE name_key IS NULL ORDER BY id;
+
+-- name: key-owners!
+-- The keys the app computed for them. A row another transaction holds is skipped, not waited
+-- for (it may be waiting for the name lock this one holds): the next check keys it.
+UPDATE owners o SET name_key = u.key
+FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, name, key)
+WHERE o.id = u.id AND o.name = u.name AND o.name_key IS NULL
+  AND o.id IN (SELECT id FROM owners WHERE id = ANY($1::bigint[]) FOR NO KEY UPDATE SKIP LOCKED);
 
 -- name: lock-owner$
 -- Before a change: a second change waits, then reads this one's result (none is lost).
@@ -49,7 +63,7 @@ DELETE FROM owners WHERE id = $1 RETURNING id;
 -- Journeys and stages --------------------------------------------------------
 
 -- name: insert-journey$
-INSERT INTO journeys (name, description) VALUES ($1, $2) RETURNING id;
+INSERT INTO journeys (name, description, name_key) VALUES ($1, $2, $3) RETURNING id;
 
 -- name: insert-stages!
 INSERT INTO stages (journey_id, name, position)
@@ -80,14 +94,24 @@ WHERE j.id > $1
 ORDER BY j.id LIMIT $3;
 
 -- name: update-journey!
-UPDATE journeys SET name = $2, description = $3, updated_at = now() WHERE id = $1;
+UPDATE journeys SET name = $2, description = $3, name_key = $4, updated_at = now() WHERE id = $1;
 
 -- name: lock-journey-names!
 -- As lock-owner-names, for journeys.
 SELECT pg_advisory_xact_lock(7463021908);
 
--- name: journey-names
-SELECT id, name FROM journeys ORDER BY id;
+-- name: journey-named
+-- As owner-named, owners-unkeyed and key-owners, for journeys.
+SELECT id, name FROM journeys WHERE name_key = $1;
+
+-- name: journeys-unkeyed
+SELECT id, name FROM journeys WHERE name_key IS NULL ORDER BY id;
+
+-- name: key-journeys!
+UPDATE journeys j SET name_key = u.key
+FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, name, key)
+WHERE j.id = u.id AND j.name = u.name AND j.name_key IS NULL
+  AND j.id IN (SELECT id FROM journeys WHERE id = ANY($1::bigint[]) FOR NO KEY UPDATE SKIP LOCKED);
 
 -- name: lock-journey$
 SELECT id FROM journeys WHERE id = $1 FOR UPDATE;

@@ -53,8 +53,8 @@ def _touchpoint(row: asyncpg.Record) -> Touchpoint:
 # Owners
 
 
-async def insert_owner(conn: Conn, *, name: str, email: str | None) -> Owner:
-    return _owner(_one(await conn.fetchrow(Q["insert-owner"], name, email)))
+async def insert_owner(conn: Conn, *, name: str, email: str | None, key: str) -> Owner:
+    return _owner(_one(await conn.fetchrow(Q["insert-owner"], name, email, key)))
 
 
 async def get_owner(conn: Conn, *, owner_id: int, scope: int | None = None) -> Owner | None:
@@ -66,8 +66,8 @@ async def list_owners(conn: Conn, *, after: int, limit: int, scope: int | None =
     return [_owner(r) for r in await conn.fetch(Q["list-owners"], after, scope, limit)]
 
 
-async def update_owner(conn: Conn, *, owner_id: int, name: str, email: str | None) -> Owner | None:
-    row = await conn.fetchrow(Q["update-owner"], owner_id, name, email)
+async def update_owner(conn: Conn, *, owner_id: int, name: str, email: str | None, key: str) -> Owner | None:
+    row = await conn.fetchrow(Q["update-owner"], owner_id, name, email, key)
     return None if row is None else _owner(row)
 
 
@@ -75,8 +75,24 @@ async def lock_owner_names(conn: Conn) -> None:
     await conn.execute(Q["lock-owner-names"])
 
 
-async def owner_names(conn: Conn) -> list[tuple[int, str]]:
-    return [(int(r["id"]), str(r["name"])) for r in await conn.fetch(Q["owner-names"])]
+# Name keys: `kind` is "owner" or "journey".
+
+
+async def named(conn: Conn, *, kind: str, key: str) -> list[tuple[int, str]]:
+    """Those of the kind whose name has this key."""
+    return [(int(r["id"]), str(r["name"])) for r in await conn.fetch(Q[f"{kind}-named"], key)]
+
+
+async def unkeyed_names(conn: Conn, *, kind: str) -> list[tuple[int, str]]:
+    """Names of the kind stored without their key."""
+    return [(int(r["id"]), str(r["name"])) for r in await conn.fetch(Q[f"{kind}s-unkeyed"])]
+
+
+async def key_names(conn: Conn, *, kind: str, keyed: list[tuple[int, str, str]]) -> None:
+    """Store (id, name, key) keys, for rows whose name is still that one and no other
+    transaction holds."""
+    ids, names, keys = (list(c) for c in zip(*keyed, strict=True))
+    await conn.execute(Q[f"key-{kind}s"], ids, names, keys)
 
 
 async def lock_owner(conn: Conn, *, owner_id: int, for_delete: bool = False) -> bool:
@@ -99,8 +115,8 @@ async def delete_owner(conn: Conn, *, owner_id: int) -> bool:
 # Journeys and stages
 
 
-async def insert_journey(conn: Conn, *, name: str, description: str, stages: list[str]) -> int:
-    journey_id = int(await conn.fetchval(Q["insert-journey"], name, description))
+async def insert_journey(conn: Conn, *, name: str, description: str, stages: list[str], key: str) -> int:
+    journey_id = int(await conn.fetchval(Q["insert-journey"], name, description, key))
     await conn.execute(Q["insert-stages"], journey_id, stages)
     return journey_id
 
@@ -118,16 +134,12 @@ async def lock_journey_names(conn: Conn) -> None:
     await conn.execute(Q["lock-journey-names"])
 
 
-async def journey_names(conn: Conn) -> list[tuple[int, str]]:
-    return [(int(r["id"]), str(r["name"])) for r in await conn.fetch(Q["journey-names"])]
-
-
 async def lock_journey(conn: Conn, *, journey_id: int) -> bool:
     return await conn.fetchval(Q["lock-journey"], journey_id) is not None
 
 
-async def update_journey(conn: Conn, *, journey_id: int, name: str, description: str) -> None:
-    await conn.execute(Q["update-journey"], journey_id, name, description)
+async def update_journey(conn: Conn, *, journey_id: int, name: str, description: str, key: str) -> None:
+    await conn.execute(Q["update-journey"], journey_id, name, description, key)
 
 
 async def journey_stage_ids(conn: Conn, *, journey_id: int) -> set[int]:

@@ -91,13 +91,23 @@ def _wording(questions: dict[str, str]) -> dict[str, str]:
     return clean
 
 
-def _check_name_free(kind: str, name: str, taken: list[tuple[int, str]]) -> None:
-    # Compared here, with the very function stage names use, rather than in SQL: owners and
-    # journeys number dozens, and PostgreSQL has no casefold. Call under the kind's name lock.
+async def _check_name_free(conn: Conn, kind: str, name: str) -> None:
+    """NameTaken naming the first owner (journey) whose name has this name's key.
+
+    Call under the kind's name lock. Keys are computed here, with the very function stage
+    names use (PostgreSQL has no casefold), stored beside each name and looked up on an index
+    (migration 0013). Names stored without one, before that or by the previous release during
+    a rolling deploy, are keyed now, and compared here meanwhile (a row another transaction
+    holds keeps no key until a later check).
+    """
     key = _name_key(name)
-    for existing_id, existing in taken:
-        if _name_key(existing) == key:
-            raise NameTaken(kind, existing, existing_id)
+    unkeyed = [(i, n, _name_key(n)) for i, n in await repo.unkeyed_names(conn, kind=kind)]
+    if unkeyed:
+        await repo.key_names(conn, kind=kind, keyed=unkeyed)
+    twins = [(i, n) for i, n, k in unkeyed if k == key] + await repo.named(conn, kind=kind, key=key)
+    if twins:
+        existing_id, existing = min(twins)
+        raise NameTaken(kind, existing, existing_id)
 
 
 # Owners
@@ -107,8 +117,8 @@ async def create_owner(conn: Conn, data: OwnerCreate) -> Owner:
     name = _trimmed("name", data.name)
     async with conn.transaction():
         await repo.lock_owner_names(conn)
-        _check_name_free("owner", name, await repo.owner_names(conn))
-        return await repo.insert_owner(conn, name=name, email=data.email)
+        await _check_name_free(conn, "owner", name)
+        return await repo.insert_owner(conn, name=name, email=data.email, key=_name_key(name))
 
 
 async def get_owner(conn: Conn, owner_id: int, scope: int | None = None) -> Owner:
@@ -135,8 +145,8 @@ async def update_owner(conn: Conn, owner_id: int, data: OwnerUpdate) -> Owner:
             # Its own name in another case stays its own, even where duplicates from before
             # names were checked share it.
             await repo.lock_owner_names(conn)
-            _check_name_free("owner", name, await repo.owner_names(conn))
-        owner = await repo.update_owner(conn, owner_id=owner_id, name=name, email=email)
+            await _check_name_free(conn, "owner", name)
+        owner = await repo.update_owner(conn, owner_id=owner_id, name=name, email=email, key=_name_key(name))
     if owner is None:
         raise NotFound(f"Owner {owner_id} does not exist.")
     return owner
@@ -173,9 +183,9 @@ async def create_journey(conn: Conn, data: JourneyCreate) -> Journey:
         raise invalid("stages", "stage names must differ within a journey")
     async with conn.transaction():
         await repo.lock_journey_names(conn)
-        _check_name_free("journey", name, await repo.journey_names(conn))
+        await _check_name_free(conn, "journey", name)
         journey_id = await repo.insert_journey(
-            conn, name=name, description=_described(data.description), stages=stages
+            conn, name=name, description=_described(data.description), stages=stages, key=_name_key(name)
         )
     return await get_journey(conn, journey_id)
 
@@ -195,8 +205,9 @@ async def update_journey(conn: Conn, journey_id: int, data: JourneyUpdate) -> Jo
         description = current.description if data.description is msgspec.UNSET else _described(data.description)
         if _name_key(name) != _name_key(current.name):
             await repo.lock_journey_names(conn)
-            _check_name_free("journey", name, await repo.journey_names(conn))
-        await repo.update_journey(conn, journey_id=journey_id, name=name, description=description)
+            await _check_name_free(conn, "journey", name)
+        await repo.update_journey(conn, journey_id=journey_id, name=name, description=description,
+                                  key=_name_key(name))
         if data.stages is not msgspec.UNSET:
             await _replan_stages(conn, journey_id, data.stages)
     return await get_journey(conn, journey_id)

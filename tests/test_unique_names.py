@@ -184,6 +184,68 @@ async def test_duplicates_from_before_the_rule_still_list_read_and_change(
     assert (await client.delete(f"/api/v1/owners/{owners[0]}", headers=admin)).status_code == 204
 
 
+async def _rows_read(conn: Connection, table: str) -> int:
+    """Rows of `table` read so far, by scans and through indexes, as the statistics say."""
+    await conn.execute("SELECT pg_stat_force_next_flush()")  # flushed once the session is idle
+    read = await conn.fetchval("SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables "
+                               "WHERE relname = $1", table)
+    return int(read)
+
+
+async def test_the_check_under_the_lock_reads_an_index_not_every_name(conn: Connection) -> None:
+    # 5,000 names of each kind: the check ran with the lock held, so reading them all (about
+    # 15 ms with 10,000) made every create and rename wait for the one before it that long.
+    for table in ("owners", "journeys"):
+        await conn.execute(f"INSERT INTO {table} (name) SELECT 'Team ' || g FROM generate_series(1, 5000) g")
+    owner = await service.create_owner(conn, OwnerCreate(name="First"))
+    journey = await service.create_journey(conn, JourneyCreate(name="First"))
+    await conn.execute("ANALYZE owners; ANALYZE journeys")
+    before = [await _rows_read(conn, table) for table in ("owners", "journeys")]
+    await service.create_owner(conn, OwnerCreate(name="Second"))
+    await service.create_journey(conn, JourneyCreate(name="Second"))
+    await service.update_owner(conn, owner.id, OwnerUpdate(name="First, renamed"))
+    await service.update_journey(conn, journey.id, JourneyUpdate(name="First, renamed"))
+    with pytest.raises(NameTaken) as taken:
+        await service.create_owner(conn, OwnerCreate(name="ＴＥＡＭ\u200b 4321"))
+    assert taken.value.name == "Team 4321"
+    with pytest.raises(NameTaken) as taken:
+        await service.create_journey(conn, JourneyCreate(name="team  4321"))
+    assert taken.value.name == "Team 4321"
+    # A handful of rows (each lookup's, each renamed one), not 5,000 per check.
+    after = [await _rows_read(conn, table) for table in ("owners", "journeys")]
+    assert all(a - b < 20 for a, b in zip(after, before, strict=True)), (before, after)
+
+async def test_names_stored_without_a_key_are_keyed_by_the_next_check_and_compared_until_then(
+    conn: Connection, database_url: str
+) -> None:
+    # As before migration 0013, or by the previous release during a rolling deploy: no keys.
+    support, sales = [r["id"] for r in await conn.fetch(
+        "INSERT INTO owners (name) VALUES ('Support'), ('ｓａｌｅｓ\u200b') RETURNING id")]
+    async with connect(database_url) as other, other.transaction():
+        # A rename of Sales in flight holds its row and waits for the name lock: the check
+        # must neither wait for the row (a deadlock) nor miss the name.
+        await other.execute("SELECT 1 FROM owners WHERE id = $1 FOR NO KEY UPDATE", sales)
+        with pytest.raises(NameTaken) as taken:
+            await asyncio.wait_for(service.create_owner(conn, OwnerCreate(name="SALES")), 5)
+        assert taken.value.existing_id == sales
+        # Another name is free, and keys what it can: not the row held.
+        await asyncio.wait_for(service.create_owner(conn, OwnerCreate(name="Care")), 5)
+        keys = "SELECT id, name_key FROM owners ORDER BY id"
+        assert [tuple(r) for r in await conn.fetch(keys)][:2] == [(support, "support"), (sales, None)]
+    await service.create_owner(conn, OwnerCreate(name="Returns"))
+    assert [tuple(r) for r in await conn.fetch(keys)][:2] == [(support, "support"), (sales, "sales")]
+    # Renamed without its key (by hand, or by the previous release): the old key goes with it.
+    await conn.execute("UPDATE owners SET name = 'Billing' WHERE id = $1", support)
+    assert await conn.fetchval("SELECT name_key FROM owners WHERE id = $1", support) is None
+    with pytest.raises(NameTaken) as taken:
+        await service.create_owner(conn, OwnerCreate(name="billing"))
+    assert taken.value.existing_id == support
+    assert (await service.create_owner(conn, OwnerCreate(name="support"))).name == "support"
+    # And each stored key is the one the check computes.
+    for row in await conn.fetch("SELECT name, name_key FROM owners UNION ALL SELECT name, name_key FROM journeys"):
+        assert row["name_key"] == service._name_key(row["name"])
+
+
 async def test_the_demo_does_not_make_a_second_team_of_a_name_already_taken(
     conn: Connection, tmp_path: Path
 ) -> None:
