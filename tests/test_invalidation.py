@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import httpx
@@ -178,6 +181,92 @@ async def test_the_listener_reconnects_after_its_connection_is_terminated(
             return (await a.get("/api/v1/touchpoints", headers=bearer(key))).status_code == 401
 
         assert await within_a_second(refused)
+
+
+class _Cable:
+    """A line to PostgreSQL's socket that can go dead without a word, as a network that drops
+    packets does: after `cut()` nothing passes on the connections open then, and nothing is
+    closed (no termination reaches asyncpg). Connections opened later pass."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.dead: set[asyncio.StreamWriter] = set()
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self, path: str) -> None:
+        self.server = await asyncio.start_unix_server(self._serve, path=path)
+
+    async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        server_r, server_w = await asyncio.open_unix_connection(self.target)
+        self.writers += [client_w, server_w]
+
+        async def pump(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            while data := await r.read(65536):
+                if client_w not in self.dead:
+                    w.write(data)
+
+        await asyncio.gather(pump(client_r, server_w), pump(server_r, client_w), return_exceptions=True)
+
+    def cut(self) -> None:
+        self.dead.update(self.writers)
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        for w in self.writers:
+            w.close()
+
+
+async def test_the_keep_alive_notices_a_connection_gone_silent_and_listens_again(
+        database_url: str, conn: Connection) -> None:
+    # pg_terminate_backend closes the socket, which asyncpg notices at once (the test above);
+    # a connection cut somewhere on the network says nothing, and only the listener's ping
+    # (`ping` seconds; 10 in the service) finds it dead.
+    parts = urlsplit(database_url)
+    socket = f"{parse_qs(parts.query)['host'][0]}/.s.PGSQL.{await conn.fetchval('SHOW port')}"
+    here = tempfile.mkdtemp(prefix="tp-cable-")  # short: a socket's path has at most 107 bytes
+    cable = _Cable(socket)
+    await cable.start(f"{here}/.s.PGSQL.5432")
+    cache: TtlCache[str, int] = TtlCache(60, keep_none=False)
+    loads = 0
+
+    async def load() -> int:
+        nonlocal loads
+        loads += 1
+        return loads
+
+    async def dropped_on(notification: str) -> bool:
+        await cache.get("7", load)
+        before = loads
+        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, notification)
+
+        async def reloaded() -> bool:
+            await cache.get("7", load)
+            return loads > before
+
+        return await within_a_second(reloaded)
+
+    listener = InvalidationListener(f"postgresql://postgres@{parts.path}?host={here}&port=5432",
+                                    {"key": cache}, ping=0.2, first_retry=0.05)
+    listener.start()
+    try:
+        await asyncio.wait_for(listener.connected.wait(), 10)
+        old_pid = listener.backend_pid
+        assert await dropped_on("key:7")
+        cable.cut()
+        deadline = time.monotonic() + 5
+        while not (listener.connected.is_set() and listener.backend_pid not in (None, old_pid)):
+            assert time.monotonic() < deadline, "the silent connection was not noticed"
+            await asyncio.sleep(0.02)
+        # Listening again: a later change still reaches the cache.
+        assert await dropped_on("key:7")
+    finally:
+        await listener.close()
+        await cable.close()
+        shutil.rmtree(here)
+        await conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                           "touchpulse cache listener")
 
 
 async def test_an_unreachable_listener_neither_fails_nor_holds_up_the_service(

@@ -43,7 +43,8 @@ class InvalidationListener:
                  first_retry: float = 0.2, last_retry: float = 5.0, connect_timeout: float = 5.0) -> None:
         self.url = url
         self.caches = caches
-        # A connection that died without a word (a network cut) is noticed within this time.
+        # A connection that died without a word (a network cut) is noticed by a ping after this
+        # long without news, which gets as long again to be answered.
         self.ping = ping
         self.first_retry = first_retry
         self.last_retry = last_retry
@@ -123,7 +124,11 @@ class InvalidationListener:
             try:
                 await asyncio.wait_for(lost.wait(), self.ping)
             except TimeoutError:
-                await conn.execute("SELECT 1", timeout=self.ping)
+                try:
+                    await conn.execute("SELECT 1", timeout=self.ping)
+                except TimeoutError:
+                    conn.terminate()  # no answer: a goodbye would wait in vain too
+                    raise
         raise ConnectionError("the connection was closed")
 
     @staticmethod
