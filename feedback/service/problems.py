@@ -141,12 +141,16 @@ def _body_type(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
     return None
 
 
-def _parameter_type(request: Request[Any, Any, Any], name: str) -> Any:
-    """The annotation of the route's query or path parameter sent as `name`, if any."""
+def _parameter(request: Request[Any, Any, Any], name: str) -> tuple[Any, list[tuple[Any, Any]], Any]:
+    """The route's query, path or header parameter sent as `name`: its annotation, the bounds
+    its declaration gives (ge, le) and the text sent for it, each None where unknown."""
     for field in request.route_handler.parsed_fn_signature.parameters.values():
-        if name in (field.name, getattr(field.kwarg_definition, "query", None)):
-            return field.annotation
-    return None
+        kwarg = field.kwarg_definition
+        if name in (field.name, getattr(kwarg, "query", None), getattr(kwarg, "header", None)):
+            ranges = [(getattr(kwarg, "ge", None), getattr(kwarg, "le", None))]
+            sent = request.path_params.get(name, request.query_params.get(name))
+            return field.annotation, ranges, sent
+    return None, [], None
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -165,7 +169,8 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
         errors.extend(failure.errors)
     for item in items:
         field = str(item.get("key") or item.get("source") or "request")
-        message = parameter_message(str(item.get("message", "is not valid")), _parameter_type(request, field))
+        annotation, ranges, sent = _parameter(request, field)
+        message = parameter_message(str(item.get("message", "is not valid")), annotation, ranges, sent)
         errors.append(FieldError(field, message))
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
     return _respond(request, 400 if not errors else 422, "Invalid input", detail, errors,
