@@ -371,11 +371,9 @@ async def test_a_number_out_of_range_is_a_bad_request_naming_its_field(
     attempts = [
         ("/api/v1/touchpoints/delivery/invitations", b'{"customer": "c", "context": {"x": 1e400}}',
          ["context.x"]),
-        # The whole batch, as for any body that cannot be read: nothing in it was decided.
-        ("/api/v1/invitations:batch",
-         b'{"items": [{"touchpoint": "delivery", "customer": "c"}, '
-         b'{"touchpoint": "delivery", "customer": "d", "context": {"x": -1e400, "y": 2e308}}]}',
-         ["items[1].context.x", "items[1].context.y"]),
+        # Outside the items, a batch's body cannot be read as a whole: nothing in it is decided.
+        ("/api/v1/invitations:batch", b'{"items": [{"touchpoint": "delivery", "customer": "c"}], "x": 1e400}',
+         ["x"]),
         ("/api/v1/responses", b'{"touchpoint": "delivery", "score": 4, "context": {"x": 1e400}}', ["context.x"]),
         ("/api/v1/responses", b'{"touchpoint": "delivery", "score": 1e999}', ["score"]),
     ]
@@ -388,6 +386,47 @@ async def test_a_number_out_of_range_is_a_bad_request_naming_its_field(
         assert "out of range" in problem["errors"][0]["message"] and fields[0] in problem["detail"], problem
     assert await conn.fetchval("SELECT count(*) FROM invitations") == 0
     assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+
+
+async def test_a_batch_item_that_cannot_be_read_gets_its_own_problem_and_sinks_nothing(
+        client: httpx.AsyncClient, admin: dict[str, str], conn: Connection) -> None:
+    # One item's 1e400 failed the whole batch with a 400: the good items were not decided. Each
+    # item now gets the answer it would have had on its own, and the others go ahead.
+    await _delivery(client, admin)
+    body = (b'{"items": [{"touchpoint": "delivery", "customer": "a"}, '
+            b'{"touchpoint": "delivery", "customer": "b", "context": {"x": -1e400, "y": 2e308}}, '
+            b'{"touchpoint": "delivery", "customer": "c", "context": {"n": 1e308}}, '
+            b'{"touchpoint": "delivery", "customer": 1e999}, '
+            b'{"touchpoint": "delivery", "customer": "d", "locale": "de"}]}')
+    r = await client.post("/api/v1/invitations:batch", content=body,
+                          headers={**admin, "content-type": "application/json"})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == [201, 400, 201, 400, 422], results
+    out_of_range = "is a number out of range (beyond ±1.8e308)"
+    assert results[1]["problem"] == {
+        "type": problem_type("bad-request"), "title": "Bad request",
+        "detail": "A number in this item is out of range: context.x, context.y",
+        "errors": [{"field": "context.x", "message": out_of_range},
+                   {"field": "context.y", "message": out_of_range}]}, results[1]
+    assert results[3]["problem"]["errors"] == [{"field": "customer", "message": out_of_range}]
+    assert results[4]["problem"]["type"] == problem_type("invalid-input")
+    r = await client.post("/api/v1/invitations/batch", content=b'{"items": [{"touchpoint": "delivery", '
+                          b'"customer": "z", "context": {"x": 1e400}}]}',
+                          headers={**admin, "content-type": "application/json"})
+    assert r.json()["results"][0]["problem"]["errors"][0]["field"] == "context.x", r.text  # the twin alike
+    # What the answer acknowledged is committed before it leaves; nothing of the bad items is.
+    stored = await conn.fetch("SELECT customer_ref, context FROM invitations ORDER BY customer_ref")
+    assert [row["customer_ref"] for row in stored] == ["a", "c"]
+    assert stored[0]["context"] == {} and float(stored[1]["context"]["n"]) == 1e308  # in range: kept
+    # A body that cannot be read at all stays one 400, nothing in it decided: bad JSON, a text
+    # that is not UTF-8 in any item, or one nested too deeply.
+    for unreadable in (body[:-3], body.replace(b'"d"', b'"\xff"'),
+                       b'{"items": [{"touchpoint": "delivery", "customer": "e"}, ' + b"[" * 5000 + b"]" * 5000 + b"]}"):
+        r = await client.post("/api/v1/invitations:batch", content=unreadable,
+                              headers={**admin, "content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["type"] == problem_type("bad-request"), r.text[:300]
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == 2
 
 
 async def test_failures_outside_the_handlers_name_their_type(app: Litestar) -> None:

@@ -58,7 +58,7 @@ from feedback.sentiment.reader import CommentReader
 from feedback.service.database import Connection, Pool
 from feedback.service.pages import TEMPLATES_DIR
 from feedback.service.problems import problem_type
-from feedback.service.validation import NUL_MESSAGE, invalid_fields
+from feedback.service.validation import NUL_MESSAGE, far_numbers, invalid_fields
 from feedback.settings import Settings
 from surveys import repository as surveys_repo
 from surveys.errors import (
@@ -250,18 +250,36 @@ def _problem(exc: ApplicationError) -> ItemProblem:
                        errors=[{"field": e.field, "message": e.message} for e in exc.errors])
 
 
+def _batch_item(raw: Any) -> BatchTrigger | ApplicationError:
+    """A batch's item as a trigger, or the problem it would have had sent on its own: a number
+    beyond a float's range (read as a FarNumber) is a 400 naming its field, as for a body."""
+    far = far_numbers(raw, "this item")
+    if far is not None:
+        return far
+    try:
+        return msgspec.convert(raw, BatchTrigger)
+    except msgspec.ValidationError:
+        return invalid_fields(BatchTrigger, raw)
+
+
 async def trigger_batch(conn: Connection, settings: Settings, data: BatchCreate) -> BatchResults:
-    """Each item decided on its own; a bad item gets its problem, the others go ahead."""
+    """Each item decided on its own; a bad item gets its problem, the others go ahead.
+
+    A body that cannot be read at all (bad JSON, not UTF-8) is refused before any item is
+    decided; a number out of range only fails its item (validation.WideNumbersRequest). Each
+    decision commits in its own transaction (`trigger`) before the next item is decided, so all
+    that the answer acknowledges is committed when it leaves."""
+    items = [_batch_item(raw) for raw in data.items]
     results: list[BatchResult] = []
-    for raw in data.items:
+    for item in items:
+        if isinstance(item, ApplicationError):
+            results.append(BatchResult(status=item.status, problem=_problem(item)))
+            continue
         try:
-            item = msgspec.convert(raw, BatchTrigger)
             if await surveys_repo.get_touchpoint(conn, key=item.touchpoint) is None:
                 raise invalid("touchpoint", f"no touchpoint has the key {item.touchpoint!r}")
             decision = await trigger(conn, settings, item.touchpoint, item.invitation())
             results.append(BatchResult(status=decision.status, body=decision.body))
-        except msgspec.ValidationError:
-            results.append(BatchResult(status=422, problem=_problem(invalid_fields(BatchTrigger, raw))))
         except ApplicationError as exc:
             results.append(BatchResult(status=exc.status, problem=_problem(exc)))
     return BatchResults(results=results)

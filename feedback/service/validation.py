@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from typing import Any, get_args, get_origin
 
 import msgspec
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar import Request
+from litestar.exceptions import SerializationException
+from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 
 from surveys.errors import ClientError, FieldError, InvalidInput, UnsupportedMediaType
 from surveys.models import EMAIL_PATTERN, KEY_MESSAGE, KEY_PATTERN, NO_NUL, ONE_LINE, PROSE
@@ -318,18 +321,57 @@ def numbers_out_of_range(body: bytes) -> ClientError | None:
     """The 400 for a JSON body holding numbers beyond a float's range (1e400), naming each one's
     field; None if it holds none. msgspec's own message elides object keys (`$.context[...]`)."""
     try:
-        fields = list(_out_of_range(_WIDE_NUMBERS.decode(body), ""))
+        return far_numbers(_WIDE_NUMBERS.decode(body), "the body")
     except (msgspec.DecodeError, RecursionError):  # not JSON, or nested deeper than the walk goes
         return None
+
+
+def far_numbers(value: Any, where: str) -> ClientError | None:
+    """The 400 for decoded JSON `value` (`where`: "the body", "this item") holding numbers beyond
+    a float's range, read as Decimal or FarNumber, naming each one's field; None if it holds none."""
+    fields = list(_out_of_range(value, ""))
     if not fields:
         return None
     errors = [FieldError(field, "is a number out of range (beyond ±1.8e308)") for field in fields]
-    return ClientError(f"A number in the body is out of range: {', '.join(fields)}", errors=errors)
+    return ClientError(f"A number in {where} is out of range: {', '.join(fields)}", errors=errors)
+
+
+@dataclass(frozen=True, slots=True)
+class FarNumber:
+    """A JSON number beyond a float's range (1e400), as WideNumbersRequest reads it."""
+
+    text: str
+
+
+def _float(text: str) -> float | FarNumber:
+    value = float(text)
+    return value if math.isfinite(value) else FarNumber(text)
+
+
+_FAR_NUMBERS = msgspec.json.Decoder(float_hook=_float)
+
+
+class WideNumbersRequest(Request[Any, Any, Any]):
+    """A request whose JSON body reads a number beyond a float's range as a FarNumber, where the
+    framework's reader refuses the whole body: a batch's routes take it, so that only the item
+    holding one fails. Any other fault (bad JSON, not UTF-8, too deep) still refuses the body."""
+
+    async def json(self) -> Any:
+        if self._json is Empty:
+            if self._connection_state.json is not Empty:
+                self._json = self._connection_state.json
+            else:
+                try:
+                    read = _FAR_NUMBERS.decode(await self.body() or b"null")
+                except msgspec.DecodeError as exc:  # told as the framework's reader tells it
+                    raise SerializationException(str(exc)) from exc
+                self._json = self._connection_state.json = read
+        return self._json
 
 
 def _out_of_range(value: Any, at: str) -> Iterator[str]:
     """Where in `value` a float would overflow, as field names: `context.x`, `items[0].score`."""
-    if isinstance(value, Decimal) and not math.isfinite(float(value)):
+    if isinstance(value, FarNumber) or (isinstance(value, Decimal) and not math.isfinite(float(value))):
         yield at or "body"
     elif isinstance(value, list):
         for index, item in enumerate(value):
