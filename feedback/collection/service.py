@@ -77,6 +77,9 @@ _EMAIL = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoe
 CLOCK_SKEW = timedelta(minutes=5)
 _SCORE = re.compile(r"^-?[0-9]{1,3}$")
 OLDEST_ANSWER = timedelta(days=365)
+# Times an answer tries to claim its Idempotency-Key while other requests with the key take it
+# and leave nothing to replay; then it is told to retry (IdempotencyKeyInFlight).
+_CLAIMS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -637,6 +640,8 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
 
     An Idempotency-Key is claimed in the same transaction as the row: a key seen before loses
     the claim and the request replays the stored answer (or is refused for a different body).
+    A request with a key still being stored by another waits for it: the claim waits on the
+    other's commit, or in the writer's queue behind its flush.
     An answer whose customer was erased while it waited to be written is a CustomerErased (409),
     its key left unclaimed.
     """
@@ -657,10 +662,15 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
     body = msgspec.json.encode(_out(tp, row, data.context))
     record = None if idempotency_key is None else IdempotencyRecord(
         principal.key_id, idempotency_key, request_hash, 201, body)
-    if await writer.write(Pending(row, record)):
-        return Stored(201, body)
-    # Another request with this key committed first: answer as it did.
-    replay = await _replayed(pool, principal, idempotency_key or "", request_hash)
-    if replay is None:
-        raise IdempotencyKeyInFlight("Idempotency-Key: the concurrent request with this key did not finish")
-    return replay
+    for _ in range(_CLAIMS):
+        if await writer.write(Pending(row, record)):
+            return Stored(201, body)
+        # Another request with this key committed first: answer as it did.
+        replay = await _replayed(pool, principal, idempotency_key or "", request_hash)
+        if replay is not None:
+            return replay
+        # Nothing is stored under the key after all: the other request met it in the same flush
+        # and was not kept (its customer erased), or its answer was deleted since. This answer
+        # is written again on its own, with the time it was received: stored under the key now
+        # free, or not kept for the same reason (CustomerErased).
+    raise IdempotencyKeyInFlight("Idempotency-Key: the concurrent requests with this key did not finish")

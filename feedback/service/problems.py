@@ -61,8 +61,10 @@ PROBLEM_TYPES = (
                 "`Content-Encoding`: send uncompressed `application/json`."),
     ProblemType("invalid-input", 422, "A field or parameter is invalid; `errors` names each one and why. Fix "
                 "the request: as sent, it fails again."),
-    ProblemType("idempotency-key-in-flight", 422, "Another request with this `Idempotency-Key` was being "
-                "stored at the same moment and did not finish. Retry the same request."),
+    ProblemType("idempotency-key-in-flight", 422, "Requests with this `Idempotency-Key` sent at the same "
+                "moment took the key again and again and left no answer to give back (each not kept, its "
+                "customer erased, say). Rare: a request with a key another is still storing waits for it "
+                "and gets its answer. Retry the same request."),
     ProblemType("idempotency-key-reused", 422, "This `Idempotency-Key` was already used with a different "
                 "body. A new answer needs a new key."),
     ProblemType("too-many-requests", 429, "Too many requests from this client (wrong survey link tokens, "
