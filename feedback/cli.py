@@ -52,13 +52,22 @@ def _text(text: str) -> str:
     return text
 
 
-def _shown(text: str) -> str:
-    """`text` for the terminal, its control characters escaped as Python writes them (\\x1b, \\n).
+# The bidi controls: marks (LRM, RLM, ALM), embeddings and overrides (U+202A–U+202E) and
+# isolates (U+2066–U+2069). Each reorders the text after it on the terminal's line.
+_BIDI = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
-    A new name may not hold one, but a key named before that rule may: an escape sequence
-    would move the cursor or recolour the terminal, a newline would split its line.
+
+def _shown(text: str) -> str:
+    """`text` for the terminal, its control characters escaped as Python writes them (\\x1b, \\n)
+    and its bidi controls as \\u202e.
+
+    A new name may not hold a control character, but a key named before that rule may: an escape
+    sequence would move the cursor or recolour the terminal, a newline would split its line. A
+    bidi control is allowed in names (it spells some scripts), but printed raw it reverses or
+    reorders the line it is printed on.
     """
-    return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in text)
+    return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else
+                   f"\\u{ord(c):04x}" if c in _BIDI else c for c in text)
 
 
 def _said(exc: ApplicationError, options: Mapping[str, str] | None = None) -> str:

@@ -40,16 +40,17 @@ _ONE_LINE_DOC = ("No control characters: tab, newline and the other whitespace o
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1, description="A positive integer id.")]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=ONE_LINE,
                                    description=f"A name, one line. {_ONE_LINE_DOC}")]
-Email = Annotated[
-    str, msgspec.Meta(pattern=r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$", max_length=320,
-                      description="An email address.")
-]
-# The touchpoints table checks it too (0001): a key outside it cannot exist.
+EMAIL_PATTERN = r"^[^@\s\x00]+@[^@\s\x00]+\.[^@\s\x00]+$"
+Email = Annotated[str, msgspec.Meta(pattern=EMAIL_PATTERN, max_length=320, description="An email address.")]
+# The touchpoints table checks it too (0001): a key outside it cannot exist. Its length is a rule
+# of its own, so that a key too long is told so, not that it breaks the pattern.
 KEY_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$"
+# What a key outside the pattern is told (feedback/service/validation.py), rather than the regex.
+KEY_MESSAGE = "must be lowercase letters, digits and dashes, beginning and ending with a letter or digit"
 TouchpointKey = Annotated[
     str,
     msgspec.Meta(
-        pattern=KEY_PATTERN,
+        min_length=1, max_length=64, pattern=KEY_PATTERN,
         description="A slug: lowercase letters, digits and dashes, 1–64 characters.",
         examples=["order-confirmation-email"],
     ),

@@ -960,6 +960,85 @@ async def test_idempotency_key_replays_and_refuses_a_different_body(
     assert await conn.fetchval("SELECT count(*) FROM idempotency_keys") == 2
 
 
+async def _waiting_for_locks(conn: Connection, count: int) -> None:
+    """Until `count` sessions wait for an advisory lock (the writer's flushes and erasures take one)."""
+    for _ in range(500):
+        if await conn.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{count} sessions never waited for the lock")
+
+
+async def _queued(app: Litestar, count: int) -> None:
+    """Until `count` answers wait in the writer's queue for the next flush."""
+    for _ in range(500):
+        if len(app.state.response_writer._pending) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{count} answers never reached the writer")
+
+
+async def test_a_second_request_with_a_key_in_flight_waits_and_gets_the_first_answer(
+        app: Litestar, client: Client, admin: Headers, conn: Connection, database_url: str) -> None:
+    # The first request is held mid-flight: its flush waits for a lock the test holds in the
+    # database (the one an erasure takes). The second, with the same key and body, is not told
+    # that the first is in flight: it waits for it, then gets its answer byte for byte.
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "checkout", kind="ces")
+    keyed = {**admin, "Idempotency-Key": "held"}
+    payload = {"touchpoint": "checkout", "score": 5, "customer": "crm-1"}
+    async with connect(database_url) as barrier, barrier.transaction():
+        await repo.await_writes(barrier)  # the lock an erasure takes, held until the transaction ends
+        first = asyncio.create_task(client.post("/api/v1/responses", headers=keyed, json=payload))
+        await _waiting_for_locks(conn, 1)
+        second = asyncio.create_task(client.post("/api/v1/responses", headers=keyed, json=payload))
+        await _queued(app, 1)
+        other = asyncio.create_task(client.post("/api/v1/responses", headers=keyed,
+                                                json={**payload, "score": 4}))
+        await _queued(app, 2)
+        await asyncio.sleep(0.2)
+        assert not (first.done() or second.done() or other.done())
+    answers = [await first, await second, await other]
+    assert [a.status_code for a in answers] == [201, 201, 422], [a.text for a in answers]
+    assert answers[0].content == answers[1].content
+    assert answers[2].json()["type"] == problem_type("idempotency-key-reused")
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 1
+
+
+async def test_a_request_sharing_a_key_with_an_answer_that_was_not_kept_is_told_why(
+        app: Litestar, client: Client, admin: Headers, conn: Connection, database_url: str) -> None:
+    # Two requests with one key and body met in one flush, whose customer was erased while they
+    # waited: the first was told 409 customer-erased (not stored, drop it), the second, never
+    # written, 422 idempotency-key-in-flight ("retry the same request"): told to send again an
+    # answer received before the erasure. It is now written on its own, and told the same 409.
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "checkout", kind="ces")
+    keyed = {**admin, "Idempotency-Key": "erased"}
+    payload = {"touchpoint": "checkout", "score": 5, "customer": "crm-1"}
+    async with connect(database_url) as barrier, barrier.transaction():
+        await repo.await_writes(barrier)
+        # Another answer's flush waits for the lock; these two queue for the next one.
+        decoy = asyncio.create_task(client.post("/api/v1/responses", headers=admin, json={
+            "touchpoint": "checkout", "score": 3, "customer": "crm-2"}))
+        await _waiting_for_locks(conn, 1)
+        first = asyncio.create_task(client.post("/api/v1/responses", headers=keyed, json=payload))
+        second = asyncio.create_task(client.post("/api/v1/responses", headers=keyed, json=payload))
+        await _queued(app, 2)
+        erasure = asyncio.create_task(client.delete("/api/v1/customers/crm-1", headers=admin))
+        await _waiting_for_locks(conn, 2)  # its tombstone committed, it waits for the writes
+        assert await conn.fetchval("SELECT count(*) FROM erasures") == 1
+    assert (await decoy).status_code == 201
+    assert (await erasure).status_code == 200
+    answers = [await first, await second]
+    assert [a.status_code for a in answers] == [409, 409], [a.text for a in answers]
+    assert {a.json()["type"] for a in answers} == {problem_type("customer-erased")}
+    assert await conn.fetchval("SELECT count(*) FROM responses WHERE customer_ref = 'crm-1'") == 0
+    assert await conn.fetchval("SELECT count(*) FROM idempotency_keys") == 0
+    # Sent again now, after the erasure, it is a new answer: stored.
+    again = await client.post("/api/v1/responses", headers=keyed, json=payload)
+    assert again.status_code == 201, again.text
+
+
 async def test_an_idempotency_key_outside_its_documented_bounds_is_a_422_naming_it(
         client: Client, admin: Headers) -> None:
     # The bounds the API document gives (tests/test_api_docs.py), refused by the fast ingest lane

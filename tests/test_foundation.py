@@ -290,7 +290,10 @@ async def test_cli_keys_list_escapes_control_characters_in_names(
         database_url: str, conn: Connection, tmp_path: Path) -> None:
     # Names made before control characters were refused keep them; `keys list` printed them raw,
     # so an escape sequence moved the terminal's cursor or changed its colours.
-    names = ["ci\x1b[2J\x1b[31mbot", "two\nlines", "bell\x07\x85\x7f", "lap\u202etop \\x1b"]
+    # A bidi control (U+202E reverses what follows it) reordered the rest of the line, so the
+    # name could make it say something else; the other formatting characters are left alone.
+    names = ["ci\x1b[2J\x1b[31mbot", "two\nlines", "bell\x07\x85\x7f", "lap\u202etop \\x1b",
+             "\u200e\u200f\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069\u061c", "zero\u200bwidth"]
     for n, name in enumerate(names):
         await conn.execute("INSERT INTO api_keys (name, role, prefix, key_hash) VALUES ($1, 'admin', $2, $3)",
                            name, f"{n:08x}", bytes([n]) * 32)
@@ -299,8 +302,11 @@ async def test_cli_keys_list_escapes_control_characters_in_names(
     lines = listed.stdout.splitlines()
     assert len(lines) == len(names)  # one line each: a newline in a name splits none
     assert [line.rsplit("  ", 1)[-1].strip() for line in lines] == [
-        "ci\\x1b[2J\\x1b[31mbot", "two\\nlines", "bell\\x07\\x85\\x7f", "lap\u202etop \\x1b"]
+        "ci\\x1b[2J\\x1b[31mbot", "two\\nlines", "bell\\x07\\x85\\x7f", "lap\\u202etop \\x1b",
+        "\\u200e\\u200f\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069\\u061c", "zero\u200bwidth"]
     assert not any(unicodedata.category(c) == "Cc" for c in listed.stdout.replace("\n", ""))
+    assert not any(unicodedata.bidirectional(c) in ("LRE", "RLE", "LRO", "RLO", "PDF", "LRI", "RLI", "FSI", "PDI")
+                   or c in "\u200e\u200f\u061c" for c in listed.stdout)
 
 
 def test_cli_keys_create_refuses_a_name_with_a_control_character(

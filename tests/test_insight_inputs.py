@@ -83,7 +83,7 @@ async def test_a_value_outside_an_enumeration_is_told_the_values_it_may_take(
     for path, name, value, choices in cases:
         r = await client.get(path, headers=admin, params={name: value})
         assert r.status_code == 422, r.text
-        message = f"Invalid enum value {value!r}; expected one of: {choices}"
+        message = f"Invalid value {value!r}; expected one of: {choices}"
         assert r.json()["errors"] == [{"field": name, "message": message}], r.text
         assert r.json()["detail"] == f"{name}: {message}"
 

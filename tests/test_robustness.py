@@ -234,7 +234,10 @@ async def test_text_in_a_path_is_checked_before_the_database_and_named(
                                                           {}).get("parameters", [])
                           if p["in"] == "path"}
             longest = 64 if page is not None else documented[param.name]["maxLength"]
-            for value in ("a\x00b", "x" * (longest + 1), "x" * 5000):
+            # A touchpoint key with characters no key can hold (the touchpoints table refuses
+            # them too) was looked up, and the API said 404 as for a key that might exist.
+            odd = ("Delivery", "two words", "-edge", "caf\u00e9", "a_b") if param.name == "key" else ()
+            for value in ("a\x00b", "x" * (longest + 1), "x" * 5000, *odd):
                 url = path.replace("{" + param.name + "}", quote(value, safe=""))
                 body: dict[str, Any] = (
                     {"data": {"score": "5"}} if page is not None and method == "POST" else
@@ -254,7 +257,7 @@ async def test_text_in_a_path_is_checked_before_the_database_and_named(
                 assert problem["type"] == problem_type("invalid-input"), said
                 named = {e["field"]: e["message"] for e in problem["errors"]}
                 assert param.name in named, said
-                wanted = "NUL" if "\x00" in value else str(longest)
+                wanted = "NUL" if "\x00" in value else "lowercase letters" if value in odd else str(longest)
                 assert wanted in named[param.name], said
     assert walked >= {"/api/v1/touchpoints/{key}", "/api/v1/touchpoints/{key}/invitations",
                       "/api/v1/touchpoints/{key}/report", "/api/v1/customers/{customer}",
@@ -268,13 +271,13 @@ async def test_a_bad_path_parameter_beside_a_body_is_named_with_the_bodys_faults
     long_key = "k" * 65
     r = await client.post(f"/api/v1/touchpoints/{long_key}/invitations", json={"customer": "crm-1"}, headers=admin)
     assert r.status_code == 422
-    assert r.json()["errors"] == [{"field": "key", "message": "Expected `str` of length <= 64"}]
+    assert r.json()["errors"] == [{"field": "key", "message": "must be at most 64 characters"}]
     r = await client.patch(f"/api/v1/touchpoints/{long_key}", json={"name": 5}, headers=admin)
     assert r.status_code == 422
     assert [e["field"] for e in r.json()["errors"]] == ["name", "key"]
     # A body alone at fault is told as before.
     r = await client.patch("/api/v1/touchpoints/delivery", json={"name": 5}, headers=admin)
-    assert r.status_code == 422 and r.json()["detail"] == "Invalid fields: name: Expected `str`, got `int`"
+    assert r.status_code == 422 and r.json()["detail"] == "Invalid fields: name: must be text, not a whole number"
 
 
 async def test_a_nul_character_in_a_body_is_refused_naming_its_field(
@@ -368,11 +371,9 @@ async def test_a_number_out_of_range_is_a_bad_request_naming_its_field(
     attempts = [
         ("/api/v1/touchpoints/delivery/invitations", b'{"customer": "c", "context": {"x": 1e400}}',
          ["context.x"]),
-        # The whole batch, as for any body that cannot be read: nothing in it was decided.
-        ("/api/v1/invitations:batch",
-         b'{"items": [{"touchpoint": "delivery", "customer": "c"}, '
-         b'{"touchpoint": "delivery", "customer": "d", "context": {"x": -1e400, "y": 2e308}}]}',
-         ["items[1].context.x", "items[1].context.y"]),
+        # Outside the items, a batch's body cannot be read as a whole: nothing in it is decided.
+        ("/api/v1/invitations:batch", b'{"items": [{"touchpoint": "delivery", "customer": "c"}], "x": 1e400}',
+         ["x"]),
         ("/api/v1/responses", b'{"touchpoint": "delivery", "score": 4, "context": {"x": 1e400}}', ["context.x"]),
         ("/api/v1/responses", b'{"touchpoint": "delivery", "score": 1e999}', ["score"]),
     ]
@@ -385,6 +386,47 @@ async def test_a_number_out_of_range_is_a_bad_request_naming_its_field(
         assert "out of range" in problem["errors"][0]["message"] and fields[0] in problem["detail"], problem
     assert await conn.fetchval("SELECT count(*) FROM invitations") == 0
     assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+
+
+async def test_a_batch_item_that_cannot_be_read_gets_its_own_problem_and_sinks_nothing(
+        client: httpx.AsyncClient, admin: dict[str, str], conn: Connection) -> None:
+    # One item's 1e400 failed the whole batch with a 400: the good items were not decided. Each
+    # item now gets the answer it would have had on its own, and the others go ahead.
+    await _delivery(client, admin)
+    body = (b'{"items": [{"touchpoint": "delivery", "customer": "a"}, '
+            b'{"touchpoint": "delivery", "customer": "b", "context": {"x": -1e400, "y": 2e308}}, '
+            b'{"touchpoint": "delivery", "customer": "c", "context": {"n": 1e308}}, '
+            b'{"touchpoint": "delivery", "customer": 1e999}, '
+            b'{"touchpoint": "delivery", "customer": "d", "locale": "de"}]}')
+    r = await client.post("/api/v1/invitations:batch", content=body,
+                          headers={**admin, "content-type": "application/json"})
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == [201, 400, 201, 400, 422], results
+    out_of_range = "is a number out of range (beyond ±1.8e308)"
+    assert results[1]["problem"] == {
+        "type": problem_type("bad-request"), "title": "Bad request",
+        "detail": "A number in this item is out of range: context.x, context.y",
+        "errors": [{"field": "context.x", "message": out_of_range},
+                   {"field": "context.y", "message": out_of_range}]}, results[1]
+    assert results[3]["problem"]["errors"] == [{"field": "customer", "message": out_of_range}]
+    assert results[4]["problem"]["type"] == problem_type("invalid-input")
+    r = await client.post("/api/v1/invitations/batch", content=b'{"items": [{"touchpoint": "delivery", '
+                          b'"customer": "z", "context": {"x": 1e400}}]}',
+                          headers={**admin, "content-type": "application/json"})
+    assert r.json()["results"][0]["problem"]["errors"][0]["field"] == "context.x", r.text  # the twin alike
+    # What the answer acknowledged is committed before it leaves; nothing of the bad items is.
+    stored = await conn.fetch("SELECT customer_ref, context FROM invitations ORDER BY customer_ref")
+    assert [row["customer_ref"] for row in stored] == ["a", "c"]
+    assert stored[0]["context"] == {} and float(stored[1]["context"]["n"]) == 1e308  # in range: kept
+    # A body that cannot be read at all stays one 400, nothing in it decided: bad JSON, a text
+    # that is not UTF-8 in any item, or one nested too deeply.
+    for unreadable in (body[:-3], body.replace(b'"d"', b'"\xff"'),
+                       b'{"items": [{"touchpoint": "delivery", "customer": "e"}, ' + b"[" * 5000 + b"]" * 5000 + b"]}"):
+        r = await client.post("/api/v1/invitations:batch", content=unreadable,
+                              headers={**admin, "content-type": "application/json"})
+        assert r.status_code == 400 and r.json()["type"] == problem_type("bad-request"), r.text[:300]
+    assert await conn.fetchval("SELECT count(*) FROM invitations") == 2
 
 
 async def test_failures_outside_the_handlers_name_their_type(app: Litestar) -> None:
@@ -406,3 +448,150 @@ async def test_failures_outside_the_handlers_name_their_type(app: Litestar) -> N
         response = handler(request, exc)
         problem = msgspec.json.decode(response.content)
         assert (response.status_code, problem["type"], problem["status"]) == (status, kind, status), exc
+
+
+# One bad value of each kind our types and parameters constrain: what msgspec says of it
+# ("Expected `str` of length <= 64", a regex) must reach no answer; each names its field.
+_TOO_BIG = 2**63  # one past PostgreSQL's bigint
+_PLAIN_BODIES: list[tuple[str, str, Any, str, str]] = [
+    # (method, path, body, field, words the message holds)
+    ("POST", "/api/v1/owners", {"name": ""}, "name", "may not be empty"),
+    ("POST", "/api/v1/owners", {"name": "n" * 201}, "name", "at most 200 characters"),
+    ("POST", "/api/v1/owners", {"name": "a\x01b"}, "name", "control characters"),
+    ("POST", "/api/v1/owners", {"name": 12}, "name", "must be text, not a whole number"),
+    ("POST", "/api/v1/owners", {"name": "Ops", "email": "nope"}, "email", "an email address"),
+    ("POST", "/api/v1/owners", {"name": "Ops", "email": "a@b." + "c" * 320}, "email", "at most 320 characters"),
+    ("POST", "/api/v1/owners", {"name": "Ops", "extra": 1}, "extra", "unknown field"),
+    ("POST", "/api/v1/owners", {}, "name", "is required"),
+    ("POST", "/api/v1/journeys", {"name": "J", "description": "a\x01b"}, "description", "control characters"),
+    ("POST", "/api/v1/journeys", {"name": "J", "stages": []}, "stages", "may not be empty"),
+    ("POST", "/api/v1/journeys", {"name": "J", "stages": [f"s{n}" for n in range(51)]}, "stages",
+     "at most 50 items"),
+    ("POST", "/api/v1/journeys", {"name": "J", "stages": ["s" * 101]}, "stages[0]", "at most 100 characters"),
+    ("POST", "/api/v1/journeys", {"name": "J", "stages": [1]}, "stages[0]", "must be text, not a whole number"),
+    ("POST", "/api/v1/journeys", {"name": "J", "stages": "A"}, "stages", "must be an array or null, not text"),
+    ("PATCH", "/api/v1/journeys/{journey}", {"stages": [{"name": "A", "id": 0}]}, "stages[0].id",
+     "a whole number from 1 to 9223372036854775807"),
+    ("PATCH", "/api/v1/journeys/{journey}", {"stages": [{"name": "A", "id": _TOO_BIG}]}, "stages[0].id",
+     "a whole number from 1 to 9223372036854775807"),
+    ("PATCH", "/api/v1/journeys/{journey}", {"stages": [{"id": 1}]}, "stages[0].name", "is required"),
+    ("PATCH", "/api/v1/journeys/{journey}", {"stages": [{"name": "A", "x": 1}]}, "stages[0].x", "unknown field"),
+    ("POST", "/api/v1/touchpoints", {"key": "Bad Key"}, "key", "lowercase letters, digits and dashes"),
+    ("POST", "/api/v1/touchpoints", {"key": "k" * 65}, "key", "at most 64 characters"),
+    ("POST", "/api/v1/touchpoints", {"kind": "xyz"}, "kind", "Invalid value 'xyz'; expected one of: nps, csat, ces"),
+    ("POST", "/api/v1/touchpoints", {"channel": "fax"}, "channel", "Invalid value 'fax'; expected one of"),
+    ("POST", "/api/v1/touchpoints", {"sample_rate": 1.5}, "sample_rate", "a number from 0 to 1"),
+    ("POST", "/api/v1/touchpoints", {"sample_rate": -0.5}, "sample_rate", "a number from 0 to 1"),
+    ("POST", "/api/v1/touchpoints", {"recontact_days": -1}, "recontact_days", "a whole number from 0 to 3650"),
+    ("POST", "/api/v1/touchpoints", {"expiry_days": 366}, "expiry_days", "a whole number from 1 to 365"),
+    ("POST", "/api/v1/touchpoints", {"recontact_days": 1.5}, "recontact_days",
+     "must be a whole number, not a decimal number"),
+    ("POST", "/api/v1/touchpoints", {"stage_id": 0}, "stage_id", "a whole number from 1 to 9223372036854775807"),
+    ("POST", "/api/v1/touchpoints", {"owner_id": _TOO_BIG}, "owner_id", "from 1 to 9223372036854775807"),
+    ("POST", "/api/v1/touchpoints", {"owner_id": 2**70}, "owner_id", "from 1 to 9223372036854775807"),
+    ("POST", "/api/v1/touchpoints", {"questions": {"fr": "?"}}, "questions", "Invalid key 'fr'"),
+    ("POST", "/api/v1/touchpoints", {"questions": {"en": ""}}, "questions.en", "may not be empty"),
+    ("POST", "/api/v1/touchpoints", {"questions": {"en": "q" * 501}}, "questions.en", "at most 500 characters"),
+    ("POST", "/api/v1/touchpoints", {"questions": ["en"]}, "questions", "must be an object, not an array"),
+    ("POST", "/api/v1/touchpoints", {"target": "high"}, "target", "must be a number or null, not text"),
+    ("POST", "/api/v1/touchpoints", {"active": "yes"}, "active", "must be true or false, not text"),
+    ("PATCH", "/api/v1/touchpoints/delivery", {"sample_rate": 2}, "sample_rate", "a number from 0 to 1"),
+    ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 5000}, "score",
+     "a whole number from -1000 to 1000"),
+    ("POST", "/api/v1/responses", {"touchpoint": "Delivery!", "score": 4}, "touchpoint",
+     "lowercase letters, digits and dashes"),
+    ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 4, "comment": "c" * 2001}, "comment",
+     "at most 2000 characters"),
+    ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 4, "customer": ""}, "customer",
+     "may not be empty"),
+    ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 4, "context": {"k": [1]}}, "context.k",
+     "must be text, a number, true, false or null, not an array"),
+    ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 4, "context": {"k" * 101: 1}}, "context",
+     "each key must be at most 100 characters"),
+    ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 4, "context": {"": 1}}, "context",
+     "each key may not be empty"),
+    ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 4, "occurred_at": "2026-01-01T10:00:00"},
+     "occurred_at", "time zone"),
+    ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 4, "occurred_at": "yesterday"},
+     "occurred_at", "a date and time"),
+    ("POST", "/api/v1/responses", {"touchpoint": "delivery", "score": 4, "locale": "fr"}, "locale",
+     "Invalid value 'fr'; expected one of: en, ru"),
+    ("POST", "/api/v1/touchpoints/delivery/invitations", {"customer": "c" * 201}, "customer",
+     "at most 200 characters"),
+    ("POST", "/api/v1/touchpoints/delivery/invitations", {"customer": "c", "event_id": ""}, "event_id",
+     "may not be empty"),
+    ("POST", "/api/v1/touchpoints/delivery/invitations", {"customer": "c", "context": "x"}, "context",
+     "must be an object, not text"),
+    ("POST", "/api/v1/invitations:batch", {"items": []}, "items", "may not be empty"),
+    ("POST", "/api/v1/invitations:batch", {"items": [{}] * 1001}, "items", "at most 1000 items"),
+    ("POST", "/api/v1/invitations:batch", {"items": {}}, "items", "must be an array, not an object"),
+]
+_PLAIN_PARAMETERS: list[tuple[str, str, str, str]] = [
+    # (path with its query, the parameter, words the message holds)
+    ("GET", "/api/v1/owners?limit=0", "limit", "a whole number from 1 to 500"),
+    ("GET", "/api/v1/owners?limit=501", "limit", "a whole number from 1 to 500"),
+    ("GET", "/api/v1/owners?limit=abc", "limit", "must be a whole number"),
+    ("GET", "/api/v1/owners?cursor=" + "c" * 501, "cursor", "at most 500 characters"),
+    ("GET", "/api/v1/touchpoints?stage=0", "stage", "a whole number from 1 to 9223372036854775807"),
+    ("GET", f"/api/v1/touchpoints?journey={_TOO_BIG}", "journey", "from 1 to 9223372036854775807"),
+    ("GET", "/api/v1/touchpoints?owner=x", "owner", "must be a whole number"),
+    ("GET", "/api/v1/touchpoints?channel=fax", "channel", "Invalid value 'fax'; expected one of"),
+    ("GET", "/api/v1/touchpoints?active=maybe", "active", "true or false"),
+    ("GET", "/api/v1/responses?touchpoint=" + "t" * 65, "touchpoint", "at most 64 characters"),
+    ("GET", "/api/v1/responses?customer=", "customer", "may not be empty"),
+    ("GET", "/api/v1/responses?has_comment=2", "has_comment", "true or false"),
+    ("GET", "/api/v1/responses?band=top", "band", "Invalid value 'top'; expected one of: low, middle, high"),
+    ("GET", "/api/v1/scores?bucket=year", "bucket", "Invalid value 'year'; expected one of"),
+    ("GET", "/api/v1/owners/{owner}/share-link?days=0", "days", "a whole number from 1 to 365"),
+    ("GET", "/api/v1/owners/{owner}/share-link?days=366", "days", "a whole number from 1 to 365"),
+    ("GET", f"/api/v1/owners/{_TOO_BIG}", "owner_id", "a whole number from 1 to 9223372036854775807"),
+    ("GET", f"/api/v1/journeys/{_TOO_BIG}/share-link", "journey_id", "from 1 to 9223372036854775807"),
+    ("GET", "/api/v1/touchpoints/" + "k" * 65, "key", "at most 64 characters"),
+    ("GET", "/api/v1/touchpoints/Delivery", "key", "lowercase letters, digits and dashes"),
+    ("POST", "/api/v1/responses", "Idempotency-Key", "1–255 characters"),
+]
+
+
+async def test_every_kind_of_bad_value_is_told_plainly_naming_its_field(
+        client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    await _delivery(client, admin)
+    owner = (await client.get("/api/v1/owners", headers=admin)).json()["items"][0]["id"]
+    journey = (await client.get("/api/v1/journeys", headers=admin)).json()["items"][0]["id"]
+    stage = (await client.get(f"/api/v1/journeys/{journey}", headers=admin)).json()["stages"][0]["id"]
+    fill = {"{owner}": str(owner), "{journey}": str(journey)}
+    # A new touchpoint's other fields are valid: the one at fault is the only one named.
+    whole = {"key": "zz", "name": "Z", "stage_id": stage, "channel": "web", "owner_id": owner, "kind": "csat"}
+    told: list[tuple[str, httpx.Response, str, str]] = []
+    for method, path, body, field, words in _PLAIN_BODIES:
+        for name, value in fill.items():
+            path = path.replace(name, value)
+        if (method, path) == ("POST", "/api/v1/touchpoints"):
+            body = {**whole, **body}
+        told.append((f"{method} {path} {str(body)[:60]}", await client.request(
+            method, path, headers=admin, json=body), field, words))
+    for method, path, field, words in _PLAIN_PARAMETERS:
+        for name, value in fill.items():
+            path = path.replace(name, value)
+        extra = {"Idempotency-Key": ""} if field == "Idempotency-Key" else {}
+        told.append((f"{method} {path[:80]}", await client.request(
+            method, path, headers={**admin, **extra},
+            json={"touchpoint": "delivery", "score": 4} if method == "POST" else None), field, words))
+    leaks: list[str] = []
+    for said, r, field, words in told:
+        if r.status_code not in (400, 422) or not r.headers["content-type"].startswith("application/problem+json"):
+            leaks.append(f"{said}: {r.status_code} {r.text[:200]}")
+            continue
+        problem = r.json()
+        messages = {e["field"]: e["message"] for e in problem["errors"]}
+        if field not in messages or words not in messages[field] or f"{field}: " not in problem["detail"]:
+            leaks.append(f"{said}: wanted {field}: …{words}…, got {problem['detail']!r}")
+        if "Expected `" in r.text or "regex" in r.text or "^[" in r.text or "`" in problem["detail"]:
+            leaks.append(f"{said}: msgspec's words: {problem['detail']!r}")
+    assert not leaks, "\n".join(leaks)
+    # A batch item is told in the same words.
+    r = await client.post("/api/v1/invitations:batch", headers=admin, json={"items": [
+        {"touchpoint": "delivery", "customer": "c" * 201}, {"touchpoint": "Delivery", "customer": "c"}]})
+    problems = [result["problem"] for result in r.json()["results"]]
+    assert problems[0]["errors"] == [{"field": "customer", "message": "must be at most 200 characters"}], problems
+    assert problems[1]["errors"][0]["field"] == "touchpoint" and "lowercase" in problems[1]["errors"][0]["message"]
+    assert "`" not in r.text and "regex" not in r.text, r.text

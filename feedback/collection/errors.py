@@ -57,6 +57,6 @@ class IdempotencyKeyReused(InvalidInput):
 
 
 class IdempotencyKeyInFlight(InvalidInput):
-    """The concurrent request with this Idempotency-Key did not finish."""
+    """The concurrent requests with this Idempotency-Key did not finish."""
 
     slug = "idempotency-key-in-flight"

@@ -74,8 +74,9 @@ class BatchTrigger(Input):
 class BatchCreate(Input):
     """Up to 1,000 triggers; each is validated on its own so one bad item sinks nothing else."""
 
-    # Read as Any so that a bad item gets its own result (service.trigger_batch); documented as
-    # the trigger it must be, so that generated clients are typed.
+    # Read as Any so that a bad item gets its own result (service.trigger_batch), one holding a
+    # number beyond a float's range too (validation.WideNumbersRequest); documented as the
+    # trigger it must be, so that generated clients are typed.
     items: Annotated[list[Any], msgspec.Meta(min_length=1, max_length=BATCH_MAX,
                                              extra={DOCUMENTED_ITEMS: BatchTrigger})]
 

@@ -58,7 +58,7 @@ from feedback.sentiment.reader import CommentReader
 from feedback.service.database import Connection, Pool
 from feedback.service.pages import TEMPLATES_DIR
 from feedback.service.problems import problem_type
-from feedback.service.validation import NUL_MESSAGE, invalid_fields
+from feedback.service.validation import NUL_MESSAGE, far_numbers, invalid_fields
 from feedback.settings import Settings
 from surveys import repository as surveys_repo
 from surveys.errors import (
@@ -77,6 +77,9 @@ _EMAIL = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoe
 CLOCK_SKEW = timedelta(minutes=5)
 _SCORE = re.compile(r"^-?[0-9]{1,3}$")
 OLDEST_ANSWER = timedelta(days=365)
+# Times an answer tries to claim its Idempotency-Key while other requests with the key take it
+# and leave nothing to replay; then it is told to retry (IdempotencyKeyInFlight).
+_CLAIMS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,18 +253,36 @@ def _problem(exc: ApplicationError) -> ItemProblem:
                        errors=[{"field": e.field, "message": e.message} for e in exc.errors])
 
 
+def _batch_item(raw: Any) -> BatchTrigger | ApplicationError:
+    """A batch's item as a trigger, or the problem it would have had sent on its own: a number
+    beyond a float's range (read as a FarNumber) is a 400 naming its field, as for a body."""
+    far = far_numbers(raw, "this item")
+    if far is not None:
+        return far
+    try:
+        return msgspec.convert(raw, BatchTrigger)
+    except msgspec.ValidationError:
+        return invalid_fields(BatchTrigger, raw)
+
+
 async def trigger_batch(conn: Connection, settings: Settings, data: BatchCreate) -> BatchResults:
-    """Each item decided on its own; a bad item gets its problem, the others go ahead."""
+    """Each item decided on its own; a bad item gets its problem, the others go ahead.
+
+    A body that cannot be read at all (bad JSON, not UTF-8) is refused before any item is
+    decided; a number out of range only fails its item (validation.WideNumbersRequest). Each
+    decision commits in its own transaction (`trigger`) before the next item is decided, so all
+    that the answer acknowledges is committed when it leaves."""
+    items = [_batch_item(raw) for raw in data.items]
     results: list[BatchResult] = []
-    for raw in data.items:
+    for item in items:
+        if isinstance(item, ApplicationError):
+            results.append(BatchResult(status=item.status, problem=_problem(item)))
+            continue
         try:
-            item = msgspec.convert(raw, BatchTrigger)
             if await surveys_repo.get_touchpoint(conn, key=item.touchpoint) is None:
                 raise invalid("touchpoint", f"no touchpoint has the key {item.touchpoint!r}")
             decision = await trigger(conn, settings, item.touchpoint, item.invitation())
             results.append(BatchResult(status=decision.status, body=decision.body))
-        except msgspec.ValidationError:
-            results.append(BatchResult(status=422, problem=_problem(invalid_fields(BatchTrigger, raw))))
         except ApplicationError as exc:
             results.append(BatchResult(status=exc.status, problem=_problem(exc)))
     return BatchResults(results=results)
@@ -619,6 +640,8 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
 
     An Idempotency-Key is claimed in the same transaction as the row: a key seen before loses
     the claim and the request replays the stored answer (or is refused for a different body).
+    A request with a key still being stored by another waits for it: the claim waits on the
+    other's commit, or in the writer's queue behind its flush.
     An answer whose customer was erased while it waited to be written is a CustomerErased (409),
     its key left unclaimed.
     """
@@ -639,10 +662,15 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
     body = msgspec.json.encode(_out(tp, row, data.context))
     record = None if idempotency_key is None else IdempotencyRecord(
         principal.key_id, idempotency_key, request_hash, 201, body)
-    if await writer.write(Pending(row, record)):
-        return Stored(201, body)
-    # Another request with this key committed first: answer as it did.
-    replay = await _replayed(pool, principal, idempotency_key or "", request_hash)
-    if replay is None:
-        raise IdempotencyKeyInFlight("Idempotency-Key: the concurrent request with this key did not finish")
-    return replay
+    for _ in range(_CLAIMS):
+        if await writer.write(Pending(row, record)):
+            return Stored(201, body)
+        # Another request with this key committed first: answer as it did.
+        replay = await _replayed(pool, principal, idempotency_key or "", request_hash)
+        if replay is not None:
+            return replay
+        # Nothing is stored under the key after all: the other request met it in the same flush
+        # and was not kept (its customer erased), or its answer was deleted since. This answer
+        # is written again on its own, with the time it was received: stored under the key now
+        # free, or not kept for the same reason (CustomerErased).
+    raise IdempotencyKeyInFlight("Idempotency-Key: the concurrent requests with this key did not finish")

@@ -52,7 +52,7 @@ from feedback.service.negotiation import best_media_type
 from feedback.service.pages import PRIVATE_DATA, branding
 from surveys.errors import NotAcceptable, NotFound, Unauthorized
 from surveys.kinds import Band, SurveyKind
-from surveys.models import NO_NUL, Channel, Page
+from surveys.models import KEY_PATTERN, NO_NUL, Channel, Page
 
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 
@@ -65,7 +65,8 @@ From = Annotated[str | None, QueryParameter(
 To = Annotated[str | None, QueryParameter(name="to", description="Last UTC day, YYYY-MM-DD (default: today).",
                                           schema_extra=_DAY)]
 # No NUL: PostgreSQL text cannot hold one, and the CSV export must refuse it before it streams.
-TouchpointQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=64, pattern=NO_NUL)]
+# A key no touchpoint can have is a 422 naming `touchpoint`, as in a path or a body.
+TouchpointQuery = Annotated[str | None, QueryParameter(min_length=1, max_length=64, pattern=KEY_PATTERN)]
 Text = Annotated[str | None, QueryParameter(min_length=1, max_length=200, pattern=NO_NUL)]
 # Unbounded here: a token of any other length cannot open anything, and the page says so (404)
 # as for a damaged one (sharing.read_token).

@@ -13,7 +13,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from feedback.access.models import Principal
 from feedback.service.database import Connection, Pool
-from surveys.models import NO_NUL
+from surveys.models import KEY_PATTERN
 
 # What handlers ask for by name; Litestar injects them.
 Db: TypeAlias = Annotated[Connection, Dependency(kind="named")]
@@ -23,10 +23,11 @@ PoolDep: TypeAlias = Annotated[Pool, Dependency(kind="named")]
 # Path ids are checked before any query: PostgreSQL's bigint is the ceiling, and each controller
 # with `{...:int}` paths runs `plain_ids` before its handlers.
 IdParam = Annotated[int, PathParameter(ge=1, le=2**63 - 1, description="A positive integer id.")]
-# Text in a path is checked as closely: a NUL or an over-long key is a 422 naming `key`, not
-# the database's refusal of it.
-KeyParam = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=NO_NUL,
-                                        description="A touchpoint key.")]
+# Text in a path is checked as closely: a key no touchpoint can have (too long, a capital, a
+# space, a NUL) is a 422 naming `key`, not a 404 or the database's refusal of it.
+KeyParam = Annotated[str, PathParameter(min_length=1, max_length=64, pattern=KEY_PATTERN,
+                                        description="A touchpoint key: lowercase letters, digits and "
+                                                    "dashes, 1–64 characters.")]
 QueryId = Annotated[int | None, QueryParameter(ge=1, le=2**63 - 1, description="A positive integer id.")]
 # A stage filter beside a journey filter that does not hold it would select nothing: a 422 says so.
 StageQuery = Annotated[int | None, QueryParameter(

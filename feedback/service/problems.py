@@ -61,8 +61,10 @@ PROBLEM_TYPES = (
                 "`Content-Encoding`: send uncompressed `application/json`."),
     ProblemType("invalid-input", 422, "A field or parameter is invalid; `errors` names each one and why. Fix "
                 "the request: as sent, it fails again."),
-    ProblemType("idempotency-key-in-flight", 422, "Another request with this `Idempotency-Key` was being "
-                "stored at the same moment and did not finish. Retry the same request."),
+    ProblemType("idempotency-key-in-flight", 422, "Requests with this `Idempotency-Key` sent at the same "
+                "moment took the key again and again and left no answer to give back (each not kept, its "
+                "customer erased, say). Rare: a request with a key another is still storing waits for it "
+                "and gets its answer. Retry the same request."),
     ProblemType("idempotency-key-reused", 422, "This `Idempotency-Key` was already used with a different "
                 "body. A new answer needs a new key."),
     ProblemType("too-many-requests", 429, "Too many requests from this client (wrong survey link tokens, "
@@ -141,12 +143,16 @@ def _body_type(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
     return None
 
 
-def _parameter_type(request: Request[Any, Any, Any], name: str) -> Any:
-    """The annotation of the route's query or path parameter sent as `name`, if any."""
+def _parameter(request: Request[Any, Any, Any], name: str) -> tuple[Any, list[tuple[Any, Any]], Any]:
+    """The route's query, path or header parameter sent as `name`: its annotation, the bounds
+    its declaration gives (ge, le) and the text sent for it, each None where unknown."""
     for field in request.route_handler.parsed_fn_signature.parameters.values():
-        if name in (field.name, getattr(field.kwarg_definition, "query", None)):
-            return field.annotation
-    return None
+        kwarg = field.kwarg_definition
+        if name in (field.name, getattr(kwarg, "query", None), getattr(kwarg, "header", None)):
+            ranges = [(getattr(kwarg, "ge", None), getattr(kwarg, "le", None))]
+            sent = request.path_params.get(name, request.query_params.get(name))
+            return field.annotation, ranges, sent
+    return None, [], None
 
 
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -165,7 +171,8 @@ def validation_error(request: Request[Any, Any, Any], exc: ValidationException) 
         errors.extend(failure.errors)
     for item in items:
         field = str(item.get("key") or item.get("source") or "request")
-        message = parameter_message(str(item.get("message", "is not valid")), _parameter_type(request, field))
+        annotation, ranges, sent = _parameter(request, field)
+        message = parameter_message(str(item.get("message", "is not valid")), annotation, ranges, sent)
         errors.append(FieldError(field, message))
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or str(exc.detail)
     return _respond(request, 400 if not errors else 422, "Invalid input", detail, errors,

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from typing import Any, get_args, get_origin
 
 import msgspec
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar import Request
+from litestar.exceptions import SerializationException
+from litestar.types import ASGIApp, Empty, Receive, Scope, Send
 
 from surveys.errors import ClientError, FieldError, InvalidInput, UnsupportedMediaType
-from surveys.models import NO_NUL, ONE_LINE, PROSE
+from surveys.models import EMAIL_PATTERN, KEY_MESSAGE, KEY_PATTERN, NO_NUL, ONE_LINE, PROSE
 from surveys.text import CONTROL_MESSAGE, PROSE_CONTROL_MESSAGE
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
@@ -22,11 +25,34 @@ NUL_MESSAGE = "may not contain the NUL character"
 # msgspec's message for a string outside a pattern that only lists its values, as Locale's
 # ^(en|ru)$ does; the client is told the values instead of the regex.
 _LISTED = re.compile(r"Expected `str` matching regex '\^\(([\w-]+(?:\|[\w-]+)*)\)\$'")
-# A miss of a name's or a description's pattern is told as the check after trimming tells it;
-# a parameter's miss of NO_NUL in words, as a body field's is.
+# A miss of a pattern is told as the rule it stands for, never as the regex: a name's or a
+# description's as the check after trimming tells it, a parameter's miss of NO_NUL in words.
 _PATTERN_MESSAGES = {f"Expected `str` matching regex {ONE_LINE!r}": CONTROL_MESSAGE,
                      f"Expected `str` matching regex {PROSE!r}": PROSE_CONTROL_MESSAGE,
-                     f"Expected `str` matching regex {NO_NUL!r}": NUL_MESSAGE}
+                     f"Expected `str` matching regex {NO_NUL!r}": NUL_MESSAGE,
+                     f"Expected `str` matching regex {KEY_PATTERN!r}": KEY_MESSAGE,
+                     f"Expected `str` matching regex {EMAIL_PATTERN!r}": "must be an email address (name@example.com)"}
+# msgspec's other words, each told as the rule the value broke (`plainly`).
+_LENGTH = re.compile(r"Expected `(str|array|object)` of length (<=|>=) (\d+)")
+_BOUND = re.compile(r"Expected `(int|float)` (<=|>=|<|>) (\S+)")
+_TYPE = re.compile(r"Expected `([^`]+)`, got `([^`]+)`")
+_MISSING = re.compile(r"Object missing required field `([^`]+)`")
+_UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
+_UNITS = {"str": ("character", "characters"), "array": ("item", "items"), "object": ("key", "keys")}
+# What a field takes, and (_SENT) what was sent instead, by msgspec's name of the JSON type.
+_TAKES = {"str": "text", "float": "a number", "int": "a whole number", "decimal": "a number",
+          "datetime": "a date and time", "date": "a date", "time": "a time", "uuid": "a UUID",
+          "bytes": "base64 text", "bool": "true or false", "array": "an array", "object": "an object",
+          "null": "null"}
+_SENT = {**_TAKES, "float": "a decimal number"}
+_FIXED = {
+    "Expected `datetime` with a timezone component": "must give its time zone (Z, or an offset such as +02:00)",
+    "Invalid RFC3339 encoded datetime": "must be a date and time as RFC 3339 writes it (2026-11-22T10:15:00Z)",
+    "Invalid RFC3339 encoded date": "must be a date written YYYY-MM-DD",
+    "Invalid RFC3339 encoded time": "must be a time written hh:mm:ss",
+    "Invalid UUID": "must be a UUID",
+    "Number out of range": "is a number out of range (beyond ±1.8e308)",
+}
 # Reads every JSON float as a Decimal, so a number beyond a float's range (1e400) can be found.
 _WIDE_NUMBERS = msgspec.json.Decoder(float_hook=Decimal)
 
@@ -63,14 +89,17 @@ def _describe(error: msgspec.ValidationError, value: Any, expected: Any = None) 
         return NUL_MESSAGE
     # msgspec appends " - at `$.x`"; the field is named separately. "at `key`": a dict's key.
     text, _, at = str(error).partition(" - at `")
-    text = _PATTERN_MESSAGES.get(text, text)
-    return with_choices(text, expected, value, key=at.startswith("key`"))
+    return plainly(text, expected, value, key=at.startswith("key`"))
 
 
 def _where(field: str, error: msgspec.ValidationError, value: Any, expected: Any) -> str:
     """The field's part msgspec found wrong: `stages[1].name`, and `questions.en` for a value
-    of an object, whose key msgspec leaves out (`$[...]`); the field itself for a key."""
-    at = str(error).partition(" - at `$")[2].removesuffix("`")
+    of an object, whose key msgspec leaves out (`$[...]`); the field itself for a key. A field
+    missing from an object inside it, or unknown there, is named too: `stages[0].name`."""
+    text, _, at = str(error).partition(" - at `$")
+    at = at.removesuffix("`")
+    named = _MISSING.fullmatch(text) or _UNKNOWN.fullmatch(text)
+    inner = f".{named[1]}" if named else ""
     if at == "[...]" and isinstance(value, dict):
         item_type = next((get_args(t)[1] for t in (expected, *get_args(expected))
                           if get_origin(t) is dict), None)
@@ -78,13 +107,112 @@ def _where(field: str, error: msgspec.ValidationError, value: Any, expected: Any
             try:
                 msgspec.convert(item, type=item_type)
             except msgspec.ValidationError:
-                return f"{field}.{key}"
-    return field if "[...]" in at else field + at
+                return f"{field}.{key}{inner}"
+    return field if "[...]" in at else field + at + inner
 
 
-def parameter_message(message: str, expected: Any) -> str:
-    """What a path, query or header parameter is told for the framework's `message` about it."""
-    return with_choices(_PATTERN_MESSAGES.get(message, message), expected)
+def parameter_message(message: str, expected: Any, ranges: Sequence[tuple[Any, Any]] = (),
+                      value: Any = None) -> str:
+    """What a path, query or header parameter is told for the framework's `message` about it.
+    `ranges` are the (ge, le) bounds its declaration gives, `value` what was sent, if known."""
+    if _holds_nul(value):
+        return NUL_MESSAGE
+    return plainly(message, expected, parameter=True, ranges=ranges)
+
+
+def plainly(message: str, expected: Any = None, value: Any = None, *, key: bool = False,
+            parameter: bool = False, ranges: Sequence[tuple[Any, Any]] = ()) -> str:
+    """msgspec's words about a bad value ("Expected `str` of length <= 64", a regex) as the rule
+    it broke, in the words of the service's own checks: "must be at most 64 characters".
+
+    `expected` is the field's type (its bounds give a range whole: "a number from 0 to 1"),
+    `value` what was sent; `key`: the message is about a key of the object sent; `parameter`:
+    the value came in a path, query or header, which cannot be null."""
+    text = _PATTERN_MESSAGES.get(message)
+    if text is None and (_LISTED.fullmatch(message) or message.startswith("Invalid enum value")):
+        return with_choices(message, expected, value, key=key)
+    text = text or _FIXED.get(message) or _length(message) or _bound(message, expected, ranges) or _type(
+        message, parameter=parameter)
+    if text is None:
+        missing, unknown = _MISSING.fullmatch(message), _UNKNOWN.fullmatch(message)
+        text = "is required" if missing else "unknown field" if unknown else message
+    if "`" in text:  # a message of msgspec's none of the above knows: its gist, without its markup
+        text = "is not a value this field takes"
+    return f"each key {text}" if key else text
+
+
+def _length(message: str) -> str | None:
+    found = _LENGTH.fullmatch(message)
+    if found is None:
+        return None
+    kind, op, size = found[1], found[2], int(found[3])
+    one, many = _UNITS[kind]
+    if op == ">=" and size == 1:
+        return "may not be empty"
+    return f"must {'be' if kind == 'str' else 'hold'} {'at most' if op == '<=' else 'at least'} {size} " \
+           f"{one if size == 1 else many}"
+
+
+def _bound(message: str, expected: Any, ranges: Sequence[tuple[Any, Any]]) -> str | None:
+    """A number outside its bounds, told with both of them when the type has both."""
+    found = _BOUND.fullmatch(message)
+    if found is None:
+        return None
+    kind, op, limit = found[1], found[2], float(found[3])
+    what = "a whole number" if kind == "int" else "a number"
+    for low, high in (*ranges, *_ranges(expected)):
+        if low is not None and high is not None and limit == float(low if ">" in op else high):
+            return f"must be {what} from {_number(low)} to {_number(high)}"
+    words = {"<=": "at most", ">=": "at least", "<": "less than", ">": "more than"}[op]
+    return f"must be {what} {words} {_number(limit)}"
+
+
+def _number(value: Any) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _ranges(expected: Any) -> list[tuple[Any, Any]]:
+    """The (ge, le) bounds of every number inside the type `expected`, nested ones included."""
+    try:
+        stack: list[Any] = [msgspec.inspect.type_info(expected)]
+    except (TypeError, ValueError):  # a type msgspec cannot describe has no bounds to give
+        return []
+    found: list[tuple[Any, Any]] = []
+    seen: set[type] = set()
+    while stack:
+        t = stack.pop()
+        if isinstance(t, (msgspec.inspect.IntType, msgspec.inspect.FloatType)):
+            found.append((t.ge, t.le))
+        elif isinstance(t, msgspec.inspect.Metadata):
+            stack.append(t.type)
+        elif isinstance(t, msgspec.inspect.UnionType):
+            stack.extend(t.types)
+        elif isinstance(t, (msgspec.inspect.ListType, msgspec.inspect.SetType, msgspec.inspect.VarTupleType)):
+            stack.append(t.item_type)
+        elif isinstance(t, msgspec.inspect.DictType):
+            stack.extend((t.key_type, t.value_type))
+        elif isinstance(t, msgspec.inspect.StructType) and t.cls not in seen:
+            seen.add(t.cls)
+            stack.extend(f.type for f in t.fields)
+    return found
+
+
+def _type(message: str, *, parameter: bool) -> str | None:
+    """"Expected `int | null`, got `str`" as "must be a whole number or null, not text"."""
+    found = _TYPE.fullmatch(message)
+    if found is None:
+        return None
+    # Ordered as a person would list them: "text, a number, true, false or null".
+    names = sorted((n for n in found[1].split(" | ") if not (parameter and n == "null")),
+                   key=lambda n: list(_TAKES).index(n) if n in _TAKES else len(_TAKES))
+    if "float" in names and "int" in names:  # "a number" takes in whole ones
+        names.remove("int")
+    words: list[str] = []
+    for name in names:
+        # Among others, true and false are two of the choices: "text, a number, true, false or null".
+        words.extend(("true", "false") if name == "bool" and len(names) > 1 else [_TAKES.get(name, name)])
+    takes = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+    return f"must be {takes}, not {_SENT.get(found[2], found[2])}"
 
 
 def with_choices(message: str, expected: Any, value: Any = None, *, key: bool = False) -> str:
@@ -100,6 +228,7 @@ def with_choices(message: str, expected: Any, value: Any = None, *, key: bool = 
         return f"Invalid {'key' if key else 'value'}{sent}; expected one of: {', '.join(choices)}"
     if not message.startswith("Invalid enum value"):
         return message
+    message = message.replace("Invalid enum value", "Invalid value", 1)
     candidates = [expected, *get_args(expected)]
     choices = next((c for c in candidates if isinstance(c, type) and issubclass(c, Enum)), None)
     if choices is None:
@@ -192,18 +321,57 @@ def numbers_out_of_range(body: bytes) -> ClientError | None:
     """The 400 for a JSON body holding numbers beyond a float's range (1e400), naming each one's
     field; None if it holds none. msgspec's own message elides object keys (`$.context[...]`)."""
     try:
-        fields = list(_out_of_range(_WIDE_NUMBERS.decode(body), ""))
+        return far_numbers(_WIDE_NUMBERS.decode(body), "the body")
     except (msgspec.DecodeError, RecursionError):  # not JSON, or nested deeper than the walk goes
         return None
+
+
+def far_numbers(value: Any, where: str) -> ClientError | None:
+    """The 400 for decoded JSON `value` (`where`: "the body", "this item") holding numbers beyond
+    a float's range, read as Decimal or FarNumber, naming each one's field; None if it holds none."""
+    fields = list(_out_of_range(value, ""))
     if not fields:
         return None
     errors = [FieldError(field, "is a number out of range (beyond ±1.8e308)") for field in fields]
-    return ClientError(f"A number in the body is out of range: {', '.join(fields)}", errors=errors)
+    return ClientError(f"A number in {where} is out of range: {', '.join(fields)}", errors=errors)
+
+
+@dataclass(frozen=True, slots=True)
+class FarNumber:
+    """A JSON number beyond a float's range (1e400), as WideNumbersRequest reads it."""
+
+    text: str
+
+
+def _float(text: str) -> float | FarNumber:
+    value = float(text)
+    return value if math.isfinite(value) else FarNumber(text)
+
+
+_FAR_NUMBERS = msgspec.json.Decoder(float_hook=_float)
+
+
+class WideNumbersRequest(Request[Any, Any, Any]):
+    """A request whose JSON body reads a number beyond a float's range as a FarNumber, where the
+    framework's reader refuses the whole body: a batch's routes take it, so that only the item
+    holding one fails. Any other fault (bad JSON, not UTF-8, too deep) still refuses the body."""
+
+    async def json(self) -> Any:
+        if self._json is Empty:
+            if self._connection_state.json is not Empty:
+                self._json = self._connection_state.json
+            else:
+                try:
+                    read = _FAR_NUMBERS.decode(await self.body() or b"null")
+                except msgspec.DecodeError as exc:  # told as the framework's reader tells it
+                    raise SerializationException(str(exc)) from exc
+                self._json = self._connection_state.json = read
+        return self._json
 
 
 def _out_of_range(value: Any, at: str) -> Iterator[str]:
     """Where in `value` a float would overflow, as field names: `context.x`, `items[0].score`."""
-    if isinstance(value, Decimal) and not math.isfinite(float(value)):
+    if isinstance(value, FarNumber) or (isinstance(value, Decimal) and not math.isfinite(float(value))):
         yield at or "body"
     elif isinstance(value, list):
         for index, item in enumerate(value):
