@@ -245,6 +245,47 @@ async def test_report_charts_are_readable_on_a_phone(
 
 
 
+# Each chart a reader sees: how many CSS pixels it draws a unit of its viewBox in, and its text's
+# smallest and largest size in CSS pixels.
+_CHART_SCALES = """[...document.querySelectorAll('svg.chart')].filter(svg => svg.getBoundingClientRect().width)
+  .map(svg => { const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    const sizes = [...svg.querySelectorAll('text')].map(t => scale * parseFloat(t.getAttribute('font-size')));
+    return [svg.viewBox.baseVal.width, scale, Math.min(...sizes), Math.max(...sizes)]; })"""
+
+
+async def test_a_chart_is_never_stretched_so_the_curve_of_few_stages_has_the_text_of_eight(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    key = await make_key("admin")
+    async with httpx.AsyncClient(base_url=live_server, headers=bearer(key)) as api:
+        returns = (await api.post("/api/v1/journeys", json={
+            "name": "Returns", "stages": ["Request", "Pickup", "Refund"]})).json()
+    # Eight stages, three, and one owner's map of one stage (Solution).
+    maps = [f"/reports/journeys/{cat.journey}", f"/reports/journeys/{returns['id']}",
+            f"/reports/journeys/{cat.journey}?owner={cat.owners['support']}"]
+    await browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1,
+                       mobile=False)
+    sizes = []
+    for path in maps:
+        await _open(browser, live_server + path, key, "svg.chart")
+        [(width, scale, smallest, largest)] = await browser.evaluate(_CHART_SCALES)
+        # At width="100%" the 560-unit curves of one and three stages were drawn 1,206 px wide.
+        assert scale == 1, (path, width, scale)
+        sizes.append((smallest, largest))
+    await _shot(browser, "journey-map-one-stage-1280.png")
+    assert sizes == [(11, 11)] * 3, sizes
+    # The trend charts neither: at 700 px a card's one column is wider than the wide chart.
+    for width in (1280, 700, 500, 375):
+        await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                           mobile=width < 600)
+        await _open(browser, f"{live_server}/reports/owners/{cat.owners['support']}", key, "svg.chart")
+        charts = await browser.evaluate(_CHART_SCALES)
+        assert len(charts) == 2 and all(0.5 < scale <= 1 for _, scale, _, _ in charts), (width, charts)
+        # Nor wider than its column: a narrower one shrinks it.
+        assert await browser.evaluate("document.documentElement.scrollWidth") <= width
+
+
+
 # Each stage as laid out: its number, its name, and its box; and the narrowest touchpoint card.
 _STAGES = """({stages: [...document.querySelectorAll('.stage')].map(s => { const r = s.getBoundingClientRect();
     return [s.querySelector('.step')?.textContent, s.querySelector('h3').textContent.trim(), r.x, r.y, r.width]; }),
@@ -491,6 +532,43 @@ async def test_every_scale_on_a_phone_has_fingertip_targets_in_scale_order_and_s
     await browser.wait_for("!!document.querySelector('.card a')")
     height = await browser.evaluate("document.querySelector('.card a').getBoundingClientRect().height")
     assert height >= 44
+
+
+# The scale as laid out: its rows, its narrowest and lowest face, the first face's left edge and
+# the first end label's, the last face's right edge and the last label's, and the page's width.
+_ROW = """(() => { const faces = [...document.querySelectorAll('.scale span')].map(s => s.getBoundingClientRect());
+  const ends = [...document.querySelectorAll('.ends span')].map(s => s.getBoundingClientRect());
+  return [new Set(faces.map(r => Math.round(r.top))).size, Math.min(...faces.map(r => r.width)),
+    Math.min(...faces.map(r => r.height)), faces[0].left - ends[0].left, faces.at(-1).right - ends.at(-1).right,
+    document.documentElement.scrollWidth]; })()"""
+
+
+async def test_ces_and_csat_take_one_row_on_a_phone_with_their_end_labels_under_their_end_scores(
+        browser: Browser, live_server: str, make_key: MakeKey) -> None:
+    admin = bearer(await make_key("admin"))
+    kinds = [(kind, kind.upper(), kind) for kind in ("csat", "ces", "nps")]
+    links = {(kind, "en"): url for kind, url in (await _survey_links(live_server, admin, kinds, "row")).items()}
+    async with httpx.AsyncClient(base_url=live_server, headers=admin) as api:
+        for kind in ("csat", "ces", "nps"):
+            links[kind, "ru"] = (await api.post(f"/api/v1/touchpoints/{kind}/invitations",
+                                                json={"customer": f"row-ru-{kind}", "locale": "ru"})).json()["url"]
+    links["ces", "widget"] = f"{live_server}/w/ces"
+    await browser.call("Page.enable")
+    # 320: 1280 px at 400 % zoom, where 44 px cannot fit seven; WCAG 2.2 AA asks 24, we keep 40.
+    for width, least in ((320, 40), (360, 44), (375, 44), (414, 44)):
+        await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=800, deviceScaleFactor=1,
+                           mobile=True)
+        for (kind, page), url in links.items():
+            await browser.call("Page.navigate", url=url)
+            await browser.wait_for("document.readyState === 'complete' && !!document.querySelector('.ends')")
+            rows, narrowest, lowest, left, right, scrolled = await browser.evaluate(_ROW)
+            if width == 375 and page != "en":
+                await _shot(browser, f"survey-{kind}-{page}-375.png")
+            assert scrolled <= width and narrowest >= least and lowest >= 44, (kind, page, width)
+            # 1–7 took two rows at 375, "7 — Strongly agree" under the empty cell after 7; 0–10 keeps
+            # its two rows, 0–5 and 6–10, where eleven cannot fit.
+            assert rows == (2 if kind == "nps" else 1), (kind, page, width, rows)
+            assert abs(left) < 1 and (abs(right) < 1 or kind == "nps"), (kind, page, width, left, right)
 
 
 # The focused score: its value, and the outline drawn around its label and on its face.

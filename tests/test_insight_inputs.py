@@ -12,7 +12,7 @@ import msgspec
 import pytest
 
 from feedback.insight import charts, service
-from feedback.insight.models import Bucket, Point
+from feedback.insight.models import Bucket, MapStage, Point
 from feedback.insight.repository import DailyRow, ThemeRow
 from surveys import service as surveys_service
 from surveys.errors import InvalidInput
@@ -291,6 +291,67 @@ def test_a_partial_point_is_hollow_reached_by_a_dashed_step_and_named_in_a_legen
         assert "partial" not in whole and "stroke-dasharray" not in whole
 
 
+def _cut(start: date, bucket_days: int, first: int, last: int, ongoing: bool = False) -> Point:
+    """A point of a bucket starting `start`, covering its days `first` to `last` (from 0)."""
+    return Point(start=start, n=40, value=50.0, ci_low=45.0, ci_high=55.0,
+                 first_day=start + timedelta(days=first), last_day=start + timedelta(days=last),
+                 days=last - first + 1, bucket_days=bucket_days, ongoing=ongoing, partial=True)
+
+
+def test_a_partial_point_says_whether_the_period_or_today_cuts_it_short() -> None:
+    november = date(2026, 11, 1)
+    label = charts.partial_label
+    # "Last 7 days" to today, the 23rd: the month is not 7 days old, the period is.
+    assert label(_cut(november, 30, 16, 22, ongoing=True), Bucket.MONTH) == (
+        "partial month: 7 of 30 days, period starts 17 Nov, month not over")
+    assert label(_cut(november, 30, 0, 22, ongoing=True), Bucket.MONTH) == "partial month: 23 of 30 days so far"
+    assert label(_cut(november, 30, 16, 29), Bucket.MONTH) == "partial month: 14 of 30 days, period starts 17 Nov"
+    assert label(_cut(november, 30, 0, 19), Bucket.MONTH) == "partial month: 20 of 30 days, period ends 20 Nov"
+    assert label(_cut(november, 30, 16, 19), Bucket.MONTH) == "partial month: 4 of 30 days, period 17–20 Nov"
+    assert label(_cut(november, 30, 0, 29, ongoing=True), Bucket.MONTH) == "partial month: today not over"
+    assert label(_cut(date(2026, 11, 16), 7, 1, 6), Bucket.WEEK) == "partial week: 6 of 7 days, period starts 17 Nov"
+
+
+def test_a_long_partial_legend_wraps_inside_the_narrow_chart() -> None:
+    point = _cut(date(2026, 11, 1), 30, 16, 22, ongoing=True)
+    short = msgspec.structs.replace(point, first_day=date(2026, 11, 1), days=23)
+    for layout in (charts.WIDE, charts.NARROW):
+        svg = str(charts.trend_chart([point], "csat", None, "Monthly CSAT", Bucket.MONTH, layout))
+        legend = re.search(r'<text x="(\d+)" y="[\d.]+" [^>]*fill="#374151">(.*?)</text>', svg)
+        assert legend is not None
+        lines = re.split(r"<tspan [^>]*>", legend.group(2).replace("</tspan>", ""))
+        assert " ".join(lines) == charts.partial_label(point, Bucket.MONTH)
+        # DejaVu Sans, as wide as common fonts come, sets this text at about 0.5 em a character.
+        right = int(legend.group(1)) + max(len(t) for t in lines) * 0.55 * layout.font
+        assert right <= layout.width - layout.right, (layout.css, lines)
+        assert (len(lines) == 1) is (layout is charts.WIDE), lines
+        # The chart is as much taller as the legend has lines.
+        height = float(svg.split('viewBox="0 0 ')[1].split('"')[0].split()[1])
+        one = str(charts.trend_chart([short], "csat", None, "Monthly CSAT", Bucket.MONTH, layout))
+        assert height - float(one.split('viewBox="0 0 ')[1].split('"')[0].split()[1]) == (len(lines) - 1) * (
+            layout.font + 5)
+
+
+def _stage(i: int) -> MapStage:
+    return MapStage(id=i, name=f"Stage {i}", position=i, n=40, share_high=50.0, normalised=0.5,
+                    sentiment=0.1, sentiment_n=40, touchpoints=[])
+
+
+def test_every_chart_is_drawn_at_its_own_size_never_stretched_to_its_column() -> None:
+    # width="100%" drew a three-stage curve (560 wide) across a 1,200 px card: its text twice the
+    # size of an eight-stage curve's. A chart's width is its viewBox's; CSS only ever shrinks it.
+    point = _cut(date(2026, 11, 2), 7, 0, 6)
+    svgs = [str(charts.emotion_curve([_stage(i) for i in range(n)], None, None)) for n in (1, 3, 8, 12)]
+    svgs += [str(charts.trend_chart([point], "nps", 30.0, "Weekly NPS", Bucket.WEEK, layout))
+             for layout in (charts.WIDE, charts.NARROW)]
+    widths = []
+    for svg in svgs:
+        box = svg.split('viewBox="0 0 ')[1].split('"')[0].split()
+        assert f'width="{box[0]}" height="{box[1]}"' in svg.split(">")[0], svg[:300]
+        widths.append(int(box[0]))
+    assert widths == [560, 560, 1020, 1500, 560, 340]
+
+
 def test_a_trend_chart_says_its_numbers_to_a_screen_reader() -> None:
     def point(start: date, n: int, value: float | None, days: int = 7) -> Point:
         return Point(start=start, n=n, value=value, ci_low=None if value is None else value - 0.25,
@@ -305,7 +366,7 @@ def test_a_trend_chart_says_its_numbers_to_a_screen_reader() -> None:
     assert desc == ("Target 5.5. 02 Jun 2025: too few answers (n = 12); "
                     "09 Jun 2025: 5.20, 95 % interval 4.95 to 5.45, n = 40; "  # CES to 2 places
                     "16 Jun 2025: 4.50, 95 % interval 4.25 to 4.75, n = 31 "
-                    "(partial week: 3 of 7 days).")
+                    "(partial week: 3 of 7 days, period ends 18 Jun).")
     assert svg.index("<desc>") < svg.index("<line")  # read with the title, before the drawing
     # A year of weeks is summed up, not read out: the latest, the lowest and the highest point.
     year = [point(date(2025, 6, 2) + timedelta(weeks=i), 40, 3.0 + (i % 10) / 10) for i in range(53)]

@@ -14,6 +14,7 @@ import httpx
 import msgspec
 
 from feedback.insight import service, sharing
+from feedback.insight.models import Bucket
 from feedback.settings import Settings
 from surveys.errors import NotFound
 from tests.conftest import MakeKey, bearer
@@ -254,6 +255,80 @@ async def test_a_week_the_period_cuts_short_is_marked_in_the_report_and_on_the_p
     r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=whole)
     assert r.status_code == 200, r.text
     assert "partial week" not in r.text and 'class="partial"' not in r.text
+
+
+# `n` CSAT answers to a touchpoint on one day, in one statement.
+_ANSWERS = """
+INSERT INTO responses (touchpoint_id, id, journey_id, stage_id, owner_id, kind, scale_min, scale_max,
+    score, channel, source, themes, analyzer_version, occurred_at)
+SELECT t.id, gen_random_uuid(), s.journey_id, t.stage_id, t.owner_id, t.kind, 1, 5, 1 + g % 5,
+    t.channel, 'api', '{}', 1, $2
+FROM touchpoints t JOIN stages s ON s.id = t.stage_id, generate_series(1, $3) g WHERE t.key = $1"""
+
+
+async def _quarter(conn: Any, key: str, full: int) -> tuple[dict[str, str], list[date]]:
+    """Three whole months, long past: every week 10 answers, and `full` (up to 7) weeks spread
+    over the quarter 30 (min_n), so each month has enough answers and most weeks have not."""
+    first = (days_ago(0).replace(day=1) - timedelta(days=200)).replace(day=1)
+    last = (first + timedelta(days=95)).replace(day=1) - timedelta(days=1)
+    mondays = [first - timedelta(days=first.weekday()) + timedelta(weeks=i) for i in range(15)]
+    weeks = [max(m, first) for m in mondays if m <= last]
+    chosen = range(0, len(weeks), 2)[:full]
+    assert len(chosen) == full
+    for i, day in enumerate(weeks):
+        await conn.execute(_ANSWERS, key, at(day), 30 if i in chosen else 10)
+    return {"from": str(first), "to": str(last)}, weeks
+
+
+async def test_the_trend_is_monthly_when_most_weeks_are_too_thin_and_the_page_agrees(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await catalogue(conn)
+    # Five weeks of 13 or 14 reach min_n, all three months do: weeks left most of the chart blank.
+    period, weeks = await _quarter(conn, "support-call", full=5)
+    assert len(weeks) in (13, 14)
+    r = await client.get("/api/v1/touchpoints/support-call/report", headers=admin, params=period)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert sum(p["value"] is not None for p in report["weekly"]) == 5
+    assert report["trend_bucket"] == "month" and len(report["trend"]) == 3
+    assert all(p["value"] is not None for p in report["trend"])
+    page = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=period)
+    assert page.status_code == 200, page.text
+    card = page.text.split('id="tp-support-call"')[1].split("</section>")[0]
+    assert 'aria-label="Monthly CSAT of Support call"' in card and "Monthly (fewer than half" in card
+    owner = await client.get(f"/api/v1/owners/{cat.owners['support']}/report", headers=admin, params=period)
+    assert owner.json()["touchpoints"][0]["trend_bucket"] == "month"
+
+
+async def test_the_trend_is_weekly_when_half_the_weeks_or_twice_the_months_points_plot(conn: Any) -> None:
+    await catalogue(conn)
+    # Six weeks: twice as many points as the three months; seven: at least half the weeks.
+    for key, full in (("support-call", 6), ("support-chat", 7)):
+        period, _ = await _quarter(conn, key, full=full)
+        start, end = date.fromisoformat(period["from"]), date.fromisoformat(period["to"])
+        report = await service.touchpoint_report(conn, key, start=start, end=end, today=days_ago(0),
+                                                 scope=None, min_n=30)
+        assert sum(p.value is not None for p in report.weekly) == full
+        assert report.trend_bucket is Bucket.WEEK and report.trend == report.weekly, full
+
+
+async def test_a_period_inside_one_month_keeps_weekly_points_not_one_monthly_one(
+        client: Client, admin: Headers, conn: Any) -> None:
+    cat = await catalogue(conn)
+    # "Last 7 days" from a Tuesday, long past: 40 answers, fewer than min_n in either week.
+    tuesday = days_ago(100) - timedelta(days=days_ago(100).weekday() - 1)
+    while (tuesday + timedelta(days=6)).month != tuesday.month:
+        tuesday -= timedelta(weeks=1)
+    await conn.execute(_ANSWERS, "support-call", at(tuesday), 20)
+    await conn.execute(_ANSWERS, "support-call", at(tuesday + timedelta(days=6)), 20)
+    week = {"from": str(tuesday), "to": str(tuesday + timedelta(days=6))}
+    r = await client.get("/api/v1/touchpoints/support-call/report", headers=admin, params=week)
+    assert r.status_code == 200, r.text
+    # The month's one point would only repeat the period's score (40 answers, enough for it).
+    assert r.json()["score"]["insufficient"] is False
+    assert r.json()["trend_bucket"] == "week" and len(r.json()["trend"]) == 2
+    page = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=week)
+    assert "Too few answers per week to plot a score" in page.text and "partial month" not in page.text
 
 
 async def test_the_page_reads_the_owner_report_without_touchpoint_verbatims(conn: Any) -> None:

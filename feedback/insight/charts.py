@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from itertools import groupby, pairwise
 from typing import NamedTuple
 
@@ -82,6 +83,29 @@ _UNITS = {Bucket.DAY: "day", Bucket.WEEK: "week", Bucket.MONTH: "month"}
 _DATE_EM = 0.62
 
 
+# The same for running text, spaces included: DejaVu Sans measures about 0.5 ("partial month:
+# 23 of 30 days so far" is 244 px at 14 px); 0.55 leaves a margin.
+_TEXT_EM = 0.55
+
+
+def _wrap(text: str, room: int) -> list[str]:
+    """The text on lines of at most `room` characters, broken after a comma where it can be, so
+    a legend entry never runs past the chart's edge (the narrow layout holds about 35)."""
+    lines: list[str] = []
+    for piece in text.split(", "):
+        joined = f"{lines[-1]}, {piece}" if lines else piece
+        if lines and len(joined) <= room:
+            lines[-1] = joined
+        else:
+            if lines:
+                lines[-1] += ","
+            lines.append(piece)
+    out: list[str] = []
+    for line in lines:  # a piece longer than a line is broken between words
+        out.extend(textwrap.wrap(line, room) or [line])
+    return out
+
+
 def _days(first: date, last: date) -> str:
     if first == last:
         return f"{first:%d %b}"
@@ -114,12 +138,23 @@ def ticks(starts: Sequence[date], bucket: Bucket, labels: int) -> list[Tick]:
 
 
 def partial_label(point: Point, bucket: Bucket) -> str:
-    """What a partial point covers: 'partial week: 2 of 7 days', '… so far' when it holds today."""
+    """What a partial point covers and why it is short: '… 2 of 7 days so far' only when the
+    period holds the bucket's first day and the bucket is still running; a period that starts or
+    ends inside the bucket says so, and "7 of 30 days so far" no longer reads as the 7th."""
     unit = _UNITS[bucket]
     if point.days == point.bucket_days:  # partial only because today is not over
         return f"partial {unit}: today not over"
-    so_far = " so far" if point.ongoing else ""
-    return f"partial {unit}: {point.days} of {point.bucket_days} days{so_far}"
+    head = f"partial {unit}: {point.days} of {point.bucket_days} days"
+    starts_inside = point.first_day > point.start
+    if not starts_inside:
+        # Cut at the end only: by today (the bucket is still running) or by the period's end.
+        return f"{head} so far" if point.ongoing else f"{head}, period ends {point.last_day:%d %b}"
+    if point.ongoing:
+        return f"{head}, period starts {point.first_day:%d %b}, {unit} not over"
+    bucket_end = point.start + timedelta(days=point.bucket_days - 1)
+    if point.last_day < bucket_end:
+        return f"{head}, period {_days(point.first_day, point.last_day)}"
+    return f"{head}, period starts {point.first_day:%d %b}"
 
 
 class Trend(NamedTuple):
@@ -181,14 +216,16 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
     width, left, right, top = layout.width, layout.left, layout.right, layout.top
     plot_w, plot_h = width - left - right, layout.height - top - layout.bottom
     font = f'font-family="system-ui, sans-serif" font-size="{layout.font}"'
-    # A plotted partial point gets a legend line under the dates.
-    legend = [i for i, p in enumerate(points) if p.partial and p.value is not None]
+    # A plotted partial point gets a legend entry under the dates, on as many lines as it needs.
+    room = int((width - left - 14 - right) / (_TEXT_EM * layout.font))
+    legend = [_wrap(partial_label(p, bucket), room) for p in points if p.partial and p.value is not None]
     line = layout.font + 5
     dates = ticks([p.start for p in points], bucket, layout.labels)
     # A year goes on a line of its own under its date: "Nov 2025" on one line would not fit
     # between its neighbours, nor inside the chart at its ends, on a phone.
     axis = layout.height + (line if any(t.year for t in dates) else 0)
-    height = axis + (line * len(legend) + 4 if legend else 0)
+    rows = sum(len(lines) for lines in legend)
+    height = axis + (line * rows + 4 if legend else 0)
 
     def x_of(i: int) -> float:
         return left + (plot_w * (i + 0.5) / max(len(points), 1))
@@ -200,8 +237,10 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
         return top + plot_h * (1 - (v - low) / span)
 
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'role="img" aria-label="{escape(title)}" class="{layout.css}">',
+        # Its own size, which a narrower column shrinks (.chart: max-width 100 %) but a wider one
+        # never stretches: at width="100%" a card wider than the chart blew its text up.
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="{escape(title)}" class="{layout.css}">',
         f"<title>{escape(title)}</title>",
         f"<desc>{escape(trend_text(points, kind, target, bucket))}</desc>",
     ]
@@ -260,12 +299,14 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
         year = f'<tspan x="{x}" dy="{line}">{mark.year}</tspan>' if mark.year else ""
         parts.append(f'<text x="{x}" y="{layout.height - 10}" text-anchor="middle" {font} '
                      f'fill="#6b7280">{mark.text}{year}</text>')
-    for row, i in enumerate(legend):
+    row = 0
+    for lines in legend:
         y = axis + line * row + 6
         parts.append(f'<circle cx="{left + 4}" cy="{_fmt(y - layout.font / 3)}" r="3.5" fill="#fff" '
                      f'stroke="#1d4ed8" stroke-width="2"/>')
-        parts.append(f'<text x="{left + 14}" y="{y}" {font} fill="#374151">'
-                     f'{escape(partial_label(points[i], bucket))}</text>')
+        more = "".join(f'<tspan x="{left + 14}" dy="{line}">{escape(t)}</tspan>' for t in lines[1:])
+        parts.append(f'<text x="{left + 14}" y="{y}" {font} fill="#374151">{escape(lines[0])}{more}</text>')
+        row += len(lines)
     if not any(p.value is not None for p in points):
         # "Too few" would suggest there are some: say so when there are none at all.
         empty = ("No answers in this period" if not any(p.n for p in points)
@@ -293,9 +334,12 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
         return _TOP + plot_h * (1 - min(max(v, 0.0), 1.0))
 
     parts = [
-        # --natural: its size at 1:1, which a narrow screen keeps and scrolls (see journey_map.html).
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
-        f'role="img" aria-label="Emotion curve" class="chart" style="--natural: {width}px">',
+        # Drawn at its own size, as the trend charts: at width="100%" a curve of three stages
+        # (560 wide) filled a 1,200 px card and its text came out twice the size of eight stages'.
+        # --natural: that size, which a narrow screen keeps and scrolls (see journey_map.html).
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="Emotion curve" class="chart" '
+        f'style="--natural: {width}px">',
         "<title>Emotion curve across the journey's stages</title>",
     ]
     for tick in (0.0, 0.5, 1.0):

@@ -738,6 +738,30 @@ class _Draft(msgspec.Struct, frozen=True):
     prev_totals: tuple[int, int, int]
 
 
+def _plotted(points: Sequence[Point]) -> int:
+    return sum(1 for point in points if point.value is not None)
+
+
+def _trend(rows: list[DailyRow], kind: str, p: _Period, min_n: int, weekly: list[Point]
+           ) -> tuple[Bucket, list[Point]]:
+    """The series the trend chart plots: the one that shows the most (docs/reports.md).
+
+    Weeks when the period lies inside one month (a monthly chart would be one point, the
+    period's own score) or when at least half the weeks reach min_n. Otherwise months, when
+    they plot a point and the weeks do not plot at least twice as many: 5 weeks of 14 left most
+    of a quarter's chart blank where 3 months of 4 drew its line."""
+    if bucket_start(p.start, Bucket.MONTH) == bucket_start(p.end, Bucket.MONTH):
+        return Bucket.WEEK, weekly
+    weeks = _plotted(weekly)
+    if 2 * weeks >= len(weekly):
+        return Bucket.WEEK, weekly
+    monthly = series(rows, kind, p.start, p.end, Bucket.MONTH, min_n, today=p.today)
+    months = _plotted(monthly)
+    if months and weeks < 2 * months:
+        return Bucket.MONTH, monthly
+    return Bucket.WEEK, weekly
+
+
 def _touchpoint_report(tp: Touchpoint, p: _Period, rows: list[DailyRow], prev_rows: list[DailyRow],
                        themes: list[ThemeRow], prev_themes: list[ThemeRow], min_n: int,
                        quotes: _Quotes) -> _Draft:
@@ -747,10 +771,7 @@ def _touchpoint_report(tp: Touchpoint, p: _Period, rows: list[DailyRow], prev_ro
     totals, prev_totals = band_totals(rows), band_totals(prev_rows)
     pain, delight = theme_insights(themes, rows, keys, min_n=min_n, totals=totals)
     weekly = series(rows, kind, p.start, p.end, Bucket.WEEK, min_n, today=p.today)
-    trend_bucket, trend = Bucket.WEEK, weekly
-    if sum(1 for point in weekly if point.value is not None) < 2:
-        trend_bucket, trend = Bucket.MONTH, series(rows, kind, p.start, p.end, Bucket.MONTH, min_n,
-                                                   today=p.today)
+    trend_bucket, trend = _trend(rows, kind, p, min_n, weekly)
     n_now, n_before = totals[0], prev_totals[0]
     report = TouchpointReport(
         touchpoint=tp.ref, definition=definition(kind, min_n), start=p.start, end=p.end,
