@@ -85,6 +85,7 @@ class Channel(enum.StrEnum):
     """Where the customer meets the touchpoint."""
 
     EMAIL = "email"
+    SMS = "sms"  # the survey url in a text message
     APP = "app"
     WEB = "web"
     PHONE = "phone"

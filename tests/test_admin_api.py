@@ -222,7 +222,24 @@ async def test_validation_lists_every_offending_field(client: Client, admin: dic
     fields = {e["field"] for e in r.json()["errors"]}
     assert fields == {"key", "name", "stage_id", "channel", "sample_rate", "colour"}
     channel = next(e["message"] for e in r.json()["errors"] if e["field"] == "channel")
-    assert channel.endswith("expected one of: email, app, web, phone, chat, store, other"), channel
+    assert channel.endswith("expected one of: email, sms, app, web, phone, chat, store, other"), channel
+
+
+async def test_a_touchpoint_takes_every_channel_the_api_names(client: Client, admin: dict[str, str]) -> None:
+    # The vocabulary, the API document and the database's CHECK (migration 0011 added sms) agree.
+    journey, owner = await _journey(client, admin), await _owner(client, admin)
+    spec = (await client.get("/schema/openapi.json")).json()
+    assert spec["components"]["schemas"]["Channel"]["enum"] == [c.value for c in Channel]
+    assert "sms" in [c.value for c in Channel]
+    for channel in Channel:
+        tp = await _touchpoint(client, admin, journey["stages"][0]["id"], owner["id"], key=f"on-{channel.value}",
+                               channel=channel.value)
+        assert tp["channel"] == channel.value
+    r = await client.post("/api/v1/touchpoints/on-email/invitations",
+                          json={"customer": "c-1", "channel": "sms"}, headers=admin)
+    assert r.status_code == 201, r.text
+    invitation = await client.get(f"/api/v1/invitations/{r.json()['id']}", headers=admin)
+    assert invitation.json()["channel"] == "sms"
 
 
 async def test_keys_roles_and_owner_isolation(client: Client, admin: dict[str, str], make_key: MakeKey) -> None:
