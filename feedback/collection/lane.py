@@ -74,8 +74,8 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
                 return  # the client left before sending its answer: nothing to store or say
             body, whole = read
             data: ResponseCreate | None = None
-            # A body the strict decoder refuses is the framework handler's to answer (or to
-            # accept, for what it coerces: a score sent as "6").
+            # A body the strict decoder refuses is the framework handler's to answer, with the
+            # same strict types (a score sent as "6" is refused there too).
             with suppress(msgspec.ValidationError, msgspec.DecodeError):
                 data = _decoder.decode(body) if whole else None
             if data is not None:
