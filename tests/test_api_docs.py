@@ -430,7 +430,7 @@ async def test_the_csv_export_is_documented_as_it_is_sent(client: httpx.AsyncCli
 
 async def test_a_described_field_of_a_component_type_links_to_it(client: httpx.AsyncClient) -> None:
     # An answer's band and category: an enum with a description of its own, once shown as "any".
-    listed = _section((await client.get("/docs")).text, schema_anchor("ResponseItem"))
+    listed = _section((await client.get("/docs")).text, schema_anchor("ResponseOut"))
     for name in ("Band", "Category"):
         assert f'<a href="#{schema_anchor(name)}">{name}</a>' in listed, name
     assert "any" not in re.sub(r"<[^>]+>", " ", listed).split()

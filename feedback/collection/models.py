@@ -122,7 +122,10 @@ class BatchResults(Output):
 
 
 class ResponseOut(Output):
-    """A stored answer. `GET /api/v1/responses` lists answers with the same names (ResponseItem)."""
+    """A stored answer: what `POST /api/v1/responses` answers, `GET /api/v1/responses` lists and
+    `GET /api/v1/responses/{response_id}` reads. The CSV export has these fields in this order,
+    `sentiment` flattened into `sentiment_polarity`, `sentiment_subjectivity`, `sentiment_label`
+    and `sentiment_language`, `themes` joined with `;` and `context` as one JSON object."""
 
     id: UUID
     touchpoint: str

@@ -178,7 +178,8 @@ async def record_click(conn: Connection, *, invitation: LinkInvitation, score: i
     return True
 
 
-def _response(row: asyncpg.Record) -> ResponseOut:
+def stored_response(row: asyncpg.Record) -> ResponseOut:
+    """A response row, as the queries here and insight's select it, as the API shows it."""
     data = dict(row)
     band, category = placing(data["kind"], data["score"])
     return ResponseOut(
@@ -205,7 +206,7 @@ async def get_invitation(conn: Connection, *, invitation_id: UUID, scope: int | 
               await conn.fetch(Q["invitation-clicks"], touchpoint_id, invitation_id)]
     answer = await conn.fetchrow(Q["invitation-response"], touchpoint_id, invitation_id)
     data["context"] = msgspec.json.decode(data["context"])
-    return InvitationDetail(**data, clicks=clicks, response=None if answer is None else _response(answer))
+    return InvitationDetail(**data, clicks=clicks, response=None if answer is None else stored_response(answer))
 
 
 # Responses
