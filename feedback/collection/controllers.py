@@ -168,10 +168,17 @@ class ResponseController(Controller):
 
     @post("/", summary="Submit an answer (Idempotency-Key makes retries safe)", status_code=201,
           responses={201: ResponseSpec(data_container=ResponseOut, description="The stored response"),
+                     200: ResponseSpec(data_container=ResponseOut, description=(
+                         "The answer to `invitation_id` given before, changed within the edit window "
+                         "as through its survey link: the same `id`, `edits` counting the changes.")),
                      409: ResponseSpec(None, description=(
-                         "The touchpoint is paused (`active: false`) and takes no new answers; or the "
+                         "The touchpoint is paused (`active: false`) and takes no new answers (an "
+                         "answer naming its `invitation_id` still does, as its link); the invitation "
+                         "was answered and its edit window has closed (`already-answered`); or the "
                          "customer was erased after this answer was received: it was not stored, and "
-                         "its Idempotency-Key was not used."))},
+                         "its Idempotency-Key was not used.")),
+                     410: ResponseSpec(None, description=(
+                         "The invitation `invitation_id` names has expired, as its survey link has."))},
           before_request=_ingest_caller, middleware=[ingest_lane])
     async def submit(self, request: AnyRequest, data: JSONBody[ResponseCreate], state: State,
                      idempotency_key: IdempotencyKey = None) -> ASGIResponse:
@@ -182,7 +189,8 @@ class ResponseController(Controller):
             raise failure
         # The stored answer's bytes go out as they are, with no response conversion.
         stored = await service.submit_response(state.pool, state.response_writer, state.comment_reader,
-                                               state.touchpoints, request.state.principal, data, idempotency_key)
+                                               state.touchpoints, request.state.principal, data, idempotency_key,
+                                               edit_days=state.settings.edit_window_days)
         return ASGIResponse(body=stored.body, status_code=stored.status, media_type="application/json")
 
 

@@ -81,7 +81,8 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
             if data is not None:
                 stored = await service.submit_response(
                     state.pool, state.response_writer, state.comment_reader, state.touchpoints,
-                    principal, data, None if key is None else key.decode("latin-1"))
+                    principal, data, None if key is None else key.decode("latin-1"),
+                    edit_days=state.settings.edit_window_days)
         except Exception as exc:  # every failure goes through the one error map
             await error_response(Request(scope, receive), exc)(scope, receive, send)
             return

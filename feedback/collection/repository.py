@@ -266,9 +266,33 @@ async def upsert_link_responses(conn: Connection, rows: list[tuple[NewResponse, 
          r.customer_ref, r.locale, r.channel, r.context, r.polarity, r.subjectivity, r.label,
          r.language, msgspec.json.encode(r.themes).decode(), r.analyzer_version, r.kind)
         for r, inv in rows], strict=True)] or [[] for _ in range(18)]
-    got = await conn.fetch(Q["upsert-link-responses"], *columns, edit_days, [r.created_at for r, _ in rows])
+    got = await conn.fetch(Q["upsert-link-responses"], *columns, edit_days, [r.created_at for r, _ in rows],
+                           [r.source for r, _ in rows], [r.occurred_at for r, _ in rows])
     done = {r["invitation_id"] for r in got if r["erased"] is None}
     return done, {r["erased"] for r in got if r["erased"] is not None}
+
+
+async def invitation_by_id(conn: Connection, *, invitation_id: UUID) -> tuple[LinkInvitation, str] | None:
+    """An invitation an API answer names, as a link finds it, and its decision."""
+    row = await conn.fetchrow(Q["invitation-by-id"], invitation_id)
+    if row is None:
+        return None
+    data = dict(row)
+    decision = str(data.pop("decision"))
+    return LinkInvitation(**data), decision
+
+
+async def invitation_answer(conn: Connection, *, invitation: LinkInvitation) -> ResponseOut | None:
+    row = await conn.fetchrow(Q["invitation-response"], invitation.touchpoint_id, invitation.id)
+    return None if row is None else stored_response(row)
+
+
+async def claim_idempotency_key(conn: Connection, *, api_key_id: int, key: str, request_hash: bytes) -> bool:
+    return await conn.fetchval(Q["claim-idempotency-key"], api_key_id, key, request_hash) is not None
+
+
+async def set_idempotency_answer(conn: Connection, *, api_key_id: int, key: str, status: int, body: bytes) -> None:
+    await conn.execute(Q["set-idempotency-answer"], api_key_id, key, status, body)
 
 
 async def get_idempotency_key(conn: Connection, *, api_key_id: int, key: str) -> asyncpg.Record | None:
