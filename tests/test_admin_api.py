@@ -246,7 +246,7 @@ async def test_validation_lists_every_offending_field(client: Client, admin: dic
 
 
 async def test_a_touchpoint_takes_every_channel_the_api_names(client: Client, admin: dict[str, str]) -> None:
-    # The vocabulary, the API document and the database's CHECK (migration 0011 added sms) agree.
+    # The vocabulary, the API document and the database's CHECK (migration 0014 added sms) agree.
     journey, owner = await _journey(client, admin), await _owner(client, admin)
     spec = (await client.get("/schema/openapi.json")).json()
     assert spec["components"]["schemas"]["Channel"]["enum"] == [c.value for c in Channel]
