@@ -86,6 +86,7 @@ class Channel(enum.StrEnum):
     """Where the customer meets the touchpoint."""
 
     EMAIL = "email"
+    SMS = "sms"  # the survey url in a text message
     APP = "app"
     WEB = "web"
     PHONE = "phone"
@@ -143,19 +144,25 @@ class Journey(Output):
     updated_at: datetime
 
 
-class JourneyCreate(Input):
-    """A journey to create; without stages it gets the eight lifecycle stages."""
-
-    name: Name
-    description: Description = ""
-    stages: Annotated[list[StageName], msgspec.Meta(min_length=1, max_length=50)] | None = None
-
-
 class StagePlan(Input):
     """A stage in a journey's new order: an existing id to keep (and rename), or a new name."""
 
     name: StageName
     id: Id | None = None
+
+
+class JourneyCreate(Input):
+    """A journey to create; without stages it gets the eight lifecycle stages."""
+
+    name: Name
+    description: Description = ""
+    # Names, or objects as PATCH takes them, so one client shape serves both; every stage of a
+    # new journey is new, so an id is refused (surveys/service.py).
+    stages: Annotated[list[StageName | StagePlan], msgspec.Meta(
+        min_length=1, max_length=50,
+        description="The stages in order, each a name (`\"Request\"`) or an object `{\"name\": \"Request\"}` "
+                    "as `PATCH` takes it; an object with an `id` is a 422 naming `stages[N].id`, as every "
+                    "stage of a new journey is new. Left out: the eight lifecycle stages.")] | None = None
 
 
 class JourneyUpdate(Input):

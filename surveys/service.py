@@ -29,6 +29,7 @@ from surveys.models import (
     OwnerCreate,
     OwnerUpdate,
     Page,
+    StagePlan,
     Touchpoint,
     TouchpointCreate,
     TouchpointFilter,
@@ -175,10 +176,20 @@ async def get_journey(conn: Conn, journey_id: int, scope: int | None = None) -> 
     return journey
 
 
+def _new_stage(index: int, stage: str | StagePlan) -> str:
+    """A new journey's stage name, given as a name or as PATCH's object (without id)."""
+    if isinstance(stage, str):
+        return _trimmed(f"stages[{index}]", stage)
+    if stage.id is not None:
+        raise invalid(f"stages[{index}].id", "a new journey's stages are all new: leave id out "
+                                              "(PATCH keeps a stage by its id)")
+    return _trimmed(f"stages[{index}].name", stage.name)
+
+
 async def create_journey(conn: Conn, data: JourneyCreate) -> Journey:
     name = _trimmed("name", data.name)
     given = list(data.stages) if data.stages is not None else list(LIFECYCLE_STAGES)
-    stages = [_trimmed(f"stages[{i}]", stage) for i, stage in enumerate(given)]
+    stages = [_new_stage(i, stage) for i, stage in enumerate(given)]
     if len({_name_key(s) for s in stages}) != len(stages):
         raise invalid("stages", "stage names must differ within a journey")
     async with conn.transaction():

@@ -60,6 +60,26 @@ async def test_default_journey_has_the_eight_lifecycle_stages(client: Client, ad
         "Acquisition", "Selection", "Sale", "Onboarding", "Solution", "Evolution", "Loyalty", "Offboarding"]
 
 
+async def test_a_new_journey_takes_stages_as_names_or_as_patch_objects(client: Client, admin: dict[str, str]) -> None:
+    r = await client.post("/api/v1/journeys", json={"name": "Returns", "stages": [
+        {"name": "Request"}, "Collection", {"name": "  Refund "}]}, headers=admin)
+    assert r.status_code == 201, r.text
+    assert [s["name"] for s in r.json()["stages"]] == ["Request", "Collection", "Refund"]
+    # What a GET answers can be sent back as a PATCH, and a create's shape as a PATCH's.
+    stages = [{"id": s["id"], "name": s["name"]} for s in r.json()["stages"]]
+    again = await client.patch(f"/api/v1/journeys/{r.json()['id']}", json={"stages": stages}, headers=admin)
+    assert again.status_code == 200, again.text
+    # Every stage of a new journey is new: an id there is refused by name, not ignored.
+    cases: list[tuple[list[Any], str]] = [([{"name": "Request", "id": 1}], "stages[0].id"),
+             (["Request", {"name": " "}], "stages[1].name"),
+             (["Request", {"name": "x", "colour": "red"}], "stages[1]"),
+             ([{"name": "Request"}, "request"], "stages")]
+    for stages, field in cases:
+        r = await client.post("/api/v1/journeys", json={"name": "Other", "stages": stages}, headers=admin)
+        assert r.status_code == 422, (stages, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == [field], (stages, r.json())
+
+
 async def test_stages_can_be_added_renamed_reordered_and_removed(client: Client, admin: dict[str, str]) -> None:
     journey = await _journey(client, admin)
     s = journey["stages"]
@@ -222,7 +242,24 @@ async def test_validation_lists_every_offending_field(client: Client, admin: dic
     fields = {e["field"] for e in r.json()["errors"]}
     assert fields == {"key", "name", "stage_id", "channel", "sample_rate", "colour"}
     channel = next(e["message"] for e in r.json()["errors"] if e["field"] == "channel")
-    assert channel.endswith("expected one of: email, app, web, phone, chat, store, other"), channel
+    assert channel.endswith("expected one of: email, sms, app, web, phone, chat, store, other"), channel
+
+
+async def test_a_touchpoint_takes_every_channel_the_api_names(client: Client, admin: dict[str, str]) -> None:
+    # The vocabulary, the API document and the database's CHECK (migration 0014 added sms) agree.
+    journey, owner = await _journey(client, admin), await _owner(client, admin)
+    spec = (await client.get("/schema/openapi.json")).json()
+    assert spec["components"]["schemas"]["Channel"]["enum"] == [c.value for c in Channel]
+    assert "sms" in [c.value for c in Channel]
+    for channel in Channel:
+        tp = await _touchpoint(client, admin, journey["stages"][0]["id"], owner["id"], key=f"on-{channel.value}",
+                               channel=channel.value)
+        assert tp["channel"] == channel.value
+    r = await client.post("/api/v1/touchpoints/on-email/invitations",
+                          json={"customer": "c-1", "channel": "sms"}, headers=admin)
+    assert r.status_code == 201, r.text
+    invitation = await client.get(f"/api/v1/invitations/{r.json()['id']}", headers=admin)
+    assert invitation.json()["channel"] == "sms"
 
 
 async def test_keys_roles_and_owner_isolation(client: Client, admin: dict[str, str], make_key: MakeKey) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from typing import Any, get_args
 
 import msgspec
 import pytest
 
 from feedback.collection.models import ResponseOut
-from feedback.insight.models import ResponseFilter, ResponseItem, Verbatim
+from feedback.insight.models import ResponseFilter, Verbatim
 from feedback.insight.service import CSV_COLUMNS, inert
 from feedback.sentiment.analyzer import SentimentLabel
 from feedback.sentiment.models import SentimentOut
@@ -18,16 +19,20 @@ from feedback.service.database import Connection
 from surveys.kinds import SCALES, Band, SurveyKind, placing
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
 
-# The fields an answer shows in every output, and the CSV columns they flatten into.
-SHARED = ("id", "touchpoint", "kind", "score", "band", "category", "comment", "customer",
-          "channel", "locale", "source", "sentiment", "themes", "occurred_at")
+# The fields an answer shows in every output (written, listed, read one by one, in its
+# invitation), and the CSV columns they flatten into.
+SHARED = ("id", "touchpoint", "invitation_id", "kind", "score", "band", "category", "scale_min",
+          "scale_max", "comment", "customer", "locale", "channel", "source", "context", "sentiment",
+          "themes", "analyzer_version", "occurred_at", "created_at", "updated_at", "edits")
 
 
 def _flat(item: dict[str, Any]) -> dict[str, str]:
     """A JSON item as its CSV row would write it."""
     row: dict[str, Any] = {}
     for name, value in item.items():
-        if isinstance(value, dict):
+        if name == "context":  # the caller's own keys: one column, the object as JSON
+            row[name] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        elif isinstance(value, dict):
             row |= {f"{name}_{k}": v for k, v in value.items()}
         elif isinstance(value, list):
             row[name] = ";".join(value)
@@ -58,7 +63,8 @@ async def test_an_answer_reads_back_with_the_names_and_values_it_was_written_wit
                                      (3, "The page was slow and the coupon failed", None),
                                      (8, None, "crm-2")):
         r = await client.post("/api/v1/responses", headers=admin, json={
-            "touchpoint": "checkout", "score": score, "comment": comment, "customer": customer})
+            "touchpoint": "checkout", "score": score, "comment": comment, "customer": customer,
+            "context": {"note": '=HYPERLINK("http://evil.example")', "vip": True} if customer else {}})
         assert r.status_code == 201, r.text
         written.append(r.json())
     # An answer through a survey link, shown again in its invitation.
@@ -82,29 +88,43 @@ async def test_an_answer_reads_back_with_the_names_and_values_it_was_written_wit
         assert {k: item[k] for k in SHARED} == {k: answer[k] for k in SHARED}, answer["id"]
         # And the CSV is the list's JSON flattened (a negative polarity made inert: '-0.5).
         assert rows[answer["id"]] == _flat(item)
+        # One answer read by its id (as a pain point's quote names it) is the same again.
+        one = await client.get(f"/api/v1/responses/{answer['id']}", headers=admin)
+        assert one.status_code == 200 and one.json() == item, one.text
+    # A formula in the context stays inside its JSON object: no cell starts with it.
+    context = rows[written[0]["id"]]["context"]
+    assert context.startswith("{") and json.loads(context) == written[0]["context"]
+    assert all(not cell.startswith("=") for row in rows.values() for cell in row.values())
+    assert items[written[3]["id"]]["invitation_id"] == sent["id"]
     assert "customer_ref" not in str(items) and "customer_ref" not in CSV_COLUMNS
 
 
 def test_the_write_and_read_shapes_are_declared_alike() -> None:
-    # Each field the list shows is the answer's field, of the same type: a rename or a type
-    # change on one side alone fails here before any client sees it.
-    written = {f.encode_name: f.type for f in msgspec.structs.fields(ResponseOut)}
-    listed = {f.encode_name: f.type for f in msgspec.structs.fields(ResponseItem)}
-    assert tuple(listed) == SHARED
-    assert {name: written.get(name) for name in listed} == listed
+    # One struct for the answer wherever it shows: a field added to the write cannot be left out
+    # of the list, the CSV or the single read.
+    assert tuple(f.encode_name for f in msgspec.structs.fields(ResponseOut)) == SHARED
     assert {f.encode_name: f.type for f in msgspec.structs.fields(Verbatim)}["sentiment"] is SentimentOut
-    assert CSV_COLUMNS == ("id", "touchpoint", "kind", "score", "band", "category", "comment", "customer",
-                           "channel", "locale", "source", "sentiment_polarity", "sentiment_subjectivity",
-                           "sentiment_label", "sentiment_language", "themes", "occurred_at")
+    assert CSV_COLUMNS == ("id", "touchpoint", "invitation_id", "kind", "score", "band", "category",
+                           "scale_min", "scale_max", "comment", "customer", "locale", "channel", "source",
+                           "context", "sentiment_polarity", "sentiment_subjectivity", "sentiment_label",
+                           "sentiment_language", "themes", "analyzer_version", "occurred_at", "created_at",
+                           "updated_at", "edits")
 
 
 async def test_the_answers_schemas_document_one_vocabulary(client: Client) -> None:
-    schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
-    out, item = schemas["ResponseOut"]["properties"], schemas["ResponseItem"]["properties"]
-    for name in SHARED:
-        assert out[name] == item[name], name
-    assert item["band"]["description"].startswith("Where the score falls")
-    assert "promoter" in item["category"]["description"]
+    spec = (await client.get("/schema/openapi.json")).json()
+    schemas, paths = spec["components"]["schemas"], spec["paths"]
+    answer = "#/components/schemas/ResponseOut"
+    written = paths["/api/v1/responses"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    page = paths["/api/v1/responses"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    one = paths["/api/v1/responses/{response_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert written["$ref"] == answer and one["schema"]["$ref"] == answer
+    listed = schemas[page["$ref"].rsplit("/", 1)[1]]["properties"]["items"]["items"]
+    assert listed["$ref"] == answer
+    out = schemas["ResponseOut"]["properties"]
+    assert tuple(out) == SHARED and "ResponseItem" not in schemas
+    assert out["band"]["description"].startswith("Where the score falls")
+    assert "promoter" in out["category"]["description"]
     assert not any("customer_ref" in str(s) or "sentiment_label" in str(s.get("properties", {}))
                    for s in schemas.values())
 

@@ -254,6 +254,10 @@ async def test_the_quick_start_runs_as_shown(client: httpx.AsyncClient, database
         if step.headers or "event_id" in (step.body or ""):  # the retry it promises gets the first answer
             again = await client.request(step.method, fill(step.path), content=body, headers=headers)
             assert (again.status_code, again.json()) == (r.status_code, answer)
+    # The answer was the invitation's: it counts as answered, as through the survey link.
+    invitation = await client.get(f"/api/v1/invitations/{kept['INVITATION']}", headers=bearer(kept["KEY"]))
+    assert invitation.json()["answered_at"] is not None, invitation.text
+    assert invitation.json()["response"]["invitation_id"] == kept["INVITATION"]
     # Each step links to the operation it calls, on the same page.
     quick = page[page.index('id="quick-start"'):page.index('id="conventions"')]
     references = re.findall(r'Reference: <a href="#([^"]+)">([A-Z]+) ([^<]+)</a>', quick)
@@ -269,8 +273,10 @@ async def test_api_operations_document_the_errors_they_can_answer(client: httpx.
         if not path.startswith("/api/"):
             continue
         statuses = set(op["responses"])
-        # A documented method is allowed on its path; nothing under /api/ expires or is rate-limited.
-        assert not statuses & {"405", "410", "429"}, (method, path)
+        # A documented method is allowed on its path; nothing under /api/ is rate-limited, and only
+        # an answer naming its invitation can meet an expired one (as its survey link does).
+        assert not statuses & {"405", "429"}, (method, path)
+        assert ("410" in statuses) == ((method, path) == ("post", "/api/v1/responses")), (method, path)
         with_body = "requestBody" in op
         assert ({"413", "415"} <= statuses) == with_body and bool(statuses & {"413", "415"}) == with_body, (
             method, path)
@@ -430,7 +436,7 @@ async def test_the_csv_export_is_documented_as_it_is_sent(client: httpx.AsyncCli
 
 async def test_a_described_field_of_a_component_type_links_to_it(client: httpx.AsyncClient) -> None:
     # An answer's band and category: an enum with a description of its own, once shown as "any".
-    listed = _section((await client.get("/docs")).text, schema_anchor("ResponseItem"))
+    listed = _section((await client.get("/docs")).text, schema_anchor("ResponseOut"))
     for name in ("Band", "Category"):
         assert f'<a href="#{schema_anchor(name)}">{name}</a>' in listed, name
     assert "any" not in re.sub(r"<[^>]+>", " ", listed).split()
@@ -492,7 +498,7 @@ def test_every_application_error_maps_to_a_documented_type() -> None:
     assert {c.__name__: c.slug for c in classes if c.status == 409} == {
         "Conflict": "conflict", "NameTaken": "name-taken", "KeyTaken": "key-taken", "StillInUse": "still-in-use",
         "CustomerErased": "customer-erased", "TouchpointPaused": "touchpoint-paused",
-        "EventIdReused": "event-id-reused"}
+        "EventIdReused": "event-id-reused", "AlreadyAnswered": "already-answered"}
     # Nothing documented is dead: each type is some error's, or the framework's for its status.
     assert {c.slug for c in classes} | set(FRAMEWORK_TYPES.values()) == set(BY_SLUG)
     assert all(BY_SLUG[slug].status == status for status, slug in FRAMEWORK_TYPES.items())

@@ -904,6 +904,96 @@ async def test_api_response_is_validated_and_stored(client: Client, admin: Heade
     assert r.status_code == 422  # a time without its zone is ambiguous
 
 
+async def test_an_api_answer_takes_json_types_as_they_are(client: Client, admin: Headers, conn: Connection) -> None:
+    # A score sent as text (or as 4.0) is refused by name, on the fast lane and on the framework's
+    # path alike (a +json media type goes the framework's way); the survey form still reads text.
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "checkout")
+    for content_type in ("application/json", "application/vnd.shop+json"):
+        for body in (b'{"touchpoint": "checkout", "score": "4"}', b'{"touchpoint": "checkout", "score": 4.0}',
+                     b'{"touchpoint": "checkout", "score": 4, "occurred_at": 1700000000}'):
+            r = await client.post("/api/v1/responses", content=body,
+                                  headers={**admin, "content-type": content_type})
+            assert r.status_code == 422, (content_type, body, r.text)
+            assert [e["field"] for e in r.json()["errors"]] in (["score"], ["occurred_at"]), r.text
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+    r = await client.post("/api/v1/responses", content=b'{"touchpoint": "checkout", "score": 4}',
+                          headers={**admin, "content-type": "application/vnd.shop+json"})
+    assert r.status_code == 201, r.text
+
+
+async def test_an_api_answer_naming_its_invitation_is_that_invitations_answer(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    sent = await _sent(client, admin, key="refund-nps", kind="nps", customer="crm-9", event_id="e9",
+                       context={"order": "R-9"}, locale="ru")
+    answer = {"touchpoint": "refund-nps", "score": 9, "customer": "crm-9", "invitation_id": sent["id"]}
+    r = await client.post("/api/v1/responses", headers=admin, json=answer)
+    assert r.status_code == 201, r.text
+    got = r.json()
+    # What it leaves out is the invitation's, as on the survey link; its source says how it came.
+    assert (got["invitation_id"], got["customer"], got["locale"], got["context"], got["source"]) == (
+        sent["id"], "crm-9", "ru", {"order": "R-9"}, "api")
+    invitation = (await client.get(f"/api/v1/invitations/{sent['id']}", headers=admin)).json()
+    assert invitation["answered_at"] is not None and invitation["response"] == got
+    assert await conn.fetchval("SELECT sum(answered) FROM touchpoint_daily_funnel") == 1
+    # The customer left out is the invitation's too.
+    r = await client.post("/api/v1/responses", headers=admin, json={**answer, "customer": None, "score": 10})
+    # Answered again within the edit window: the answer is changed, as through the link (200).
+    assert r.status_code == 200, r.text
+    edited = r.json()
+    assert (edited["id"], edited["score"], edited["edits"], edited["created_at"]) == (
+        got["id"], 10, 1, got["created_at"])
+    # The survey link sees the same one answer, and changes it in turn.
+    assert (await client.post(f"/s/{token_of(sent['url'])}", data={"score": "3"})).status_code == 200
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 1
+    assert await conn.fetchval("SELECT (score, edits)::text FROM responses") == "(3,2)"
+    await conn.execute("UPDATE responses SET created_at = now() - interval '8 days'")
+    r = await client.post("/api/v1/responses", headers=admin, json=answer)
+    assert r.status_code == 409 and r.json()["type"] == problem_type("already-answered"), r.text
+    assert r.json()["errors"] == [{"field": "invitation_id", "message": "was already answered"}]
+    assert await conn.fetchval("SELECT score FROM responses") == 3
+
+
+async def test_an_api_answer_to_an_invitation_is_refused_as_its_link_would_be(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    await touchpoint(client, admin, w, "other")
+    sent = (await invite(client, admin, "delivery", "crm-1")).json()
+    skipped = (await invite(client, admin, "delivery", "crm-1")).json()  # recontact_days: not asked again
+    assert skipped["decision"] == "skipped"
+    base = {"touchpoint": "delivery", "score": 4, "invitation_id": sent["id"]}
+    cases = [({**base, "touchpoint": "other"}, 422, "invitation_id", "of touchpoint 'delivery'"),
+             ({**base, "invitation_id": "01a2077f-84e0-70b2-9847-4d828bcea750"}, 422, "invitation_id", "no invitation"),
+             ({**base, "invitation_id": skipped["id"]}, 422, "invitation_id", "was not sent"),
+             ({**base, "invitation_id": "nope"}, 422, "invitation_id", "Invalid UUID"),
+             ({**base, "customer": "crm-2"}, 422, "customer", "not the customer"),
+             ({**base, "score": 6}, 422, "score", "between 1 and 5")]
+    for body, status, field, words in cases:
+        r = await client.post("/api/v1/responses", headers=admin, json=body)
+        assert r.status_code == status, (body, r.text)
+        assert [e["field"] for e in r.json()["errors"]] == [field] and words in r.text, (body, r.text)
+    # A paused touchpoint's invitation is still answered, as its link is.
+    assert (await client.patch("/api/v1/touchpoints/delivery", json={"active": False}, headers=admin)).is_success
+    key = {**admin, "Idempotency-Key": "answer-1"}
+    r = await client.post("/api/v1/responses", headers=key, json=base)
+    assert r.status_code == 201, r.text
+    # Its retry gets the first answer byte for byte; another body with the key is refused.
+    again = await client.post("/api/v1/responses", headers=key, json=base)
+    assert (again.status_code, again.content) == (201, r.content)
+    other = await client.post("/api/v1/responses", headers=key, json={**base, "score": 2})
+    assert other.status_code == 422 and other.json()["type"] == problem_type("idempotency-key-reused")
+    assert await conn.fetchval("SELECT score FROM responses") == 4
+    # Expired: the problem its survey link gives, naming the field.
+    await conn.execute("UPDATE invitations SET expires_at = now() - interval '1 minute'")
+    r = await client.post("/api/v1/responses", headers=admin, json={**base, "score": 1})
+    assert r.status_code == 410 and r.json()["type"] == problem_type("link-expired"), r.text
+    assert r.json()["errors"] == [{"field": "invitation_id", "message": "has expired"}]
+    link = await client.post(f"/s/{token_of(sent['url'])}", data={"score": "1"})
+    assert link.status_code == 410
+    assert await conn.fetchval("SELECT score FROM responses") == 4
+
+
 async def test_api_answers_for_a_paused_touchpoint_are_a_409_while_its_sent_links_stay_open(
         client: Client, admin: Headers, conn: Connection) -> None:
     sent = await _sent(client, admin, key="delivery")
@@ -1042,15 +1132,15 @@ async def test_a_request_sharing_a_key_with_an_answer_that_was_not_kept_is_told_
 async def test_an_idempotency_key_outside_its_documented_bounds_is_a_422_naming_it(
         client: Client, admin: Headers) -> None:
     # The bounds the API document gives (tests/test_api_docs.py), refused by the fast ingest lane
-    # and by the framework's handler alike (a score sent as text goes there); a NUL too, which
+    # and by the framework's handler alike (a +json media type goes there); a NUL too, which
     # PostgreSQL would have refused with its own words.
     w = await world(client, admin)
     await touchpoint(client, admin, w, "checkout", kind="csat")
-    for score in (4, "4"):
+    for media in ("application/json", "application/vnd.shop+json"):
         for key, status in (("k" * 255, 201), ("k" * 256, 422), ("", 422), ("a\x00b", 422)):
-            r = await client.post("/api/v1/responses", json={"touchpoint": "checkout", "score": score},
-                                  headers={**admin, "Idempotency-Key": key})
-            assert r.status_code == status, (score, len(key), r.text)
+            r = await client.post("/api/v1/responses", content=b'{"touchpoint": "checkout", "score": 4}',
+                                  headers={**admin, "Idempotency-Key": key, "content-type": media})
+            assert r.status_code == status, (media, len(key), r.text)
             if status == 422:
                 assert [e["field"] for e in r.json()["errors"]] == ["Idempotency-Key"], r.text
 

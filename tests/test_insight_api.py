@@ -287,7 +287,7 @@ async def test_responses_stream_as_csv_with_formulas_made_inert(
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/csv"), (r.headers, r.text[:300])
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert rows[0][:4] == ["id", "touchpoint", "kind", "score"]
+    assert rows[0][:5] == ["id", "touchpoint", "invitation_id", "kind", "score"]
     assert len(rows) == 1 + 1200 + len(nasty)
     chat = [dict(zip(rows[0], row, strict=True)) for row in rows[1:] if row[1] == "support-chat"]
     assert {row["comment"] for row in chat} == {"'" + t for t in nasty[:6]} | {nasty[6]}

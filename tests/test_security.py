@@ -162,7 +162,8 @@ async def test_every_page_forbids_inline_scripts(client: Client, admin: dict[str
 # ---------------------------------------------------------------------------- isolation
 
 _NOWHERE = {"owner_id": "987654321", "journey_id": "987654321", "key": "no-such-touchpoint",
-            "invitation_id": str(uuid.uuid4()), "customer": "no-such-customer", "stage_id": "987654321"}
+            "invitation_id": str(uuid.uuid4()), "customer": "no-such-customer", "stage_id": "987654321",
+            "response_id": str(uuid.uuid4())}
 
 
 def _fill(path: str, values: dict[str, str]) -> str | None:
@@ -189,7 +190,7 @@ async def test_an_owner_key_gets_nothing_of_another_owner(client: Client, admin:
     markers = ("Bob Secret Team", "bob private comment", "Bob delivery", "bob-customer-8")
     bob = {"owner_id": str(theirs["owner"]["id"]), "journey_id": str(theirs["journey"]["id"]),
            "key": "bob-tp", "invitation_id": invitation["id"], "customer": "bob-customer-7",
-           "stage_id": str(theirs["touchpoint"]["stage_id"])}
+           "stage_id": str(theirs["touchpoint"]["stage_id"]), "response_id": r.json()["id"]}
     # Every route the app mounts (its route table is a superset of the OpenAPI document, which
     # leaves out the pages), except the public survey and widget pages and the docs.
     operations = sorted((m, p) for m, p in harness.app_routes()
@@ -358,6 +359,7 @@ async def test_answers_that_show_customers_are_never_cached(client: Client, admi
     reads = [client.get(f"/api/v1/invitations/{invitation['id']}", headers=admin),
              client.get("/api/v1/responses", headers=admin),
              client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"}),
+             client.get(f"/api/v1/responses/{r.json()['id']}", headers=admin),
              client.get("/api/v1/touchpoints/cached/report", headers=admin)]
     for read in reads:
         r = await read

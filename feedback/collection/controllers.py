@@ -39,7 +39,7 @@ from feedback.service.dependencies import Caller, Db, KeyParam, PoolDep, authent
 from feedback.service.methods import get_and_head
 from feedback.service.pages import PRIVATE_DATA, branding, error_page, preferred_locale
 from feedback.service.problems import application_error
-from feedback.service.validation import WideNumbersRequest
+from feedback.service.validation import WideNumbersRequest, body_problem
 from surveys.errors import ApplicationError, TooManyRequests, invalid
 
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
@@ -169,16 +169,29 @@ class ResponseController(Controller):
 
     @post("/", summary="Submit an answer (Idempotency-Key makes retries safe)", status_code=201,
           responses={201: ResponseSpec(data_container=ResponseOut, description="The stored response"),
+                     200: ResponseSpec(data_container=ResponseOut, description=(
+                         "The answer to `invitation_id` given before, changed within the edit window "
+                         "as through its survey link: the same `id`, `edits` counting the changes.")),
                      409: ResponseSpec(None, description=(
-                         "The touchpoint is paused (`active: false`) and takes no new answers; or the "
+                         "The touchpoint is paused (`active: false`) and takes no new answers (an "
+                         "answer naming its `invitation_id` still does, as its link); the invitation "
+                         "was answered and its edit window has closed (`already-answered`); or the "
                          "customer was erased after this answer was received: it was not stored, and "
-                         "its Idempotency-Key was not used."))},
+                         "its Idempotency-Key was not used.")),
+                     410: ResponseSpec(None, description=(
+                         "The invitation `invitation_id` names has expired, as its survey link has."))},
           before_request=_ingest_caller, middleware=[ingest_lane])
     async def submit(self, request: AnyRequest, data: JSONBody[ResponseCreate], state: State,
                      idempotency_key: IdempotencyKey = None) -> ASGIResponse:
+        # The framework converted the body leniently (a score "4" became 4): a JSON API takes
+        # what the strict decoder takes, as the ingest lane does, so the type is checked again.
+        failure = body_problem(ResponseCreate, await request.body())
+        if failure is not None:
+            raise failure
         # The stored answer's bytes go out as they are, with no response conversion.
         stored = await service.submit_response(state.pool, state.response_writer, state.comment_reader,
-                                               state.touchpoints, request.state.principal, data, idempotency_key)
+                                               state.touchpoints, request.state.principal, data, idempotency_key,
+                                               edit_days=state.settings.edit_window_days)
         return ASGIResponse(body=stored.body, status_code=stored.status, media_type="application/json")
 
 

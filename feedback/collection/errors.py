@@ -32,6 +32,16 @@ class UnknownWidget(NotFound):
         self.locale = locale
 
 
+class InvitationExpired(Gone):
+    """This invitation's link has expired: it takes no answer, through the link or the API."""
+
+
+class AlreadyAnswered(Conflict):
+    """This invitation was answered, and its answer can no longer be changed."""
+
+    slug = "already-answered"
+
+
 class CustomerErased(Conflict):
     """The customer was erased after this answer was received, so it was not stored."""
 

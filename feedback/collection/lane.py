@@ -74,14 +74,15 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
                 return  # the client left before sending its answer: nothing to store or say
             body, whole = read
             data: ResponseCreate | None = None
-            # A body the strict decoder refuses is the framework handler's to answer (or to
-            # accept, for what it coerces: a score sent as "6").
+            # A body the strict decoder refuses is the framework handler's to answer, with the
+            # same strict types (a score sent as "6" is refused there too).
             with suppress(msgspec.ValidationError, msgspec.DecodeError):
                 data = _decoder.decode(body) if whole else None
             if data is not None:
                 stored = await service.submit_response(
                     state.pool, state.response_writer, state.comment_reader, state.touchpoints,
-                    principal, data, None if key is None else key.decode("latin-1"))
+                    principal, data, None if key is None else key.decode("latin-1"),
+                    edit_days=state.settings.edit_window_days)
         except Exception as exc:  # every failure goes through the one error map
             await error_response(Request(scope, receive), exc)(scope, receive, send)
             return

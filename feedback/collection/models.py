@@ -123,7 +123,10 @@ class BatchResults(Output):
 
 
 class ResponseOut(Output):
-    """A stored answer. `GET /api/v1/responses` lists answers with the same names (ResponseItem)."""
+    """A stored answer: what `POST /api/v1/responses` answers, `GET /api/v1/responses` lists and
+    `GET /api/v1/responses/{response_id}` reads. The CSV export has these fields in this order,
+    `sentiment` flattened into `sentiment_polarity`, `sentiment_subjectivity`, `sentiment_label`
+    and `sentiment_language`, `themes` joined with `;` and `context` as one JSON object."""
 
     id: UUID
     touchpoint: str
@@ -160,6 +163,15 @@ class ResponseCreate(Input):
     channel: Channel | None = None
     context: Context = msgspec.field(default_factory=dict)
     occurred_at: Moment | None = None
+    # UNSET when left out, so that a request without it hashes (Idempotency-Key) as it always did.
+    invitation_id: Annotated[UUID | None, msgspec.Meta(
+        description="The invitation this answers (the `id` of `POST /api/v1/touchpoints/{key}/invitations`): "
+                    "recorded as its answer, exactly as one sent through its survey link, so the invitation "
+                    "counts as answered. Its touchpoint must be `touchpoint`, and `customer`, if given, its "
+                    "customer; `customer`, `locale`, `channel` and `context` left out are the invitation's. "
+                    "Answered again within the edit window, the answer is changed (200, `edits` counts); "
+                    "after it, a 409 `already-answered`. An expired invitation is a 410 `link-expired`.")] | (
+        msgspec.UnsetType) = msgspec.UNSET
 
 
 class Click(Output):

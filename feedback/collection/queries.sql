@@ -43,6 +43,14 @@ SELECT i.token_hash, i.id, i.touchpoint_id, i.customer_ref, i.locale, i.channel,
 FROM invitations i JOIN touchpoints t ON t.id = i.touchpoint_id
 WHERE i.token_hash = ANY($1::bytea[]);
 
+-- name: invitation-by-id^
+-- An API answer's invitation: the link's fields, and whether it was sent at all.
+SELECT i.id, i.touchpoint_id, i.customer_ref, i.locale, i.channel, i.context::text AS context,
+       i.expires_at, i.expires_at <= now() AS expired, i.answered_at IS NOT NULL AS answered,
+       t.key AS touchpoint, i.decision
+FROM invitations i JOIN touchpoints t ON t.id = i.touchpoint_id
+WHERE i.id = $1;
+
 -- name: record-click!
 -- Different scores clicked within seconds are a mail scanner following every link: the
 -- invitation is marked when none of its clicks was a person's and nobody answered it (the
@@ -134,7 +142,8 @@ UNION ALL
 SELECT NULL, NULL, id FROM erased;
 
 -- name: upsert-link-responses
--- The survey form through the group commit: each invitation at most once per statement
+-- An invitation's answer (the survey form through the group commit, or an API answer naming
+-- the invitation, $22 its source and $23 when it was given): each invitation at most once per statement
 -- (the writer splits repeats into rounds). The kind is the one the score was checked against,
 -- so it always matches the row's scale, even just after the touchpoint's kind changed. Inserts, or edits while the window is open and
 -- the link has not expired; the first answer marks the invitation answered. Returns the
@@ -147,17 +156,19 @@ WITH erased AS MATERIALIZED (
     INSERT INTO responses AS r (
         touchpoint_id, id, invitation_id, journey_id, stage_id, owner_id, kind, scale_min, scale_max,
         score, comment, customer_ref, locale, channel, source, context,
-        sentiment_polarity, sentiment_subjectivity, sentiment_label, language, themes, analyzer_version)
+        sentiment_polarity, sentiment_subjectivity, sentiment_label, language, themes, analyzer_version,
+        occurred_at)
     SELECT u.touchpoint_id, u.id, u.invitation_id, s.journey_id, t.stage_id, t.owner_id, u.kind,
-           u.scale_min, u.scale_max, u.score, u.comment, u.customer_ref, u.locale, u.channel, 'link',
+           u.scale_min, u.scale_max, u.score, u.comment, u.customer_ref, u.locale, u.channel, u.source,
            u.context::jsonb, u.polarity, u.subjectivity, u.label, u.language,
-           ARRAY(SELECT jsonb_array_elements_text(u.themes::jsonb)), u.analyzer_version
+           ARRAY(SELECT jsonb_array_elements_text(u.themes::jsonb)), u.analyzer_version, u.occurred_at
     FROM unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::smallint[], $5::smallint[], $6::smallint[],
                 $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::real[], $13::real[],
-                $14::text[], $15::text[], $16::text[], $17::int[], $18::text[])
+                $14::text[], $15::text[], $16::text[], $17::int[], $18::text[], $22::text[],
+                $23::timestamptz[])
         AS u(touchpoint_id, id, invitation_id, scale_min, scale_max, score, comment, customer_ref,
              locale, channel, context, polarity, subjectivity, label, language, themes,
-             analyzer_version, kind)
+             analyzer_version, kind, source, occurred_at)
     JOIN touchpoints t ON t.id = u.touchpoint_id
     JOIN stages s ON s.id = t.stage_id
     WHERE u.id NOT IN (SELECT id FROM erased)
@@ -199,6 +210,20 @@ SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::text[
 -- name: get-idempotency-key^
 SELECT request_hash, status, body FROM idempotency_keys
 WHERE api_key_id = $1 AND key = $2 AND created_at > now() - interval '48 hours';
+
+-- name: claim-idempotency-key$
+-- An API answer to an invitation claims its key before writing, in the same transaction: a
+-- concurrent request with the key waits here for this one's commit, then replays it. The answer
+-- is filled in by set-idempotency-answer once known. Returns nothing when the key is taken.
+INSERT INTO idempotency_keys AS k (api_key_id, key, request_hash, status, body)
+VALUES ($1, $2, $3, 0, ''::bytea)
+ON CONFLICT (api_key_id, key) DO UPDATE SET
+    request_hash = excluded.request_hash, status = 0, body = ''::bytea, created_at = now()
+WHERE k.created_at <= now() - interval '48 hours'
+RETURNING 1;
+
+-- name: set-idempotency-answer!
+UPDATE idempotency_keys SET status = $3, body = $4 WHERE api_key_id = $1 AND key = $2;
 
 -- name: purge-idempotency-keys$
 -- One batch of stored answers past their 48 hours, oldest first (the index

@@ -179,7 +179,8 @@ async def record_click(conn: Connection, *, invitation: LinkInvitation, score: i
     return True
 
 
-def _response(row: asyncpg.Record) -> ResponseOut:
+def stored_response(row: asyncpg.Record) -> ResponseOut:
+    """A response row, as the queries here and insight's select it, as the API shows it."""
     data = dict(row)
     band, category = placing(data["kind"], data["score"])
     return ResponseOut(
@@ -206,7 +207,7 @@ async def get_invitation(conn: Connection, *, invitation_id: UUID, scope: int | 
               await conn.fetch(Q["invitation-clicks"], touchpoint_id, invitation_id)]
     answer = await conn.fetchrow(Q["invitation-response"], touchpoint_id, invitation_id)
     data["context"] = msgspec.json.decode(data["context"])
-    return InvitationDetail(**data, clicks=clicks, response=None if answer is None else _response(answer))
+    return InvitationDetail(**data, clicks=clicks, response=None if answer is None else stored_response(answer))
 
 
 # Responses
@@ -279,9 +280,32 @@ async def upsert_link_responses(conn: Connection, rows: list[tuple[NewResponse, 
          r.language, msgspec.json.encode(r.themes).decode(), r.analyzer_version, r.kind)
         for r, inv in rows], strict=True)] or [[] for _ in range(18)]
     got = await conn.fetch(Q["upsert-link-responses"], *columns, edit_days, [r.created_at for r, _ in rows],
-                           shift)
+                           shift, [r.source for r, _ in rows], [r.occurred_at for r, _ in rows])
     done = {r["invitation_id"] for r in got if r["erased"] is None}
     return done, {r["erased"] for r in got if r["erased"] is not None}
+
+
+async def invitation_by_id(conn: Connection, *, invitation_id: UUID) -> tuple[LinkInvitation, str] | None:
+    """An invitation an API answer names, as a link finds it, and its decision."""
+    row = await conn.fetchrow(Q["invitation-by-id"], invitation_id)
+    if row is None:
+        return None
+    data = dict(row)
+    decision = str(data.pop("decision"))
+    return LinkInvitation(**data), decision
+
+
+async def invitation_answer(conn: Connection, *, invitation: LinkInvitation) -> ResponseOut | None:
+    row = await conn.fetchrow(Q["invitation-response"], invitation.touchpoint_id, invitation.id)
+    return None if row is None else stored_response(row)
+
+
+async def claim_idempotency_key(conn: Connection, *, api_key_id: int, key: str, request_hash: bytes) -> bool:
+    return await conn.fetchval(Q["claim-idempotency-key"], api_key_id, key, request_hash) is not None
+
+
+async def set_idempotency_answer(conn: Connection, *, api_key_id: int, key: str, status: int, body: bytes) -> None:
+    await conn.execute(Q["set-idempotency-answer"], api_key_id, key, status, body)
 
 
 async def get_idempotency_key(conn: Connection, *, api_key_id: int, key: str) -> asyncpg.Record | None:

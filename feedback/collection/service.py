@@ -17,11 +17,13 @@ from feedback.access.models import Principal
 from feedback.collection import clock, tokens
 from feedback.collection import repository as repo
 from feedback.collection.errors import (
+    AlreadyAnswered,
     CustomerErased,
     EventIdReused,
     ExpiredLink,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
+    InvitationExpired,
     TouchpointPaused,
     UnknownLink,
     UnknownWidget,
@@ -394,7 +396,8 @@ def _check(form: SurveyForm, tp: Touchpoint, locale: str) -> tuple[int | None, F
 
 
 def _row(tp: Touchpoint, score: int, comment: str | None, insight: CommentInsight, *, customer: str | None,
-         locale: str, channel: str, source: str, context: str, occurred_at: datetime | None = None) -> NewResponse:
+         locale: str, channel: str, source: str, context: str, occurred_at: datetime | None = None,
+         invitation_id: UUID | None = None) -> NewResponse:
     scale = scale_of(tp.kind)
     now = clock.now()
     return NewResponse(
@@ -405,6 +408,7 @@ def _row(tp: Touchpoint, score: int, comment: str | None, insight: CommentInsigh
         subjectivity=insight.sentiment.subjectivity, label=insight.sentiment.label,
         language=insight.sentiment.language if comment else None, themes=insight.themes,
         analyzer_version=ANALYZER_VERSION, occurred_at=occurred_at or now, created_at=now,
+        invitation_id=invitation_id,
     )
 
 
@@ -609,20 +613,21 @@ def _when(occurred_at: datetime | None) -> datetime | None:
 
 
 async def _prepare(touchpoints: TouchpointCache, pool: Pool, comments: CommentReader, data: ResponseCreate,
-                   ) -> tuple[Touchpoint, NewResponse]:
+                   ) -> tuple[Touchpoint, NewResponse, LinkInvitation | None]:
     if data.customer is not None:
         _check_customer(data.customer)
     tp = await touchpoints.get(pool, data.touchpoint)
     if tp is None:
         raise invalid("touchpoint", f"no touchpoint has the key {data.touchpoint!r}")
+    if isinstance(data.invitation_id, UUID):
+        row, link = await _invitation_row(pool, comments, tp, data, data.invitation_id)
+        return tp, row, link
     if not tp.active:
         # As a trigger for it asks nobody and its widget is gone; links sent before the pause
         # stay answerable, as their invitations promised.
         raise TouchpointPaused(f"Touchpoint {tp.key!r} is paused (active=false): it takes no new answers.",
                                errors=[FieldError("touchpoint", f"touchpoint {tp.key!r} is paused")])
-    scale = scale_of(tp.kind)
-    if not scale.contains(data.score):
-        raise invalid("score", f"must be between {scale.low} and {scale.high} on the {tp.kind.value} scale")
+    _checked_score(tp, data.score)
     occurred_at = _when(data.occurred_at)
     # Trimmed as on the survey page: a comment of nothing but spaces is none, not one that
     # counts in comment rates and matches has_comment=true.
@@ -631,11 +636,87 @@ async def _prepare(touchpoints: TouchpointCache, pool: Pool, comments: CommentRe
                customer=data.customer, locale=data.locale or "en",
                channel=(data.channel or tp.channel).value, source="api",
                context=_context_json(data.context), occurred_at=occurred_at)
-    return tp, row
+    return tp, row, None
+
+
+def _checked_score(tp: Touchpoint, score: int) -> None:
+    scale = scale_of(tp.kind)
+    if not scale.contains(score):
+        raise invalid("score", f"must be between {scale.low} and {scale.high} on the {tp.kind.value} scale")
+
+
+async def _invitation_row(pool: Pool, comments: CommentReader, tp: Touchpoint, data: ResponseCreate,
+                          invitation_id: UUID) -> tuple[NewResponse, LinkInvitation]:
+    """An API answer to an invitation, checked as its survey link would check it.
+
+    As on the link, a paused touchpoint's invitation is still answered (the customer was asked),
+    an expired one is refused, and what the answer leaves out is the invitation's.
+    """
+    _checked_score(tp, data.score)
+    occurred_at = _when(data.occurred_at)
+    async with pool.acquire() as conn:
+        found = await repo.invitation_by_id(conn, invitation_id=invitation_id)
+    if found is None:
+        raise invalid("invitation_id", f"no invitation has the id {invitation_id}")
+    invitation, decision = found
+    if invitation.touchpoint != tp.key:
+        raise invalid("invitation_id", f"is an invitation of touchpoint {invitation.touchpoint!r}, "
+                                       f"not of {tp.key!r}")
+    if decision != "sent":
+        raise invalid("invitation_id", f"was not sent ({decision}): nobody was asked, so it takes no answer")
+    if invitation.expired:
+        raise InvitationExpired(f"Invitation {invitation_id} expired at {invitation.expires_at.isoformat()}: "
+                                "it takes no more answers.",
+                                errors=[FieldError("invitation_id", "has expired")])
+    if data.customer is not None and data.customer != invitation.customer_ref:
+        raise invalid("customer", f"is not the customer invitation {invitation_id} was sent to")
+    comment = (data.comment or "").strip()
+    row = _row(tp, data.score, comment, await comments.read(comment), customer=invitation.customer_ref,
+               locale=data.locale or invitation.locale,
+               channel=invitation.channel if data.channel is None else data.channel.value, source="api",
+               context=_context_json(data.context) if data.context else invitation.context,
+               occurred_at=occurred_at, invitation_id=invitation_id)
+    return row, invitation
+
+
+async def _answer_invitation(pool: Pool, principal: Principal, row: NewResponse, link: LinkInvitation,
+                             edit_days: int, idempotency_key: str | None, request_hash: bytes) -> Stored | None:
+    """Store (or, within the edit window, change) an invitation's answer, as the survey link does,
+    with the same statement; None when another request holding the Idempotency-Key won.
+
+    Its own transaction rather than the group commit: the answer (an edit keeps the first one's id)
+    is known only once written, and the key is claimed and filled in with it in one commit. The
+    statement heeds erasures as the writer's do (migration 0008).
+    """
+    async with pool.acquire() as conn, conn.transaction():
+        # Explicit, as on the writer's connections: a 201 is never a lost answer.
+        await conn.execute("SET LOCAL synchronous_commit = on")
+        if idempotency_key is not None and not await repo.claim_idempotency_key(
+                conn, api_key_id=principal.key_id, key=idempotency_key, request_hash=request_hash):
+            return None
+        shift = await repo.clock_shift(conn)  # erasures compare on the database's clock
+        done, erased = await repo.upsert_link_responses(conn, [(row, link)], edit_days, shift=shift)
+        if erased:
+            raise CustomerErased()
+        if link.id not in done:
+            raise AlreadyAnswered(
+                f"Invitation {link.id} was answered and its answer can no longer be changed "
+                f"(edit window: {edit_days} days).",
+                errors=[FieldError("invitation_id", "was already answered")])
+        answer = await repo.invitation_answer(conn, invitation=link)
+        assert answer is not None
+        # Inserted now: 201, as any new answer; a change of the one given before: 200.
+        status = 201 if answer.id == row.id else 200
+        body = msgspec.json.encode(answer)
+        if idempotency_key is not None:
+            await repo.set_idempotency_answer(conn, api_key_id=principal.key_id, key=idempotency_key,
+                                              status=status, body=body)
+    return Stored(status, body)
 
 
 async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentReader, touchpoints: TouchpointCache,
-                          principal: Principal, data: ResponseCreate, idempotency_key: str | None) -> Stored:
+                          principal: Principal, data: ResponseCreate, idempotency_key: str | None,
+                          *, edit_days: int = 0) -> Stored:
     """Check and store an app's answer through the group-commit writer; replays are byte-identical.
 
     An Idempotency-Key is claimed in the same transaction as the row: a key seen before loses
@@ -643,7 +724,8 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
     A request with a key still being stored by another waits for it: the claim waits on the
     other's commit, or in the writer's queue behind its flush.
     An answer whose customer was erased while it waited to be written is a CustomerErased (409),
-    its key left unclaimed.
+    its key left unclaimed. An answer naming its invitation is that invitation's answer, changed
+    within `edit_days` of the first as the survey link's is (_answer_invitation).
     """
     request_hash = hashlib.sha256(msgspec.json.encode(data)).digest()
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
@@ -651,7 +733,7 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
     if idempotency_key is not None and "\x00" in idempotency_key:
         raise invalid("Idempotency-Key", NUL_MESSAGE)
     try:
-        tp, row = await _prepare(touchpoints, pool, comments, data)
+        tp, row, link = await _prepare(touchpoints, pool, comments, data)
     except ApplicationError:
         # A retry of an accepted request replays its answer even if the check would now fail.
         if idempotency_key is not None:
@@ -659,6 +741,14 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
             if replay is not None:
                 return replay
         raise
+    if link is not None:
+        stored = await _answer_invitation(pool, principal, row, link, edit_days, idempotency_key, request_hash)
+        if stored is not None:
+            return stored
+        replay = await _replayed(pool, principal, idempotency_key or "", request_hash)
+        if replay is None:
+            raise IdempotencyKeyInFlight("Idempotency-Key: the concurrent request with this key did not finish")
+        return replay
     body = msgspec.json.encode(_out(tp, row, data.context))
     record = None if idempotency_key is None else IdempotencyRecord(
         principal.key_id, idempotency_key, request_hash, 201, body)

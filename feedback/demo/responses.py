@@ -34,7 +34,7 @@ from feedback.collection.tokens import new_id
 from feedback.sentiment import ANALYZER_VERSION, read_comment
 from surveys import repository as surveys_repo
 from surveys.kinds import scale_of
-from surveys.models import Touchpoint, TouchpointFilter
+from surveys.models import Channel, Touchpoint, TouchpointFilter
 from surveys.repository import Conn
 
 SEED = 20261122
@@ -43,6 +43,8 @@ DAYS = 182
 PERIOD_DAYS = 90
 TOTAL = 6000
 CHUNK = 1000
+# Channels whose answers come through an invitation's link; the others (app, web) ask in place.
+INVITED = frozenset({Channel.EMAIL, Channel.SMS, Channel.PHONE, Channel.CHAT, Channel.STORE})
 # The demo says the same few dozen sentences thousands of times: each is read once.
 _read = functools.cache(read_comment)
 
@@ -182,14 +184,14 @@ async def seed_responses(conn: Conn, *, total: int = TOTAL) -> int:
         comment = _comment(rng, tp.key, band)
         customer = f"demo-{rng.randint(1, 2500):05d}"
         invitation_id = None
-        if tp.channel.value in ("email", "phone", "chat", "store"):
+        if tp.channel in INVITED:
             invitation_id = new_id()
             sent_at = when - timedelta(minutes=rng.randint(5, 600))
             invitations.append(_invitation(tp, invitation_id, customer, comment, sent_at, when, n))
         responses.append(_response(tp, score, comment, customer, when, invitation_id))
     # Invitations nobody answered, so the funnel has a shape.
     for n in range(total // 3):
-        tp = rng.choice([tp for tp in tps if tp.channel.value in ("email", "phone", "chat", "store")])
+        tp = rng.choice([tp for tp in tps if tp.channel in INVITED])
         sent_at = today - timedelta(seconds=rng.uniform(3600, DAYS * 86400))
         clicked = sent_at + timedelta(minutes=3) if rng.random() < 0.25 else None
         invitations.append(_invitation(tp, new_id(), f"demo-{rng.randint(1, 2500):05d}", None, sent_at,

@@ -6,16 +6,18 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, cast
 from urllib.parse import urlencode
+from uuid import UUID
 
 from litestar import Controller, Request, post
 from litestar.datastructures import State
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Response, Stream, Template
 from litestar.status_codes import HTTP_200_OK
 
 from feedback.access.models import Principal, Role
 from feedback.access.service import require
+from feedback.collection.models import ResponseOut
 from feedback.insight import charts, service, sharing
 from feedback.insight.models import (
     Bucket,
@@ -24,7 +26,6 @@ from feedback.insight.models import (
     PeriodChoice,
     Periods,
     ResponseFilter,
-    ResponseItem,
     Scores,
     Selection,
     ShareLink,
@@ -123,7 +124,7 @@ class ScoreController(Controller):
         customer: Text = None, band: FromQuery[Band | None] = None,
         has_comment: FromQuery[bool | None] = None, label: FromQuery[SentimentLabel | None] = None,
         theme: Text = None, cursor: CursorParam = None, limit: LimitParam = 50,
-    ) -> Response[Page[ResponseItem]]:
+    ) -> Response[Page[ResponseOut]]:
         # Documented as the JSON page; a CSV request gets a Stream, which is a Response too.
         require(principal, Role.OWNER)
         first, last = service.period_of(start, end, _today())
@@ -141,17 +142,24 @@ class ScoreController(Controller):
         headers = {"content-type": "text/csv; charset=utf-8", **VARY,
                    "content-disposition": f'attachment; filename="responses-{first}-{last}.csv"'}
         if request.method == "HEAD":  # the headers a GET would send, without running the export
-            return cast("Response[Page[ResponseItem]]", Response(None, headers=headers))
+            return cast("Response[Page[ResponseOut]]", Response(None, headers=headers))
         chunks = _csv(pool, sel, filters)
         try:  # the query runs before the 200 goes out: a failure is still a problem answer
             first_chunk = await anext(chunks)
         except BaseException:
             await chunks.aclose()
             raise
-        return cast("Response[Page[ResponseItem]]", Stream(
+        return cast("Response[Page[ResponseOut]]", Stream(
             # Litestar prefers the route's media type to the Stream's: the header settles it.
             _after(first_chunk, chunks), media_type="text/csv; charset=utf-8", headers=headers,
         ))
+
+
+    # Pain points and positive moments hand out `response_id`: this reads the answer behind one.
+    @get_and_head("/responses/{response_id:uuid}", summary="Read one answer, as POST /api/v1/responses answered it")
+    async def response(self, response_id: FromPath[UUID], conn: Db, principal: Caller) -> ResponseOut:
+        require(principal, Role.OWNER)
+        return await service.get_response(conn, response_id, principal.owner_scope)
 
 
 # The same URL answers JSON or CSV: a cache must key on Accept.

@@ -12,7 +12,7 @@ import msgspec
 from feedback.sentiment.analyzer import SentimentLabel
 from feedback.sentiment.models import SentimentOut
 from surveys.kinds import Band
-from surveys.models import AnswerBand, AnswerCategory, AnswerCustomer, Output
+from surveys.models import Output
 
 
 class Bucket(enum.StrEnum):
@@ -335,28 +335,6 @@ class JourneyMap(Output):
     stages: list[MapStage]
     worst: str | None
     best: str | None
-
-
-class ResponseItem(Output):
-    """One stored answer, its fields named as in the answer to `POST /api/v1/responses`
-    (ResponseOut). The CSV export has these fields in this order, `sentiment` flattened into
-    `sentiment_polarity`, `sentiment_subjectivity`, `sentiment_label` and `sentiment_language`,
-    and `themes` joined with `;`."""
-
-    id: UUID
-    touchpoint: str
-    kind: str
-    score: int
-    band: AnswerBand
-    category: AnswerCategory
-    comment: str | None
-    customer: AnswerCustomer
-    channel: str
-    locale: str
-    source: str
-    sentiment: SentimentOut
-    themes: list[str]
-    occurred_at: datetime
 
 
 class ShareLink(Output):

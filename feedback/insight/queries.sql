@@ -176,9 +176,12 @@ ORDER BY c.request, c.band * coalesce(c.sentiment_polarity, 0) DESC, c.occurred_
 
 -- name: list-responses
 -- Keyset on (occurred_at DESC, id DESC); $7/$8 are the last row of the previous page.
-SELECT r.id, t.key AS touchpoint, r.kind, r.score, r.comment, r.customer_ref AS customer,
-    r.channel, r.locale, r.source, r.sentiment_polarity, r.sentiment_subjectivity,
-    r.sentiment_label, r.language, r.themes, r.occurred_at
+-- The columns of get-response and of collection's invitation-response: one answer, one shape.
+SELECT r.id, t.key AS touchpoint, r.invitation_id, r.kind, r.score, r.scale_min, r.scale_max,
+    r.comment, r.customer_ref AS customer, r.locale, r.channel, r.source,
+    r.context::text AS context, r.sentiment_polarity, r.sentiment_subjectivity,
+    r.sentiment_label, r.language, r.themes, r.analyzer_version, r.occurred_at, r.created_at,
+    r.updated_at, r.edits
 FROM responses r JOIN touchpoints t ON t.id = r.touchpoint_id
 WHERE r.touchpoint_id = ANY($1::bigint[])
   AND r.occurred_at >= $2 AND r.occurred_at < $3
@@ -191,6 +194,16 @@ WHERE r.touchpoint_id = ANY($1::bigint[])
   AND ($11::text IS NULL OR r.kind = $11)
 ORDER BY r.occurred_at DESC, r.id DESC
 LIMIT $12;
+
+-- name: get-response^
+-- One answer by id; an owner key ($2) sees only its own touchpoints' answers.
+SELECT r.id, t.key AS touchpoint, r.invitation_id, r.kind, r.score, r.scale_min, r.scale_max,
+    r.comment, r.customer_ref AS customer, r.locale, r.channel, r.source,
+    r.context::text AS context, r.sentiment_polarity, r.sentiment_subjectivity,
+    r.sentiment_label, r.language, r.themes, r.analyzer_version, r.occurred_at, r.created_at,
+    r.updated_at, r.edits
+FROM responses r JOIN touchpoints t ON t.id = r.touchpoint_id
+WHERE r.id = $1 AND ($2::bigint IS NULL OR t.owner_id = $2);
 
 -- name: get-owner^
 SELECT id, name FROM owners WHERE id = $1 AND ($2::bigint IS NULL OR id = $2);

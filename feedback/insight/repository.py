@@ -10,9 +10,10 @@ from uuid import UUID
 import asyncpg
 import msgspec
 
-from feedback.insight.models import ResponseItem, Selection, ShareTarget, TouchpointRef, Verbatim
+from feedback.collection.models import ResponseOut
+from feedback.collection.repository import stored_response
+from feedback.insight.models import Selection, ShareTarget, TouchpointRef, Verbatim
 from feedback.sentiment.models import stored_sentiment
-from surveys.kinds import placing
 from surveys.repository import Conn
 from surveys.sql import load
 
@@ -293,18 +294,9 @@ async def theme_comments(
     return {req.theme: found for req, found in zip(requests, quotes, strict=True) if found}
 
 
-def _response(r: asyncpg.Record) -> ResponseItem:
-    # Banded as the answer to POST /api/v1/responses is (the band filter's score_band agrees:
-    # tests/test_answer_vocabulary.py).
-    band, category = placing(r["kind"], r["score"])
-    return ResponseItem(
-        id=r["id"], touchpoint=r["touchpoint"], kind=r["kind"], score=r["score"], band=band,
-        category=category, comment=r["comment"], customer=r["customer"], channel=r["channel"],
-        locale=r["locale"], source=r["source"],
-        sentiment=stored_sentiment(r["sentiment_polarity"], r["sentiment_subjectivity"],
-                                   r["sentiment_label"], r["language"]),
-        themes=list(r["themes"] or []), occurred_at=r["occurred_at"],
-    )
+async def get_response(conn: Conn, *, response_id: UUID, scope: int | None) -> ResponseOut | None:
+    row = await conn.fetchrow(Q["get-response"], response_id, scope)
+    return None if row is None else stored_response(row)
 
 
 def _response_args(
@@ -321,19 +313,19 @@ def _response_args(
 async def list_responses(
     conn: Conn, *, touchpoint_ids: Sequence[int], since: datetime, until: datetime,
     filters: dict[str, Any], after: tuple[datetime, UUID] | None, limit: int,
-) -> list[ResponseItem]:
+) -> list[ResponseOut]:
     args = _response_args(touchpoint_ids, since, until, filters, after, limit)
-    return [_response(r) for r in await conn.fetch(Q["list-responses"], *args)]
+    return [stored_response(r) for r in await conn.fetch(Q["list-responses"], *args)]
 
 
 async def stream_responses(
     conn: Conn, *, touchpoint_ids: Sequence[int], since: datetime, until: datetime,
     filters: dict[str, Any], chunk: int = 500,
-) -> AsyncIterator[ResponseItem]:
+) -> AsyncIterator[ResponseOut]:
     """Every matching response through a server-side cursor; call inside a transaction."""
     args = _response_args(touchpoint_ids, since, until, filters, None, None)
     async for r in conn.cursor(Q["list-responses"], *args, prefetch=chunk):
-        yield _response(r)
+        yield stored_response(r)
 
 
 async def get_owner(conn: Conn, *, owner_id: int, scope: int | None) -> tuple[int, str] | None:

@@ -12,6 +12,7 @@ from uuid import UUID
 
 import msgspec
 
+from feedback.collection.models import ResponseOut
 from feedback.insight import repository as repo
 from feedback.insight import sharing
 from feedback.insight.models import (
@@ -25,7 +26,6 @@ from feedback.insight.models import (
     OwnerReport,
     Point,
     ResponseFilter,
-    ResponseItem,
     Scores,
     ScoreValue,
     Selection,
@@ -530,7 +530,7 @@ def _decode_after(cursor: str | None) -> tuple[datetime, UUID] | None:
 
 
 async def list_responses(conn: Conn, sel: Selection, filters: ResponseFilter, *,
-                         cursor: str | None, limit: int) -> Page[ResponseItem]:
+                         cursor: str | None, limit: int) -> Page[ResponseOut]:
     after = _decode_after(cursor)
     touchpoints = await _touchpoints(conn, sel)
     since, until = day_range(sel.start, sel.end)
@@ -545,6 +545,14 @@ async def list_responses(conn: Conn, sel: Selection, filters: ResponseFilter, *,
     return Page(items=items, next_cursor=None)
 
 
+async def get_response(conn: Conn, response_id: UUID, scope: int | None) -> ResponseOut:
+    """One answer; another owner's is as missing as one that does not exist."""
+    found = await repo.get_response(conn, response_id=response_id, scope=scope)
+    if found is None:
+        raise NotFound(f"Response {response_id} does not exist.")
+    return found
+
+
 def _flattened(struct: type[msgspec.Struct]) -> tuple[str, ...]:
     """A struct's JSON field names, a nested struct's fields named `outer_inner`."""
     names: list[str] = []
@@ -557,7 +565,11 @@ def _flattened(struct: type[msgspec.Struct]) -> tuple[str, ...]:
 
 
 # The CSV is the JSON flattened, so the two cannot name an answer's fields differently.
-CSV_COLUMNS = _flattened(ResponseItem)
+CSV_COLUMNS = _flattened(ResponseOut)
+# Fields whose inner fields get columns of their own (sentiment_label, ...); any other object
+# (`context`, the caller's own keys, a different set on each answer) is one JSON column.
+_NESTED = frozenset(f.encode_name for f in msgspec.structs.fields(ResponseOut)
+                    if isinstance(f.type, type) and issubclass(f.type, msgspec.Struct))
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -567,18 +579,21 @@ def inert(cell: str) -> str:
 
 
 def _flat_values(data: Mapping[str, Any]) -> Iterable[Any]:
-    for value in data.values():
-        if isinstance(value, dict):
-            yield from _flat_values(value)
+    for name, value in data.items():
+        if name in _NESTED:
+            yield from value.values()
+        elif isinstance(value, dict):
+            yield msgspec.json.encode(value).decode()
         elif isinstance(value, list):
             yield ";".join(value)
         else:
             yield value
 
 
-def csv_cells(item: ResponseItem) -> list[str]:
+def csv_cells(item: ResponseOut) -> list[str]:
     """The item's JSON values in CSV_COLUMNS order, written as the JSON writes them (times as
-    the database gives them, in UTC: a Z), themes joined with `;`, nulls empty."""
+    the database gives them, in UTC: a Z), themes joined with `;`, context as its JSON object,
+    nulls empty."""
     return [inert("" if v is None else str(v)) for v in _flat_values(msgspec.to_builtins(item))]
 
 

@@ -42,6 +42,8 @@ PROBLEM_TYPES = (
     ProblemType("not-acceptable", 406, "No media type the operation answers in is acceptable to the `Accept` "
                 "header; `detail` names those it has."),
     ProblemType("conflict", 409, "A conflict with the current state that no type below names."),
+    ProblemType("already-answered", 409, "The invitation (`invitation_id`) was answered and its answer can no "
+                "longer be changed: the edit window (`TOUCHPULSE_EDIT_WINDOW_DAYS`) has closed. Drop the answer."),
     ProblemType("customer-erased", 409, "The customer was erased while the answer waited to be stored, so it "
                 "was not kept. Drop it: sent again, it would be stored as a new answer."),
     ProblemType("event-id-reused", 409, "A trigger's `event_id` was already used on this touchpoint for another "
@@ -55,7 +57,8 @@ PROBLEM_TYPES = (
                 "invitations (deactivate it instead)."),
     ProblemType("touchpoint-paused", 409, "The touchpoint is paused (`active=false`): it takes no new answers "
                 "from the API. Drop the answer, or reactivate the touchpoint."),
-    ProblemType("link-expired", 410, "A survey or share link has expired."),
+    ProblemType("link-expired", 410, "A survey or share link has expired, or the invitation an API answer names "
+                "(`invitation_id`): it takes no more answers."),
     ProblemType("payload-too-large", 413, "The body is over the size limit: send less (a batch in parts, say)."),
     ProblemType("unsupported-media-type", 415, "The body's `Content-Type` is not JSON, or it has a "
                 "`Content-Encoding`: send uncompressed `application/json`."),

@@ -46,23 +46,24 @@ STEPS: tuple[Step, ...] = (
                ' "owner_id": $OWNER, "stage_id": $STAGE, "target": 85}'),
          status=201, fields=("key", "questions", "sample_rate"),
          answers="201 with the touchpoint, its default `questions` and `sample_rate` 1 (ask everyone)."),
-    Step(says="When the refund is issued, your shop or CRM triggers an invitation for the customer. "
-              "`event_id` is your id of the event: a retry with the same body returns the same link.",
+    Step(says="When the refund is issued, your shop or CRM triggers an invitation for the customer and "
+              "keeps its id. `event_id` is your id of the event: a retry with the same body returns the same link.",
          method="POST", path="/api/v1/touchpoints/refund-issued/invitations",
          body='{"customer": "crm-1842", "event_id": "refund-R-1001", "context": {"order": "R-1001"}}',
-         status=201, fields=("decision", "url", "email_html", "one_click_urls"),
+         keep=("INVITATION", ("id",)), status=201, fields=("id", "decision", "url", "email_html", "one_click_urls"),
          answers="201 with `decision: \"sent\"`, the survey `url` and `email_html` to paste into your email; "
                  "200 with `decision: \"skipped\"` and the reason when a contact rule says not to ask."),
-    Step(says="An app or website that asks the question itself sends the answer. The same "
-              "`Idempotency-Key` with the same body returns the first answer again (keys are kept 48 hours).",
+    Step(says="If your app asks the question itself, it sends the answer with the invitation's id, so the "
+              "invitation counts as answered, as through its link. The same `Idempotency-Key` with the "
+              "same body returns the first answer again (keys are kept 48 hours).",
          method="POST", path="/api/v1/responses",
          headers=(("Idempotency-Key", "answer-R-1001"),),
          body=('{"touchpoint": "refund-issued", "score": 5, "comment": "Refund arrived the next day",\n'
-               ' "customer": "crm-1842", "channel": "app"}'),
-         status=201, fields=("id", "kind", "score", "band", "category", "sentiment"),
+               ' "customer": "crm-1842", "channel": "app", "invitation_id": "$INVITATION"}'),
+         status=201, fields=("id", "invitation_id", "kind", "score", "band", "category", "sentiment"),
          answers="201 with the stored answer: its `band` on the kind's scale (`high`), the kind's word for "
-                 "it (`category`: `satisfied`) and the comment's `sentiment`; `GET /api/v1/responses` "
-                 "lists it with the same fields."),
+                 "it (`category`: `satisfied`) and the comment's `sentiment`; the invitation now shows it "
+                 "and its `answered_at`. `GET /api/v1/responses` lists it in the same shape."),
     Step(says="Pull the score for a dashboard.",
          method="GET", path="/api/v1/scores?touchpoint=refund-issued&bucket=week",
          fields=("kind", "series", "total", "status", "min_n"),
