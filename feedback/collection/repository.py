@@ -178,7 +178,8 @@ async def record_click(conn: Connection, *, invitation: LinkInvitation, score: i
     return True
 
 
-def _response(row: asyncpg.Record) -> ResponseOut:
+def response_out(row: asyncpg.Record) -> ResponseOut:
+    """A stored answer as the API shows it, from a row shaped like invitation-response's."""
     data = dict(row)
     band, category = placing(data["kind"], data["score"])
     return ResponseOut(
@@ -205,7 +206,7 @@ async def get_invitation(conn: Connection, *, invitation_id: UUID, scope: int | 
               await conn.fetch(Q["invitation-clicks"], touchpoint_id, invitation_id)]
     answer = await conn.fetchrow(Q["invitation-response"], touchpoint_id, invitation_id)
     data["context"] = msgspec.json.decode(data["context"])
-    return InvitationDetail(**data, clicks=clicks, response=None if answer is None else _response(answer))
+    return InvitationDetail(**data, clicks=clicks, response=None if answer is None else response_out(answer))
 
 
 # Responses
