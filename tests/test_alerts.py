@@ -133,7 +133,7 @@ async def _settled(client: Client, admin: Headers, owner: int, alert: int, count
 
     async def done() -> bool:
         found[:] = await _deliveries(client, admin, owner, alert)
-        return sum(d["status"] != "pending" for d in found) >= count
+        return sum(1 for d in found if d["status"] != "pending") >= count
 
     await until(done)
     return found
