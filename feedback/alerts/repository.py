@@ -23,7 +23,7 @@ Wanted = tuple[bool, bool]
 class AlertRules:
     """Which owners have subscriptions, for the response writer: per process, like the other caches.
 
-    Any change to a subscription, on any instance, drops it at once (migration 0012's trigger,
+    Any change to a subscription, on any instance, drops it at once (migration 0015's trigger,
     feedback/service/invalidation.py); it lives `ttl` seconds at most besides. `queued` wakes
     this process's delivery worker when the writer has queued deliveries.
     """
