@@ -52,6 +52,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Re-read answers stored by an older analyser, in the background, after an upgrade
     # (feedback/insight/catchup.py).
     auto_rescore: bool = True
+    # Alert deliveries (feedback/alerts/delivery.py): how often each worker looks for due ones
+    # besides being woken by its own writer, the wait after a first failed post (doubling after
+    # each), how many posts before giving up, and how long a post may take. Tests shorten them.
+    alert_poll_seconds: float = 5.0
+    alert_retry_seconds: float = 60.0
+    alert_attempts: int = 12
+    alert_timeout_seconds: float = 5.0
 
     @property
     def embedded(self) -> bool:

@@ -163,7 +163,7 @@ async def test_every_page_forbids_inline_scripts(client: Client, admin: dict[str
 
 _NOWHERE = {"owner_id": "987654321", "journey_id": "987654321", "key": "no-such-touchpoint",
             "invitation_id": str(uuid.uuid4()), "customer": "no-such-customer", "stage_id": "987654321",
-            "response_id": str(uuid.uuid4())}
+            "response_id": str(uuid.uuid4()), "alert_id": "987654321"}
 
 
 def _fill(path: str, values: dict[str, str]) -> str | None:
@@ -185,12 +185,17 @@ async def test_an_owner_key_gets_nothing_of_another_owner(client: Client, admin:
     r = await client.post(harness.RESPONSES_PATH, headers=ingest,
                           json=harness.response_body("bob-tp", 2, "bob private comment", "bob-customer-8"))
     assert r.status_code == 201, r.text
+    response_id = r.json()["id"]
+    r = await client.post(f"/api/v1/owners/{theirs['owner']['id']}/alerts", headers=admin,
+                          json={"url": "https://hooks.example/bob-secret-hook"})
+    assert r.status_code == 201, r.text
+    alert_id = str(r.json()["id"])
     alice = bearer(await make_key("owner", mine["owner"]["id"]))
     # What only Bob's data holds: not the ids the requests themselves carry, which errors may echo.
-    markers = ("Bob Secret Team", "bob private comment", "Bob delivery", "bob-customer-8")
+    markers = ("Bob Secret Team", "bob private comment", "Bob delivery", "bob-customer-8", "bob-secret-hook")
     bob = {"owner_id": str(theirs["owner"]["id"]), "journey_id": str(theirs["journey"]["id"]),
            "key": "bob-tp", "invitation_id": invitation["id"], "customer": "bob-customer-7",
-           "stage_id": str(theirs["touchpoint"]["stage_id"]), "response_id": r.json()["id"]}
+           "stage_id": str(theirs["touchpoint"]["stage_id"]), "response_id": response_id, "alert_id": alert_id}
     # Every route the app mounts (its route table is a superset of the OpenAPI document, which
     # leaves out the pages), except the public survey and widget pages and the docs.
     operations = sorted((m, p) for m, p in harness.app_routes()

@@ -679,8 +679,9 @@ async def _invitation_row(pool: Pool, comments: CommentReader, tp: Touchpoint, d
     return row, invitation
 
 
-async def _answer_invitation(pool: Pool, principal: Principal, row: NewResponse, link: LinkInvitation,
-                             edit_days: int, idempotency_key: str | None, request_hash: bytes) -> Stored | None:
+async def _answer_invitation(pool: Pool, writer: ResponseWriter, principal: Principal, row: NewResponse,
+                             link: LinkInvitation, edit_days: int, idempotency_key: str | None,
+                             request_hash: bytes) -> Stored | None:
     """Store (or, within the edit window, change) an invitation's answer, as the survey link does,
     with the same statement; None when another request holding the Idempotency-Key won.
 
@@ -703,6 +704,8 @@ async def _answer_invitation(pool: Pool, principal: Principal, row: NewResponse,
                 f"Invitation {link.id} was answered and its answer can no longer be changed "
                 f"(edit window: {edit_days} days).",
                 errors=[FieldError("invitation_id", "was already answered")])
+        # The owner's alerts, in the answer's transaction, as the writer queues them.
+        alerting = await writer.queue_alerts(conn, Pending(row, link=link, edit_days=edit_days))
         answer = await repo.invitation_answer(conn, invitation=link)
         assert answer is not None
         # Inserted now: 201, as any new answer; a change of the one given before: 200.
@@ -711,6 +714,8 @@ async def _answer_invitation(pool: Pool, principal: Principal, row: NewResponse,
         if idempotency_key is not None:
             await repo.set_idempotency_answer(conn, api_key_id=principal.key_id, key=idempotency_key,
                                               status=status, body=body)
+    if alerting:
+        writer.alerts_queued()
     return Stored(status, body)
 
 
@@ -742,7 +747,7 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
                 return replay
         raise
     if link is not None:
-        stored = await _answer_invitation(pool, principal, row, link, edit_days, idempotency_key, request_hash)
+        stored = await _answer_invitation(pool, writer, principal, row, link, edit_days, idempotency_key, request_hash)
         if stored is not None:
             return stored
         replay = await _replayed(pool, principal, idempotency_key or "", request_hash)

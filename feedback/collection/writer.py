@@ -17,6 +17,8 @@ import asyncpg
 import msgspec
 from litestar import Litestar
 
+from feedback.alerts import repository as alerts_repo
+from feedback.alerts.repository import AlertRules, Candidate, Wanted
 from feedback.collection import repository as repo
 from feedback.collection.errors import CustomerErased
 from feedback.collection.ratelimit import TokenBuckets
@@ -24,6 +26,7 @@ from feedback.collection.repository import IdempotencyRecord, LinkInvitation, Ne
 from feedback.sentiment import read_comment
 from feedback.sentiment.reader import CommentReader
 from feedback.service.database import Connection, Pool
+from surveys.kinds import Band, scale_of
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -89,11 +92,16 @@ class ResponseWriter:
     writer reads how far it is ahead of this instance's (repository.clock_shift) when it starts
     and again before a flush once the last reading is `clock_every` seconds old, so a clock
     being set (or slewed by NTP) is followed within that time.
+
+    An answer that an owner's alert subscription wants (feedback/alerts/) queues its delivery
+    in the same transaction, one statement per batch; with no subscriptions anywhere (the
+    `alerts` cache says so) a batch costs nothing more.
     """
 
     def __init__(self, pool: Pool, *, max_wait: float = 0.001, max_rows: int = 200, lanes: int = 1,
-                 retries: int = 3, clock_every: float = 1.0) -> None:
+                 retries: int = 3, clock_every: float = 1.0, alerts: AlertRules | None = None) -> None:
         self.pool = pool
+        self.alerts = alerts
         self.max_wait = max_wait
         self.max_rows = max_rows
         self.lanes = lanes
@@ -196,13 +204,19 @@ class ResponseWriter:
         conn = await self._connection()
         try:
             shift = await self._clock_shift(conn)
-            if len(rounds) + bool(rows) == 1:
+            rules = {} if self.alerts is None else await self.alerts.get(conn)
+            alerting = self._alerting(items, rules) if rules else []
+            if len(rounds) + bool(rows) + bool(alerting) == 1:
                 # One statement is its own transaction: committed (and flushed to disk, as the
                 # session's synchronous_commit says) before the server answers it.
                 winners, erased = await self._write(conn, rows, rounds, stored, shift)
             else:
                 async with conn.transaction():
                     winners, erased = await self._write(conn, rows, rounds, stored, shift)
+                    queued = [c for n, c in alerting
+                              if self._kept(items[n], stored[n], winners, erased)]
+                    if queued:
+                        await alerts_repo.queue_deliveries(conn, queued)
         except (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
             self._idle.append(conn)  # rolled back; the connection is fine
             raise
@@ -210,6 +224,8 @@ class ResponseWriter:
             await self._release(conn)
             raise
         self._idle.append(conn)
+        if alerting and self.alerts is not None:
+            self.alerts.queued.set()  # this process's worker posts them now, not at its next poll
         for n, pair in keyed:
             if pair not in winners:
                 stored[n] = Outcome.NOT_STORED
@@ -218,6 +234,47 @@ class ResponseWriter:
                 if item.row.id in erased:
                     stored[n] = Outcome.ERASED
         return stored
+
+    @staticmethod
+    def _alerting(items: list[Pending], rules: dict[int, Wanted]) -> list[tuple[int, Candidate]]:
+        """The rows an owner's subscription may want: a low score, or a negative comment."""
+        found = []
+        for n, item in enumerate(items):
+            row = item.row
+            wanted = rules.get(row.owner_id)
+            if wanted is None:
+                continue
+            low = wanted[0] and scale_of(row.kind).band(row.score) is Band.LOW
+            negative = wanted[1] and row.label == "negative"
+            if low or negative:
+                # A survey-link answer is found by its invitation: an edit keeps the first id.
+                link = item.link
+                found.append((n, Candidate(
+                    touchpoint_id=row.touchpoint_id, response_id=row.id if link is None else None,
+                    invitation_id=None if link is None else link.id, low=low, negative=negative)))
+        return found
+
+    async def queue_alerts(self, conn: Connection, item: Pending) -> bool:
+        """Queue the deliveries one answer written outside the group commit wants (in the
+        caller's transaction, after the write); True when any may have been queued."""
+        rules = {} if self.alerts is None else await self.alerts.get(conn)
+        found = self._alerting([item], rules) if rules else []
+        if found:
+            await alerts_repo.queue_deliveries(conn, [c for _, c in found])
+        return bool(found)
+
+    def alerts_queued(self) -> None:
+        """Wake this process's delivery worker (after the commit that queued them)."""
+        if self.alerts is not None:
+            self.alerts.queued.set()
+
+    @staticmethod
+    def _kept(item: Pending, outcome: Outcome, winners: set[tuple[int, str]], erased: set[UUID]) -> bool:
+        """Whether the batch's statements wrote this row (its outcome is settled after commit)."""
+        if outcome is not Outcome.STORED or item.row.id in erased:
+            return False
+        key = item.idempotency
+        return item.link is not None or key is None or (key.api_key_id, key.key) in winners
 
     @staticmethod
     def _rounds(items: list[Pending], links: list[int]) -> list[tuple[int, list[tuple[int, NewResponse, LinkInvitation]]]]:
@@ -370,7 +427,7 @@ class LinkReader:
 @asynccontextmanager
 async def writer_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Lifespan hook: one writer per app, on the app's pool; drained before the pool closes."""
-    writer = ResponseWriter(app.state.pool)
+    writer = ResponseWriter(app.state.pool, alerts=app.state.alert_rules)
     app.state.response_writer = writer
     reader = LinkReader(app.state.pool)
     app.state.link_reader = reader

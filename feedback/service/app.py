@@ -17,6 +17,7 @@ from litestar.response import Response
 
 from feedback.access.service import KeyCache
 from feedback.admin.controllers import ROUTES as ADMIN_ROUTES
+from feedback.alerts.repository import AlertRules
 from feedback.collection.repository import TouchpointCache
 from feedback.service import migrations
 from feedback.service.apidocs import JsonDocument, YamlDocument, api_docs, home
@@ -70,11 +71,13 @@ def _route_groups() -> Sequence[Any]:
 
 def _lifespans() -> Sequence[Any]:
     # Feature lifespans run inside the pool's: they start after it and stop before it.
+    from feedback.alerts.delivery import alerts_lifespan
     from feedback.collection.retention import retention_lifespan
     from feedback.collection.writer import writer_lifespan
     from feedback.insight.catchup import catchup_lifespan
 
-    return [writer_lifespan, retention_lifespan, catchup_lifespan]
+    # The alert worker stops after the writer, which may queue deliveries until it is drained.
+    return [alerts_lifespan, writer_lifespan, retention_lifespan, catchup_lifespan]
 
 
 def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
@@ -84,8 +87,8 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         raise RuntimeError("create_app needs a database URL: resolve the embedded server first")
 
     # Per process; a change anywhere drops their entries at once (the listener), 5 s TTL besides.
-    key_cache, touchpoints = KeyCache(), TouchpointCache(ttl=5.0)
-    listener = InvalidationListener(url, {"key": key_cache, "touchpoint": touchpoints})
+    key_cache, touchpoints, alert_rules = KeyCache(), TouchpointCache(ttl=5.0), AlertRules(ttl=5.0)
+    listener = InvalidationListener(url, {"key": key_cache, "touchpoint": touchpoints, "alert": alert_rules})
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -103,7 +106,7 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan, *_lifespans()],
         state=State({"settings": settings, "key_cache": key_cache, "touchpoints": touchpoints,
-                     "cache_listener": listener}),
+                     "alert_rules": alert_rules, "cache_listener": listener}),
         template_config=template_config(),
         middleware=[request_context, json_bodies],
         # Before Litestar's own struct plugin, which leaves docstrings out of the document.

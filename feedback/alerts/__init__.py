@@ -1,0 +1,1 @@
+"""Webhook alerts: an owner hears of a low score or an unhappy comment as it arrives."""
