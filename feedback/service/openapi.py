@@ -66,7 +66,8 @@ ERROR_MEANINGS = {
     "410": "Expired.",
     "413": "The body is too large.",
     "415": "The body is not `application/json`, or is compressed; `detail` names the type.",
-    "422": "Invalid input; `errors` names each offending field.",
+    "422": "Invalid input (on the API, a query parameter the operation does not take, or one given "
+           "twice, too); `errors` names each offending field.",
     "429": "Too many requests.",
     "503": "The database is unreachable; nothing was recorded.",
 }
@@ -133,21 +134,22 @@ def _finds(method: str, path: str, operation: Operation) -> bool:
                for where, name in names)
 
 
-def _input_errors(operation: Operation, *, reads_json: bool = True) -> list[str]:
+def _input_errors(operation: Operation, *, api: bool = True) -> list[str]:
     """What an operation can answer about its input, from the input it takes.
 
     A body can be unreadable (400), invalid (422), too large (413) or not JSON (415; a page's form
     is not JSON, so only the API's). A parameter can be invalid (422); one that is required and
     left out is Litestar's 400. Without a body nothing is read from one: json_bodies lets any
-    Content-Type through, and Litestar never reads it, so nor is it too large.
+    Content-Type through, and Litestar never reads it, so nor is it too large. On the API, any
+    query parameter the operation does not take is a 422 (strict_queries), so every one lists it.
     """
     parameters = [p for p in operation.parameters or [] if isinstance(p, Parameter)]
     statuses = []
     if operation.request_body is not None:
-        statuses += ["400", "413", "415"] if reads_json else ["400", "413"]
+        statuses += ["400", "413", "415"] if api else ["400", "413"]
     elif any(p.required and p.param_in != ParamType.PATH for p in parameters):
         statuses.append("400")
-    if operation.request_body is not None or parameters:
+    if operation.request_body is not None or parameters or api:
         statuses.append("422")
     return statuses
 
@@ -175,7 +177,7 @@ def document_errors(schema: OpenAPI) -> None:
                 # Liveness answers whenever the process does; readiness names its own 503.
                 errors, media = [], {"application/json": OpenAPIMediaType(schema=Schema())}
             else:
-                errors = sorted([*_PAGE_ERRORS, *_input_errors(operation, reads_json=False)])
+                errors = sorted([*_PAGE_ERRORS, *_input_errors(operation, api=False)])
                 media = {"text/html": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))}
             responses = operation.responses if operation.responses is not None else {}
             # Litestar puts its own 400 wherever there are parameters, whether or not one can be
