@@ -372,7 +372,7 @@ async def test_date_ranges_are_documented_as_dates_and_still_refused_by_name(
                 assert parameter["schema"]["oneOf"] == [{"type": "string", "format": "date"}, {"type": "null"}], (
                     method, path)
                 dated += 1
-    assert dated == 2 * 5  # scores, responses and the three reports
+    assert dated == 2 * 6  # scores, the touchpoints' scores, responses and the three reports
     # Read as text, so a bad date is still the service's 422 naming the parameter.
     r = await client.get("/api/v1/scores?from=2024-1-1", headers=admin)
     assert r.status_code == 422

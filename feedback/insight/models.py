@@ -130,6 +130,32 @@ class Scores(Output):
     funnel: Funnel | None
 
 
+class TouchpointScore(Output):
+    """One touchpoint's score over the period and the previous one: what `GET /api/v1/scores`
+    gives as `total` and `previous` for that touchpoint alone, on its own kind's scale."""
+
+    touchpoint: TouchpointRef
+    metric: str
+    score: ScoreValue
+    previous: ScoreValue
+    delta: float | None
+    significant: bool | None
+    p_value: float | None
+    status: str
+
+
+class TouchpointScores(Output):
+    """Every selected touchpoint's score over one period, one item each, in journey order (stage,
+    then key). An owner key's list holds its own touchpoints only."""
+
+    start: date = msgspec.field(name="from")
+    end: date = msgspec.field(name="to")
+    previous_from: date
+    previous_to: date
+    min_n: int
+    items: list[TouchpointScore]
+
+
 class Funnel(Output):
     """Invitations of the period and how far they got; rates are shares of invited."""
 

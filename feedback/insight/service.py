@@ -37,6 +37,8 @@ from feedback.insight.models import (
     ThemeInsight,
     TouchpointRef,
     TouchpointReport,
+    TouchpointScore,
+    TouchpointScores,
     Verbatim,
 )
 from feedback.insight.repository import DailyRow, FunnelRow, ThemeRow, Touchpoint
@@ -498,6 +500,49 @@ async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int, toda
     )
 
 
+async def touchpoint_scores(conn: Conn, sel: Selection, *, min_n: int) -> TouchpointScores:
+    """Each selected touchpoint's score, as `scores` gives it for that touchpoint alone, from one
+    read of the rollups (a row per touchpoint, kind and week part) for all of them."""
+    touchpoints = await _touchpoints(conn, sel)
+    if sel.kind is not None:
+        touchpoints = [t for t in touchpoints if t.ref.kind == sel.kind]
+    prev_start, prev_end = previous_period(sel.start, sel.end)
+    rows = _current_kind(await repo.period_rollups(
+        conn, touchpoint_ids=[t.id for t in touchpoints], start=prev_start, end=sel.end,
+        split=sel.start), touchpoints)
+    now = _by_touchpoint(r for r in rows if r.day >= sel.start)
+    before = _by_touchpoint(r for r in rows if r.day <= prev_end)
+    items = []
+    for t in touchpoints:
+        kind = t.ref.kind
+        comparison = compare(kind, histogram(now.get(t.id, []), kind),
+                             histogram(before.get(t.id, []), kind), min_n=min_n)
+        items.append(TouchpointScore(
+            touchpoint=t.ref, metric=scale_of(kind).metric, score=value_of(comparison.current),
+            previous=value_of(comparison.previous), delta=comparison.delta,
+            significant=comparison.significant, p_value=comparison.p_value,
+            status=target_status(comparison.current, t.ref.target).value))
+    return TouchpointScores(start=sel.start, end=sel.end, previous_from=prev_start,
+                            previous_to=prev_end, min_n=min_n, items=items)
+
+
+def touchpoint_scores_csv(scores: TouchpointScores) -> str:
+    """One row per touchpoint under a header row (SCORE_CSV_COLUMNS), each cell as the JSON
+    writes it (true, false; null an empty cell), with a byte order mark and CRLF line ends."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(SCORE_CSV_COLUMNS)
+    for item in scores.items:
+        writer.writerow(_cells(msgspec.to_builtins(item)))
+    return buffer.getvalue()
+
+
+def _cells(data: Mapping[str, Any]) -> list[str]:
+    return [inert("" if v is None else "true" if v is True else "false" if v is False else str(v))
+            for v in _flat_values(data)]
+
+
 # --- responses API -----------------------------------------------------------------------------
 
 _BAND_VALUES = {"low": -1, "middle": 0, "high": 1}
@@ -558,6 +603,8 @@ def _flattened(struct: type[msgspec.Struct]) -> tuple[str, ...]:
 
 # The CSV is the JSON flattened, so the two cannot name an answer's fields differently.
 CSV_COLUMNS = _flattened(ResponseItem)
+# The touchpoints' scores as CSV, flattened the same way: `score_value`, `touchpoint_key`.
+SCORE_CSV_COLUMNS = _flattened(TouchpointScore)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -24,6 +24,7 @@ from feedback.service.database import create_pool
 from feedback.service.dependencies import DEPENDENCIES
 from feedback.service.invalidation import InvalidationListener
 from feedback.service.logs import configure_logging, request_context, security_headers
+from feedback.service.negotiation import acceptable_answers
 from feedback.service.openapi import DescribedStructs, document_errors, omit_head
 from feedback.service.pages import template_config
 from feedback.service.parameters import STRICT_QUERIES, strict_queries
@@ -106,7 +107,7 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         state=State({"settings": settings, "key_cache": key_cache, "touchpoints": touchpoints,
                      "cache_listener": listener}),
         template_config=template_config(),
-        middleware=[request_context, strict_queries, json_bodies],
+        middleware=[request_context, strict_queries, acceptable_answers, json_bodies],
         # Before Litestar's own struct plugin, which leaves docstrings out of the document.
         plugins=[DescribedStructs()],
         before_send=[security_headers],

@@ -23,7 +23,7 @@ from litestar.openapi.spec import (
 )
 from litestar.typing import FieldDefinition
 
-from feedback.insight.service import CSV_COLUMNS
+from feedback.insight.service import CSV_COLUMNS, SCORE_CSV_COLUMNS
 from feedback.service.problems import PROBLEM_TYPES
 from surveys.models import DOCUMENTED_ITEMS
 
@@ -61,7 +61,8 @@ ERROR_MEANINGS = {
     "401": "No API key, or not a valid one.",
     "403": "The key's role does not allow this.",
     "404": "No such object, or not one this key may see.",
-    "406": "Accept refuses every media type offered; `detail` names them.",
+    "406": "Accept refuses every media type the operation answers in (JSON, or JSON and CSV); `detail` "
+           "names them.",
     "409": "The request conflicts with the current state.",
     "410": "Expired.",
     "413": "The body is too large.",
@@ -73,6 +74,7 @@ ERROR_MEANINGS = {
 }
 # What every /api/ operation may answer besides its own statuses. Not 405 (a documented method
 # on its path is allowed), 410 or 429 (only survey, widget and share pages expire or limit).
+# 406 too, unless it answers with no body (204): negotiation.acceptable_answers.
 # 409 only where a handler names it (`responses=`): only changes can conflict. What it can
 # answer about its input depends on the input it takes (_input_errors).
 _API_ERRORS = ("401", "403", "503")
@@ -91,6 +93,12 @@ _NEGOTIATED: dict[str, dict[str, OpenAPIMediaType]] = {
                      "the JSON item's fields flattened (`sentiment.label` is `sentiment_label`), "
                      "`themes` joined with `;`, null an empty cell; a "
                      "cell that a spreadsheet would run as a formula starts with `'`.")))},
+    "/api/v1/scores/touchpoints": {"text/csv": OpenAPIMediaType(schema=Schema(
+        type=OpenAPIType.STRING,
+        description=("When Accept prefers `text/csv`: one row per item, in the same order, as an attachment "
+                     "(Content-Disposition); UTF-8 with a byte order mark, CRLF line ends, a header row ("
+                     + ", ".join(SCORE_CSV_COLUMNS) + "): the item's fields flattened (`score.value` is "
+                     "`score_value`), true and false as in the JSON, null an empty cell.")))},
 }
 
 
@@ -156,6 +164,8 @@ def _input_errors(operation: Operation, *, api: bool = True) -> list[str]:
 
 def _api_errors(method: str, path: str, operation: Operation) -> list[str]:
     statuses = [*_API_ERRORS, *_input_errors(operation)]
+    if "204" not in (operation.responses or {}):
+        statuses.append("406")
     if _finds(method, path, operation):
         statuses.append("404")
     return sorted(statuses)
