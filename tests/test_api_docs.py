@@ -521,3 +521,15 @@ async def test_the_page_lists_every_problem_type_and_a_problems_type_leads_to_it
     assert all(f"`{t.slug}` ({t.status})" in described for t in PROBLEM_TYPES), described
     assert "about:blank" in described and "/docs#problem-<slug>" in described
     assert "type" in spec["components"]["schemas"]["ItemProblem"]["required"]
+
+
+async def test_every_share_is_documented_as_a_percent(client: httpx.AsyncClient) -> None:
+    # A stage's share_high was a fraction (0.45) beside its touchpoints' percent (31.41).
+    spec = await _document(client)
+    shares = 0
+    for name, schema in spec["components"]["schemas"].items():
+        for field, prop in (schema.get("properties") or {}).items():
+            if field.startswith("share") or (field.endswith(("_share", "_rate")) and field != "sample_rate"):
+                assert "Percent (0–100)" in prop.get("description", ""), (name, field, prop)
+                shares += 1
+    assert shares >= 8

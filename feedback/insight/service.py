@@ -891,8 +891,13 @@ async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, tod
 
 
 def _share_high(rows: Sequence[DailyRow]) -> tuple[int, float | None]:
+    """(answers, the share of them in the high band from 0 to 1): the emotion curve's scale."""
     n, _, high = band_totals(rows)
     return n, (high / n if n else None)
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else 100.0 * share
 
 
 def _sentiment(rows: Sequence[DailyRow]) -> tuple[int, float | None]:
@@ -929,7 +934,8 @@ def journey_stages(
         n, share = _share_high(stage_rows)
         s_n, s_mean = _sentiment(stage_rows)
         placed.extend(cards)
-        out.append(MapStage(id=stage_id, name=name, position=position, n=n, share_high=share,
+        # share_high in percent, as every share in the API (a score's share_high too).
+        out.append(MapStage(id=stage_id, name=name, position=position, n=n, share_high=_percent(share),
                             normalised=share if n >= min_n else None, sentiment=s_mean,
                             sentiment_n=s_n, touchpoints=cards))
     rated = [c for c in placed if c.normalised is not None]
