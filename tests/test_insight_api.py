@@ -240,10 +240,10 @@ async def test_a_touchpoint_outside_the_other_filters_is_a_422_naming_them(
                                           f"not {loyalty}"},
             {"field": "owner", "message": f"touchpoint 'support-call' belongs to owner "
                                           f"{cat.owners['support']}, not {onboarding}"}]
-        # The scores come in JSON only (text/csv there is a 406); the responses' CSV is checked too.
-        r = await client.get(path, headers={**admin, "Accept": "text/csv" if "responses" in path else "*/*"},
-                             params={"touchpoint": "support-call", "channel": "web"})
-        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "channel", r.text
+    # A touchpoint's channel narrows the scores: support-call is on the phone. The responses'
+    # `channel` is each answer's own (test_the_responses_channel_is_the_answers_own).
+    r = await client.get("/api/v1/scores", headers=admin, params={"touchpoint": "support-call", "channel": "web"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "channel", r.text
     # Another owner's touchpoint stays exactly as unknown as a missing one.
     support = bearer(await make_key("owner", cat.owners["support"]))
     for key in ("first-login", "no-such-touchpoint"):
@@ -479,3 +479,44 @@ async def test_the_touchpoints_scores_come_as_csv_one_row_each(
     content = document["paths"][BREAKDOWN]["get"]["responses"]["200"]["content"]
     assert list(content) == ["application/json", "text/csv"]
     assert "score_value" in content["text/csv"]["schema"]["description"]
+
+
+
+async def test_the_responses_channel_is_the_answers_own(
+        client: Client, admin: Headers, conn: Any, make_key: MakeKey) -> None:
+    """An answer sent through the app to a phone touchpoint was listed by channel=phone, and
+    shown with "channel": "app"; channel=app did not find it."""
+    await catalogue(conn)  # every touchpoint is on the phone
+    await answer(conn, "support-chat", 5, when=at(days_ago(1)))
+    ingest = bearer(await make_key("ingest"))
+    sent = await client.post("/api/v1/responses", headers=ingest,
+                             json={"touchpoint": "support-chat", "score": 2, "channel": "app"})
+    assert sent.status_code == 201 and sent.json()["channel"] == "app", sent.text
+    def channels(r: httpx.Response) -> list[str]:
+        assert r.status_code == 200, r.text
+        if r.headers["content-type"].startswith("text/csv"):
+            return [row["channel"] for row in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))]
+        return [item["channel"] for item in r.json()["items"]]
+
+    for accept in ("application/json", "text/csv"):
+        headers = {**admin, "Accept": accept}
+        assert channels(await client.get("/api/v1/responses", headers=headers, params={"channel": "app"})) == ["app"]
+        assert channels(await client.get("/api/v1/responses", headers=headers,
+                                         params={"channel": "phone"})) == ["phone"]
+        # Beside a touchpoint on another channel it is a filter of its answers, not a conflict.
+        assert channels(await client.get("/api/v1/responses", headers=headers,
+                                         params={"channel": "app", "touchpoint": "support-chat"})) == ["app"]
+        assert channels(await client.get("/api/v1/responses", headers=headers, params={"channel": "web"})) == []
+    # The scores are kept per touchpoint: their channel is the touchpoint's, every answer counted.
+    r = await client.get("/api/v1/scores", headers=admin, params={"touchpoint": "support-chat", "channel": "phone"})
+    assert r.status_code == 200 and r.json()["total"]["n"] == 2, r.text
+    r = await client.get("/api/v1/scores", headers=admin, params={"channel": "app", "kind": "csat"})
+    assert r.status_code == 200 and r.json()["touchpoints"] == [] and r.json()["total"]["n"] == 0
+    # The document says which channel each means.
+    document = (await client.get("/schema/openapi.json")).json()
+    described = {path: next(p["description"] for p in document["paths"][path]["get"]["parameters"]
+                            if p["name"] == "channel")
+                 for path in ("/api/v1/responses", "/api/v1/scores", "/api/v1/scores/touchpoints")}
+    assert "as each item's `channel` shows it" in described["/api/v1/responses"]
+    assert described["/api/v1/scores"].startswith("Touchpoints configured on this channel")
+    assert described["/api/v1/scores/touchpoints"] == described["/api/v1/scores"]

@@ -79,6 +79,16 @@ MapOwner = Annotated[int | None, QueryParameter(
 
 # The media types of the answers that come as CSV too (negotiation.MEDIA_TYPES).
 ANSWER_TYPES = ("application/json", "text/csv")
+# Two questions under one name: which touchpoints (scores are kept per touchpoint, so they can
+# only be narrowed by where each touchpoint is configured), and which answers (each one records
+# the channel it came through, shown as its `channel`).
+TouchpointChannel = Annotated[Channel | None, QueryParameter(
+    description="Touchpoints configured on this channel (a touchpoint's `channel`): the scores of "
+                "all their answers, whatever channel each answer came through.")]
+AnswerChannel = Annotated[Channel | None, QueryParameter(
+    description="Answers that came through this channel, as each item's `channel` shows it (an "
+                "answer sent with its own `channel`, else its touchpoint's), whatever the "
+                "touchpoint's configured channel.")]
 KindOfEach = Annotated[SurveyKind | None, QueryParameter(
     description="Only touchpoints scored on this kind (default: every kind, each on its own scale).")]
 
@@ -108,7 +118,7 @@ class ScoreController(Controller):
     async def scores(
         self, conn: Db, principal: Caller, state: State, journey: QueryId = None,
         stage: StageQuery = None, owner: QueryId = None, touchpoint: TouchpointQuery = None,
-        channel: FromQuery[Channel | None] = None, kind: FromQuery[SurveyKind | None] = None,
+        channel: TouchpointChannel = None, kind: FromQuery[SurveyKind | None] = None,
         start: From = None, end: To = None, bucket: FromQuery[Bucket] = Bucket.WEEK,
     ) -> Scores:
         require(principal, Role.OWNER)
@@ -128,7 +138,7 @@ class ScoreController(Controller):
     async def touchpoint_scores(
         self, request: Request[Any, Any, Any], conn: Db, principal: Caller, state: State,
         journey: QueryId = None, stage: StageQuery = None, owner: QueryId = None,
-        channel: FromQuery[Channel | None] = None, kind: KindOfEach = None, start: From = None,
+        channel: TouchpointChannel = None, kind: KindOfEach = None, start: From = None,
         end: To = None,
     ) -> Response[TouchpointScores]:
         require(principal, Role.OWNER)
@@ -149,7 +159,7 @@ class ScoreController(Controller):
     async def responses(
         self, request: Request[Any, Any, Any], pool: PoolDep, principal: Caller,
         journey: QueryId = None, stage: StageQuery = None, owner: QueryId = None,
-        touchpoint: TouchpointQuery = None, channel: FromQuery[Channel | None] = None,
+        touchpoint: TouchpointQuery = None, channel: AnswerChannel = None,
         kind: FromQuery[SurveyKind | None] = None, start: From = None, end: To = None,
         customer: Text = None, band: FromQuery[Band | None] = None,
         has_comment: FromQuery[bool | None] = None, label: FromQuery[SentimentLabel | None] = None,
@@ -159,10 +169,9 @@ class ScoreController(Controller):
         require(principal, Role.OWNER)
         first, last = service.period_of(start, end, _today())
         sel = Selection(journey=journey, stage=stage, owner=owner, touchpoint=touchpoint,
-                        channel=channel, kind=kind, start=first, end=last,
-                        scope=principal.owner_scope)
-        filters = ResponseFilter(customer=customer, band=band, has_comment=has_comment,
-                                 label=label, theme=theme)
+                        kind=kind, start=first, end=last, scope=principal.owner_scope)
+        filters = ResponseFilter(customer=customer, channel=channel, band=band,
+                                 has_comment=has_comment, label=label, theme=theme)
         csv_wanted = _wants_csv(request)  # a 406 before any query
         async with pool.acquire() as conn:
             if not csv_wanted:

@@ -42,6 +42,8 @@ class ResponseFilter(msgspec.Struct, frozen=True, kw_only=True):
     """Filters of the response list beyond the selection."""
 
     customer: str | None = None
+    # The channel each answer came through, which may differ from its touchpoint's.
+    channel: str | None = None
     band: Band | None = None
     has_comment: bool | None = None
     label: SentimentLabel | None = None

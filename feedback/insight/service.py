@@ -551,6 +551,7 @@ _BAND_VALUES = {"low": -1, "middle": 0, "high": 1}
 def _response_filters(sel: Selection, filters: ResponseFilter) -> dict[str, Any]:
     return {
         "customer": filters.customer,
+        "channel": None if filters.channel is None else str(filters.channel),
         "band": None if filters.band is None else _BAND_VALUES[filters.band.value],
         "has_comment": filters.has_comment,
         "label": None if filters.label is None else filters.label.value,
