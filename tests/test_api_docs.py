@@ -292,14 +292,16 @@ async def test_api_operations_document_the_errors_they_can_answer(client: httpx.
 
 async def test_each_operation_lists_the_input_errors_of_the_input_it_takes(client: httpx.AsyncClient) -> None:
     """A body can be unreadable, invalid, too large or not JSON; a parameter invalid, or missing
-    if it is required and not in the path; an operation that takes neither can answer none."""
+    if it is required and not in the path; a page that takes neither can answer none (an API
+    operation still refuses a query parameter it does not take)."""
     spec = await _document(client)
     for method, path, op in _operations(spec):
         statuses, parameters = set(op["responses"]), op.get("parameters", [])
         body = "requestBody" in op
         missing = any(p["required"] and p["in"] != "path" for p in parameters)
         assert ("400" in statuses) == (body or missing), (method, path)
-        assert ("422" in statuses) == (body or bool(parameters)), (method, path)
+        # Any query parameter the API's operation does not take is a 422 (tests/test_api_queries.py).
+        assert ("422" in statuses) == (body or bool(parameters) or path.startswith("/api/")), (method, path)
         assert ("413" in statuses) == ("415" in statuses) == (body and path.startswith("/api/")), (method, path)
     # Each kind is there: GETs with and without parameters, POSTs with and without a body.
     assert not {"400", "422"} & set(spec["paths"]["/healthz"]["get"]["responses"])
@@ -376,7 +378,7 @@ async def test_date_ranges_are_documented_as_dates_and_still_refused_by_name(
                 assert parameter["schema"]["oneOf"] == [{"type": "string", "format": "date"}, {"type": "null"}], (
                     method, path)
                 dated += 1
-    assert dated == 2 * 5  # scores, responses and the three reports
+    assert dated == 2 * 6  # scores, the touchpoints' scores, responses and the three reports
     # Read as text, so a bad date is still the service's 422 naming the parameter.
     r = await client.get("/api/v1/scores?from=2024-1-1", headers=admin)
     assert r.status_code == 422
@@ -525,3 +527,15 @@ async def test_the_page_lists_every_problem_type_and_a_problems_type_leads_to_it
     assert all(f"`{t.slug}` ({t.status})" in described for t in PROBLEM_TYPES), described
     assert "about:blank" in described and "/docs#problem-<slug>" in described
     assert "type" in spec["components"]["schemas"]["ItemProblem"]["required"]
+
+
+async def test_every_share_is_documented_as_a_percent(client: httpx.AsyncClient) -> None:
+    # A stage's share_high was a fraction (0.45) beside its touchpoints' percent (31.41).
+    spec = await _document(client)
+    shares = 0
+    for name, schema in spec["components"]["schemas"].items():
+        for field, prop in (schema.get("properties") or {}).items():
+            if field.startswith("share") or (field.endswith(("_share", "_rate")) and field != "sample_rate"):
+                assert "Percent (0–100)" in prop.get("description", ""), (name, field, prop)
+                shares += 1
+    assert shares >= 8

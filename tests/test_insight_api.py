@@ -240,9 +240,10 @@ async def test_a_touchpoint_outside_the_other_filters_is_a_422_naming_them(
                                           f"not {loyalty}"},
             {"field": "owner", "message": f"touchpoint 'support-call' belongs to owner "
                                           f"{cat.owners['support']}, not {onboarding}"}]
-        r = await client.get(path, headers={**admin, "Accept": "text/csv"},
-                             params={"touchpoint": "support-call", "channel": "web"})
-        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "channel", r.text
+    # A touchpoint's channel narrows the scores: support-call is on the phone. The responses'
+    # `channel` is each answer's own (test_the_responses_channel_is_the_answers_own).
+    r = await client.get("/api/v1/scores", headers=admin, params={"touchpoint": "support-call", "channel": "web"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "channel", r.text
     # Another owner's touchpoint stays exactly as unknown as a missing one.
     support = bearer(await make_key("owner", cat.owners["support"]))
     for key in ("first-login", "no-such-touchpoint"):
@@ -388,3 +389,134 @@ async def test_a_csv_export_that_cannot_run_is_a_problem_not_a_broken_200(
     monkeypatch.setattr(service, "csv_chunks", failing)
     r = await client.get("/api/v1/responses", headers={**admin, "Accept": "text/csv"})
     assert r.status_code == 422 and "refused by the export" in r.text
+
+
+SCORES = "/api/v1/scores"
+BREAKDOWN = "/api/v1/scores/touchpoints"
+
+
+async def test_one_call_gives_every_touchpoints_score_as_scores_gives_each(
+        client: Client, admin: Headers, conn: Any, make_key: MakeKey, monkeypatch: Any) -> None:
+    cat = await catalogue(conn)
+    await answers(conn, "support-call", [5] * 20 + [4] * 10 + [1] * 5, day=days_ago(3))
+    await answers(conn, "support-call", [2] * 30 + [5] * 5, day=days_ago(40))
+    await answers(conn, "support-chat", [4, 5, 1], day=days_ago(2))
+    await answers(conn, "relationship-nps", [10] * 25 + [3] * 10, day=days_ago(5))
+    period = {"from": str(days_ago(29)), "to": str(days_ago(0))}
+    from feedback.insight import repository
+
+    reads: list[int] = []
+    rollups = repository.period_rollups
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(len(kwargs["touchpoint_ids"]))
+        return await rollups(*args, **kwargs)
+
+    monkeypatch.setattr(repository, "period_rollups", counted)
+    r = await client.get(BREAKDOWN, headers=admin, params={"journey": cat.journey, **period})
+    assert r.status_code == 200, r.text
+    assert reads == [4]  # one read of the rollups for every touchpoint, not one per touchpoint
+    body = r.json()
+    assert (body["from"], body["to"]) == (period["from"], period["to"]) and body["min_n"] == 30
+    items = body["items"]
+    # Journey order: stage, then key; every kind side by side, each on its own scale.
+    assert [i["touchpoint"]["key"] for i in items] == ["first-login", "support-call", "support-chat",
+                                                       "relationship-nps"]
+    assert [i["metric"] for i in items] == ["ces", "csat", "csat", "nps"]
+    for item in items:
+        alone = await client.get(SCORES, headers=admin, params={"touchpoint": item["touchpoint"]["key"], **period})
+        assert alone.status_code == 200, alone.text
+        one = alone.json()
+        assert item["score"] == one["total"] and item["previous"] == one["previous"], item
+        assert (item["delta"], item["significant"], item["p_value"], item["status"]) == (
+            one["delta"], one["significant"], one["p_value"], one["status"])
+        assert item["touchpoint"]["target"] == one["target"] and item["metric"] == one["metric"]
+    call = items[1]
+    assert call["score"]["n"] == 35 and call["previous"]["n"] == 35 and call["significant"] is True
+    assert items[2]["score"]["n"] == 3 and items[2]["score"]["insufficient"] is True
+    # The filters narrow it as they narrow /scores; kind keeps one scale.
+    r = await client.get(BREAKDOWN, headers=admin, params={"kind": "csat", **period})
+    assert [i["touchpoint"]["key"] for i in r.json()["items"]] == ["support-call", "support-chat"]
+    r = await client.get(BREAKDOWN, headers=admin, params={"owner": cat.owners["onboarding"], **period})
+    assert [i["touchpoint"]["key"] for i in r.json()["items"]] == ["first-login", "relationship-nps"]
+    r = await client.get(BREAKDOWN, headers=admin, params={"owner": 999999})
+    assert r.status_code == 404 and "owner" in r.text.lower()
+    # An owner key sees its own touchpoints only, and another owner's as missing.
+    support = bearer(await make_key("owner", cat.owners["support"]))
+    r = await client.get(BREAKDOWN, headers=support, params=period)
+    assert [i["touchpoint"]["key"] for i in r.json()["items"]] == ["support-call", "support-chat"]
+    r = await client.get(BREAKDOWN, headers=support, params={"owner": cat.owners["onboarding"]})
+    assert r.status_code == 404
+    # A dashboard polling it gets a 304 while nothing changed.
+    first = await client.get(BREAKDOWN, headers=admin, params=period)
+    again = await client.get(BREAKDOWN, headers={**admin, "If-None-Match": first.headers["etag"]}, params=period)
+    assert again.status_code == 304 and first.headers["cache-control"] == "no-cache, private"
+
+
+async def test_the_touchpoints_scores_come_as_csv_one_row_each(
+        client: Client, admin: Headers, conn: Any) -> None:
+    await catalogue(conn)
+    await answers(conn, "support-call", [5] * 20 + [4] * 10 + [1] * 5, day=days_ago(3))
+    period = {"from": str(days_ago(29)), "to": str(days_ago(0))}
+    listed = (await client.get(BREAKDOWN, headers=admin, params=period)).json()["items"]
+    r = await client.get(BREAKDOWN, headers={**admin, "Accept": "text/csv"}, params=period)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), r.text[:200]
+    assert r.headers["vary"] == "Accept" and "etag" in r.headers
+    assert r.headers["content-disposition"] == (
+        f'attachment; filename="touchpoint-scores-{period["from"]}-{period["to"]}.csv"')
+    assert r.content.startswith("\ufeff".encode()) and b"\r\n" in r.content
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert [row["touchpoint_key"] for row in rows] == [i["touchpoint"]["key"] for i in listed]
+    call = next(row for row in rows if row["touchpoint_key"] == "support-call")
+    item = next(i for i in listed if i["touchpoint"]["key"] == "support-call")
+    assert float(call["score_value"]) == item["score"]["value"] and call["score_n"] == "35"
+    assert call["score_insufficient"] == "false" and call["previous_value"] == ""
+    assert call["metric"] == "csat" and call["touchpoint_owner"] == "Support"
+    # HEAD says what GET would, and the document lists the CSV beside the JSON.
+    head = await client.head(BREAKDOWN, headers={**admin, "Accept": "text/csv"}, params=period)
+    assert head.status_code == 200 and head.headers["content-type"].startswith("text/csv")
+    document = (await client.get("/schema/openapi.json")).json()
+    content = document["paths"][BREAKDOWN]["get"]["responses"]["200"]["content"]
+    assert list(content) == ["application/json", "text/csv"]
+    assert "score_value" in content["text/csv"]["schema"]["description"]
+
+
+
+async def test_the_responses_channel_is_the_answers_own(
+        client: Client, admin: Headers, conn: Any, make_key: MakeKey) -> None:
+    """An answer sent through the app to a phone touchpoint was listed by channel=phone, and
+    shown with "channel": "app"; channel=app did not find it."""
+    await catalogue(conn)  # every touchpoint is on the phone
+    await answer(conn, "support-chat", 5, when=at(days_ago(1)))
+    ingest = bearer(await make_key("ingest"))
+    sent = await client.post("/api/v1/responses", headers=ingest,
+                             json={"touchpoint": "support-chat", "score": 2, "channel": "app"})
+    assert sent.status_code == 201 and sent.json()["channel"] == "app", sent.text
+    def channels(r: httpx.Response) -> list[str]:
+        assert r.status_code == 200, r.text
+        if r.headers["content-type"].startswith("text/csv"):
+            return [row["channel"] for row in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))]
+        return [item["channel"] for item in r.json()["items"]]
+
+    for accept in ("application/json", "text/csv"):
+        headers = {**admin, "Accept": accept}
+        assert channels(await client.get("/api/v1/responses", headers=headers, params={"channel": "app"})) == ["app"]
+        assert channels(await client.get("/api/v1/responses", headers=headers,
+                                         params={"channel": "phone"})) == ["phone"]
+        # Beside a touchpoint on another channel it is a filter of its answers, not a conflict.
+        assert channels(await client.get("/api/v1/responses", headers=headers,
+                                         params={"channel": "app", "touchpoint": "support-chat"})) == ["app"]
+        assert channels(await client.get("/api/v1/responses", headers=headers, params={"channel": "web"})) == []
+    # The scores are kept per touchpoint: their channel is the touchpoint's, every answer counted.
+    r = await client.get("/api/v1/scores", headers=admin, params={"touchpoint": "support-chat", "channel": "phone"})
+    assert r.status_code == 200 and r.json()["total"]["n"] == 2, r.text
+    r = await client.get("/api/v1/scores", headers=admin, params={"channel": "app", "kind": "csat"})
+    assert r.status_code == 200 and r.json()["touchpoints"] == [] and r.json()["total"]["n"] == 0
+    # The document says which channel each means.
+    document = (await client.get("/schema/openapi.json")).json()
+    described = {path: next(p["description"] for p in document["paths"][path]["get"]["parameters"]
+                            if p["name"] == "channel")
+                 for path in ("/api/v1/responses", "/api/v1/scores", "/api/v1/scores/touchpoints")}
+    assert "as each item's `channel` shows it" in described["/api/v1/responses"]
+    assert described["/api/v1/scores"].startswith("Touchpoints configured on this channel")
+    assert described["/api/v1/scores/touchpoints"] == described["/api/v1/scores"]

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from feedback.service.conditional import entity_tag, none_match
+from tests.conftest import MakeKey, bearer, problem_type
 from tests.test_insight_data import answer, answers, at, catalogue, days_ago
 
 Client = httpx.AsyncClient
@@ -167,7 +168,50 @@ async def test_q_0_refuses_a_media_type_and_refusing_both_is_a_406_naming_them(
     # The operation documents it.
     document = (await client.get("/schema/openapi.json")).json()
     assert "406" in document["paths"]["/api/v1/responses"]["get"]["responses"]
-    assert "406" not in document["paths"]["/api/v1/responses"]["post"]["responses"]
+
+
+async def test_every_api_operation_refuses_an_accept_it_cannot_answer(
+        client: Client, admin: dict[str, str], conn: Any, make_key: MakeKey) -> None:
+    """JSON-only operations said 200 in JSON to Accept: text/csv or image/png."""
+    await catalogue(conn)
+    await answers(conn, "support-call", [5, 4, 2], day=days_ago(2))
+    scores = f"{SCORES}?touchpoint=support-call"
+    # As negotiation.py reads Accept for the responses: a range, q-values, none at all.
+    for accept in ("", "*/*", "application/*", "application/json", "text/csv;q=0.9, application/json;q=0.1",
+                   "text/html, application/xhtml+xml, */*;q=0.8", "application/json, application/problem+json"):
+        r = await client.get(scores, headers={**admin, "Accept": accept})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json", (accept, r.text[:200])
+    for accept in ("text/csv", "image/png", "application/json;q=0", "*/*;q=0", "application/problem+json",
+                   "text/*, application/xml"):
+        for method in ("GET", "HEAD"):
+            r = await client.request(method, scores, headers={**admin, "Accept": accept})
+            assert r.status_code == 406, (accept, method, r.status_code)
+            assert r.headers["content-type"] == "application/problem+json" and r.headers["vary"] == "Accept"
+        r = await client.get(scores, headers={**admin, "Accept": accept})
+        assert r.json()["detail"] == "Accept refuses every type this answers in: application/json.", r.text
+        assert r.json()["type"] == problem_type("not-acceptable")
+    # Changes are refused before they run: nothing is created, nothing stored.
+    r = await client.post("/api/v1/owners", headers={**admin, "Accept": "text/csv"}, json={"name": "Refused"})
+    assert r.status_code == 406
+    key = await make_key("ingest")
+    r = await client.post("/api/v1/responses", headers={**bearer(key), "Accept": "image/png"},
+                          json={"touchpoint": "support-call", "score": 4})
+    assert r.status_code == 406, r.text
+    assert await conn.fetchval("SELECT count(*) FROM owners WHERE name = 'Refused'") == 0
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 3
+    r = await client.post("/api/v1/responses", headers={**bearer(key), "Accept": "application/json"},
+                          json={"touchpoint": "support-call", "score": 4})
+    assert r.status_code == 201, r.text
+    # An answer with no body has no type to refuse.
+    made = await client.post("/api/v1/owners", headers=admin, json={"name": "Short-lived"})
+    r = await client.delete(f"/api/v1/owners/{made.json()['id']}", headers={**admin, "Accept": "image/png"})
+    assert r.status_code == 204
+    # Every operation documents it, but those that answer with no body.
+    document = (await client.get("/schema/openapi.json")).json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if path.startswith("/api/"):
+                assert ("406" in operation["responses"]) == ("204" not in operation["responses"]), (method, path)
 
 
 async def test_a_language_the_browser_gives_q_0_is_not_the_pages_language(client: Client) -> None:

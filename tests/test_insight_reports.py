@@ -528,6 +528,10 @@ async def test_journey_map_shows_stages_emotion_curve_worst_and_best(
     solution = journey["stages"][names.index("Solution")]
     assert [t["key"] for t in solution["touchpoints"]] == ["support-call", "support-chat"]
     assert solution["n"] == 85 and abs(solution["normalised"] - (20 + 35) / 85) < 1e-9
+    # share_high is a percent on the stage as in each touchpoint's score; normalised, 0 to 1.
+    assert abs(solution["share_high"] - 100 * (20 + 35) / 85) < 1e-9
+    for card in solution["touchpoints"]:
+        assert abs(card["score"]["share_high"] - 100 * card["normalised"]) < 1e-9, card
     assert journey["worst"] == "support-call" and journey["best"] == "support-chat"
     r = await client.get(f"/reports/journeys/{cat.journey}", headers=admin)
     assert r.status_code == 200 and "<svg" in r.text and "<script" not in r.text
@@ -817,4 +821,8 @@ async def test_the_journey_map_says_high_band_answers_for_stages_and_cards(
     solution = r.text.split("Solution</h3>")[1].split('<div class="tp')[0]
     # The stage's share is a figure over its label (test_browser.py: on one line with the others).
     assert "<dt>high-band</dt><dd>64.7 %</dd>" in solution, solution
+    # The same figure as the JSON's share_high, a percent too.
+    stages = (await client.get(f"/api/v1/journeys/{cat.journey}/map", headers=admin, params=_period())).json()
+    share = next(s["share_high"] for s in stages["stages"] if s["name"] == "Solution")
+    assert f"{share:.1f}" == "64.7"
     assert "% high<" not in r.text

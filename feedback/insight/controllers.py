@@ -32,6 +32,7 @@ from feedback.insight.models import (
     ShareRevocation,
     ShareTarget,
     TouchpointReport,
+    TouchpointScores,
 )
 from feedback.sentiment.analyzer import SentimentLabel
 from feedback.service.conditional import ETAG_DOC, REVALIDATE, Conditional, ConditionalTemplate
@@ -49,9 +50,9 @@ from feedback.service.dependencies import (
     plain_ids,
 )
 from feedback.service.methods import get_and_head
-from feedback.service.negotiation import best_media_type
+from feedback.service.negotiation import MEDIA_TYPES, answers_in, best_media_type, refusal
 from feedback.service.pages import PRIVATE_DATA, branding
-from surveys.errors import NotAcceptable, NotFound, Unauthorized
+from surveys.errors import NotFound, Unauthorized
 from surveys.kinds import Band, SurveyKind
 from surveys.models import KEY_PATTERN, NO_NUL, Channel, Page
 
@@ -76,6 +77,22 @@ ShareDays = Annotated[int, QueryParameter(ge=1, le=sharing.MAX_DAYS)]
 MapOwner = Annotated[int | None, QueryParameter(
     ge=1, le=2**63 - 1, description="An owner id: the map of that owner's touchpoints only, and of the "
                                     "stages that hold them, as the owner's share link shows it.")]
+
+
+# The media types of the answers that come as CSV too (negotiation.MEDIA_TYPES).
+ANSWER_TYPES = ("application/json", "text/csv")
+# Two questions under one name: which touchpoints (scores are kept per touchpoint, so they can
+# only be narrowed by where each touchpoint is configured), and which answers (each one records
+# the channel it came through, shown as its `channel`).
+TouchpointChannel = Annotated[Channel | None, QueryParameter(
+    description="Touchpoints configured on this channel (a touchpoint's `channel`): the scores of "
+                "all their answers, whatever channel each answer came through.")]
+AnswerChannel = Annotated[Channel | None, QueryParameter(
+    description="Answers that came through this channel, as each item's `channel` shows it (an "
+                "answer sent with its own `channel`, else its touchpoint's), whatever the "
+                "touchpoint's configured channel.")]
+KindOfEach = Annotated[SurveyKind | None, QueryParameter(
+    description="Only touchpoints scored on this kind (default: every kind, each on its own scale).")]
 
 
 def _today() -> date:
@@ -103,7 +120,7 @@ class ScoreController(Controller):
     async def scores(
         self, conn: Db, principal: Caller, state: State, journey: QueryId = None,
         stage: StageQuery = None, owner: QueryId = None, touchpoint: TouchpointQuery = None,
-        channel: FromQuery[Channel | None] = None, kind: FromQuery[SurveyKind | None] = None,
+        channel: TouchpointChannel = None, kind: FromQuery[SurveyKind | None] = None,
         start: From = None, end: To = None, bucket: FromQuery[Bucket] = Bucket.WEEK,
     ) -> Scores:
         require(principal, Role.OWNER)
@@ -115,11 +132,36 @@ class ScoreController(Controller):
         return await service.scores(conn, sel, bucket=bucket, min_n=_settings(state).min_n,
                                     today=today)
 
-    @get_and_head("/responses", summary="Answers, newest first; Accept: text/csv streams them all as CSV")
+    # One row per touchpoint for a dashboard's table, from one read of the rollups: the breakdown
+    # of what /scores sums. Scores of several kinds side by side, each on its own scale.
+    @get_and_head("/scores/touchpoints", response_class=Conditional, cache_control=REVALIDATE,
+                  response_headers=ETAG_DOC, opt={MEDIA_TYPES: ANSWER_TYPES},
+                  summary="Every selected touchpoint's score, one item each; Accept: text/csv for CSV")
+    async def touchpoint_scores(
+        self, request: Request[Any, Any, Any], conn: Db, principal: Caller, state: State,
+        journey: QueryId = None, stage: StageQuery = None, owner: QueryId = None,
+        channel: TouchpointChannel = None, kind: KindOfEach = None, start: From = None,
+        end: To = None,
+    ) -> Response[TouchpointScores]:
+        require(principal, Role.OWNER)
+        csv_wanted = _wants_csv(request)
+        first, last = service.period_of(start, end, _today())
+        sel = Selection(journey=journey, stage=stage, owner=owner, channel=channel, kind=kind,
+                        start=first, end=last, scope=principal.owner_scope)
+        scores = await service.touchpoint_scores(conn, sel, min_n=_settings(state).min_n)
+        if not csv_wanted:
+            return Conditional(scores, headers=VARY)
+        # Documented as the JSON; the CSV is a Response too.
+        return cast("Response[TouchpointScores]", Conditional(
+            service.touchpoint_scores_csv(scores).encode(), media_type="text/csv; charset=utf-8",
+            headers={**VARY, "content-disposition": f'attachment; filename="touchpoint-scores-{first}-{last}.csv"'}))
+
+    @get_and_head("/responses", summary="Answers, newest first; Accept: text/csv streams them all as CSV",
+                  opt={MEDIA_TYPES: ANSWER_TYPES})
     async def responses(
         self, request: Request[Any, Any, Any], pool: PoolDep, principal: Caller,
         journey: QueryId = None, stage: StageQuery = None, owner: QueryId = None,
-        touchpoint: TouchpointQuery = None, channel: FromQuery[Channel | None] = None,
+        touchpoint: TouchpointQuery = None, channel: AnswerChannel = None,
         kind: FromQuery[SurveyKind | None] = None, start: From = None, end: To = None,
         customer: Text = None, band: FromQuery[Band | None] = None,
         has_comment: FromQuery[bool | None] = None, label: FromQuery[SentimentLabel | None] = None,
@@ -129,10 +171,9 @@ class ScoreController(Controller):
         require(principal, Role.OWNER)
         first, last = service.period_of(start, end, _today())
         sel = Selection(journey=journey, stage=stage, owner=owner, touchpoint=touchpoint,
-                        channel=channel, kind=kind, start=first, end=last,
-                        scope=principal.owner_scope)
-        filters = ResponseFilter(customer=customer, band=band, has_comment=has_comment,
-                                 label=label, theme=theme)
+                        kind=kind, start=first, end=last, scope=principal.owner_scope)
+        filters = ResponseFilter(customer=customer, channel=channel, band=band,
+                                 has_comment=has_comment, label=label, theme=theme)
         csv_wanted = _wants_csv(request)  # a 406 before any query
         async with pool.acquire() as conn:
             if not csv_wanted:
@@ -166,18 +207,17 @@ class ScoreController(Controller):
 VARY = {"vary": "Accept"}
 
 
-RESPONSE_TYPES = ("application/json", "text/csv")
-
-
 def _wants_csv(request: Request[Any, Any, Any]) -> bool:
     """CSV when the client prefers it by its q-values: "application/json, text/csv;q=0.1" is JSON.
 
-    406 when Accept refuses both ("text/csv;q=0" alone: q=0 is "not acceptable").
+    406 when Accept refuses both ("text/csv;q=0" alone: q=0 is "not acceptable"); the app's
+    acceptable_answers has said so already, before the handler ran.
     """
+    offered = answers_in(request.route_handler)
     accept = ", ".join(request.headers.getall("accept", [])) or None
-    chosen = best_media_type(accept, RESPONSE_TYPES)
+    chosen = best_media_type(accept, offered)
     if chosen is None:
-        raise NotAcceptable(f"Accept refuses every type this answers in: {', '.join(RESPONSE_TYPES)}.")
+        raise refusal(offered)
     return chosen == "text/csv"
 
 

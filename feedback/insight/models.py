@@ -42,6 +42,8 @@ class ResponseFilter(msgspec.Struct, frozen=True, kw_only=True):
     """Filters of the response list beyond the selection."""
 
     customer: str | None = None
+    # The channel each answer came through, which may differ from its touchpoint's.
+    channel: str | None = None
     band: Band | None = None
     has_comment: bool | None = None
     label: SentimentLabel | None = None
@@ -87,6 +89,16 @@ class Point(Output):
     partial: Partial
 
 
+# Every share in the API is a percent, 0–100; the emotion curve's `normalised` alone is 0–1.
+ShareHigh = Annotated[float | None, msgspec.Meta(
+    description="Percent (0–100) of the answers in the high band (promoters, satisfied, easy).")]
+ShareLow = Annotated[float | None, msgspec.Meta(
+    description="Percent (0–100) of the answers in the low band (detractors, dissatisfied, difficult).")]
+Normalised = Annotated[float | None, msgspec.Meta(
+    description="The emotion curve's point: the share of high-band answers as a fraction from 0 to 1 "
+                "(share_high / 100); null below min_n answers.")]
+
+
 class ScoreValue(Output):
     """A headline score with n, its 95 % interval and shares; numbers withheld when insufficient."""
 
@@ -96,8 +108,8 @@ class ScoreValue(Output):
     ci_high: float | None
     insufficient: bool
     mean: float | None
-    share_high: float | None
-    share_low: float | None
+    share_high: ShareHigh
+    share_low: ShareLow
 
 
 class Scores(Output):
@@ -130,6 +142,32 @@ class Scores(Output):
     funnel: Funnel | None
 
 
+class TouchpointScore(Output):
+    """One touchpoint's score over the period and the previous one: what `GET /api/v1/scores`
+    gives as `total` and `previous` for that touchpoint alone, on its own kind's scale."""
+
+    touchpoint: TouchpointRef
+    metric: str
+    score: ScoreValue
+    previous: ScoreValue
+    delta: float | None
+    significant: bool | None
+    p_value: float | None
+    status: str
+
+
+class TouchpointScores(Output):
+    """Every selected touchpoint's score over one period, one item each, in journey order (stage,
+    then key). An owner key's list holds its own touchpoints only."""
+
+    start: date = msgspec.field(name="from")
+    end: date = msgspec.field(name="to")
+    previous_from: date
+    previous_to: date
+    min_n: int
+    items: list[TouchpointScore]
+
+
 class Funnel(Output):
     """Invitations of the period and how far they got; rates are shares of invited."""
 
@@ -138,11 +176,11 @@ class Funnel(Output):
     clicked: Annotated[int, msgspec.Meta(
         description="Invitations with at least one click, mail scanners' included")]
     answered: int
-    response_rate: float | None
+    response_rate: Annotated[float | None, msgspec.Meta(description="Percent (0–100): 100 · answered / invited")]
     ci_low: float | None
     ci_high: float | None
     click_rate: Annotated[float | None, msgspec.Meta(
-        description="100 · clicked_by_people / invited (formerly clicked / invited, "
+        description="Percent (0–100): 100 · clicked_by_people / invited (formerly clicked / invited, "
                     "which counted mail scanners' clicks as people's)")]
     suspected_scanners: Annotated[int, msgspec.Meta(
         description="Clicked invitations nobody answered whose every click looks like a mail "
@@ -188,12 +226,14 @@ class ThemeInsight(Output):
 
     theme: str
     n: int
-    share: float
+    share: Annotated[float, msgspec.Meta(description="Percent (0–100) of all answers that mention the theme.")]
     low: int
     high: int
-    share_of_low: float
-    share_of_high: float
-    impact: float
+    share_of_low: Annotated[float, msgspec.Meta(
+        description="Percent (0–100) of the low-band answers that mention the theme: 100 · l / L.")]
+    share_of_high: Annotated[float, msgspec.Meta(
+        description="Percent (0–100) of the high-band answers that mention the theme: 100 · h / H.")]
+    impact: Annotated[float, msgspec.Meta(description="share_of_low − share_of_high, in percentage points.")]
     average_score: float | None
     average_sentiment: float | None
     touchpoints: list[str]
@@ -205,9 +245,10 @@ class ThemeGrowth(Output):
 
     theme: str
     n: int
-    share: float
-    previous_share: float
-    growth: float
+    share: Annotated[float, msgspec.Meta(description="Percent (0–100) of the period's answers that mention it.")]
+    previous_share: Annotated[float, msgspec.Meta(
+        description="Percent (0–100) of the previous period's answers that mention it.")]
+    growth: Annotated[float, msgspec.Meta(description="share − previous_share, in percentage points.")]
     # A few more mentions of a theme in a small period is often chance: say which growth is not.
     significant: Annotated[bool, msgspec.Meta(
         description="The share grew significantly at 95 % (two-proportion z-test)")]
@@ -298,7 +339,7 @@ class MapTouchpoint(Output):
     kind: str
     owner: str
     score: ScoreValue
-    normalised: float | None
+    normalised: Normalised
     sentiment: float | None
     sentiment_n: int
     mark: str | None
@@ -315,8 +356,10 @@ class MapStage(Output):
     name: str
     position: int
     n: int
-    share_high: float | None
-    normalised: float | None
+    share_high: Annotated[float | None, msgspec.Meta(
+        description="Percent (0–100) of the stage's answers in the high band, as a score's share_high; "
+                    "null without answers. Unlike `normalised`, shown below min_n too.")]
+    normalised: Normalised
     sentiment: float | None
     sentiment_n: int
     touchpoints: list[MapTouchpoint]

@@ -192,6 +192,8 @@ WHERE r.touchpoint_id = ANY($1::bigint[])
   AND ($9::text IS NULL OR r.sentiment_label = $9)
   AND ($10::text IS NULL OR r.themes @> ARRAY[$10::text])
   AND ($11::text IS NULL OR r.kind = $11)
+  -- The channel the answer came through (as each item shows it), not its touchpoint's.
+  AND ($13::text IS NULL OR r.channel = $13)
 ORDER BY r.occurred_at DESC, r.id DESC
 LIMIT $12;
 

@@ -306,7 +306,7 @@ def _response_args(
     return [
         list(touchpoint_ids), since, until, filters.get("customer"), filters.get("band"),
         filters.get("has_comment"), after[0] if after else None, after[1] if after else None,
-        filters.get("label"), filters.get("theme"), filters.get("kind"), limit,
+        filters.get("label"), filters.get("theme"), filters.get("kind"), limit, filters.get("channel"),
     ]
 
 

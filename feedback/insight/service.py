@@ -37,6 +37,8 @@ from feedback.insight.models import (
     ThemeInsight,
     TouchpointRef,
     TouchpointReport,
+    TouchpointScore,
+    TouchpointScores,
     Verbatim,
 )
 from feedback.insight.repository import DailyRow, FunnelRow, ThemeRow, Touchpoint
@@ -498,6 +500,49 @@ async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int, toda
     )
 
 
+async def touchpoint_scores(conn: Conn, sel: Selection, *, min_n: int) -> TouchpointScores:
+    """Each selected touchpoint's score, as `scores` gives it for that touchpoint alone, from one
+    read of the rollups (a row per touchpoint, kind and week part) for all of them."""
+    touchpoints = await _touchpoints(conn, sel)
+    if sel.kind is not None:
+        touchpoints = [t for t in touchpoints if t.ref.kind == sel.kind]
+    prev_start, prev_end = previous_period(sel.start, sel.end)
+    rows = _current_kind(await repo.period_rollups(
+        conn, touchpoint_ids=[t.id for t in touchpoints], start=prev_start, end=sel.end,
+        split=sel.start), touchpoints)
+    now = _by_touchpoint(r for r in rows if r.day >= sel.start)
+    before = _by_touchpoint(r for r in rows if r.day <= prev_end)
+    items = []
+    for t in touchpoints:
+        kind = t.ref.kind
+        comparison = compare(kind, histogram(now.get(t.id, []), kind),
+                             histogram(before.get(t.id, []), kind), min_n=min_n)
+        items.append(TouchpointScore(
+            touchpoint=t.ref, metric=scale_of(kind).metric, score=value_of(comparison.current),
+            previous=value_of(comparison.previous), delta=comparison.delta,
+            significant=comparison.significant, p_value=comparison.p_value,
+            status=target_status(comparison.current, t.ref.target).value))
+    return TouchpointScores(start=sel.start, end=sel.end, previous_from=prev_start,
+                            previous_to=prev_end, min_n=min_n, items=items)
+
+
+def touchpoint_scores_csv(scores: TouchpointScores) -> str:
+    """One row per touchpoint under a header row (SCORE_CSV_COLUMNS), each cell as the JSON
+    writes it (true, false; null an empty cell), with a byte order mark and CRLF line ends."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(SCORE_CSV_COLUMNS)
+    for item in scores.items:
+        writer.writerow(_cells(msgspec.to_builtins(item)))
+    return buffer.getvalue()
+
+
+def _cells(data: Mapping[str, Any]) -> list[str]:
+    return [inert("" if v is None else "true" if v is True else "false" if v is False else str(v))
+            for v in _flat_values(data, _SCORE_NESTED)]
+
+
 # --- responses API -----------------------------------------------------------------------------
 
 _BAND_VALUES = {"low": -1, "middle": 0, "high": 1}
@@ -506,6 +551,7 @@ _BAND_VALUES = {"low": -1, "middle": 0, "high": 1}
 def _response_filters(sel: Selection, filters: ResponseFilter) -> dict[str, Any]:
     return {
         "customer": filters.customer,
+        "channel": None if filters.channel is None else str(filters.channel),
         "band": None if filters.band is None else _BAND_VALUES[filters.band.value],
         "has_comment": filters.has_comment,
         "label": None if filters.label is None else filters.label.value,
@@ -570,6 +616,10 @@ CSV_COLUMNS = _flattened(ResponseOut)
 # (`context`, the caller's own keys, a different set on each answer) is one JSON column.
 _NESTED = frozenset(f.encode_name for f in msgspec.structs.fields(ResponseOut)
                     if isinstance(f.type, type) and issubclass(f.type, msgspec.Struct))
+# The touchpoints' scores as CSV, flattened the same way: `score_value`, `touchpoint_key`.
+SCORE_CSV_COLUMNS = _flattened(TouchpointScore)
+_SCORE_NESTED = frozenset(f.encode_name for f in msgspec.structs.fields(TouchpointScore)
+                          if isinstance(f.type, type) and issubclass(f.type, msgspec.Struct))
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -578,9 +628,9 @@ def inert(cell: str) -> str:
     return "'" + cell if cell.startswith(_FORMULA_STARTS) else cell
 
 
-def _flat_values(data: Mapping[str, Any]) -> Iterable[Any]:
+def _flat_values(data: Mapping[str, Any], nested: frozenset[str] = _NESTED) -> Iterable[Any]:
     for name, value in data.items():
-        if name in _NESTED:
+        if name in nested:
             yield from value.values()
         elif isinstance(value, dict):
             yield msgspec.json.encode(value).decode()
@@ -880,8 +930,13 @@ async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, tod
 
 
 def _share_high(rows: Sequence[DailyRow]) -> tuple[int, float | None]:
+    """(answers, the share of them in the high band from 0 to 1): the emotion curve's scale."""
     n, _, high = band_totals(rows)
     return n, (high / n if n else None)
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else 100.0 * share
 
 
 def _sentiment(rows: Sequence[DailyRow]) -> tuple[int, float | None]:
@@ -918,7 +973,8 @@ def journey_stages(
         n, share = _share_high(stage_rows)
         s_n, s_mean = _sentiment(stage_rows)
         placed.extend(cards)
-        out.append(MapStage(id=stage_id, name=name, position=position, n=n, share_high=share,
+        # share_high in percent, as every share in the API (a score's share_high too).
+        out.append(MapStage(id=stage_id, name=name, position=position, n=n, share_high=_percent(share),
                             normalised=share if n >= min_n else None, sentiment=s_mean,
                             sentiment_n=s_n, touchpoints=cards))
     rated = [c for c in placed if c.normalised is not None]

@@ -25,8 +25,10 @@ from feedback.service.database import create_pool
 from feedback.service.dependencies import DEPENDENCIES
 from feedback.service.invalidation import InvalidationListener
 from feedback.service.logs import configure_logging, request_context, security_headers
+from feedback.service.negotiation import acceptable_answers
 from feedback.service.openapi import DescribedStructs, document_errors, omit_head
 from feedback.service.pages import template_config
+from feedback.service.parameters import STRICT_QUERIES, strict_queries
 from feedback.service.problems import EXCEPTION_HANDLERS
 from feedback.service.validation import json_bodies
 from feedback.settings import Settings, load_settings, log_level_number
@@ -108,7 +110,7 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         state=State({"settings": settings, "key_cache": key_cache, "touchpoints": touchpoints,
                      "alert_rules": alert_rules, "cache_listener": listener}),
         template_config=template_config(),
-        middleware=[request_context, json_bodies],
+        middleware=[request_context, strict_queries, acceptable_answers, json_bodies],
         # Before Litestar's own struct plugin, which leaves docstrings out of the document.
         plugins=[DescribedStructs()],
         before_send=[security_headers],
@@ -120,7 +122,7 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
                 "Touchpoint-triggered micro-surveys: configure journeys and touchpoints, trigger "
                 "invitations, collect answers, and pull scores, pain points and positive moments. "
                 "Send API keys as `Authorization: Bearer <key>`. Errors are RFC 9457 problem details. "
-                "Every GET also answers HEAD."
+                + STRICT_QUERIES + " Every GET also answers HEAD."
             ),
             path="/schema",
             # The document only: Litestar's own viewer pages load scripts from CDNs, which the

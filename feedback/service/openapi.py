@@ -23,7 +23,7 @@ from litestar.openapi.spec import (
 )
 from litestar.typing import FieldDefinition
 
-from feedback.insight.service import CSV_COLUMNS
+from feedback.insight.service import CSV_COLUMNS, SCORE_CSV_COLUMNS
 from feedback.service.problems import PROBLEM_TYPES
 from surveys.models import DOCUMENTED_ITEMS
 
@@ -61,17 +61,20 @@ ERROR_MEANINGS = {
     "401": "No API key, or not a valid one.",
     "403": "The key's role does not allow this.",
     "404": "No such object, or not one this key may see.",
-    "406": "Accept refuses every media type offered; `detail` names them.",
+    "406": "Accept refuses every media type the operation answers in (JSON, or JSON and CSV); `detail` "
+           "names them.",
     "409": "The request conflicts with the current state.",
     "410": "Expired.",
     "413": "The body is too large.",
     "415": "The body is not `application/json`, or is compressed; `detail` names the type.",
-    "422": "Invalid input; `errors` names each offending field.",
+    "422": "Invalid input (on the API, a query parameter the operation does not take, or one given "
+           "twice, too); `errors` names each offending field.",
     "429": "Too many requests.",
     "503": "The database is unreachable; nothing was recorded.",
 }
 # What every /api/ operation may answer besides its own statuses. Not 405 (a documented method
 # on its path is allowed), 410 or 429 (only survey, widget and share pages expire or limit).
+# 406 too, unless it answers with no body (204): negotiation.acceptable_answers.
 # 409 only where a handler names it (`responses=`): only changes can conflict. What it can
 # answer about its input depends on the input it takes (_input_errors).
 _API_ERRORS = ("401", "403", "503")
@@ -90,6 +93,12 @@ _NEGOTIATED: dict[str, dict[str, OpenAPIMediaType]] = {
                      "the JSON item's fields flattened (`sentiment.label` is `sentiment_label`), "
                      "`themes` joined with `;`, null an empty cell; a "
                      "cell that a spreadsheet would run as a formula starts with `'`.")))},
+    "/api/v1/scores/touchpoints": {"text/csv": OpenAPIMediaType(schema=Schema(
+        type=OpenAPIType.STRING,
+        description=("When Accept prefers `text/csv`: one row per item, in the same order, as an attachment "
+                     "(Content-Disposition); UTF-8 with a byte order mark, CRLF line ends, a header row ("
+                     + ", ".join(SCORE_CSV_COLUMNS) + "): the item's fields flattened (`score.value` is "
+                     "`score_value`), true and false as in the JSON, null an empty cell.")))},
 }
 
 
@@ -133,27 +142,30 @@ def _finds(method: str, path: str, operation: Operation) -> bool:
                for where, name in names)
 
 
-def _input_errors(operation: Operation, *, reads_json: bool = True) -> list[str]:
+def _input_errors(operation: Operation, *, api: bool = True) -> list[str]:
     """What an operation can answer about its input, from the input it takes.
 
     A body can be unreadable (400), invalid (422), too large (413) or not JSON (415; a page's form
     is not JSON, so only the API's). A parameter can be invalid (422); one that is required and
     left out is Litestar's 400. Without a body nothing is read from one: json_bodies lets any
-    Content-Type through, and Litestar never reads it, so nor is it too large.
+    Content-Type through, and Litestar never reads it, so nor is it too large. On the API, any
+    query parameter the operation does not take is a 422 (strict_queries), so every one lists it.
     """
     parameters = [p for p in operation.parameters or [] if isinstance(p, Parameter)]
     statuses = []
     if operation.request_body is not None:
-        statuses += ["400", "413", "415"] if reads_json else ["400", "413"]
+        statuses += ["400", "413", "415"] if api else ["400", "413"]
     elif any(p.required and p.param_in != ParamType.PATH for p in parameters):
         statuses.append("400")
-    if operation.request_body is not None or parameters:
+    if operation.request_body is not None or parameters or api:
         statuses.append("422")
     return statuses
 
 
 def _api_errors(method: str, path: str, operation: Operation) -> list[str]:
     statuses = [*_API_ERRORS, *_input_errors(operation)]
+    if "204" not in (operation.responses or {}):
+        statuses.append("406")
     if _finds(method, path, operation):
         statuses.append("404")
     return sorted(statuses)
@@ -175,7 +187,7 @@ def document_errors(schema: OpenAPI) -> None:
                 # Liveness answers whenever the process does; readiness names its own 503.
                 errors, media = [], {"application/json": OpenAPIMediaType(schema=Schema())}
             else:
-                errors = sorted([*_PAGE_ERRORS, *_input_errors(operation, reads_json=False)])
+                errors = sorted([*_PAGE_ERRORS, *_input_errors(operation, api=False)])
                 media = {"text/html": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))}
             responses = operation.responses if operation.responses is not None else {}
             # Litestar puts its own 400 wherever there are parameters, whether or not one can be
