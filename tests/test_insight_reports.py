@@ -79,7 +79,7 @@ async def test_touchpoint_report_ranks_pain_points_and_positive_moments(
     top = pain[0]
     assert top["n"] == 24 and top["low"] == 24 and top["high"] == 0
     assert abs(top["share_of_low"] - 100.0) < 1e-9 and abs(top["impact"] - 100.0) < 1e-9
-    assert abs(top["average_score"] - 1.5) < 1e-9 and abs(top["average_sentiment"] + 0.6) < 1e-6
+    assert abs(top["average_score"] - 1.5) < 1e-9 and abs(top["mean_sentiment"] + 0.6) < 1e-6
     assert len(top["comments"]) == 3 and all(c["score"] <= 2 for c in top["comments"])
     assert [p["theme"] for p in report["positive_moments"]] == ["friendly staff"]
     assert len(report["positive_moments"][0]["comments"]) == 3

@@ -306,7 +306,7 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
                      f'fill="#6b7280">{tick:g}</text>')
     score_line = [(x_of(i), None if s.normalised is None else y_of(s.normalised))
                   for i, s in enumerate(stages)]
-    mood_line = [(x_of(i), None if s.sentiment is None else y_of((s.sentiment + 1) / 2))
+    mood_line = [(x_of(i), None if s.mean_sentiment is None else y_of((s.mean_sentiment + 1) / 2))
                  for i, s in enumerate(stages)]
     # The curve breaks at a stage without enough answers rather than draw through it.
     mood = [(x, y) for x, y in mood_line if y is not None]

@@ -67,6 +67,14 @@ Partial = Annotated[bool, msgspec.Meta(
                 "whole bucket, so its n is lower and its score noisier; do not read it as a change.")]
 
 
+# A mean of comments' polarity is `mean_sentiment` wherever it is given, so that `sentiment` is
+# always an answer's sentiment object (polarity, subjectivity, label, language).
+MeanSentiment = Annotated[float | None, msgspec.Meta(
+    description="Mean polarity (−1…1) of the comments read; null when none was. Formerly `sentiment` "
+                "(on map stages and touchpoints) and `average_sentiment` (on themes).")]
+SentimentN = Annotated[int, msgspec.Meta(description="How many comments `mean_sentiment` is the mean of.")]
+
+
 class Point(Output):
     """One bucket of a score series; value and interval are null below the minimum n.
 
@@ -195,7 +203,7 @@ class ThemeInsight(Output):
     share_of_high: float
     impact: float
     average_score: float | None
-    average_sentiment: float | None
+    mean_sentiment: MeanSentiment
     touchpoints: list[str]
     comments: list[Verbatim]
 
@@ -299,8 +307,8 @@ class MapTouchpoint(Output):
     owner: str
     score: ScoreValue
     normalised: float | None
-    sentiment: float | None
-    sentiment_n: int
+    mean_sentiment: MeanSentiment
+    sentiment_n: SentimentN
     mark: str | None
     # The owner report's target and status (met, missed, undecided, insufficient, no_target),
     # judged by the score's 95 % interval over the map's period.
@@ -317,8 +325,8 @@ class MapStage(Output):
     n: int
     share_high: float | None
     normalised: float | None
-    sentiment: float | None
-    sentiment_n: int
+    mean_sentiment: MeanSentiment
+    sentiment_n: SentimentN
     touchpoints: list[MapTouchpoint]
 
 
