@@ -31,6 +31,7 @@ from feedback.service.app import create_app
 from feedback.service.database import Connection
 from feedback.settings import Settings
 from tests.conftest import MakeKey, bearer
+from tests.test_insight_data import answer, at, days_ago
 from tests.test_insight_reports import support_story
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -244,6 +245,35 @@ async def test_report_charts_are_readable_on_a_phone(
     assert await browser.evaluate("getComputedStyle(document.querySelector('.scroll-hint')).display") != "none"
 
 
+
+# Each quote's signature as drawn: the left edge of each character of "score" after the quote,
+# and of the date after the touchpoint's name. Left to right, each is further right.
+_SIGNATURES = """[...document.querySelectorAll('.quotes li')].map(li => {
+  const edges = (node, from, to) => [...Array(to - from).keys()].map(k => {
+    const r = document.createRange(); r.setStart(node, from + k); r.setEnd(node, from + k + 1);
+    return r.getBoundingClientRect().left; });
+  const sig = li.querySelector('span.muted'), lead = sig.firstChild, date = sig.querySelector('.nowrap').firstChild;
+  const at = lead.textContent.indexOf('score');
+  return [li.textContent, edges(lead, at, at + 5), edges(date, 0, date.textContent.length)]; })"""
+
+
+async def test_direction_controls_in_a_comment_or_a_name_do_not_reverse_the_words_after_them(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    # The most negative comment is quoted first: a stray PDI that would close the quote's isolate,
+    # then an RLO; and the touchpoint's name, which signs each quote, with an RLO of its own.
+    await answer(conn, "support-call", 1, when=at(days_ago(1)), comment="\u2069\u202eon hold forever",
+                 themes=["waiting time"], polarity=-1.0, label="negative")
+    await conn.execute("UPDATE touchpoints SET name = 'Support \u202ecall' WHERE key = 'support-call'")
+    key = await make_key("admin")
+    await browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1,
+                       mobile=False)
+    await _open(browser, f"{live_server}/reports/owners/{cat.owners['support']}", key, ".quotes li")
+    signatures = await browser.evaluate(_SIGNATURES)
+    assert any("on hold forever" in text for text, _, _ in signatures), signatures
+    for text, score, date in signatures:
+        assert score == sorted(score) and len(set(score)) == 5, (text, score)
+        assert date == sorted(date) and len(set(date)) == len(date), (text, date)
 
 # Each stage as laid out: its number, its name, and its box; and the narrowest touchpoint card.
 _STAGES = """({stages: [...document.querySelectorAll('.stage')].map(s => { const r = s.getBoundingClientRect();
