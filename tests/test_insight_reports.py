@@ -535,6 +535,53 @@ async def test_the_owner_parameter_narrows_the_journey_map_with_a_key_as_with_a_
         assert "Support call" not in got.text
 
 
+def _everyone_link(page: str) -> str | None:
+    """Where the map's "Show every owner's touchpoints" link leads, if it has one."""
+    found = re.findall(r'<a class="noprint" href="([^"]+)">Show every owner\'s touchpoints</a>', page)
+    assert len(found) == page.count("every owner"), page
+    return html.unescape(found[0]) if found else None
+
+
+async def test_a_map_narrowed_to_one_owner_links_to_the_whole_map_only_for_who_may_see_it(
+        client: Client, admin: Headers, conn: Any, make_key: MakeKey, settings: Settings) -> None:
+    cat = await support_story(conn)
+    support = cat.owners["support"]
+    path = f"/reports/journeys/{cat.journey}"
+    # An admin key: the link keeps the period, and opens the whole map.
+    page = await client.get(path, headers=admin, params={"owner": support, **_period()})
+    assert page.status_code == 200, page.text
+    whole = _everyone_link(page.text)
+    assert whole is not None and urlsplit(whole).path == path
+    assert parse_qs(urlsplit(whole).query) == {k: [v] for k, v in _period().items()}
+    opened = await client.get(whole, headers=admin)
+    assert opened.status_code == 200 and "First login" in opened.text and "Support call" in opened.text
+    assert _everyone_link(opened.text) is None  # the whole map already
+    # The journey's share link narrowed to one owner (it used to be refused as a damaged owner's
+    # link): the link keeps the token, and there is no way to an owner report it cannot open.
+    token = sharing.make_token(settings.secret_key, cat.journey, int(time.time()) + 600, sharing.JOURNEY_PURPOSE)
+    shared = await client.get(path, params={"owner": support, "share": token})
+    assert shared.status_code == 200, shared.text
+    assert "First login" not in shared.text and "back to the owner report" not in shared.text
+    whole = _everyone_link(shared.text)
+    assert whole is not None and parse_qs(urlsplit(whole).query) == {"share": [token]}
+    opened = await client.get(whole)
+    assert opened.status_code == 200 and "First login" in opened.text and "Support call" in opened.text
+    # An owner's key or share link sees one owner only: no such link, with `owner` or without.
+    key = bearer(await make_key("owner", support))
+    owner_token = sharing.make_token(settings.secret_key, support, int(time.time()) + 600)
+    viewers: list[tuple[dict[str, str | int], Headers]] = [
+        ({"owner": support}, key), ({}, key), ({"owner": support, "share": owner_token}, {})]
+    for params, headers in viewers:
+        page = await client.get(path, headers=headers, params=params)
+        assert page.status_code == 200 and "Support call" in page.text, (params, page.text)
+        assert _everyone_link(page.text) is None, params
+    # A journey's link does not open another journey's map, narrowed or not.
+    other = (await client.post("/api/v1/journeys", json={"name": "Other"}, headers=admin)).json()["id"]
+    for narrowed in ({}, {"owner": support}):
+        r = await client.get(f"/reports/journeys/{other}", params={"share": token, **narrowed})
+        assert r.status_code == 404, narrowed
+
+
 def _map_card(page: str, name: str) -> str:
     """The HTML of the journey map's card of the touchpoint called `name`."""
     return next(card for card in page.split('<div class="tp')[1:] if f"<strong><bdi>{name}</bdi></strong>" in card)
