@@ -275,6 +275,30 @@ async def test_direction_controls_in_a_comment_or_a_name_do_not_reverse_the_word
         assert score == sorted(score) and len(set(score)) == 5, (text, score)
         assert date == sorted(date) and len(set(date)) == len(date), (text, date)
 
+# The period form's two dates and its button as laid out: left, right, top and height of each.
+_PERIOD_FORM = """[...document.querySelectorAll('.periods form input[type=date], .periods form button')]
+  .map(e => { const r = e.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.right), Math.round(r.top), Math.round(r.height)]; })"""
+
+
+async def test_the_period_form_lines_up_on_a_phone_and_takes_one_row_at_a_desk(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    key = await make_key("admin")
+    await browser.call("Emulation.setDeviceMetricsOverride", width=375, height=812, deviceScaleFactor=1,
+                       mobile=True)
+    await _open(browser, f"{live_server}/reports/owners/{cat.owners['support']}", key, ".periods form")
+    await _shot(browser, "owner-report-period-375.png")
+    # "From" and "to" put the dates at different places and the button beside the second: the
+    # dates and the button now make one column, each under the other, as tall as a fingertip.
+    (start, end, button) = await browser.evaluate(_PERIOD_FORM)
+    assert start[:2] == end[:2] == button[:2], (start, end, button)
+    assert start[2] < end[2] < button[2] and min(start[3], end[3], button[3]) >= 44, (start, end, button)
+    assert await browser.evaluate("document.documentElement.scrollWidth") <= 375
+    await browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1,
+                       mobile=False)
+    (start, end, button) = await browser.evaluate(_PERIOD_FORM)
+    assert start[2] == end[2] == button[2] and start[1] < end[0] < end[1] < button[0], (start, end, button)
+
 # Each stage as laid out: its number, its name, and its box; and the narrowest touchpoint card.
 _STAGES = """({stages: [...document.querySelectorAll('.stage')].map(s => { const r = s.getBoundingClientRect();
     return [s.querySelector('.step')?.textContent, s.querySelector('h3').textContent.trim(), r.x, r.y, r.width]; }),
