@@ -30,7 +30,8 @@ NO_NUL = r"^[^\x00]*$"
 # (U+0000–U+001F) or C1 (U+007F–U+009F). The whitespace ones (tab, newline, CR, VT, FF, U+001C–
 # U+001F, NEL) pass the pattern only to be trimmed around the name like spaces: one left inside
 # it is refused by surveys.service. Format characters (U+202E and the like) are not controls
-# and are allowed (they spell some scripts and emoji); pages print them as text, escaped.
+# and are allowed (they spell some scripts and emoji); pages print them as text, escaped and
+# isolated from the words around them (feedback/insight/typeset.py).
 ONE_LINE = r"^[^\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]*$"
 # A description is prose: tab, newline and CR only.
 PROSE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"

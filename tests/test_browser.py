@@ -31,6 +31,7 @@ from feedback.service.app import create_app
 from feedback.service.database import Connection
 from feedback.settings import Settings
 from tests.conftest import MakeKey, bearer
+from tests.test_insight_data import answer, at, days_ago
 from tests.test_insight_reports import support_story
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -283,6 +284,60 @@ async def test_a_chart_is_never_stretched_so_the_curve_of_few_stages_has_the_tex
         assert len(charts) == 2 and all(0.5 < scale <= 1 for _, scale, _, _ in charts), (width, charts)
         # Nor wider than its column: a narrower one shrinks it.
         assert await browser.evaluate("document.documentElement.scrollWidth") <= width
+
+
+# Each quote's signature as drawn: the left edge of each character of "score" after the quote,
+# and of the date after the touchpoint's name. Left to right, each is further right.
+_SIGNATURES = """[...document.querySelectorAll('.quotes li')].map(li => {
+  const edges = (node, from, to) => [...Array(to - from).keys()].map(k => {
+    const r = document.createRange(); r.setStart(node, from + k); r.setEnd(node, from + k + 1);
+    return r.getBoundingClientRect().left; });
+  const sig = li.querySelector('span.muted'), lead = sig.firstChild, date = sig.querySelector('.nowrap').firstChild;
+  const at = lead.textContent.indexOf('score');
+  return [li.textContent, edges(lead, at, at + 5), edges(date, 0, date.textContent.length)]; })"""
+
+
+async def test_direction_controls_in_a_comment_or_a_name_do_not_reverse_the_words_after_them(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    # The most negative comment is quoted first: a stray PDI that would close the quote's isolate,
+    # then an RLO; and the touchpoint's name, which signs each quote, with an RLO of its own.
+    await answer(conn, "support-call", 1, when=at(days_ago(1)), comment="\u2069\u202eon hold forever",
+                 themes=["waiting time"], polarity=-1.0, label="negative")
+    await conn.execute("UPDATE touchpoints SET name = 'Support \u202ecall' WHERE key = 'support-call'")
+    key = await make_key("admin")
+    await browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1,
+                       mobile=False)
+    await _open(browser, f"{live_server}/reports/owners/{cat.owners['support']}", key, ".quotes li")
+    signatures = await browser.evaluate(_SIGNATURES)
+    assert any("on hold forever" in text for text, _, _ in signatures), signatures
+    for text, score, date in signatures:
+        assert score == sorted(score) and len(set(score)) == 5, (text, score)
+        assert date == sorted(date) and len(set(date)) == len(date), (text, date)
+
+# The period form's two dates and its button as laid out: left, right, top and height of each.
+_PERIOD_FORM = """[...document.querySelectorAll('.periods form input[type=date], .periods form button')]
+  .map(e => { const r = e.getBoundingClientRect(); return [Math.round(r.left), Math.round(r.right), Math.round(r.top), Math.round(r.height)]; })"""
+
+
+async def test_the_period_form_lines_up_on_a_phone_and_takes_one_row_at_a_desk(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    key = await make_key("admin")
+    await browser.call("Emulation.setDeviceMetricsOverride", width=375, height=812, deviceScaleFactor=1,
+                       mobile=True)
+    await _open(browser, f"{live_server}/reports/owners/{cat.owners['support']}", key, ".periods form")
+    await _shot(browser, "owner-report-period-375.png")
+    # "From" and "to" put the dates at different places and the button beside the second: the
+    # dates and the button now make one column, each under the other, as tall as a fingertip.
+    (start, end, button) = await browser.evaluate(_PERIOD_FORM)
+    assert start[:2] == end[:2] == button[:2], (start, end, button)
+    assert start[2] < end[2] < button[2] and min(start[3], end[3], button[3]) >= 44, (start, end, button)
+    assert await browser.evaluate("document.documentElement.scrollWidth") <= 375
+    await browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1,
+                       mobile=False)
+    (start, end, button) = await browser.evaluate(_PERIOD_FORM)
+    assert start[2] == end[2] == button[2] and start[1] < end[0] < end[1] < button[0], (start, end, button)
 
 
 

@@ -112,3 +112,41 @@ async def test_start_up_banner_leads_to_the_owner_report_where_the_demo_story_is
     # The other URLs are all still there.
     for label in ("API docs", "OpenAPI document", "Health", "Journey map", "A live demo survey"):
         assert any(x.strip().startswith(label) for x in lines), label
+
+
+# What a comment about each demo touchpoint is about, in words it would use (English, Russian).
+SUBJECTS = {
+    "welcome-ad-landing": ("landing page", "from the ad", "из рекламы"),
+    "product-search": ("search", "поиск"),
+    "app-checkout": ("checkout", "оформ", "оплат"),
+    "order-confirmation-email": ("order summary", "email", "confirmation", "сводк", "письмо"),
+    "courier-delivery": ("courier", "deliver", "parcel", "box", "курьер", "посылк", "достав"),
+    "parcel-locker-pickup": ("locker", "постамат"),
+    "first-login": ("first", "log in", "login", "setup", "первый"),
+    "account-setup-call": ("set-up call", "звонке", "звонок"),
+    "support-call": ("phone", "hold", "call", "waiting", "transferred", "телефону", "на линии"),
+    "support-chat": ("chat", "чат"),
+    "plan-upgrade": ("plan", "тариф"),
+    "quarterly-relationship-nps": ("shop", "магазин"),
+    "cancellation-call": ("cancel", "account", "отменить", "аккаунт"),
+}
+
+
+async def test_each_touchpoints_demo_comments_are_about_it(conn: Connection, tmp_path: Path) -> None:
+    # A shared pool of "generic" comments put "Quick and easy" under courier delivery and a
+    # Russian «Быстрая и простая настройка» (a quick set-up) under every touchpoint it served.
+    await load_demo(conn, Settings(secret_key="s" * 40, data_dir=tmp_path))
+    rows = await conn.fetch("SELECT DISTINCT t.key, r.comment FROM responses r JOIN touchpoints t "
+                            "ON t.id = r.touchpoint_id WHERE r.comment IS NOT NULL")
+    said: dict[str, set[str]] = {}
+    for row in rows:
+        said.setdefault(row["key"], set()).add(row["comment"])
+    assert set(said) == set(SUBJECTS)
+    for key, comments in said.items():
+        off = [c for c in comments if not any(word in c.casefold() for word in SUBJECTS[key])]
+        assert not off, (key, off)
+        # The courier is Delivery & Logistics' story, and no two touchpoints say the same thing.
+        if key != "courier-delivery":
+            assert not [c for c in comments if "courier" in c.casefold() or "курьер" in c.casefold()], key
+        for other, theirs in said.items():
+            assert other == key or not comments & theirs, (key, other, comments & theirs)

@@ -80,7 +80,7 @@ async def test_touchpoint_report_ranks_pain_points_and_positive_moments(
     top = pain[0]
     assert top["n"] == 24 and top["low"] == 24 and top["high"] == 0
     assert abs(top["share_of_low"] - 100.0) < 1e-9 and abs(top["impact"] - 100.0) < 1e-9
-    assert abs(top["average_score"] - 1.5) < 1e-9 and abs(top["average_sentiment"] + 0.6) < 1e-6
+    assert abs(top["average_score"] - 1.5) < 1e-9 and abs(top["mean_sentiment"] + 0.6) < 1e-6
     assert len(top["comments"]) == 3 and all(c["score"] <= 2 for c in top["comments"])
     assert [p["theme"] for p in report["positive_moments"]] == ["friendly staff"]
     assert len(report["positive_moments"][0]["comments"]) == 3
@@ -154,15 +154,21 @@ async def test_a_quote_in_another_language_is_marked_with_it(client: Client, adm
     rid = await answer(conn, "support-call", 1, when=at(days_ago(1)), comment="Долго ждал на линии",
                        themes=["waiting time"], polarity=-1.0, label="negative")
     await conn.execute("UPDATE responses SET language = 'ru' WHERE id = $1", rid)
+    await conn.execute("UPDATE responses SET language = 'en' WHERE comment LIKE 'on hold for%'")
     r = await client.get("/api/v1/touchpoints/support-call/report", headers=admin, params=_period())
     quotes = {c["comment"]: c["sentiment"]["language"] for p in r.json()["pain_points"] for c in p["comments"]}
     assert quotes.get("Долго ждал на линии") == "ru", quotes
     page = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
-    assert '<q lang="ru">Долго ждал на линии</q>' in page.text
-    assert '<q lang="en">' not in page.text and "<q>" in page.text  # English quotes stay plain
+    assert '<q dir="auto" lang="ru">Долго ждал на линии</q>' in page.text
+    # English is said too, not left to the page's; a comment whose language was not read (stored
+    # before it was) says it is unknown rather than claim the page's English.
+    quoted = re.findall(r'<q dir="auto" lang="(\w*)">([^<]*)</q>', page.text)
+    assert ("en", True) in {(lang, said.startswith("on hold for")) for lang, said in quoted}, quoted
+    assert all(lang == "" for lang, said in quoted if said.startswith("&lt;script")), quoted
+    assert any(said.startswith("&lt;script") for _, said in quoted) and "<q>" not in page.text, quoted
     # A quote is signed with its touchpoint's name, as the card above is headed, not its API key;
     # on a phone no line starts with the score's number or a date's month.
-    signed = r'— score&nbsp;1, Support call, <span class="nowrap">\d\d [A-Z][a-z]{2} \d{4}</span>'
+    signed = r'— score&nbsp;1, <bdi>Support call</bdi>, <span class="nowrap">\d\d [A-Z][a-z]{2} \d{4}</span>'
     assert re.search(signed, page.text)
     assert "support-call, " not in page.text and "average score&nbsp;1." in page.text
 
@@ -203,7 +209,7 @@ async def test_the_owner_page_opens_with_every_target_at_a_glance(
         assert words in rows[0], words
     assert "100.0 %" in rows[1] and "target met" in rows[1] and "no comparison" in rows[1]
     assert "<strong>undecided</strong> when the interval spans the target" in glance
-    assert 'Fix first: <a href="#pain-points"><strong>waiting time</strong></a>' in glance
+    assert 'Fix first: <a href="#pain-points"><strong><bdi>waiting time</bdi></strong></a>' in glance
     assert 'id="tp-support-call"' in cards and '<h2 id="pain-points">' in cards
     # An owner without touchpoints has nothing to sum up.
     empty = (await client.post("/api/v1/owners", headers=admin, json={"name": "Nobody"})).json()
@@ -608,9 +614,56 @@ async def test_the_owner_parameter_narrows_the_journey_map_with_a_key_as_with_a_
         assert "Support call" not in got.text
 
 
+def _everyone_link(page: str) -> str | None:
+    """Where the map's "Show every owner's touchpoints" link leads, if it has one."""
+    found = re.findall(r'<a class="noprint" href="([^"]+)">Show every owner\'s touchpoints</a>', page)
+    assert len(found) == page.count("every owner"), page
+    return html.unescape(found[0]) if found else None
+
+
+async def test_a_map_narrowed_to_one_owner_links_to_the_whole_map_only_for_who_may_see_it(
+        client: Client, admin: Headers, conn: Any, make_key: MakeKey, settings: Settings) -> None:
+    cat = await support_story(conn)
+    support = cat.owners["support"]
+    path = f"/reports/journeys/{cat.journey}"
+    # An admin key: the link keeps the period, and opens the whole map.
+    page = await client.get(path, headers=admin, params={"owner": support, **_period()})
+    assert page.status_code == 200, page.text
+    whole = _everyone_link(page.text)
+    assert whole is not None and urlsplit(whole).path == path
+    assert parse_qs(urlsplit(whole).query) == {k: [v] for k, v in _period().items()}
+    opened = await client.get(whole, headers=admin)
+    assert opened.status_code == 200 and "First login" in opened.text and "Support call" in opened.text
+    assert _everyone_link(opened.text) is None  # the whole map already
+    # The journey's share link narrowed to one owner (it used to be refused as a damaged owner's
+    # link): the link keeps the token, and there is no way to an owner report it cannot open.
+    token = sharing.make_token(settings.secret_key, cat.journey, int(time.time()) + 600, sharing.JOURNEY_PURPOSE)
+    shared = await client.get(path, params={"owner": support, "share": token})
+    assert shared.status_code == 200, shared.text
+    assert "First login" not in shared.text and "back to the owner report" not in shared.text
+    whole = _everyone_link(shared.text)
+    assert whole is not None and parse_qs(urlsplit(whole).query) == {"share": [token]}
+    opened = await client.get(whole)
+    assert opened.status_code == 200 and "First login" in opened.text and "Support call" in opened.text
+    # An owner's key or share link sees one owner only: no such link, with `owner` or without.
+    key = bearer(await make_key("owner", support))
+    owner_token = sharing.make_token(settings.secret_key, support, int(time.time()) + 600)
+    viewers: list[tuple[dict[str, str | int], Headers]] = [
+        ({"owner": support}, key), ({}, key), ({"owner": support, "share": owner_token}, {})]
+    for params, headers in viewers:
+        page = await client.get(path, headers=headers, params=params)
+        assert page.status_code == 200 and "Support call" in page.text, (params, page.text)
+        assert _everyone_link(page.text) is None, params
+    # A journey's link does not open another journey's map, narrowed or not.
+    other = (await client.post("/api/v1/journeys", json={"name": "Other"}, headers=admin)).json()["id"]
+    for narrowed in ({}, {"owner": support}):
+        r = await client.get(f"/reports/journeys/{other}", params={"share": token, **narrowed})
+        assert r.status_code == 404, narrowed
+
+
 def _map_card(page: str, name: str) -> str:
     """The HTML of the journey map's card of the touchpoint called `name`."""
-    return next(card for card in page.split('<div class="tp')[1:] if f"<strong>{name}</strong>" in card)
+    return next(card for card in page.split('<div class="tp')[1:] if f"<strong><bdi>{name}</bdi></strong>" in card)
 
 
 async def test_journey_map_cards_show_target_and_status_as_the_owner_report_judges_them(
@@ -818,7 +871,7 @@ async def test_the_journey_map_says_high_band_answers_for_stages_and_cards(
         client: Client, admin: Headers, conn: Any) -> None:
     cat = await support_story(conn)
     r = await client.get(f"/reports/journeys/{cat.journey}", headers=admin, params=_period())
-    solution = r.text.split("Solution</h3>")[1].split('<div class="tp')[0]
+    solution = r.text.split("<bdi>Solution</bdi></h3>")[1].split('<div class="tp')[0]
     # The stage's share is a figure over its label (test_browser.py: on one line with the others).
     assert "<dt>high-band</dt><dd>64.7 %</dd>" in solution, solution
     # The same figure as the JSON's share_high, a percent too.

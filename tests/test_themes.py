@@ -257,11 +257,11 @@ def test_chat_is_its_own_concept() -> None:
 
 
 def test_demo_comments_still_carry_their_seeded_themes() -> None:
-    from feedback.demo.responses import DELIGHT, PAIN, SEEDED_TRUTH
+    from feedback.demo.responses import COMMENTS, SEEDED_TRUTH
 
     for key, truth in SEEDED_TRUTH.items():
-        for mood, pool in (("pain", PAIN), ("delight", DELIGHT)):
-            english, russian = pool.get(key, ([], []))
+        for mood, band in (("pain", "low"), ("delight", "high")):
+            english, russian = COMMENTS[key][band]
             found = {t for text in english for t in extract_themes(text, "en")}
             found |= {t for text in russian for t in extract_themes(text, "ru")}
             for theme in truth[mood]:

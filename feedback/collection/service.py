@@ -54,6 +54,7 @@ from feedback.collection.repository import (
 )
 from feedback.collection.texts import characters, text
 from feedback.collection.writer import LinkReader, Pending, ResponseWriter
+from feedback.insight.typeset import TEMPLATE_GLOBALS
 from feedback.sentiment import ANALYZER_VERSION, CommentInsight
 from feedback.sentiment.models import stored_sentiment
 from feedback.sentiment.reader import CommentReader
@@ -74,8 +75,9 @@ from surveys.kinds import Scale, name_language, placing, question_parts, scale_o
 from surveys.models import KEY_PATTERN, Touchpoint
 from surveys.text import blank
 
-# The email block is rendered outside any request; autoescape as on the pages.
+# The email block is rendered outside any request; autoescape and helpers as on the pages.
 _EMAIL = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True)
+_EMAIL.globals.update(TEMPLATE_GLOBALS)
 CLOCK_SKEW = timedelta(minutes=5)
 _SCORE = re.compile(r"^-?[0-9]{1,3}$")
 OLDEST_ANSWER = timedelta(days=365)
@@ -323,8 +325,9 @@ async def erase_customer(conn: Connection, customer_ref: str) -> Erasure:
 
 @dataclass(frozen=True, slots=True)
 class Question:
-    """The question as shown: the touchpoint's name in it carries its own `lang` when it is
-    not the page's (an English name in Russian copy), so a screen reader says it right."""
+    """The question as shown: `name` is what a CX manager typed, isolated from the words around
+    it (feedback.insight.typeset), and carries its own `lang` when it is not the page's (an
+    English name in Russian copy), so a screen reader says it right."""
 
     before: str
     name: str = ""
@@ -336,8 +339,9 @@ def question_view(tp: Touchpoint, locale: str) -> Question:
     question = tp.questions.get(locale, tp.questions["en"])
     before, name, after = question_parts(tp.kind, locale, tp.name)
     if before + name + after != question:
-        # The touchpoint's own wording: where a name is in it, if anywhere, is unknown.
-        return Question(question)
+        # The touchpoint's own wording, typed whole in the page's language: where a name is in
+        # it, if anywhere, is unknown.
+        return Question("", question)
     lang = name_language(name)
     return Question(before, name, after, None if lang == locale else lang)
 
@@ -347,8 +351,7 @@ def _scale_view(tp: Touchpoint, locale: str) -> dict[str, Any]:
     low_label, high_label = scale.labels.get(locale, scale.labels["en"])
     t = text(locale)
     return {
-        "locale": locale, "t": t, "question": tp.questions.get(locale, tp.questions["en"]),
-        "wording": question_view(tp, locale),
+        "locale": locale, "t": t, "wording": question_view(tp, locale),
         "scores": list(scale.values), "low_label": low_label, "high_label": high_label,
         "kind": tp.kind.value,
         "scale_hint": t["scale_hint"].format(low=scale.low, high=scale.high, low_label=low_label,

@@ -1,4 +1,5 @@
-"""Inline SVG charts drawn on the server: no scripts, no CDN, every label escaped."""
+"""Inline SVG charts drawn on the server: no scripts, no CDN, every label escaped, and every name
+in one isolated from the words around it (typeset.isolated: SVG text takes no <bdi>)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import NamedTuple
 from markupsafe import Markup, escape
 
 from feedback.insight.models import Bucket, MapStage, Point, TouchpointReport
+from feedback.insight.typeset import isolated
 from surveys.kinds import scale_of
 
 _W, _H = 560, 190
@@ -167,7 +169,7 @@ class Trend(NamedTuple):
 def trend(report: TouchpointReport) -> Trend:
     """The report's trend chart in both layouts (the page's CSS shows one) and its partial notes."""
     tp, bucket = report.touchpoint, report.trend_bucket
-    title = f"{'Weekly' if bucket is Bucket.WEEK else 'Monthly'} {tp.kind.upper()} of {tp.name}"
+    title = f"{'Weekly' if bucket is Bucket.WEEK else 'Monthly'} {tp.kind.upper()} of {isolated(tp.name)}"
     charts = [trend_chart(report.trend, tp.kind, report.target, title, bucket, layout)
               for layout in (WIDE, NARROW)]
     notes = [f"{partial_label(p, bucket)} ({_days(p.first_day, p.last_day)})"
@@ -350,7 +352,7 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
                      f'fill="#6b7280">{tick:g}</text>')
     score_line = [(x_of(i), None if s.normalised is None else y_of(s.normalised))
                   for i, s in enumerate(stages)]
-    mood_line = [(x_of(i), None if s.sentiment is None else y_of((s.sentiment + 1) / 2))
+    mood_line = [(x_of(i), None if s.mean_sentiment is None else y_of((s.mean_sentiment + 1) / 2))
                  for i, s in enumerate(stages)]
     # The curve breaks at a stage without enough answers rather than draw through it.
     mood = [(x, y) for x, y in mood_line if y is not None]
@@ -366,13 +368,13 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
     names = {t.key: t.name for s in stages for t in s.touchpoints}
     for i, stage in enumerate(stages):
         keys = {t.key for t in stage.touchpoints}
-        label = escape(stage.name if len(stage.name) <= 16 else stage.name[:15] + "…")
+        label = escape(isolated(stage.name if len(stage.name) <= 16 else stage.name[:15] + "…"))
         parts.append(f'<text x="{_fmt(x_of(i))}" y="{height - 38}" text-anchor="middle" {_FONT} '
                      f'fill="#111827" font-weight="600">{label}</text>')
         for key, word, colour, dy in ((worst, "worst", "#b91c1c", 0), (best, "best", "#15803d", 14)):
             if key is not None and key in keys:
                 parts.append(f'<text x="{_fmt(x_of(i))}" y="{height - 22 + dy}" text-anchor="middle" '
-                             f'{_FONT} fill="{colour}" font-weight="600">{word}: {escape(_short(names[key]))}</text>')
+                             f'{_FONT} fill="{colour}" font-weight="600">{word}: {escape(isolated(_short(names[key])))}</text>')
     parts.append(f'<text x="{width - _RIGHT}" y="{_TOP + 10}" text-anchor="end" {_FONT} '
                  f'fill="#1d4ed8">— share of high-band answers</text>')
     parts.append(f'<text x="{width - _RIGHT}" y="{_TOP + 24}" text-anchor="end" {_FONT} '

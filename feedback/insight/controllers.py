@@ -347,6 +347,24 @@ async def _page_scope(request: Request[Any, Any, Any], pool: Pool, owner_id: int
     return principal.owner_scope
 
 
+async def _map_access(request: Request[Any, Any, Any], pool: Pool, journey_id: int,
+                      owner: int | None, share: str | None) -> tuple[int | None, bool]:
+    """The owner a journey map is limited to (None: everything), and whether the viewer may see
+    every owner's touchpoints (an admin key or the journey's share link) even when `owner`
+    narrows the map."""
+    if share is None:
+        scope = await _page_scope(request, pool, owner, None)
+        return scope, scope is None
+    if owner is not None:
+        try:  # mostly the owner's link, from its report's links to the map
+            await _check_share(request, pool, "owner", owner, share)
+            return owner, False
+        except NotFound:  # else the journey's, narrowed to one owner
+            pass
+    await _check_share(request, pool, "journey", journey_id, share)
+    return None, True
+
+
 async def _check_share(request: Request[Any, Any, Any], pool: Pool, target: ShareTarget,
                        target_id: int, share: str) -> None:
     async with pool.acquire() as conn:
@@ -401,14 +419,10 @@ class ReportPages(Controller):
     async def journey(self, request: Request[Any, Any, Any], journey_id: IdParam, pool: PoolDep,
                       owner: MapOwner = None, share: ShareToken = None, start: From = None,
                       end: To = None) -> Template:
-        # `owner` narrows the map to that owner's touchpoints for a key as for the owner's share
-        # link (whose token it names); a journey share link, without it, opens the whole map.
+        # `owner` narrows the map to that owner's touchpoints for a key as for a share link: the
+        # owner's (whose token it names) or the journey's, which opens the whole map without it.
         try:
-            if share is not None and owner is None:
-                await _check_share(request, pool, "journey", journey_id, share)
-                scope = None
-            else:
-                scope = await _page_scope(request, pool, owner, share)
+            scope, whole_map = await _map_access(request, pool, journey_id, owner, share)
         except Unauthorized:
             return _private(request)
         except sharing.ShareExpired as exc:
@@ -421,10 +435,15 @@ class ReportPages(Controller):
             journey = await service.journey_map(conn, journey_id, start=first, end=last, scope=scope,
                                                 owner=owner, min_n=request.app.state.settings.min_n)
         curve = charts.emotion_curve(journey.stages, journey.worst, journey.best)
-        back = None if owner is None else _with_query(f"/reports/owners/{owner}",
-                                                      _query(share=share, start=start, end=end))
+        # A journey's link does not open an owner report: no way back from it, but one out to
+        # the whole map, which only those who may see every owner get.
+        journey_link = whole_map and share is not None
+        back = None if owner is None or journey_link else _with_query(
+            f"/reports/owners/{owner}", _query(share=share, start=start, end=end))
+        everyone = None if owner is None or not whole_map else _with_query(
+            request.url.path, _query(share=share, start=start, end=end))
         return ConditionalTemplate(template_name="journey_map.html", context={
-            "journey": journey, "curve": curve, "back": back,
+            "journey": journey, "curve": curve, "back": back, "everyone": everyone,
             # The template notes a map limited to one owner.
             "scope": scope if owner is None else owner,
             "periods": _periods(request.url.path, today, first, last, share=share,

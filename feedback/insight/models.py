@@ -69,6 +69,14 @@ Partial = Annotated[bool, msgspec.Meta(
                 "whole bucket, so its n is lower and its score noisier; do not read it as a change.")]
 
 
+# A mean of comments' polarity is `mean_sentiment` wherever it is given, so that `sentiment` is
+# always an answer's sentiment object (polarity, subjectivity, label, language).
+MeanSentiment = Annotated[float | None, msgspec.Meta(
+    description="Mean polarity (−1…1) of the comments read; null when none was. Formerly `sentiment` "
+                "(on map stages and touchpoints) and `average_sentiment` (on themes).")]
+SentimentN = Annotated[int, msgspec.Meta(description="How many comments `mean_sentiment` is the mean of.")]
+
+
 class Point(Output):
     """One bucket of a score series; value and interval are null below the minimum n.
 
@@ -235,7 +243,7 @@ class ThemeInsight(Output):
         description="Percent (0–100) of the high-band answers that mention the theme: 100 · h / H.")]
     impact: Annotated[float, msgspec.Meta(description="share_of_low − share_of_high, in percentage points.")]
     average_score: float | None
-    average_sentiment: float | None
+    mean_sentiment: MeanSentiment
     touchpoints: list[str]
     comments: list[Verbatim]
 
@@ -340,8 +348,8 @@ class MapTouchpoint(Output):
     owner: str
     score: ScoreValue
     normalised: Normalised
-    sentiment: float | None
-    sentiment_n: int
+    mean_sentiment: MeanSentiment
+    sentiment_n: SentimentN
     mark: str | None
     # The owner report's target and status (met, missed, undecided, insufficient, no_target),
     # judged by the score's 95 % interval over the map's period.
@@ -360,8 +368,8 @@ class MapStage(Output):
         description="Percent (0–100) of the stage's answers in the high band, as a score's share_high; "
                     "null without answers. Unlike `normalised`, shown below min_n too.")]
     normalised: Normalised
-    sentiment: float | None
-    sentiment_n: int
+    mean_sentiment: MeanSentiment
+    sentiment_n: SentimentN
     touchpoints: list[MapTouchpoint]
 
 

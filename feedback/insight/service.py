@@ -363,8 +363,8 @@ def theme_insights(
             share_of_low=share_low, share_of_high=share_high, impact=share_low - share_high,
             # A mean score means something only on one scale.
             average_score=sum(p.score_sum for p in parts) / n if len(kinds) == 1 else None,
-            average_sentiment=(sum(p.sentiment_sum for p in parts) / sentiment_n
-                               if sentiment_n else None),
+            mean_sentiment=(sum(p.sentiment_sum for p in parts) / sentiment_n
+                            if sentiment_n else None),
             touchpoints=sorted({keys.get(p.touchpoint_id, "?") for p in parts}),
             comments=[],
         ))
@@ -966,7 +966,7 @@ def journey_stages(
             cards.append(MapTouchpoint(
                 key=t.ref.key, name=t.ref.name, kind=t.ref.kind, owner=t.ref.owner,
                 score=value_of(score), normalised=share if n >= min_n else None,
-                sentiment=s_mean, sentiment_n=s_n, mark=None, target=t.ref.target,
+                mean_sentiment=s_mean, sentiment_n=s_n, mark=None, target=t.ref.target,
                 status=target_status(score, t.ref.target).value,
             ))
         stage_rows = [r for t in members for r in by_tp.get(t.id, [])]
@@ -975,7 +975,7 @@ def journey_stages(
         placed.extend(cards)
         # share_high in percent, as every share in the API (a score's share_high too).
         out.append(MapStage(id=stage_id, name=name, position=position, n=n, share_high=_percent(share),
-                            normalised=share if n >= min_n else None, sentiment=s_mean,
+                            normalised=share if n >= min_n else None, mean_sentiment=s_mean,
                             sentiment_n=s_n, touchpoints=cards))
     rated = [c for c in placed if c.normalised is not None]
     worst = best = None
