@@ -334,7 +334,7 @@ def test_a_long_partial_legend_wraps_inside_the_narrow_chart() -> None:
 
 def _stage(i: int) -> MapStage:
     return MapStage(id=i, name=f"Stage {i}", position=i, n=40, share_high=50.0, normalised=0.5,
-                    sentiment=0.1, sentiment_n=40, touchpoints=[])
+                    mean_sentiment=0.1, sentiment_n=40, touchpoints=[])
 
 
 def test_every_chart_is_drawn_at_its_own_size_never_stretched_to_its_column() -> None:
