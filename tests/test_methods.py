@@ -31,8 +31,15 @@ async def _one_of_each(client: Client, admin: Headers) -> dict[str, str]:
     w = await world(client, admin)
     await touchpoint(client, admin, w, "delivery")
     sent = (await invite(client, admin, "delivery")).json()
+    answer = await client.post("/api/v1/responses", headers=admin,
+                               json={"touchpoint": "delivery", "score": 4, "customer": "c-1"})
+    assert answer.status_code == 201, answer.text
+    alert = await client.post(f"/api/v1/owners/{w['owner']}/alerts", headers=admin,
+                              json={"url": "https://hooks.example/methods"})
+    assert alert.status_code == 201, alert.text
     return {"owner_id": str(w["owner"]), "journey_id": str(w["journey"]), "key": "delivery",
-            "invitation_id": sent["id"], "token": token_of(sent["url"]), "customer": "c-1"}
+            "invitation_id": sent["id"], "token": token_of(sent["url"]), "customer": "c-1",
+            "response_id": answer.json()["id"], "alert_id": str(alert.json()["id"])}
 
 
 async def test_every_get_route_answers_head_as_get_does_without_a_body(
@@ -74,7 +81,8 @@ def _allow(value: str) -> list[str]:
 
 async def test_options_lists_every_method_of_the_path(app: Litestar, client: Client) -> None:
     values: dict[str, Any] = {"owner_id": "1", "journey_id": "1", "key": "k", "token": "t", "customer": "c",
-                              "invitation_id": "00000000-0000-7000-8000-000000000001"}
+                              "invitation_id": "00000000-0000-7000-8000-000000000001",
+                              "response_id": "00000000-0000-7000-8000-000000000002", "alert_id": "1"}
     for route in _http_routes(app):
         r = await client.options(_fill(route.path, values))
         assert r.status_code == 204, route.path
