@@ -72,7 +72,7 @@ async def test_a_new_journey_takes_stages_as_names_or_as_patch_objects(client: C
     # Every stage of a new journey is new: an id there is refused by name, not ignored.
     cases: list[tuple[list[Any], str]] = [([{"name": "Request", "id": 1}], "stages[0].id"),
              (["Request", {"name": " "}], "stages[1].name"),
-             (["Request", {"name": "x", "colour": "red"}], "stages[1]"),
+             (["Request", {"name": "x", "colour": "red"}], "stages[1].colour"),
              ([{"name": "Request"}, "request"], "stages")]
     for stages, field in cases:
         r = await client.post("/api/v1/journeys", json={"name": "Other", "stages": stages}, headers=admin)

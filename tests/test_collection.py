@@ -966,7 +966,7 @@ async def test_an_api_answer_to_an_invitation_is_refused_as_its_link_would_be(
     cases = [({**base, "touchpoint": "other"}, 422, "invitation_id", "of touchpoint 'delivery'"),
              ({**base, "invitation_id": "01a2077f-84e0-70b2-9847-4d828bcea750"}, 422, "invitation_id", "no invitation"),
              ({**base, "invitation_id": skipped["id"]}, 422, "invitation_id", "was not sent"),
-             ({**base, "invitation_id": "nope"}, 422, "invitation_id", "Invalid UUID"),
+             ({**base, "invitation_id": "nope"}, 422, "invitation_id", "must be a UUID"),
              ({**base, "customer": "crm-2"}, 422, "customer", "not the customer"),
              ({**base, "score": 6}, 422, "score", "between 1 and 5")]
     for body, status, field, words in cases:
