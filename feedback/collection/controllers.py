@@ -39,7 +39,7 @@ from feedback.service.dependencies import Caller, Db, KeyParam, PoolDep, authent
 from feedback.service.methods import get_and_head
 from feedback.service.pages import PRIVATE_DATA, branding, error_page, preferred_locale
 from feedback.service.problems import application_error
-from feedback.service.validation import WideNumbersRequest, body_problem
+from feedback.service.validation import WideNumbersRequest
 from surveys.errors import ApplicationError, TooManyRequests, invalid
 
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
@@ -183,11 +183,6 @@ class ResponseController(Controller):
           before_request=_ingest_caller, middleware=[ingest_lane])
     async def submit(self, request: AnyRequest, data: JSONBody[ResponseCreate], state: State,
                      idempotency_key: IdempotencyKey = None) -> ASGIResponse:
-        # The framework converted the body leniently (a score "4" became 4): a JSON API takes
-        # what the strict decoder takes, as the ingest lane does, so the type is checked again.
-        failure = body_problem(ResponseCreate, await request.body())
-        if failure is not None:
-            raise failure
         # The stored answer's bytes go out as they are, with no response conversion.
         stored = await service.submit_response(state.pool, state.response_writer, state.comment_reader,
                                                state.touchpoints, request.state.principal, data, idempotency_key,

@@ -28,7 +28,7 @@ from feedback.service.logs import configure_logging, request_context, security_h
 from feedback.service.openapi import DescribedStructs, document_errors, omit_head
 from feedback.service.pages import template_config
 from feedback.service.problems import EXCEPTION_HANDLERS
-from feedback.service.validation import json_bodies
+from feedback.service.validation import StrictBodiesRequest, json_bodies
 from feedback.settings import Settings, load_settings, log_level_number
 
 
@@ -109,6 +109,8 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
                      "alert_rules": alert_rules, "cache_listener": listener}),
         template_config=template_config(),
         middleware=[request_context, json_bodies],
+        # A JSON body's numbers and booleans are JSON's own, never text ("85", "true").
+        request_class=StrictBodiesRequest,
         # Before Litestar's own struct plugin, which leaves docstrings out of the document.
         plugins=[DescribedStructs()],
         before_send=[security_headers],
