@@ -25,7 +25,12 @@ from feedback.service.database import create_pool
 from feedback.service.dependencies import DEPENDENCIES
 from feedback.service.invalidation import InvalidationListener
 from feedback.service.logs import configure_logging, request_context, security_headers
-from feedback.service.openapi import DescribedStructs, document_errors, omit_head
+from feedback.service.openapi import (
+    DescribedStructs,
+    document_answer_headers,
+    document_errors,
+    omit_head,
+)
 from feedback.service.pages import template_config
 from feedback.service.problems import EXCEPTION_HANDLERS
 from feedback.service.validation import StrictBodiesRequest, json_bodies
@@ -137,6 +142,7 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         debug=False,
     )
     document_errors(app.openapi_schema)
+    document_answer_headers(app)
     omit_head(app.openapi_schema)
     return app
 
