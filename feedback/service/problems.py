@@ -55,8 +55,8 @@ PROBLEM_TYPES = (
                 "customer or with other fields. A retry sends the same fields (or leaves optional ones "
                 "out); a new event needs a new `event_id`."),
     ProblemType("key-taken", 409, "Another touchpoint already has this `key`."),
-    ProblemType("name-taken", 409, "Another owner or journey already has this name (ignoring case and spacing); "
-                "`detail` gives its id."),
+    ProblemType("name-taken", 409, "Another owner or journey, or another touchpoint of the same owner, already "
+                "has this name (ignoring case and spacing); `detail` gives its id (a touchpoint's key)."),
     ProblemType("still-in-use", 409, "The object cannot be removed while it is in use: an owner owns "
                 "touchpoints, a journey or stage holds touchpoints, or a touchpoint has responses or "
                 "invitations (deactivate it instead)."),
