@@ -72,9 +72,13 @@ class NameTaken(Conflict):
 
     slug = "name-taken"
 
-    def __init__(self, kind: str, name: str, existing_id: int) -> None:
+    def __init__(self, kind: str, name: str, existing_id: int | str, within: str = "") -> None:
+        """`existing_id`: the one that has the name, by its id (or a touchpoint's key);
+        `within`: where names must differ, if not everywhere ("of owner 3")."""
         self.kind, self.name, self.existing_id = kind, name, existing_id
-        message = f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} named {name!r} already exists (id {existing_id})"
+        known = f"id {existing_id}" if isinstance(existing_id, int) else f"key {existing_id!r}"
+        message = (f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}{f' {within}' if within else ''} named "
+                   f"{name!r} already exists ({known})")
         super().__init__(message[0].upper() + message[1:] + ".", errors=[FieldError("name", message)])
 
 

@@ -20,7 +20,7 @@ RETURNING id, name, email, created_at, updated_at;
 -- name: lock-owner-names!
 -- One owner created or renamed at a time, across instances, so two requests with the same
 -- name cannot both find it free. Held until commit. Key family 74630219xx: 05 migrations,
--- 06 demo loader, 07 owner names, 08 journey names, 09 the rescore catch-up.
+-- 06 demo loader, 07 owner names, 08 journey names, 09 the rescore catch-up, 10 touchpoint names.
 SELECT pg_advisory_xact_lock(7463021907);
 
 -- name: owner-named
@@ -217,15 +217,35 @@ SELECT id FROM touchpoints WHERE key = $1 FOR UPDATE;
 
 -- name: insert-touchpoint$
 INSERT INTO touchpoints (key, name, stage_id, channel, owner_id, kind, questions, target,
-                         sample_rate, recontact_days, expiry_days, active)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                         sample_rate, recontact_days, expiry_days, active, name_key)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 RETURNING key;
 
 -- name: update-touchpoint!
 UPDATE touchpoints SET name = $2, stage_id = $3, channel = $4, owner_id = $5, kind = $6,
     questions = $7, target = $8, sample_rate = $9, recontact_days = $10, expiry_days = $11,
-    active = $12, updated_at = now()
+    active = $12, name_key = $13, updated_at = now()
 WHERE key = $1;
+
+-- name: lock-touchpoint-names!
+-- As lock-owner-names, for touchpoint names (which differ within an owner).
+SELECT pg_advisory_xact_lock(7463021910);
+
+-- name: touchpoint-named
+-- The owner's other touchpoints ($3: the one being changed, or '') whose name has this key
+-- (index touchpoints_owner_name_key, migration 0016).
+SELECT id, key, name FROM touchpoints WHERE owner_id = $1 AND name_key = $2 AND key <> $3;
+
+-- name: touchpoints-unkeyed
+-- As owners-unkeyed, for one owner's touchpoints.
+SELECT id, key, name FROM touchpoints WHERE owner_id = $1 AND name_key IS NULL ORDER BY id;
+
+-- name: key-touchpoints!
+-- As key-owners.
+UPDATE touchpoints t SET name_key = u.key
+FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, name, key)
+WHERE t.id = u.id AND t.name = u.name AND t.name_key IS NULL
+  AND t.id IN (SELECT id FROM touchpoints WHERE id = ANY($1::bigint[]) FOR NO KEY UPDATE SKIP LOCKED);
 
 -- name: touchpoint-history^
 SELECT (SELECT count(*) FROM responses r WHERE r.touchpoint_id = t.id) AS responses,

@@ -221,7 +221,7 @@ def _touchpoint_values(fields: dict[str, Any]) -> list[Any]:
     return [
         fields["name"], fields["stage_id"], fields["channel"], fields["owner_id"], fields["kind"],
         fields["questions"], fields["target"], fields["sample_rate"], fields["recontact_days"],
-        fields["expiry_days"], fields["active"],
+        fields["expiry_days"], fields["active"], fields["name_key"],
     ]
 
 
@@ -231,6 +231,28 @@ async def insert_touchpoint(conn: Conn, *, key: str, fields: dict[str, Any]) -> 
 
 async def update_touchpoint(conn: Conn, *, key: str, fields: dict[str, Any]) -> None:
     await conn.execute(Q["update-touchpoint"], key, *_touchpoint_values(fields))
+
+
+async def lock_touchpoint_names(conn: Conn) -> None:
+    await conn.execute(Q["lock-touchpoint-names"])
+
+
+async def touchpoints_named(conn: Conn, *, owner_id: int, name_key: str, but: str) -> list[tuple[int, str, str]]:
+    """(id, key, name) of the owner's touchpoints but `but` whose name has this key."""
+    rows = await conn.fetch(Q["touchpoint-named"], owner_id, name_key, but)
+    return [(int(r["id"]), str(r["key"]), str(r["name"])) for r in rows]
+
+
+async def unkeyed_touchpoints(conn: Conn, *, owner_id: int) -> list[tuple[int, str, str]]:
+    """(id, key, name) of the owner's touchpoints stored without a name key."""
+    rows = await conn.fetch(Q["touchpoints-unkeyed"], owner_id)
+    return [(int(r["id"]), str(r["key"]), str(r["name"])) for r in rows]
+
+
+async def key_touchpoints(conn: Conn, *, keyed: list[tuple[int, str, str]]) -> None:
+    """As key_names, for touchpoints."""
+    ids, names, keys = (list(c) for c in zip(*keyed, strict=True))
+    await conn.execute(Q["key-touchpoints"], ids, names, keys)
 
 
 async def touchpoint_history(conn: Conn, *, key: str) -> tuple[int, int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 import asyncpg
@@ -37,7 +36,7 @@ from surveys.models import (
 )
 from surveys.paging import after_id, encode_cursor
 from surveys.repository import Conn
-from surveys.text import CONTROL_MESSAGE, PROSE_CONTROL_MESSAGE, has_control, invisible, unpadded
+from surveys.text import CONTROL_MESSAGE, PROSE_CONTROL_MESSAGE, has_control, name_key, unpadded
 
 
 def _page(items: list[Any], limit: int) -> tuple[list[Any], str | None]:
@@ -71,14 +70,6 @@ def _described(description: str) -> str:
     return description
 
 
-def _name_key(name: str) -> str:
-    # Names a person cannot tell apart on the journey map or a report are one name: case,
-    # compatibility forms (full-width letters), runs of spaces and characters that print
-    # nothing do not make a stage, an owner or a journey different.
-    visible = "".join(c for c in name if not invisible(c))
-    return " ".join(unicodedata.normalize("NFKC", visible).casefold().split())
-
-
 def _wording(questions: dict[str, str]) -> dict[str, str]:
     """Questions without the spaces around them; a blank one would show customers no question.
 
@@ -101,14 +92,29 @@ async def _check_name_free(conn: Conn, kind: str, name: str) -> None:
     a rolling deploy, are keyed now, and compared here meanwhile (a row another transaction
     holds keeps no key until a later check).
     """
-    key = _name_key(name)
-    unkeyed = [(i, n, _name_key(n)) for i, n in await repo.unkeyed_names(conn, kind=kind)]
+    key = name_key(name)
+    unkeyed = [(i, n, name_key(n)) for i, n in await repo.unkeyed_names(conn, kind=kind)]
     if unkeyed:
         await repo.key_names(conn, kind=kind, keyed=unkeyed)
     twins = [(i, n) for i, n, k in unkeyed if k == key] + await repo.named(conn, kind=kind, key=key)
     if twins:
         existing_id, existing = min(twins)
         raise NameTaken(kind, existing, existing_id)
+
+
+async def _check_touchpoint_name_free(conn: Conn, owner_id: int, name: str, but: str = "") -> None:
+    """NameTaken naming the owner's first touchpoint, but the one keyed `but`, whose name has
+    this name's key: an owner's report lists its touchpoints by name. As _check_name_free, under
+    the touchpoint name lock, keying the owner's touchpoints stored without a key."""
+    key = name_key(name)
+    unkeyed = [(i, k, n, name_key(n)) for i, k, n in await repo.unkeyed_touchpoints(conn, owner_id=owner_id)]
+    if unkeyed:
+        await repo.key_touchpoints(conn, keyed=[(i, n, nk) for i, _, n, nk in unkeyed])
+    twins = [(i, k, n) for i, k, n, nk in unkeyed if nk == key and k != but]
+    twins += await repo.touchpoints_named(conn, owner_id=owner_id, name_key=key, but=but)
+    if twins:
+        _, existing_key, existing = min(twins)
+        raise NameTaken("touchpoint", existing, existing_key, within=f"of owner {owner_id}")
 
 
 # Owners
@@ -119,7 +125,7 @@ async def create_owner(conn: Conn, data: OwnerCreate) -> Owner:
     async with conn.transaction():
         await repo.lock_owner_names(conn)
         await _check_name_free(conn, "owner", name)
-        return await repo.insert_owner(conn, name=name, email=data.email, key=_name_key(name))
+        return await repo.insert_owner(conn, name=name, email=data.email, key=name_key(name))
 
 
 async def get_owner(conn: Conn, owner_id: int, scope: int | None = None) -> Owner:
@@ -142,12 +148,12 @@ async def update_owner(conn: Conn, owner_id: int, data: OwnerUpdate) -> Owner:
         current = await get_owner(conn, owner_id)
         name = current.name if data.name is msgspec.UNSET else _trimmed("name", data.name)
         email = current.email if data.email is msgspec.UNSET else data.email
-        if _name_key(name) != _name_key(current.name):
+        if name_key(name) != name_key(current.name):
             # Its own name in another case stays its own, even where duplicates from before
             # names were checked share it.
             await repo.lock_owner_names(conn)
             await _check_name_free(conn, "owner", name)
-        owner = await repo.update_owner(conn, owner_id=owner_id, name=name, email=email, key=_name_key(name))
+        owner = await repo.update_owner(conn, owner_id=owner_id, name=name, email=email, key=name_key(name))
     if owner is None:
         raise NotFound(f"Owner {owner_id} does not exist.")
     return owner
@@ -190,13 +196,13 @@ async def create_journey(conn: Conn, data: JourneyCreate) -> Journey:
     name = _trimmed("name", data.name)
     given = list(data.stages) if data.stages is not None else list(LIFECYCLE_STAGES)
     stages = [_new_stage(i, stage) for i, stage in enumerate(given)]
-    if len({_name_key(s) for s in stages}) != len(stages):
+    if len({name_key(s) for s in stages}) != len(stages):
         raise invalid("stages", "stage names must differ within a journey")
     async with conn.transaction():
         await repo.lock_journey_names(conn)
         await _check_name_free(conn, "journey", name)
         journey_id = await repo.insert_journey(
-            conn, name=name, description=_described(data.description), stages=stages, key=_name_key(name)
+            conn, name=name, description=_described(data.description), stages=stages, key=name_key(name)
         )
     return await get_journey(conn, journey_id)
 
@@ -214,11 +220,11 @@ async def update_journey(conn: Conn, journey_id: int, data: JourneyUpdate) -> Jo
         current = await get_journey(conn, journey_id)
         name = current.name if data.name is msgspec.UNSET else _trimmed("name", data.name)
         description = current.description if data.description is msgspec.UNSET else _described(data.description)
-        if _name_key(name) != _name_key(current.name):
+        if name_key(name) != name_key(current.name):
             await repo.lock_journey_names(conn)
             await _check_name_free(conn, "journey", name)
         await repo.update_journey(conn, journey_id=journey_id, name=name, description=description,
-                                  key=_name_key(name))
+                                  key=name_key(name))
         if data.stages is not msgspec.UNSET:
             await _replan_stages(conn, journey_id, data.stages)
     return await get_journey(conn, journey_id)
@@ -239,7 +245,7 @@ async def _replan_stages(conn: Conn, journey_id: int, plan: list[Any]) -> None:
             errors.append(FieldError(f"stages[{i}].id", f"stage {stage.id} is not in journey {journey_id}"))
         if stage.id is not None and stage.id in seen_ids:
             errors.append(FieldError(f"stages[{i}].id", f"stage {stage.id} is listed twice"))
-        key = _name_key(names[i])
+        key = name_key(names[i])
         if names[i] and key in seen_names:
             errors.append(FieldError(f"stages[{i}].name", f"stage name {names[i]!r} is listed twice"))
         if stage.id is not None:
@@ -354,8 +360,11 @@ async def create_touchpoint(conn: Conn, data: TouchpointCreate) -> Touchpoint:
     fields = msgspec.structs.asdict(data)
     fields["name"] = _trimmed("name", data.name)
     fields["questions"] = _wording(data.questions)
+    fields["name_key"] = name_key(fields["name"])
     async with conn.transaction():
         await _check_touchpoint(conn, fields)
+        await repo.lock_touchpoint_names(conn)
+        await _check_touchpoint_name_free(conn, data.owner_id, fields["name"])
         try:
             await repo.insert_touchpoint(conn, key=data.key, fields=fields)
         except asyncpg.UniqueViolationError:
@@ -369,7 +378,7 @@ async def update_touchpoint(conn: Conn, key: str, data: TouchpointUpdate) -> Tou
         if not await repo.lock_touchpoint(conn, key=key):
             raise NotFound(f"Touchpoint {key!r} does not exist.")
         current = await get_touchpoint(conn, key)
-        fields = {
+        fields: dict[str, Any] = {
             "name": current.name, "stage_id": current.stage_id, "channel": current.channel,
             "owner_id": current.owner_id, "kind": current.kind, "questions": current.custom_questions,
             "target": current.target, "sample_rate": current.sample_rate,
@@ -386,6 +395,12 @@ async def update_touchpoint(conn: Conn, key: str, data: TouchpointUpdate) -> Tou
             changes["target"] = None
         fields.update(changes)
         await _check_touchpoint(conn, fields)
+        fields["name_key"] = name_key(fields["name"])
+        # Only a new name, or a new owner, is checked: a duplicate from before names were
+        # checked keeps working, and may take its own name in another case.
+        if fields["owner_id"] != current.owner_id or fields["name_key"] != name_key(current.name):
+            await repo.lock_touchpoint_names(conn)
+            await _check_touchpoint_name_free(conn, fields["owner_id"], fields["name"], but=key)
         await repo.update_touchpoint(conn, key=key, fields=fields)
     return await get_touchpoint(conn, key)
 

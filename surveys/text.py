@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
+from collections.abc import Iterable
 
 # What a name (or a question's wording) holding a control character is told, by the pattern
 # of its type (surveys.models.ONE_LINE) or by the check after trimming.
@@ -45,3 +47,20 @@ def control(char: str) -> bool:
 def has_control(text: str, allowed: str = "") -> bool:
     """Whether the text holds a control character other than those `allowed`."""
     return any(control(c) and c not in allowed for c in text)
+
+
+def name_key(name: str) -> str:
+    """What two names a person cannot tell apart share (on the journey map or a report): case,
+    compatibility forms (full-width letters), runs of spaces and characters that print nothing
+    do not make a stage, an owner, a journey or an owner's touchpoint different."""
+    visible = "".join(c for c in name if not invisible(c))
+    return " ".join(unicodedata.normalize("NFKC", visible).casefold().split())
+
+
+def touchpoint_labels(touchpoints: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Each (key, name)'s name by its key, and its key beside it where another's name looks the
+    same, "Courier pickup (courier-2)": twins made before an owner's names were checked stay,
+    and a page listing both must tell them apart."""
+    pairs = list(touchpoints)
+    seen = Counter(name_key(name) for _, name in pairs)
+    return {key: f"{name} ({key})" if seen[name_key(name)] > 1 else name for key, name in pairs}

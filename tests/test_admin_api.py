@@ -46,7 +46,9 @@ async def _owner(client: Client, admin: dict[str, str], name: str = "Support") -
 
 async def _touchpoint(client: Client, admin: dict[str, str], stage_id: int, owner_id: int,
                       key: str = "support-call", **extra: Any) -> dict[str, Any]:
-    payload = {"key": key, "name": "Support call", "stage_id": stage_id, "channel": "phone",
+    # An owner's touchpoints have names of their own: the first "Support call", the others their key.
+    name = "Support call" if key == "support-call" else f"Support call ({key})"
+    payload = {"key": key, "name": name, "stage_id": stage_id, "channel": "phone",
                "owner_id": owner_id, "kind": "csat", "target": 85, **extra}
     r = await client.post("/api/v1/touchpoints", json=payload, headers=admin)
     assert r.status_code == 201, r.text

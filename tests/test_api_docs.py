@@ -349,7 +349,7 @@ async def test_an_operation_lists_only_the_errors_it_can_answer(client: httpx.As
         ("post", "/api/v1/owners"), ("patch", "/api/v1/owners/{owner_id}"), ("delete", "/api/v1/owners/{owner_id}"),
         ("post", "/api/v1/journeys"), ("patch", "/api/v1/journeys/{journey_id}"),
         ("delete", "/api/v1/journeys/{journey_id}"),
-        ("post", "/api/v1/touchpoints"), ("delete", "/api/v1/touchpoints/{key}"),
+        ("post", "/api/v1/touchpoints"), ("patch", "/api/v1/touchpoints/{key}"), ("delete", "/api/v1/touchpoints/{key}"),
         ("post", "/api/v1/touchpoints/{key}/invitations"), ("post", "/api/v1/responses"),
     }
     for method, path in _statuses(spec, "409"):

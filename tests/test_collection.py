@@ -411,6 +411,46 @@ async def test_a_sent_invitation_says_where_to_read_it_in_location(client: Clien
     assert r.status_code == 200 and r.json()["decision"] == "skipped" and "location" not in r.headers
 
 
+async def test_a_stored_answer_says_where_to_read_it_replays_included(client: Client, admin: Headers) -> None:
+    # An answer has its own URL (GET /api/v1/responses/{id}), and a 201 names it in Location as
+    # every create does: on the fast lane, on the framework's path (a +json type) and on a replay.
+    sent = await _sent(client, admin, customer="crm-7")
+    for content_type, key in (("application/json", "k-1"), ("application/vnd.shop+json", "k-2")):
+        body = b'{"touchpoint": "delivery", "score": 4}'
+        headers = {**admin, "content-type": content_type, "Idempotency-Key": key}
+        first = await client.post("/api/v1/responses", content=body, headers=headers)
+        assert first.status_code == 201, first.text
+        assert first.headers["location"] == f"/api/v1/responses/{first.json()['id']}"
+        assert "content-location" not in first.headers
+        read = await client.get(first.headers["location"], headers=admin)
+        assert read.status_code == 200 and read.json() == first.json()
+        again = await client.post("/api/v1/responses", content=body, headers=headers)
+        assert (again.status_code, again.content, again.headers["location"]) == (
+            201, first.content, first.headers["location"])
+    # An invitation's answer changed (200) is not created: its body is the answer as GET shows
+    # it, so Content-Location names where (RFC 9110 8.7); a Location means nothing on a 200.
+    answer = {"touchpoint": "delivery", "score": 2, "invitation_id": sent["id"]}
+    made = await client.post("/api/v1/responses", json=answer, headers=admin)
+    assert made.status_code == 201 and made.headers["location"] == f"/api/v1/responses/{made.json()['id']}"
+    edit = {**admin, "Idempotency-Key": "edit-1"}
+    changed = await client.post("/api/v1/responses", json={**answer, "score": 5}, headers=edit)
+    assert changed.status_code == 200 and "location" not in changed.headers, changed.text
+    assert changed.headers["content-location"] == made.headers["location"]
+    read = await client.get(changed.headers["content-location"], headers=admin)
+    assert read.json() == changed.json()
+    replay = await client.post("/api/v1/responses", json={**answer, "score": 5}, headers=edit)
+    assert (replay.status_code, replay.content, replay.headers["content-location"]) == (
+        200, changed.content, changed.headers["content-location"])
+    assert "location" not in replay.headers
+    # Documented, the trigger's Location too, which a 201 worded by the route itself had lost.
+    spec = (await client.get("/schema/openapi.json")).json()
+    submit = spec["paths"]["/api/v1/responses"]["post"]["responses"]
+    assert "Location" in submit["201"]["headers"] and "Content-Location" in submit["200"]["headers"]
+    assert "Location" not in submit["200"]["headers"]
+    trigger_201 = spec["paths"]["/api/v1/touchpoints/{key}/invitations"]["post"]["responses"]["201"]
+    assert "Location" in trigger_201["headers"]
+
+
 # Links and the survey page
 
 

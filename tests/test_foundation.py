@@ -635,4 +635,4 @@ def test_every_advisory_lock_has_a_key_of_its_own() -> None:
             keys.setdefault(int(match.group().replace("_", "")), []).append(path.name)
     shared = {key: files for key, files in keys.items() if len(files) > 1}
     assert not shared, f"advisory lock keys used in more than one place: {shared}"
-    assert len(keys) == 5, keys  # migrations, demo loader, owner and journey names, catch-up
+    assert len(keys) == 6, keys  # migrations, demo loader, owner, journey and touchpoint names, catch-up

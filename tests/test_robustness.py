@@ -468,7 +468,8 @@ _PLAIN_BODIES: list[tuple[str, str, Any, str, str]] = [
     ("POST", "/api/v1/journeys", {"name": "J", "stages": [f"s{n}" for n in range(51)]}, "stages",
      "at most 50 items"),
     ("POST", "/api/v1/journeys", {"name": "J", "stages": ["s" * 101]}, "stages[0]", "at most 100 characters"),
-    ("POST", "/api/v1/journeys", {"name": "J", "stages": [1]}, "stages[0]", "must be text, not a whole number"),
+    ("POST", "/api/v1/journeys", {"name": "J", "stages": [1]}, "stages[0]",
+     "must be text or an object, not a whole number"),
     ("POST", "/api/v1/journeys", {"name": "J", "stages": "A"}, "stages", "must be an array or null, not text"),
     ("PATCH", "/api/v1/journeys/{journey}", {"stages": [{"name": "A", "id": 0}]}, "stages[0].id",
      "a whole number from 1 to 9223372036854775807"),
@@ -485,7 +486,7 @@ _PLAIN_BODIES: list[tuple[str, str, Any, str, str]] = [
     ("POST", "/api/v1/touchpoints", {"recontact_days": -1}, "recontact_days", "a whole number from 0 to 3650"),
     ("POST", "/api/v1/touchpoints", {"expiry_days": 366}, "expiry_days", "a whole number from 1 to 365"),
     ("POST", "/api/v1/touchpoints", {"recontact_days": 1.5}, "recontact_days",
-     "must be a whole number, not a decimal number"),
+     "must be a whole number from 0 to 3650, not a decimal number"),
     ("POST", "/api/v1/touchpoints", {"stage_id": 0}, "stage_id", "a whole number from 1 to 9223372036854775807"),
     ("POST", "/api/v1/touchpoints", {"owner_id": _TOO_BIG}, "owner_id", "from 1 to 9223372036854775807"),
     ("POST", "/api/v1/touchpoints", {"owner_id": 2**70}, "owner_id", "from 1 to 9223372036854775807"),
@@ -595,3 +596,69 @@ async def test_every_kind_of_bad_value_is_told_plainly_naming_its_field(
     assert problems[0]["errors"] == [{"field": "customer", "message": "must be at most 200 characters"}], problems
     assert problems[1]["errors"][0]["field"] == "touchpoint" and "lowercase" in problems[1]["errors"][0]["message"]
     assert "`" not in r.text and "regex" not in r.text, r.text
+
+
+
+# What a JSON number or boolean is sent as in text: values the framework's lenient conversion took.
+_AS_TEXT = {"integer": "1", "number": "0.5", "boolean": "true"}
+
+
+def _typed_fields(spec: dict[str, Any], schema: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Every place in a documented body that holds a number or a boolean and never text: where,
+    as an error names it after the field (`.stages[0].id`), and a value holding text there."""
+    if "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    variants = [spec["components"]["schemas"][v["$ref"].rsplit("/", 1)[1]] if "$ref" in v else v
+                for v in schema.get("oneOf", [schema])]
+    types = {v.get("type") for v in variants}
+    found: list[tuple[str, Any]] = [("", _AS_TEXT[t]) for t in types & set(_AS_TEXT) if "string" not in types]
+    for variant in variants:
+        properties: dict[str, Any] = variant.get("properties", {})
+        # A nested object's required text is given, so that the field at fault is the one named.
+        given = {n: "A" for n in variant.get("required", []) if properties[n].get("type") == "string"}
+        for name, field in properties.items():
+            found += [(f".{name}{inner}", {**given, name: value}) for inner, value in _typed_fields(spec, field)]
+        if "items" in variant:
+            found += [(f"[0]{inner}", [value]) for inner, value in _typed_fields(spec, variant["items"])]
+    return found
+
+
+async def test_a_number_or_boolean_sent_as_text_is_refused_on_every_json_body(
+        client: httpx.AsyncClient, admin: dict[str, str], conn: Connection) -> None:
+    # The framework converts a body leniently: `"target": "85"` and `"sample_rate": "0.5"` were
+    # stored as numbers, `"active": "true"` as true. JSON has numbers and booleans of its own,
+    # and a client sending text for them has a bug it should hear of: a 422 naming the field.
+    await _delivery(client, admin)
+    owner = (await client.get("/api/v1/owners", headers=admin)).json()["items"][0]["id"]
+    journey = (await client.get("/api/v1/journeys", headers=admin)).json()["items"][0]["id"]
+    fill = {"{owner_id}": str(owner), "{journey_id}": str(journey), "{key}": "delivery"}
+    spec: dict[str, Any] = (await client.get("/schema/openapi.json")).json()
+    before = await conn.fetch("SELECT * FROM touchpoints ORDER BY id")
+    tried: set[str] = set()
+    wrong: list[str] = []
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            if schema is None:
+                continue
+            url = path
+            for name, value in fill.items():
+                url = url.replace(name, value)
+            for where, body in _typed_fields(spec, schema):
+                field = where.removeprefix(".")
+                tried.add(f"{method.upper()} {path} {field}")
+                r = await client.request(method, url, headers=admin, json=body)
+                said = f"{method.upper()} {path} {body}: {r.status_code} {r.text[:300]}"
+                named = {e["field"]: e["message"] for e in r.json().get("errors", [])} if r.content else {}
+                if r.status_code != 422 or not named.get(field, "").endswith(", not text"):
+                    wrong.append(said)
+    assert not wrong, "\n".join(wrong)
+    # The walk reached the fields clients send most, nested ones too.
+    assert {"POST /api/v1/touchpoints target", "POST /api/v1/touchpoints sample_rate",
+            "POST /api/v1/touchpoints active", "PATCH /api/v1/touchpoints/{key} recontact_days",
+            "POST /api/v1/responses score",
+            "POST /api/v1/journeys stages[0].id", "PATCH /api/v1/journeys/{journey_id} stages[0].id"} <= tried, tried
+    assert await conn.fetch("SELECT * FROM touchpoints ORDER BY id") == before
+    # In the words every other miss of the field is told in: its rule whole.
+    r = await client.post("/api/v1/touchpoints", headers=admin, json={"sample_rate": "0.5"})
+    assert {"field": "sample_rate", "message": "must be a number from 0 to 1, not text"} in r.json()["errors"]

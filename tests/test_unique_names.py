@@ -1,5 +1,5 @@
-"""No two owners, and no two journeys, with one name (as stage names: case, spacing and
-full-width forms aside); duplicates from before the rule keep working."""
+"""No two owners, no two journeys and no two touchpoints of one owner with one name (as stage
+names: case, spacing and full-width forms aside); duplicates from before the rule keep working."""
 
 from __future__ import annotations
 
@@ -16,7 +16,17 @@ from feedback.service.database import Connection, connect
 from feedback.settings import Settings
 from surveys import service
 from surveys.errors import NameTaken
-from surveys.models import JourneyCreate, JourneyUpdate, OwnerCreate, OwnerUpdate
+from surveys.kinds import SurveyKind
+from surveys.models import (
+    Channel,
+    JourneyCreate,
+    JourneyUpdate,
+    OwnerCreate,
+    OwnerUpdate,
+    TouchpointCreate,
+    TouchpointUpdate,
+)
+from surveys.text import name_key
 from tests.conftest import problem_type
 
 Client = httpx.AsyncClient
@@ -243,7 +253,7 @@ async def test_names_stored_without_a_key_are_keyed_by_the_next_check_and_compar
     assert (await service.create_owner(conn, OwnerCreate(name="support"))).name == "support"
     # And each stored key is the one the check computes.
     for row in await conn.fetch("SELECT name, name_key FROM owners UNION ALL SELECT name, name_key FROM journeys"):
-        assert row["name_key"] == service._name_key(row["name"])
+        assert row["name_key"] == name_key(row["name"])
 
 
 async def test_the_demo_does_not_make_a_second_team_of_a_name_already_taken(
@@ -269,3 +279,118 @@ async def test_openapi_documents_the_name_conflict(client: Client) -> None:
     # Deleting conflicts for another reason, and says so rather than naming the name.
     refused = paths["/api/v1/owners/{owner_id}"]["delete"]["responses"]["409"]["description"]
     assert "still owns touchpoints" in refused and "name" not in refused
+
+
+# Touchpoints: names differ within an owner, whose report lists them by name.
+
+
+async def _owner_and_stage(client: Client, admin: dict[str, str], owner: str = "Couriers") -> tuple[int, int]:
+    owner_id = (await _created(client, admin, "owner", owner))["id"]
+    journeys = (await client.get("/api/v1/journeys", headers=admin)).json()["items"]
+    journey = journeys[0] if journeys else await _created(client, admin, "journey", "Delivery")
+    return owner_id, journey["stages"][0]["id"]
+
+
+async def _touchpoint(client: Client, admin: dict[str, str], key: str, name: str, owner_id: int,
+                      stage_id: int) -> httpx.Response:
+    return await client.post("/api/v1/touchpoints", headers=admin, json={
+        "key": key, "name": name, "stage_id": stage_id, "channel": "app", "owner_id": owner_id, "kind": "csat"})
+
+
+async def test_an_owners_second_touchpoint_of_a_name_is_a_conflict_naming_the_first_by_key(
+    client: Client, admin: dict[str, str]
+) -> None:
+    owner, stage = await _owner_and_stage(client, admin)
+    assert (await _touchpoint(client, admin, "courier-pickup", "Courier pickup", owner, stage)).status_code == 201
+    for twin in ("Courier pickup", "courier  PICKUP", "Ｃｏｕｒｉｅｒ pickup\u200b"):
+        r = await _touchpoint(client, admin, "courier-2", twin, owner, stage)
+        assert r.status_code == 409, r.text
+        assert r.json()["type"] == problem_type("name-taken")
+        assert r.json()["detail"] == (f"A touchpoint of owner {owner} named 'Courier pickup' already exists "
+                                      "(key 'courier-pickup').")
+        assert [e["field"] for e in r.json()["errors"]] == ["name"]
+    # Another owner's touchpoint may have the name: its own report tells them apart.
+    other, _ = await _owner_and_stage(client, admin, "Warehouse")
+    assert (await _touchpoint(client, admin, "warehouse-pickup", "Courier pickup", other, stage)).status_code == 201
+    # A rename into the name, or a move to the owner that has it, is refused alike; a rename
+    # into a case variant of its own name is not.
+    assert (await _touchpoint(client, admin, "courier-drop", "Courier drop-off", owner, stage)).status_code == 201
+    r = await client.patch("/api/v1/touchpoints/courier-drop", json={"name": "COURIER PICKUP"}, headers=admin)
+    assert r.status_code == 409 and "(key 'courier-pickup')" in r.json()["detail"], r.text
+    r = await client.patch("/api/v1/touchpoints/warehouse-pickup", json={"owner_id": owner}, headers=admin)
+    assert r.status_code == 409 and "(key 'courier-pickup')" in r.json()["detail"], r.text
+    r = await client.patch("/api/v1/touchpoints/courier-pickup", json={"name": "Courier Pickup"}, headers=admin)
+    assert r.status_code == 200 and r.json()["name"] == "Courier Pickup", r.text
+    r = await client.patch("/api/v1/touchpoints/courier-drop", json={"name": "Courier drop-off (late)"},
+                           headers=admin)
+    assert r.status_code == 200, r.text
+    # Documented where it can happen.
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    for path, method in (("/api/v1/touchpoints", "post"), ("/api/v1/touchpoints/{key}", "patch")):
+        assert "Another touchpoint of the owner has this name" in paths[path][method]["responses"]["409"]["description"]
+
+
+async def test_two_touchpoint_creates_of_one_name_at_once_give_one_201_and_one_409(
+    client: Client, admin: dict[str, str], conn: Connection
+) -> None:
+    owner, stage = await _owner_and_stage(client, admin)
+    for i in range(5):
+        answers = await asyncio.gather(_touchpoint(client, admin, f"a-{i}", f"Step {i}", owner, stage),
+                                       _touchpoint(client, admin, f"b-{i}", f"STEP {i}", owner, stage))
+        assert sorted(r.status_code for r in answers) == [201, 409], [r.text for r in answers]
+    assert await conn.fetchval("SELECT count(*) FROM touchpoints") == 5
+
+
+async def test_a_touchpoint_create_waits_for_one_not_yet_committed_then_is_refused(
+    conn: Connection, database_url: str
+) -> None:
+    owner = await service.create_owner(conn, OwnerCreate(name="Couriers"))
+    stage = (await service.create_journey(conn, JourneyCreate(name="Delivery"))).stages[0].id
+    other_owner = await service.create_owner(conn, OwnerCreate(name="Warehouse"))
+
+    def new(key: str, name: str, owner_id: int) -> TouchpointCreate:
+        return TouchpointCreate(key=key, name=name, stage_id=stage, channel=Channel("app"), owner_id=owner_id,
+                                kind=SurveyKind.CSAT)
+
+    async with connect(database_url) as other, connect(database_url) as third:
+        await service.create_touchpoint(conn, new("moved", "Pickup", other_owner.id))
+        tx = conn.transaction()
+        await tx.start()
+        await service.create_touchpoint(conn, new("pickup", "Pickup", owner.id))
+        second = asyncio.create_task(service.create_touchpoint(other, new("pickup-2", "PICKUP", owner.id)))
+        move = asyncio.create_task(service.update_touchpoint(third, "moved", TouchpointUpdate(owner_id=owner.id)))
+        await asyncio.sleep(0.3)
+        assert not second.done() and not move.done()
+        await tx.commit()
+        for task in (second, move):
+            with pytest.raises(NameTaken) as taken:
+                await asyncio.wait_for(task, 10)
+            assert taken.value.existing_id == "pickup"
+
+
+async def test_touchpoint_twins_from_before_the_rule_keep_working_and_pages_tell_them_apart(
+    client: Client, admin: dict[str, str], conn: Connection
+) -> None:
+    owner, stage = await _owner_and_stage(client, admin)
+    assert (await _touchpoint(client, admin, "courier-1", "Courier pickup", owner, stage)).status_code == 201
+    # Twins as an earlier release stored them: no name key, one name.
+    await conn.execute("INSERT INTO touchpoints (key, name, stage_id, channel, owner_id, kind) "
+                       "VALUES ('courier-2', 'courier pickup', $1, 'app', $2, 'csat')", stage, owner)
+    await conn.execute("UPDATE touchpoints SET name_key = NULL")
+    assert (await _touchpoint(client, admin, "returns", "Returns desk", owner, stage)).status_code == 201
+    r = await client.patch("/api/v1/touchpoints/courier-2", json={"sample_rate": 0.5}, headers=admin)
+    assert r.status_code == 200 and r.json()["name"] == "courier pickup", r.text
+    r = await client.patch("/api/v1/touchpoints/courier-2", json={"name": "Courier Pickup"}, headers=admin)
+    assert r.status_code == 200, r.text
+    r = await _touchpoint(client, admin, "courier-3", "COURIER PICKUP", owner, stage)
+    assert r.status_code == 409 and "(key 'courier-1')" in r.json()["detail"], r.text
+    # Each page that lists them shows the key beside a name two share; other names stand alone.
+    report = (await client.get(f"/reports/owners/{owner}", headers=admin)).text
+    glance = report.split("<h2>At a glance</h2>", 1)[1].split("</table>", 1)[0]
+    assert '<a href="#tp-courier-1">Courier pickup (courier-1)</a>' in glance
+    assert '<a href="#tp-courier-2">Courier Pickup (courier-2)</a>' in glance
+    assert '<a href="#tp-returns">Returns desk</a>' in glance
+    assert "<h3>Courier pickup (courier-1)</h3>" in report and "<h3>Returns desk</h3>" in report
+    journey = (await client.get("/api/v1/journeys", headers=admin)).json()["items"][0]["id"]
+    page = (await client.get(f"/reports/journeys/{journey}", headers=admin)).text
+    assert "<strong>Courier Pickup (courier-2)</strong>" in page and "<strong>Returns desk</strong>" in page

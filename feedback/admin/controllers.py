@@ -54,7 +54,11 @@ OWNER_STILL_OWNS = {409: ResponseSpec(None, description=(
     "The owner still owns touchpoints; `detail` says how many. Give them to another owner first."))}
 JOURNEY_STILL_HOLDS = {409: ResponseSpec(None, description=(
     "The journey still holds touchpoints; `detail` says how many. Move or delete them first."))}
-TOUCHPOINT_KEY_TAKEN = {409: ResponseSpec(None, description="A touchpoint with this `key` already exists.")}
+_TOUCHPOINT_NAME_TAKEN = ("Another touchpoint of the owner has this name, ignoring case, spacing and "
+                          "full-width forms (`name-taken`); `detail` names it and its key, `errors` points at `name`.")
+TOUCHPOINT_KEY_TAKEN = {409: ResponseSpec(None, description=(
+    f"A touchpoint with this `key` already exists (`key-taken`). {_TOUCHPOINT_NAME_TAKEN}"))}
+TOUCHPOINT_NAME_TAKEN = {409: ResponseSpec(None, description=_TOUCHPOINT_NAME_TAKEN)}
 TOUCHPOINT_HAS_HISTORY = {409: ResponseSpec(None, description=(
     "The touchpoint has invitations or responses; deactivate it (`active: false`) to keep its history."))}
 
@@ -170,7 +174,8 @@ class TouchpointController(Controller):
         require(principal, Role.OWNER)
         return await service.get_touchpoint(conn, key, principal.owner_scope)
 
-    @patch("/{key:str}", summary="Change a touchpoint (answers keep the kind they were given on)")
+    @patch("/{key:str}", summary="Change a touchpoint (answers keep the kind they were given on)",
+           responses=TOUCHPOINT_NAME_TAKEN)
     async def update(self, key: KeyParam, data: JSONBody[TouchpointUpdate], conn: Db,
                      principal: Caller) -> Touchpoint:
         require(principal)

@@ -21,7 +21,7 @@ from feedback.access.models import Role
 from feedback.access.service import require
 from feedback.collection import service
 from feedback.collection.errors import ExpiredLink, UnknownLink, UnknownWidget
-from feedback.collection.lane import ingest_lane
+from feedback.collection.lane import answer_headers, ingest_lane
 from feedback.collection.models import (
     BatchCreate,
     BatchResults,
@@ -34,12 +34,12 @@ from feedback.collection.models import (
     ResponseOut,
 )
 from feedback.collection.texts import text
-from feedback.service.created import created, location_doc
+from feedback.service.created import ANSWER_HEADERS, content_location_doc, created, location_doc
 from feedback.service.dependencies import Caller, Db, KeyParam, PoolDep, authenticate
 from feedback.service.methods import get_and_head
 from feedback.service.pages import PRIVATE_DATA, branding, error_page, preferred_locale
 from feedback.service.problems import application_error
-from feedback.service.validation import WideNumbersRequest, body_problem
+from feedback.service.validation import WideNumbersRequest
 from surveys.errors import ApplicationError, TooManyRequests, invalid
 
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
@@ -54,7 +54,7 @@ IdempotencyKey = Annotated[str | None, HeaderParameter(
     name="Idempotency-Key", required=False,
     description="Makes a retry safe: any text of 1–255 characters, unique per API key. A request "
                 "with a key this API key used in the last 48 hours gets that first answer again, "
-                "status and body byte for byte, when its body is the same; with a different body, "
+                "status, body byte for byte and Location, when its body is the same; with a different body, "
                 "a 422 of type `idempotency-key-reused`. Longer, empty or holding NUL: a 422 "
                 "naming `Idempotency-Key`.",
     schema_extra={"one_of": None, "type": OpenAPIType.STRING, "min_length": 1, "max_length": 255})]
@@ -65,6 +65,7 @@ CustomerParam = Annotated[Path, PathParameter(
     # Documented as the text it is: the path type only lets a "/" route here.
     schema_extra={"format": None, "min_length": 1, "max_length": 200})]
 CUSTOMERS = "/api/v1/customers"
+_ANSWER_URL = "/api/v1/responses/0193b2c4-5d6e-7f80-9a1b-2c3d4e5f6a7b"
 
 
 def _render(request: AnyRequest, view: service.PageView) -> Template:
@@ -180,19 +181,16 @@ class ResponseController(Controller):
                          "its Idempotency-Key was not used.")),
                      410: ResponseSpec(None, description=(
                          "The invitation `invitation_id` names has expired, as its survey link has."))},
+          opt={ANSWER_HEADERS: {201: location_doc(_ANSWER_URL), 200: content_location_doc(_ANSWER_URL)}},
           before_request=_ingest_caller, middleware=[ingest_lane])
     async def submit(self, request: AnyRequest, data: JSONBody[ResponseCreate], state: State,
                      idempotency_key: IdempotencyKey = None) -> ASGIResponse:
-        # The framework converted the body leniently (a score "4" became 4): a JSON API takes
-        # what the strict decoder takes, as the ingest lane does, so the type is checked again.
-        failure = body_problem(ResponseCreate, await request.body())
-        if failure is not None:
-            raise failure
         # The stored answer's bytes go out as they are, with no response conversion.
         stored = await service.submit_response(state.pool, state.response_writer, state.comment_reader,
                                                state.touchpoints, request.state.principal, data, idempotency_key,
                                                edit_days=state.settings.edit_window_days)
-        return ASGIResponse(body=stored.body, status_code=stored.status, media_type="application/json")
+        return ASGIResponse(body=stored.body, status_code=stored.status, media_type="application/json",
+                            headers=answer_headers(stored))
 
 
 class CustomerController(Controller):

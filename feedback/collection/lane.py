@@ -36,6 +36,25 @@ from feedback.service.problems import error_response
 MAX_BODY = 2 * 1024 * 1024
 
 _decoder = msgspec.json.Decoder(ResponseCreate)
+RESPONSES = "/api/v1/responses"
+
+
+class _Answer(msgspec.Struct):
+    """The one field of a stored answer that its URL needs."""
+
+    id: str
+
+
+_answer = msgspec.json.Decoder(_Answer)
+
+
+def answer_headers(stored: service.Stored) -> dict[str, str]:
+    """Where the stored answer is read (GET /api/v1/responses/{id}): a new one's Location (201);
+    on a 200, whose body is an invitation's answer as changed and as GET shows it, Content-Location
+    (RFC 9110 8.7: Location means nothing on a 200). Read from the body, so that a replay of it
+    (Idempotency-Key) says what the first answer said."""
+    name = {201: "Location", 200: "Content-Location"}.get(stored.status)
+    return {} if name is None else {name: f"{RESPONSES}/{_answer.decode(stored.body).id}"}
 
 
 def ingest_lane(app: ASGIApp) -> ASGIApp:
@@ -92,7 +111,8 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
         start: HTTPResponseStartEvent = {
             "type": "http.response.start", "status": stored.status,
             "headers": [(b"content-type", b"application/json"),
-                        (b"content-length", b"%d" % len(stored.body))]}
+                        (b"content-length", b"%d" % len(stored.body)),
+                        *((k.lower().encode(), v.encode()) for k, v in answer_headers(stored).items())]}
         await send(start)
         answer: HTTPResponseBodyEvent = {"type": "http.response.body", "body": stored.body,
                                          "more_body": False}

@@ -26,7 +26,7 @@ from feedback.service.database import Connection, Pool
 log = logging.getLogger("touchpulse.rescore")
 
 # Key family 74630219xx (see surveys/queries.sql): 05 migrations, 06 demo loader, 07 owner
-# names, 08 journey names, 09 this catch-up. A test checks that no two locks share a key.
+# names, 08 journey names, 09 this catch-up, 10 touchpoint names. A test checks that no two locks share a key.
 LOCK_KEY = 7_463_021_909
 # At most about 1 ms of analysis a comment (0.1–0.2 ms on typical ones), with a yield every
 # few comments (rescore._SLICE).

@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from feedback.insight.models import Bucket, MapStage, Point, TouchpointReport
 from feedback.insight.typeset import isolated
 from surveys.kinds import scale_of
+from surveys.text import touchpoint_labels
 
 _W, _H = 560, 190
 _LEFT, _RIGHT, _TOP, _BOTTOM = 44, 16, 14, 30
@@ -365,7 +366,7 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
         parts.append(f'<rect x="{_fmt(x - 3)}" y="{_fmt(y - 3)}" width="6" height="6" fill="#9333ea"/>')
     for x, y in score:
         parts.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="4.5" fill="#1d4ed8"/>')
-    names = {t.key: t.name for s in stages for t in s.touchpoints}
+    names = touchpoint_labels((t.key, t.name) for s in stages for t in s.touchpoints)
     for i, stage in enumerate(stages):
         keys = {t.key for t in stage.touchpoints}
         label = escape(isolated(stage.name if len(stage.name) <= 16 else stage.name[:15] + "…"))

@@ -55,6 +55,7 @@ from feedback.service.pages import PRIVATE_DATA, branding
 from surveys.errors import NotFound, Unauthorized
 from surveys.kinds import Band, SurveyKind
 from surveys.models import KEY_PATTERN, NO_NUL, Channel, Page
+from surveys.text import touchpoint_labels
 
 SECURITY: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 
@@ -401,8 +402,9 @@ class ReportPages(Controller):
                                                 scope=scope, min_n=settings.min_n,
                                                 touchpoint_quotes=False)
         trends = {r.touchpoint.key: charts.trend(r) for r in report.touchpoints}
-        # Quotes are signed with the touchpoint's name, as its card is headed, not its key.
-        names = {r.touchpoint.key: r.touchpoint.name for r in report.touchpoints}
+        # Quotes are signed with the touchpoint's name, as its card is headed, not its key; a
+        # name two of them share (made before names were checked) has the key beside it.
+        names = touchpoint_labels((r.touchpoint.key, r.touchpoint.name) for r in report.touchpoints)
         journeys = sorted({r.touchpoint.journey_id for r in report.touchpoints})
         # Links to the map keep the owner, the access and the period this page was asked for:
         # the map opened from an owner's report is that owner's, with a key as with a share link.
@@ -442,8 +444,9 @@ class ReportPages(Controller):
             f"/reports/owners/{owner}", _query(share=share, start=start, end=end))
         everyone = None if owner is None or not whole_map else _with_query(
             request.url.path, _query(share=share, start=start, end=end))
+        names = touchpoint_labels((t.key, t.name) for s in journey.stages for t in s.touchpoints)
         return ConditionalTemplate(template_name="journey_map.html", context={
-            "journey": journey, "curve": curve, "back": back, "everyone": everyone,
+            "journey": journey, "curve": curve, "back": back, "everyone": everyone, "names": names,
             # The template notes a map limited to one owner.
             "scope": scope if owner is None else owner,
             "periods": _periods(request.url.path, today, first, last, share=share,

@@ -26,11 +26,16 @@ from feedback.service.dependencies import DEPENDENCIES
 from feedback.service.invalidation import InvalidationListener
 from feedback.service.logs import configure_logging, request_context, security_headers
 from feedback.service.negotiation import acceptable_answers
-from feedback.service.openapi import DescribedStructs, document_errors, omit_head
+from feedback.service.openapi import (
+    DescribedStructs,
+    document_answer_headers,
+    document_errors,
+    omit_head,
+)
 from feedback.service.pages import template_config
 from feedback.service.parameters import STRICT_QUERIES, strict_queries
 from feedback.service.problems import EXCEPTION_HANDLERS
-from feedback.service.validation import json_bodies
+from feedback.service.validation import StrictBodiesRequest, json_bodies
 from feedback.settings import Settings, load_settings, log_level_number
 
 
@@ -111,6 +116,8 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
                      "alert_rules": alert_rules, "cache_listener": listener}),
         template_config=template_config(),
         middleware=[request_context, strict_queries, acceptable_answers, json_bodies],
+        # A JSON body's numbers and booleans are JSON's own, never text ("85", "true").
+        request_class=StrictBodiesRequest,
         # Before Litestar's own struct plugin, which leaves docstrings out of the document.
         plugins=[DescribedStructs()],
         before_send=[security_headers],
@@ -137,6 +144,7 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
         debug=False,
     )
     document_errors(app.openapi_schema)
+    document_answer_headers(app)
     omit_head(app.openapi_schema)
     return app
 

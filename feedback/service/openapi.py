@@ -13,6 +13,7 @@ from litestar.enums import ParamType
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIFormat,
+    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
@@ -21,13 +22,16 @@ from litestar.openapi.spec import (
     Reference,
     Schema,
 )
+from litestar.routes import HTTPRoute
 from litestar.typing import FieldDefinition
 
 from feedback.insight.service import CSV_COLUMNS, SCORE_CSV_COLUMNS
+from feedback.service.created import ANSWER_HEADERS
 from feedback.service.problems import PROBLEM_TYPES
 from surveys.models import DOCUMENTED_ITEMS
 
 if TYPE_CHECKING:
+    from litestar import Litestar
     from litestar._openapi.schema_generation import SchemaCreator
 
 _PROBLEM = Schema(
@@ -230,6 +234,30 @@ def _document_not_modified(responses: dict[str, OpenAPIResponse | Reference]) ->
         responses.setdefault("304", OpenAPIResponse(
             description="Not modified: If-None-Match names the current ETag. No body.",
             headers={"ETag": tag}))
+
+
+def document_answer_headers(app: Litestar) -> None:
+    """Each route's headers on the answers that carry them. Litestar documents a route's
+    `response_headers` on its success status only, and not at all when `responses=` words that
+    status itself (a 201 with its own description); opt[ANSWER_HEADERS] gives them by status."""
+    for route in app.routes:
+        item = (app.openapi_schema.paths or {}).get(route.path_format)
+        if not isinstance(route, HTTPRoute) or item is None:
+            continue
+        for handler in route.route_handlers:
+            by_status = {handler.status_code: list(handler.resolve_response_headers()),
+                         **handler.opt.get(ANSWER_HEADERS, {})}
+            for method in handler.http_methods:
+                operation = getattr(item, method.lower(), None)
+                responses = operation.responses if isinstance(operation, Operation) else None
+                for status, headers in by_status.items():
+                    response = (responses or {}).get(str(status))
+                    if not isinstance(response, OpenAPIResponse) or not headers:
+                        continue
+                    response.headers = response.headers or {}
+                    for header in headers:
+                        response.headers.setdefault(header.name, OpenAPIHeader(
+                            schema=Schema(type=OpenAPIType.STRING), description=header.description))
 
 
 def omit_head(schema: OpenAPI) -> None:

@@ -13,7 +13,12 @@ from litestar.response import Template
 from litestar.response.base import ASGIResponse
 
 from feedback.service.logs import loggable_path
-from feedback.service.validation import body_problem, numbers_out_of_range, parameter_message
+from feedback.service.validation import (
+    body_problem,
+    body_type,
+    numbers_out_of_range,
+    parameter_message,
+)
 from surveys.errors import ApplicationError, FieldError
 
 log = logging.getLogger("touchpulse.errors")
@@ -50,8 +55,8 @@ PROBLEM_TYPES = (
                 "customer or with other fields. A retry sends the same fields (or leaves optional ones "
                 "out); a new event needs a new `event_id`."),
     ProblemType("key-taken", 409, "Another touchpoint already has this `key`."),
-    ProblemType("name-taken", 409, "Another owner or journey already has this name (ignoring case and spacing); "
-                "`detail` gives its id."),
+    ProblemType("name-taken", 409, "Another owner or journey, or another touchpoint of the same owner, already "
+                "has this name (ignoring case and spacing); `detail` gives its id (a touchpoint's key)."),
     ProblemType("still-in-use", 409, "The object cannot be removed while it is in use: an owner owns "
                 "touchpoints, a journey or stage holds touchpoints, or a touchpoint has responses or "
                 "invitations (deactivate it instead)."),
@@ -138,14 +143,6 @@ def application_error(request: Request[Any, Any, Any], exc: ApplicationError) ->
     return _respond(request, exc.status, exc.title, exc.detail, exc.errors, headers, slug=exc.slug)
 
 
-def _body_type(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
-    field = request.route_handler.parsed_data_field
-    annotation = getattr(field, "annotation", None)
-    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
-        return annotation
-    return None
-
-
 def _parameter(request: Request[Any, Any, Any], name: str) -> tuple[Any, list[tuple[Any, Any]], Any]:
     """The route's query, path or header parameter sent as `name`: its annotation, the bounds
     its declaration gives (ge, le) and the text sent for it, each None where unknown."""
@@ -161,11 +158,11 @@ def _parameter(request: Request[Any, Any, Any], name: str) -> tuple[Any, list[tu
 def validation_error(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
     items = [i for i in exc.extra if isinstance(i, dict)] if isinstance(exc.extra, list) else []
     errors: list[FieldError] = []
-    body_type = _body_type(request)
+    expected = body_type(request.route_handler)
     # The body was read before validation failed, so it is cached on the connection. A body
     # that decodes is not what failed: a path or query parameter beside it is (a key too long).
     body = request._connection_state.body
-    failure = body_problem(body_type, body) if body_type is not None and isinstance(body, bytes) else None
+    failure = body_problem(expected, body) if expected is not None and isinstance(body, bytes) else None
     if failure is not None:
         items = [i for i in items if i.get("source") != "body"]  # named field by field by failure
         if failure.status == 400 or not items:

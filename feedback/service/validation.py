@@ -132,7 +132,7 @@ def plainly(message: str, expected: Any = None, value: Any = None, *, key: bool 
     if text is None and (_LISTED.fullmatch(message) or message.startswith("Invalid enum value")):
         return with_choices(message, expected, value, key=key)
     text = text or _FIXED.get(message) or _length(message) or _bound(message, expected, ranges) or _type(
-        message, parameter=parameter)
+        message, expected, parameter=parameter)
     if text is None:
         missing, unknown = _MISSING.fullmatch(message), _UNKNOWN.fullmatch(message)
         text = "is required" if missing else "unknown field" if unknown else message
@@ -197,11 +197,19 @@ def _ranges(expected: Any) -> list[tuple[Any, Any]]:
     return found
 
 
-def _type(message: str, *, parameter: bool) -> str | None:
-    """"Expected `int | null`, got `str`" as "must be a whole number or null, not text"."""
+def _type(message: str, expected: Any = None, *, parameter: bool) -> str | None:
+    """"Expected `int | null`, got `str`" as "must be a whole number or null, not text"; a number
+    with bounds gives them, "must be a number from 0 to 1, not text", as its other misses do."""
     found = _TYPE.fullmatch(message)
     if found is None:
         return None
+    bounds = {r for r in _ranges(expected) if None not in r}
+    if len(bounds) == 1 and len(set(_ranges(expected))) == 1:  # the field's range, no other's
+        low, high = bounds.pop()
+        numbers = {"a number": f"a number from {_number(low)} to {_number(high)}",
+                   "a whole number": f"a whole number from {_number(low)} to {_number(high)}"}
+    else:
+        numbers = {}
     # Ordered as a person would list them: "text, a number, true, false or null".
     names = sorted((n for n in found[1].split(" | ") if not (parameter and n == "null")),
                    key=lambda n: list(_TAKES).index(n) if n in _TAKES else len(_TAKES))
@@ -210,7 +218,8 @@ def _type(message: str, *, parameter: bool) -> str | None:
     words: list[str] = []
     for name in names:
         # Among others, true and false are two of the choices: "text, a number, true, false or null".
-        words.extend(("true", "false") if name == "bool" and len(names) > 1 else [_TAKES.get(name, name)])
+        word = _TAKES.get(name, name)
+        words.extend(("true", "false") if name == "bool" and len(names) > 1 else [numbers.get(word, word)])
     takes = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
     return f"must be {takes}, not {_SENT.get(found[2], found[2])}"
 
@@ -351,12 +360,47 @@ def _float(text: str) -> float | FarNumber:
 _FAR_NUMBERS = msgspec.json.Decoder(float_hook=_float)
 
 
-class WideNumbersRequest(Request[Any, Any, Any]):
+def body_type(handler: Any) -> type[msgspec.Struct] | None:
+    """The Struct the route `handler` reads its body into; None for one that reads none, or a form."""
+    annotation = getattr(getattr(handler, "parsed_data_field", None), "annotation", None)
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return annotation
+    return None
+
+
+class _Refused:
+    """A JSON body the strict conversion refused: the framework's own conversion fails on it
+    too, so the error map names the body's faults (body_problem) beside any parameter's."""
+
+
+class StrictBodiesRequest(Request[Any, Any, Any]):
+    """The app's request: a JSON body is converted into its route's Struct as msgspec decodes
+    JSON, strictly. The framework converts it with strict=False, which took "85" for a number
+    and "true" for true; a client sending them has a bug that a 422 should tell it about.
+    Query and path parameters are text by nature and are left to the framework."""
+
+    async def json(self) -> Any:
+        raw = await self.read_json()
+        target = body_type(self.route_handler)
+        if target is None:
+            return raw
+        try:
+            # The Struct itself: the framework's conversion passes it through as it is.
+            return msgspec.convert(raw, type=target)
+        except msgspec.ValidationError:
+            return _Refused()
+
+    async def read_json(self) -> Any:
+        """The body as JSON values, before any conversion."""
+        return await Request.json(self)
+
+
+class WideNumbersRequest(StrictBodiesRequest):
     """A request whose JSON body reads a number beyond a float's range as a FarNumber, where the
     framework's reader refuses the whole body: a batch's routes take it, so that only the item
     holding one fails. Any other fault (bad JSON, not UTF-8, too deep) still refuses the body."""
 
-    async def json(self) -> Any:
+    async def read_json(self) -> Any:
         if self._json is Empty:
             if self._connection_state.json is not Empty:
                 self._json = self._connection_state.json
