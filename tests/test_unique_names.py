@@ -387,10 +387,10 @@ async def test_touchpoint_twins_from_before_the_rule_keep_working_and_pages_tell
     # Each page that lists them shows the key beside a name two share; other names stand alone.
     report = (await client.get(f"/reports/owners/{owner}", headers=admin)).text
     glance = report.split("<h2>At a glance</h2>", 1)[1].split("</table>", 1)[0]
-    assert '<a href="#tp-courier-1">Courier pickup (courier-1)</a>' in glance
-    assert '<a href="#tp-courier-2">Courier Pickup (courier-2)</a>' in glance
-    assert '<a href="#tp-returns">Returns desk</a>' in glance
-    assert "<h3>Courier pickup (courier-1)</h3>" in report and "<h3>Returns desk</h3>" in report
+    assert '<a href="#tp-courier-1"><bdi>Courier pickup (courier-1)</bdi></a>' in glance
+    assert '<a href="#tp-courier-2"><bdi>Courier Pickup (courier-2)</bdi></a>' in glance
+    assert '<a href="#tp-returns"><bdi>Returns desk</bdi></a>' in glance
+    assert "<h3><bdi>Courier pickup (courier-1)</bdi></h3>" in report and "<h3><bdi>Returns desk</bdi></h3>" in report
     journey = (await client.get("/api/v1/journeys", headers=admin)).json()["items"][0]["id"]
     page = (await client.get(f"/reports/journeys/{journey}", headers=admin)).text
-    assert "<strong>Courier Pickup (courier-2)</strong>" in page and "<strong>Returns desk</strong>" in page
+    assert "<strong><bdi>Courier Pickup (courier-2)</bdi></strong>" in page and "<strong><bdi>Returns desk</bdi></strong>" in page
