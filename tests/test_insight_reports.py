@@ -614,6 +614,31 @@ async def test_the_owner_parameter_narrows_the_journey_map_with_a_key_as_with_a_
         assert "Support call" not in got.text
 
 
+async def test_an_owner_in_two_journeys_gets_a_map_link_named_after_each(
+        client: Client, admin: Headers, conn: Any, settings: Settings) -> None:
+    # Two links alike, "Journey map · Journey map", left the reader to guess which was which.
+    cat = await support_story(conn)
+    support = cat.owners["support"]
+    returns = (await client.post("/api/v1/journeys", json={"name": "Returns & <refunds>", "stages": ["Request"]},
+                                 headers=admin)).json()
+    r = await client.post("/api/v1/touchpoints", headers=admin, json={
+        "key": "return-desk", "name": "Return desk", "stage_id": returns["stages"][0]["id"],
+        "channel": "web", "owner_id": support, "kind": "csat"})
+    assert r.status_code == 201, r.text
+    token = sharing.make_token(settings.secret_key, support, int(time.time()) + 600)
+    for headers, params, query in (
+            (admin, {}, f"owner={support}"),
+            ({}, {"share": token, **_period()},
+             f"owner={support}&amp;share={token}&amp;from={_period()['from']}&amp;to={_period()['to']}")):
+        page = await client.get(f"/reports/owners/{support}", headers=headers, params=params)
+        assert page.status_code == 200, page.text
+        links = re.findall(r'<a href="/reports/journeys/(\d+)\?([^"]*)">([^<]*(?:<bdi>[^<]*</bdi>)?)</a>', page.text)
+        # By name, each keeping the owner and the access as before.
+        assert links == [
+            (str(returns["id"]), query, "Journey map: <bdi>Returns &amp; &lt;refunds&gt;</bdi>"),
+            (str(cat.journey), query, "Journey map: <bdi>Shop</bdi>")], links
+
+
 def _everyone_link(page: str) -> str | None:
     """Where the map's "Show every owner's touchpoints" link leads, if it has one."""
     found = re.findall(r'<a class="noprint" href="([^"]+)">Show every owner\'s touchpoints</a>', page)

@@ -926,6 +926,12 @@ async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, tod
     )
 
 
+async def report_journeys(conn: Conn, report: OwnerReport) -> list[tuple[int, str]]:
+    """(id, name) of each journey the report's touchpoints sit in, by name: its map links."""
+    ids = sorted({r.touchpoint.journey_id for r in report.touchpoints})
+    return await repo.journey_names(conn, journey_ids=ids) if ids else []
+
+
 # --- journey map -------------------------------------------------------------------------------
 
 
