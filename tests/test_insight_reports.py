@@ -80,7 +80,8 @@ async def test_touchpoint_report_ranks_pain_points_and_positive_moments(
     top = pain[0]
     assert top["n"] == 24 and top["low"] == 24 and top["high"] == 0
     assert abs(top["share_of_low"] - 100.0) < 1e-9 and abs(top["impact"] - 100.0) < 1e-9
-    assert abs(top["average_score"] - 1.5) < 1e-9 and abs(top["mean_sentiment"] + 0.6) < 1e-6
+    # 24 comments: their mean is held back below min_n (30), as a score would be; n still says 24.
+    assert abs(top["average_score"] - 1.5) < 1e-9 and top["mean_sentiment"] is None and top["sentiment_n"] == 24
     assert len(top["comments"]) == 3 and all(c["score"] <= 2 for c in top["comments"])
     assert [p["theme"] for p in report["positive_moments"]] == ["friendly staff"]
     assert len(report["positive_moments"][0]["comments"]) == 3
@@ -851,6 +852,67 @@ async def test_the_page_head_promises_a_comparison_only_where_one_is_made(
         await answer(conn, "support-chat", 5, when=at(days_ago(40 + i % 20)))
     r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
     assert head(r.text).split(" · ")[1].strip() == f"compared with {before}", head(r.text)
+
+
+def _text(page: str) -> str:
+    """A page's words as read: no tags, entities decoded, every run of spaces one space."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", page)).split())
+
+
+async def test_a_mean_sentiment_of_fewer_than_min_n_comments_is_held_back_everywhere(
+        client: Client, admin: Headers, conn: Any) -> None:
+    # A stage's "sentiment −1.00 (n = 1)", plotted on the curve, and an owner's "mean sentiment
+    # +0.05" from 2 comments: scores of so few answers are held back, and now so are these means.
+    cat = await catalogue(conn)
+    await answer(conn, "first-login", 2, when=at(days_ago(1)), comment="could not log in", polarity=-1.0,
+                 label="negative", themes=["login"])
+    await answer(conn, "first-login", 6, when=at(days_ago(2)), comment="fine", polarity=1.0, label="positive")
+    for i in range(30):  # a stage with 30 comments keeps its mean
+        await answer(conn, "support-chat", 5, when=at(days_ago(i % 20)), comment="quick", polarity=0.4,
+                     label="positive")
+    journey = (await client.get(f"/api/v1/journeys/{cat.journey}/map", headers=admin, params=_period())).json()
+    stages = {s["name"]: s for s in journey["stages"]}
+    assert (stages["Onboarding"]["mean_sentiment"], stages["Onboarding"]["sentiment_n"]) == (None, 2)
+    login = stages["Onboarding"]["touchpoints"][0]
+    assert (login["mean_sentiment"], login["sentiment_n"]) == (None, 2)
+    assert stages["Solution"]["sentiment_n"] == 30 and abs(stages["Solution"]["mean_sentiment"] - 0.4) < 1e-6
+    page = html.unescape((await client.get(f"/reports/journeys/{cat.journey}", headers=admin,
+                                           params=_period())).text)
+    card = _map_card(page, "First login")
+    assert 'sentiment too few comments <span class="nowrap">(n\xa0=\xa02 of 30)</span></span>' in card, card
+    assert "<dt>sentiment</dt><dd><span class=\"few\">too few</span></dd>" in page
+    assert "<dt>sentiment</dt><dd>+0.40</dd>" in page and "shown from 30 comments" in page
+    # The curve plots the one stage with 30 comments, not the two-comment one.
+    curve = page.split("<svg")[1].split("</svg>")[0]
+    assert curve.count('fill="#9333ea"/>') == 1, curve
+    # The owner report: JSON null with the count, and the page says why there is no number.
+    report = (await client.get(f"/api/v1/owners/{cat.owners['onboarding']}/report", headers=admin,
+                               params=_period())).json()
+    summary = next(t for t in report["touchpoints"] if t["touchpoint"]["key"] == "first-login")["sentiment"]
+    assert (summary["n"], summary["mean"], summary["ci_low"], summary["ci_high"]) == (2, None, None, None)
+    page = html.unescape((await client.get(f"/reports/owners/{cat.owners['onboarding']}", headers=admin,
+                                           params=_period())).text)
+    assert "Comments: 2 · mean sentiment: too few comments (n = 2 of 30) · 1 positive, 1 negative" in _text(page)
+    page = html.unescape((await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin,
+                                           params=_period())).text)
+    assert "Comments: 30 · mean sentiment +0.40 · 30 positive" in _text(page)
+
+
+async def test_a_themes_mean_sentiment_needs_min_n_comments(client: Client, admin: Headers, conn: Any) -> None:
+    cat = await support_story(conn)
+    # "waiting time": 24 comments, held back; "friendly staff" grows to 30, shown.
+    for i in range(10):
+        await answer(conn, "support-call", 5, when=at(days_ago(i)), comment=f"friendly again ({i})",
+                     themes=["friendly staff"], polarity=0.7, label="positive")
+    report = (await client.get(f"/api/v1/owners/{cat.owners['support']}/report", headers=admin,
+                               params=_period())).json()
+    pain = report["pain_points"][0]
+    delight = next(t for t in report["positive_moments"] if t["theme"] == "friendly staff")
+    assert (pain["theme"], pain["mean_sentiment"], pain["sentiment_n"]) == ("waiting time", None, 24)
+    assert delight["sentiment_n"] == 30 and abs(delight["mean_sentiment"] - 0.7) < 1e-6
+    page = _text((await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin,
+                                   params=_period())).text)
+    assert "mean sentiment: too few comments (n = 24 of 30)" in page and "mean sentiment +0.70" in page
 
 
 async def test_report_pages_write_minus_signs_and_thousands_separators(
