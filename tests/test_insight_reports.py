@@ -235,7 +235,7 @@ async def test_empty_owner_pages_say_what_is_missing_and_nothing_more(
     r = await client.get(f"/reports/owners/{empty['id']}", headers=admin, params=_period())
     assert r.status_code == 200, r.text
     assert "This owner answers for no touchpoint yet." in r.text
-    for words in ("Held back", "Pain points", "Positive moments", "No comparison"):
+    for words in ("No themes ranked", "Pain points", "Positive moments", "No comparison"):
         assert words not in r.text, words
 
 
@@ -721,7 +721,8 @@ async def test_journey_map_cards_show_target_and_status_as_the_owner_report_judg
         assert f"target {target}</span>" in card and f">{badge}</span>" in card, card
     # Too few answers: the score line says so, and no badge says it again.
     card = _map_card(r.text, "First login")
-    assert "target 5.50 / 7</span>" in card and "insufficient data" in card and "status" not in card, card
+    assert "target 5.50 / 7</span>" in card and "status" not in card, card
+    assert "too few answers (n = 1 of 30)" in _text(card), card
     await conn.execute("UPDATE touchpoints SET target = NULL WHERE key = 'support-chat'")
     r = await client.get(f"/api/v1/journeys/{cat.journey}/map", headers=admin, params=_period())
     chat = next(t for s in r.json()["stages"] for t in s["touchpoints"] if t["key"] == "support-chat")
@@ -804,9 +805,9 @@ async def test_themes_of_too_few_answers_are_held_back_on_the_page(
     assert report["pain_points"] == [] and report["themes_grown"] == []
     r = await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin, params=_period())
     assert r.status_code == 200, r.text
-    assert "Held back: themes are ranked from 30 answers, and this period has 8." in r.text
+    assert "No themes ranked: too few answers (n = 8 of 30) in this period." in _text(r.text)
     assert "impact +" not in r.text
-    assert "Pain points and positive moments need 30 answers in the period." in r.text
+    assert "No pain points or positive moments: too few answers (n = 8 of 30)." in _text(r.text)
     # Nothing to compare with is not "no significant change".
     assert "No comparison: no touchpoint has 30 answers in both this period and the previous one" in r.text
     assert "changed significantly" not in r.text.split("What changed")[1]
@@ -913,6 +914,31 @@ async def test_a_themes_mean_sentiment_needs_min_n_comments(client: Client, admi
     page = _text((await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin,
                                    params=_period())).text)
     assert "mean sentiment: too few comments (n = 24 of 30)" in page and "mean sentiment +0.70" in page
+
+
+async def test_every_page_calls_a_withheld_number_too_few_answers_with_its_count(
+        client: Client, admin: Headers, conn: Any) -> None:
+    # "too few answers" (table, pill), "insufficient data" (card), "previous period insufficient"
+    # and "Held back" (themes) were one state under four names.
+    cat = await support_story(conn)
+    onboarding = cat.owners["onboarding"]
+    page = _text((await client.get(f"/reports/owners/{onboarding}", headers=admin, params=_period())).text
+                 .split("<main>")[1])
+    few = "too few answers (n = 1 of 30)"
+    assert page.count(few) == 5, page  # the row, the card, its pain points, the two theme lists
+    assert f"First login {few} 5.50 / 7 too few answers" in page  # the row, then its status pill
+    assert "previous period: too few answers (n = 0 of 30)" in page
+    assert f"No pain points or positive moments: {few}." in page
+    assert f"No themes ranked: {few} in this period." in page
+    for old in ("insufficient", "Insufficient", "Held back", "need 30 answers"):
+        assert old not in page, (old, page)
+    journey = _text((await client.get(f"/reports/journeys/{cat.journey}", headers=admin, params=_period())).text
+                    .split("<main>")[1])
+    assert f"First loginCES · Onboarding {few} target 5.50 / 7" in journey and "insufficient" not in journey, journey
+    # The JSON keeps its status.
+    report = (await client.get(f"/api/v1/owners/{onboarding}/report", headers=admin, params=_period())).json()
+    login = next(t for t in report["touchpoints"] if t["touchpoint"]["key"] == "first-login")
+    assert login["status"] == "insufficient" and login["score"]["insufficient"] is True
 
 
 async def test_report_pages_write_minus_signs_and_thousands_separators(

@@ -87,8 +87,9 @@ FUNNEL_DEFINITION = ("response rate = answered / invited (Wilson 95 % interval);
 
 def definition(kind: SurveyKind | str, min_n: int) -> str:
     """The published formula of a kind's score, with the interval and minimum-n rule."""
-    return (f"{DEFINITIONS[SurveyKind(kind)]}. 95 % confidence interval; withheld "
-            f"(insufficient) below n = {min_n}.")
+    # In the pages' words for a withheld score, as the definitions are shown there too.
+    return (f"{DEFINITIONS[SurveyKind(kind)]}. 95 % confidence interval; withheld below n = "
+            f"{min_n} (too few answers).")
 
 
 # --- periods -------------------------------------------------------------------------------
