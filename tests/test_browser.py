@@ -408,7 +408,7 @@ async def test_journey_map_stage_totals_take_one_line_at_a_desk_a_tablet_and_a_p
         assert await browser.evaluate(
             "[...document.querySelectorAll('.nowrap')].filter(e => e.getClientRects().length > 1).length") == 0
     solution = next(text for name, *_, text in stages if name.endswith("Solution"))
-    assert re.match(r"answers 1,\d{3} high-band \d+\.\d % sentiment −0\.\d\d$", solution), solution
+    assert re.match(r"answers 1,\d{3} satisfied \d+\.\d % sentiment −0\.\d\d$", solution), solution
 
 
 # The dates under the x axis of each trend chart a reader sees: its width in its own units, and

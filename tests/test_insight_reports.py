@@ -968,6 +968,45 @@ async def test_report_pages_write_minus_signs_and_thousands_separators(
     assert nps["score"]["n"] == 1200 and nps["score"]["value"] == -50.0
 
 
+async def test_pages_name_the_bands_in_each_kinds_own_words(
+        client: Client, admin: Headers, conn: Any) -> None:
+    # "high band 40.0 % · low band 48.0 %" on a CSAT card, where the API's category says
+    # satisfied and dissatisfied (NPS: promoters, detractors; CES: easy, difficult).
+    cat = await support_story(conn)
+    for i in range(40):
+        await answer(conn, "relationship-nps", 10 if i < 16 else 0 if i < 24 else 8, when=at(days_ago(i % 20)))
+        await answer(conn, "first-login", 7 if i < 30 else 2, when=at(days_ago(i % 20)))
+    support = _text((await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin,
+                                      params=_period())).text.split("<main>")[1])
+    assert "satisfied 40.0 % · dissatisfied 48.0 % · mean answer" in support, support
+    assert "(in 100.0 % of dissatisfied and 0.0 % of satisfied answers)" in support
+    assert ("impact = share of dissatisfied answers mentioning the theme − share of satisfied answers "
+            "mentioning it") in support
+    assert "mentioned more among satisfied answers than among dissatisfied ones" in support
+    assert "in 100.0 % of dissatisfied and 0.0 % of satisfied answers ·" in support  # a theme's facts
+    onboarding = _text((await client.get(f"/reports/owners/{cat.owners['onboarding']}", headers=admin,
+                                         params=_period())).text.split("<main>")[1])
+    assert "promoters 40.0 % · detractors 20.0 %" in onboarding and "easy 75.6 % · difficult 24.4 %" in onboarding, onboarding
+    # An owner of two kinds: its shares are of both kinds' answers, in both kinds' words.
+    assert "mentioned more among promoter/easy answers than among detractor/difficult ones" in onboarding
+    page = (await client.get(f"/reports/journeys/{cat.journey}", headers=admin, params=_period())).text
+    journey = _text(page.split("<main>")[1])
+    assert "Per stage: share of promoter/satisfied/easy answers from 0 to 1" in journey
+    assert "share of promoter/satisfied/easy answers among" in journey
+    assert "<dt>satisfied</dt>" in page and "<dt>easy</dt>" in page and "<dt>promoters</dt>" in page
+    # Five stages without a touchpoint have no kind to name a band in: their answers (0) alone.
+    assert page.count("<dt>") == 5 * 1 + 3 * 3, page
+    assert "40.0 % promoters" in journey and "75.6 % easy" in journey
+    assert "— share of promoter/satisfied/easy answers</text>" in page
+    for words in ("high band", "low band", "high-band", "low-band", "of low and", "of high answers"):
+        assert words not in support and words not in onboarding and words not in journey, words
+    # The JSON keeps its field names.
+    report = (await client.get(f"/api/v1/owners/{cat.owners['support']}/report", headers=admin,
+                               params=_period())).json()
+    assert {"share_high", "share_low"} <= report["touchpoints"][0]["score"].keys()
+    assert {"share_of_low", "share_of_high"} <= report["pain_points"][0].keys()
+
+
 async def test_a_value_that_rounds_to_zero_is_written_without_a_sign(
         client: Client, admin: Headers, conn: Any) -> None:
     cat = await support_story(conn)
@@ -986,7 +1025,7 @@ async def test_the_journey_map_says_high_band_answers_for_stages_and_cards(
     r = await client.get(f"/reports/journeys/{cat.journey}", headers=admin, params=_period())
     solution = r.text.split("<bdi>Solution</bdi></h3>")[1].split('<div class="tp')[0]
     # The stage's share is a figure over its label (test_browser.py: on one line with the others).
-    assert "<dt>high-band</dt><dd>64.7 %</dd>" in solution, solution
+    assert "<dt>satisfied</dt><dd>64.7 %</dd>" in solution, solution
     # The same figure as the JSON's share_high, a percent too.
     stages = (await client.get(f"/api/v1/journeys/{cat.journey}/map", headers=admin, params=_period())).json()
     share = next(s["share_high"] for s in stages["stages"] if s["name"] == "Solution")

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from markupsafe import Markup, escape
 
 from feedback.insight.models import Bucket, MapStage, Point, TouchpointReport
-from feedback.insight.typeset import isolated
+from feedback.insight.typeset import band_words, isolated
 from surveys.kinds import scale_of
 
 _W, _H = 560, 190
@@ -324,7 +324,8 @@ def _short(name: str, limit: int = 18) -> str:
 
 
 def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | None) -> Markup:
-    """Share of high-band answers and mean sentiment (rescaled to 0–1) across the stages."""
+    """Share of high-band answers and mean sentiment (rescaled to 0–1) across the stages; the
+    band named in the kinds' own words ("share of satisfied answers")."""
     width = max(_W, 120 * len(stages) + _LEFT + _RIGHT)
     height = 260
     plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - 64
@@ -366,6 +367,7 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
     for x, y in score:
         parts.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="4.5" fill="#1d4ed8"/>')
     names = {t.key: t.name for s in stages for t in s.touchpoints}
+    high = band_words(t.kind for s in stages for t in s.touchpoints).high
     for i, stage in enumerate(stages):
         keys = {t.key for t in stage.touchpoints}
         label = escape(isolated(stage.name if len(stage.name) <= 16 else stage.name[:15] + "…"))
@@ -376,7 +378,7 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
                 parts.append(f'<text x="{_fmt(x_of(i))}" y="{height - 22 + dy}" text-anchor="middle" '
                              f'{_FONT} fill="{colour}" font-weight="600">{word}: {escape(isolated(_short(names[key])))}</text>')
     parts.append(f'<text x="{width - _RIGHT}" y="{_TOP + 10}" text-anchor="end" {_FONT} '
-                 f'fill="#1d4ed8">— share of high-band answers</text>')
+                 f'fill="#1d4ed8">— share of {escape(high)} answers</text>')
     parts.append(f'<text x="{width - _RIGHT}" y="{_TOP + 24}" text-anchor="end" {_FONT} '
                  f'fill="#9333ea">- - mean sentiment, (s + 1) / 2</text>')
     parts.append("</svg>")
