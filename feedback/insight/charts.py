@@ -323,10 +323,15 @@ def _short(name: str, limit: int = 18) -> str:
     return name if len(name) <= limit else name[:limit - 1] + "…"
 
 
+def curve_width(stages: int) -> int:
+    """The emotion curve's own width in px: 120 a stage, and never narrower than a trend chart."""
+    return max(_W, 120 * stages + _LEFT + _RIGHT)
+
+
 def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | None) -> Markup:
     """Share of high-band answers and mean sentiment (rescaled to 0–1) across the stages; the
     band named in the kinds' own words ("share of satisfied answers")."""
-    width = max(_W, 120 * len(stages) + _LEFT + _RIGHT)
+    width = curve_width(len(stages))
     height = 260
     plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - 64
 
@@ -339,7 +344,7 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
     parts = [
         # Drawn at its own size, as the trend charts: at width="100%" a curve of three stages
         # (560 wide) filled a 1,200 px card and its text came out twice the size of eight stages'.
-        # --natural: that size, which a narrow screen keeps and scrolls (see journey_map.html).
+        # --natural: that size, which a narrower card keeps and scrolls (see journey_map.html).
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" role="img" aria-label="Emotion curve" class="chart" '
         f'style="--natural: {width}px">',

@@ -445,6 +445,7 @@ class ReportPages(Controller):
             request.url.path, _query(share=share, start=start, end=end))
         return ConditionalTemplate(template_name="journey_map.html", context={
             "journey": journey, "curve": curve, "back": back, "everyone": everyone,
+            "curve_width": charts.curve_width(len(journey.stages)),
             # The template notes a map limited to one owner.
             "scope": scope if owner is None else owner,
             "periods": _periods(request.url.path, today, first, last, share=share,
