@@ -978,7 +978,7 @@ async def test_pages_name_the_bands_in_each_kinds_own_words(
         await answer(conn, "first-login", 7 if i < 30 else 2, when=at(days_ago(i % 20)))
     support = _text((await client.get(f"/reports/owners/{cat.owners['support']}", headers=admin,
                                       params=_period())).text.split("<main>")[1])
-    assert "satisfied 40.0 % · dissatisfied 48.0 % · mean answer" in support, support
+    assert "Satisfied 40.0 % · dissatisfied 48.0 % · mean answer" in support, support
     assert "(in 100.0 % of dissatisfied and 0.0 % of satisfied answers)" in support
     assert ("impact = share of dissatisfied answers mentioning the theme − share of satisfied answers "
             "mentioning it") in support
@@ -986,7 +986,7 @@ async def test_pages_name_the_bands_in_each_kinds_own_words(
     assert "in 100.0 % of dissatisfied and 0.0 % of satisfied answers ·" in support  # a theme's facts
     onboarding = _text((await client.get(f"/reports/owners/{cat.owners['onboarding']}", headers=admin,
                                          params=_period())).text.split("<main>")[1])
-    assert "promoters 40.0 % · detractors 20.0 %" in onboarding and "easy 75.6 % · difficult 24.4 %" in onboarding, onboarding
+    assert "Promoters 40.0 % · detractors 20.0 %" in onboarding and "Easy 75.6 % · difficult 24.4 %" in onboarding, onboarding
     # An owner of two kinds: its shares are of both kinds' answers, in both kinds' words.
     assert "mentioned more among promoter/easy answers than among detractor/difficult ones" in onboarding
     page = (await client.get(f"/reports/journeys/{cat.journey}", headers=admin, params=_period())).text
