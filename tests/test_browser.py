@@ -286,6 +286,54 @@ async def test_a_chart_is_never_stretched_so_the_curve_of_few_stages_has_the_tex
         assert await browser.evaluate("document.documentElement.scrollWidth") <= width
 
 
+# The curve in its card: the room left of it and right of it, whether its box scrolls, and
+# whether the page says so.
+_CURVE_PLACE = """(() => { const box = document.querySelector('.scroll'), svg = box.querySelector('svg.chart');
+  const a = box.getBoundingClientRect(), b = svg.getBoundingClientRect();
+  return [Math.round(b.left - a.left), Math.round(a.right - b.right), box.scrollWidth > box.clientWidth,
+    getComputedStyle(document.querySelector('.scroll-hint')).display !== 'none']; })()"""
+
+
+async def test_the_emotion_curve_is_centred_in_a_wide_card_and_scrolls_in_a_narrow_one(
+        browser: Browser, live_server: str, make_key: MakeKey, conn: Connection) -> None:
+    cat = await support_story(conn)
+    key = await make_key("admin")
+    async with httpx.AsyncClient(base_url=live_server, headers=bearer(key)) as api:
+        returns = (await api.post("/api/v1/journeys", json={
+            "name": "Returns", "stages": ["Request", "Pickup", "Refund"]})).json()
+    eight, three = f"/reports/journeys/{cat.journey}", f"/reports/journeys/{returns['id']}"
+    one = f"{eight}?owner={cat.owners['support']}"
+    # At 1280 a curve of one or three stages sat at the card's left, 600 px of white to its right.
+    await browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1,
+                       mobile=False)
+    for path in (one, three, eight):
+        await _open(browser, live_server + path, key, "svg.chart")
+        left, right, scrolls, hint = await browser.evaluate(_CURVE_PLACE)
+        assert abs(left - right) <= 1 and not scrolls and not hint, (path, left, right, scrolls, hint)
+    await _shot(browser, "journey-map-curve-centred-1280.png")
+    # From 768 to about 1,100 px the eight stages' curve (1,020 wide) shrank to its card, its
+    # text to 8–10 px: it keeps its size and scrolls, as on a phone, and the page says so.
+    for width in (1100, 900, 800, 375):
+        await browser.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1,
+                           mobile=width < 600)
+        await _open(browser, live_server + eight, key, "svg.chart")
+        [(_, scale, smallest, _)] = await browser.evaluate(_CHART_SCALES)
+        left, right, scrolls, hint = await browser.evaluate(_CURVE_PLACE)
+        assert scale == 1 and smallest >= 11 and scrolls and hint and left == 0, (width, scale, smallest, scrolls, hint)
+        assert await browser.evaluate("document.documentElement.scrollWidth") <= width
+        await _shot(browser, f"journey-map-curve-{width}.png")
+    # The one-stage curve (560 wide) fits at 900: no scroll, no hint.
+    await browser.call("Emulation.setDeviceMetricsOverride", width=900, height=900, deviceScaleFactor=1, mobile=False)
+    await _open(browser, live_server + one, key, "svg.chart")
+    left, right, scrolls, hint = await browser.evaluate(_CURVE_PLACE)
+    assert abs(left - right) <= 1 and not scrolls and not hint, (left, right, scrolls, hint)
+    # On paper there is no scrolling: the curve fits the sheet.
+    await _open(browser, live_server + eight, key, "svg.chart")
+    await browser.call("Emulation.setEmulatedMedia", media="print")
+    left, right, scrolls, hint = await browser.evaluate(_CURVE_PLACE)
+    assert not scrolls and not hint, (left, right, scrolls, hint)
+
+
 # Each quote's signature as drawn: the left edge of each character of "score" after the quote,
 # and of the date after the touchpoint's name. Left to right, each is further right.
 _SIGNATURES = """[...document.querySelectorAll('.quotes li')].map(li => {
@@ -408,7 +456,7 @@ async def test_journey_map_stage_totals_take_one_line_at_a_desk_a_tablet_and_a_p
         assert await browser.evaluate(
             "[...document.querySelectorAll('.nowrap')].filter(e => e.getClientRects().length > 1).length") == 0
     solution = next(text for name, *_, text in stages if name.endswith("Solution"))
-    assert re.match(r"answers 1,\d{3} high-band \d+\.\d % sentiment −0\.\d\d$", solution), solution
+    assert re.match(r"answers 1,\d{3} satisfied \d+\.\d % sentiment −0\.\d\d$", solution), solution
 
 
 # The dates under the x axis of each trend chart a reader sees: its width in its own units, and

@@ -57,7 +57,7 @@ async def test_demo_reports_find_the_seeded_pain_points_and_positive_moments(
         # The demo's history covers the period before too: every row has its comparison.
         head = r.text.split("</h1>")[1].split("</p>")[0]
         assert "compared with" in head and "where both periods" not in head, head
-        assert "no comparison" not in r.text and "previous period insufficient" not in r.text
+        assert "no comparison" not in r.text and "previous period: too few answers" not in r.text
     journey = await conn.fetchval("SELECT min(id) FROM journeys")
     r = await client.get(f"/reports/journeys/{journey}", headers=admin)
     assert r.status_code == 200 and "Emotion curve" in r.text

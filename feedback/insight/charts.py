@@ -12,7 +12,7 @@ from typing import NamedTuple
 from markupsafe import Markup, escape
 
 from feedback.insight.models import Bucket, MapStage, Point, TouchpointReport
-from feedback.insight.typeset import isolated
+from feedback.insight.typeset import band_words, isolated
 from surveys.kinds import scale_of
 from surveys.text import touchpoint_labels
 
@@ -324,9 +324,15 @@ def _short(name: str, limit: int = 18) -> str:
     return name if len(name) <= limit else name[:limit - 1] + "…"
 
 
+def curve_width(stages: int) -> int:
+    """The emotion curve's own width in px: 120 a stage, and never narrower than a trend chart."""
+    return max(_W, 120 * stages + _LEFT + _RIGHT)
+
+
 def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | None) -> Markup:
-    """Share of high-band answers and mean sentiment (rescaled to 0–1) across the stages."""
-    width = max(_W, 120 * len(stages) + _LEFT + _RIGHT)
+    """Share of high-band answers and mean sentiment (rescaled to 0–1) across the stages; the
+    band named in the kinds' own words ("share of satisfied answers")."""
+    width = curve_width(len(stages))
     height = 260
     plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - 64
 
@@ -339,7 +345,7 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
     parts = [
         # Drawn at its own size, as the trend charts: at width="100%" a curve of three stages
         # (560 wide) filled a 1,200 px card and its text came out twice the size of eight stages'.
-        # --natural: that size, which a narrow screen keeps and scrolls (see journey_map.html).
+        # --natural: that size, which a narrower card keeps and scrolls (see journey_map.html).
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" role="img" aria-label="Emotion curve" class="chart" '
         f'style="--natural: {width}px">',
@@ -367,6 +373,7 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
     for x, y in score:
         parts.append(f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="4.5" fill="#1d4ed8"/>')
     names = touchpoint_labels((t.key, t.name) for s in stages for t in s.touchpoints)
+    high = band_words(t.kind for s in stages for t in s.touchpoints).high
     for i, stage in enumerate(stages):
         keys = {t.key for t in stage.touchpoints}
         label = escape(isolated(stage.name if len(stage.name) <= 16 else stage.name[:15] + "…"))
@@ -377,7 +384,7 @@ def emotion_curve(stages: Sequence[MapStage], worst: str | None, best: str | Non
                 parts.append(f'<text x="{_fmt(x_of(i))}" y="{height - 22 + dy}" text-anchor="middle" '
                              f'{_FONT} fill="{colour}" font-weight="600">{word}: {escape(isolated(_short(names[key])))}</text>')
     parts.append(f'<text x="{width - _RIGHT}" y="{_TOP + 10}" text-anchor="end" {_FONT} '
-                 f'fill="#1d4ed8">— share of high-band answers</text>')
+                 f'fill="#1d4ed8">— share of {escape(high)} answers</text>')
     parts.append(f'<text x="{width - _RIGHT}" y="{_TOP + 24}" text-anchor="end" {_FONT} '
                  f'fill="#9333ea">- - mean sentiment, (s + 1) / 2</text>')
     parts.append("</svg>")

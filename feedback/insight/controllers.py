@@ -401,11 +401,12 @@ class ReportPages(Controller):
             report = await service.owner_report(conn, owner_id, start=first, end=last, today=today,
                                                 scope=scope, min_n=settings.min_n,
                                                 touchpoint_quotes=False)
+            # Named links: an owner in two journeys had two alike, "Journey map · Journey map".
+            journeys = await service.report_journeys(conn, report)
         trends = {r.touchpoint.key: charts.trend(r) for r in report.touchpoints}
         # Quotes are signed with the touchpoint's name, as its card is headed, not its key; a
         # name two of them share (made before names were checked) has the key beside it.
         names = touchpoint_labels((r.touchpoint.key, r.touchpoint.name) for r in report.touchpoints)
-        journeys = sorted({r.touchpoint.journey_id for r in report.touchpoints})
         # Links to the map keep the owner, the access and the period this page was asked for:
         # the map opened from an owner's report is that owner's, with a key as with a share link.
         access = _query(owner=str(owner_id), share=share, start=start, end=end)
@@ -447,6 +448,7 @@ class ReportPages(Controller):
         names = touchpoint_labels((t.key, t.name) for s in journey.stages for t in s.touchpoints)
         return ConditionalTemplate(template_name="journey_map.html", context={
             "journey": journey, "curve": curve, "back": back, "everyone": everyone, "names": names,
+            "curve_width": charts.curve_width(len(journey.stages)),
             # The template notes a map limited to one owner.
             "scope": scope if owner is None else owner,
             "periods": _periods(request.url.path, today, first, last, share=share,

@@ -72,9 +72,12 @@ Partial = Annotated[bool, msgspec.Meta(
 # A mean of comments' polarity is `mean_sentiment` wherever it is given, so that `sentiment` is
 # always an answer's sentiment object (polarity, subjectivity, label, language).
 MeanSentiment = Annotated[float | None, msgspec.Meta(
-    description="Mean polarity (−1…1) of the comments read; null when none was. Formerly `sentiment` "
-                "(on map stages and touchpoints) and `average_sentiment` (on themes).")]
-SentimentN = Annotated[int, msgspec.Meta(description="How many comments `mean_sentiment` is the mean of.")]
+    description="Mean polarity (−1…1) of the comments read; null below `min_n` of them (30 by "
+                "default), as a score is withheld below `min_n` answers: `sentiment_n` still counts "
+                "them. Formerly `sentiment` (on map stages and touchpoints) and `average_sentiment` "
+                "(on themes).")]
+SentimentN = Annotated[int, msgspec.Meta(
+    description="How many comments were read: `mean_sentiment` is their mean, shown from `min_n` of them.")]
 
 
 class Point(Output):
@@ -198,12 +201,17 @@ class Funnel(Output):
         description="clicked − suspected_scanners: invitations a person clicked")]
 
 
+# The mean and its interval are held back below min_n comments read, as a score's numbers are.
+SummaryMean = Annotated[float | None, msgspec.Meta(
+    description="Mean polarity (−1…1) of the `n` comments read; null below `min_n` of them.")]
+
+
 class SentimentSummary(Output):
-    """Mean comment polarity (−1..1) with its interval, and label counts."""
+    """Mean comment polarity (−1..1) with its interval, from `min_n` comments read, and label counts."""
 
     comments: int
-    n: int
-    mean: float | None
+    n: Annotated[int, msgspec.Meta(description="Comments read (scored); `mean` is theirs.")]
+    mean: SummaryMean
     ci_low: float | None
     ci_high: float | None
     negative: int
@@ -244,6 +252,7 @@ class ThemeInsight(Output):
     impact: Annotated[float, msgspec.Meta(description="share_of_low − share_of_high, in percentage points.")]
     average_score: float | None
     mean_sentiment: MeanSentiment
+    sentiment_n: SentimentN
     touchpoints: list[str]
     comments: list[Verbatim]
 

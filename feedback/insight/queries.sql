@@ -213,6 +213,10 @@ SELECT id, name FROM owners WHERE id = $1 AND ($2::bigint IS NULL OR id = $2);
 -- name: get-journey^
 SELECT j.id, j.name, j.description FROM journeys j WHERE j.id = $1;
 
+-- The journeys an owner report links to, by name.
+-- name: journey-names
+SELECT id, name FROM journeys WHERE id = ANY($1::bigint[]) ORDER BY name, id;
+
 -- Share links: a link's MAC covers its owner's (journey's) share_epoch (migration 0005).
 
 -- name: owner-share-epoch$

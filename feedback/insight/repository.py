@@ -338,6 +338,11 @@ async def get_journey(conn: Conn, *, journey_id: int) -> tuple[int, str, str] | 
     return None if row is None else (int(row["id"]), str(row["name"]), str(row["description"]))
 
 
+async def journey_names(conn: Conn, *, journey_ids: Sequence[int]) -> list[tuple[int, str]]:
+    rows = await conn.fetch(Q["journey-names"], list(journey_ids))
+    return [(int(r["id"]), str(r["name"])) for r in rows]
+
+
 # Share links: owners and journeys alike, each query named after its table.
 async def share_epoch(conn: Conn, *, target: ShareTarget, target_id: int, signing: bool = False) -> int | None:
     """The target's share epoch (None: no such target); `signing` waits for a revocation in flight."""

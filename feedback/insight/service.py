@@ -87,8 +87,9 @@ FUNNEL_DEFINITION = ("response rate = answered / invited (Wilson 95 % interval);
 
 def definition(kind: SurveyKind | str, min_n: int) -> str:
     """The published formula of a kind's score, with the interval and minimum-n rule."""
-    return (f"{DEFINITIONS[SurveyKind(kind)]}. 95 % confidence interval; withheld "
-            f"(insufficient) below n = {min_n}.")
+    # In the pages' words for a withheld score, as the definitions are shown there too.
+    return (f"{DEFINITIONS[SurveyKind(kind)]}. 95 % confidence interval; withheld below n = "
+            f"{min_n} (too few answers).")
 
 
 # --- periods -------------------------------------------------------------------------------
@@ -250,7 +251,14 @@ def common_target(touchpoints: Sequence[Touchpoint], kind: str) -> float | None:
     return next(iter(targets))
 
 
-def sentiment_summary(rows: Iterable[DailyRow]) -> SentimentSummary:
+def held_back(n: int, mean: float | None, min_n: int) -> float | None:
+    """A mean of comments' polarity, or None below min_n comments: held back as a score is
+    below min_n answers, since the mean of a comment or two is one customer's mood."""
+    return mean if n >= min_n else None
+
+
+def sentiment_summary(rows: Iterable[DailyRow], min_n: int) -> SentimentSummary:
+    """The comments' label counts, and their mean polarity with its interval from min_n of them."""
     comments = n = negative = neutral = positive = mixed = unscored = 0
     total = total_sq = 0.0
     for row in rows:
@@ -265,7 +273,7 @@ def sentiment_summary(rows: Iterable[DailyRow]) -> SentimentSummary:
         unscored += row.unscored
     mean: float | None = None
     low = high = None
-    if n:
+    if n and n >= min_n:
         try:
             mean, interval = mean_interval(n, total, max(0.0, total_sq))
         except ValueError:  # float sums a hair inconsistent: show the mean alone
@@ -358,13 +366,13 @@ def theme_insights(
         share_high = 100.0 * high / high_all if high_all else 0.0
         kinds = {p.kind for p in parts}
         sentiment_n = sum(p.sentiment_n for p in parts)
+        mean_sentiment = sum(p.sentiment_sum for p in parts) / sentiment_n if sentiment_n else None
         insights.append(ThemeInsight(
             theme=theme, n=n, share=100.0 * n / n_all if n_all else 0.0, low=low, high=high,
             share_of_low=share_low, share_of_high=share_high, impact=share_low - share_high,
             # A mean score means something only on one scale.
             average_score=sum(p.score_sum for p in parts) / n if len(kinds) == 1 else None,
-            mean_sentiment=(sum(p.sentiment_sum for p in parts) / sentiment_n
-                            if sentiment_n else None),
+            mean_sentiment=held_back(sentiment_n, mean_sentiment, min_n), sentiment_n=sentiment_n,
             touchpoints=sorted({keys.get(p.touchpoint_id, "?") for p in parts}),
             comments=[],
         ))
@@ -845,7 +853,7 @@ def _touchpoint_report(tp: Touchpoint, p: _Period, rows: list[DailyRow], prev_ro
         target=tp.ref.target, status=target_status(comparison.current, tp.ref.target).value,
         weekly=weekly, trend_bucket=trend_bucket, trend=trend,
         funnel=funnel([p.funnels[tp.id]] if tp.id in p.funnels else []),
-        sentiment=sentiment_summary(rows),
+        sentiment=sentiment_summary(rows, min_n),
         pain_points=pain,
         positive_moments=delight,
         themes_grown=themes_grown(themes, prev_themes, n_now, n_before, min_n=min_n),
@@ -926,6 +934,12 @@ async def owner_report(conn: Conn, owner_id: int, *, start: date, end: date, tod
     )
 
 
+async def report_journeys(conn: Conn, report: OwnerReport) -> list[tuple[int, str]]:
+    """(id, name) of each journey the report's touchpoints sit in, by name: its map links."""
+    ids = sorted({r.touchpoint.journey_id for r in report.touchpoints})
+    return await repo.journey_names(conn, journey_ids=ids) if ids else []
+
+
 # --- journey map -------------------------------------------------------------------------------
 
 
@@ -939,9 +953,10 @@ def _percent(share: float | None) -> float | None:
     return None if share is None else 100.0 * share
 
 
-def _sentiment(rows: Sequence[DailyRow]) -> tuple[int, float | None]:
+def _sentiment(rows: Sequence[DailyRow], min_n: int) -> tuple[int, float | None]:
+    """(comments read, their mean polarity from min_n of them)."""
     n = sum(r.sentiment_n for r in rows)
-    return n, (sum(r.sentiment_sum for r in rows) / n if n else None)
+    return n, held_back(n, sum(r.sentiment_sum for r in rows) / n if n else None, min_n)
 
 
 def journey_stages(
@@ -949,7 +964,8 @@ def journey_stages(
     rows: Sequence[DailyRow], min_n: int,
 ) -> tuple[list[MapStage], str | None, str | None]:
     """Stages in order with their touchpoints; the emotion curve is the share of high-band
-    answers (0–1) per stage, shown only from min_n answers; worst and best touchpoint by it."""
+    answers (0–1) per stage, shown only from min_n answers, and the mean sentiment, only from
+    min_n comments; worst and best touchpoint by the share."""
     by_tp: dict[int, list[DailyRow]] = defaultdict(list)
     for row in rows:
         by_tp[row.touchpoint_id].append(row)
@@ -962,7 +978,7 @@ def journey_stages(
             tp_rows = by_tp.get(t.id, [])
             score = histogram_score(SurveyKind(t.ref.kind), histogram(tp_rows, t.ref.kind), min_n)
             n, share = _share_high(tp_rows)
-            s_n, s_mean = _sentiment(tp_rows)
+            s_n, s_mean = _sentiment(tp_rows, min_n)
             cards.append(MapTouchpoint(
                 key=t.ref.key, name=t.ref.name, kind=t.ref.kind, owner=t.ref.owner,
                 score=value_of(score), normalised=share if n >= min_n else None,
@@ -971,7 +987,7 @@ def journey_stages(
             ))
         stage_rows = [r for t in members for r in by_tp.get(t.id, [])]
         n, share = _share_high(stage_rows)
-        s_n, s_mean = _sentiment(stage_rows)
+        s_n, s_mean = _sentiment(stage_rows, min_n)
         placed.extend(cards)
         # share_high in percent, as every share in the API (a score's share_high too).
         out.append(MapStage(id=stage_id, name=name, position=position, n=n, share_high=_percent(share),

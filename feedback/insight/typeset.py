@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Final
+from collections.abc import Iterable
+from typing import Final, NamedTuple
 
 from markupsafe import Markup, escape
+
+from surveys.kinds import Category, SurveyKind, band_name, scale_of
 
 MINUS: Final = "\u2212"
 NONE: Final = "–"  # an en dash: no value
@@ -103,6 +106,38 @@ def bdi(text: str, lang: str | None = None) -> Markup:
     return Markup(f"{opening}{escape(balanced(text))}</bdi>")  # noqa: S704 - both escaped
 
 
+class BandWords(NamedTuple):
+    """A kind's own words for its low and high bands, as a page names them to a reader: an
+    answer's ("detractor answers", "satisfied answers") and a share's ("% detractors", "% satisfied")."""
+
+    low: str
+    high: str
+    lows: str
+    highs: str
+
+
+# NPS's words are nouns, counted in the plural; CSAT's and CES's are adjectives.
+_NOUNS: Final = frozenset({Category.PROMOTER, Category.PASSIVE, Category.DETRACTOR})
+
+
+def band_words(kinds: Iterable[str]) -> BandWords:
+    """The words of the kinds given (surveys.kinds.band_name), several joined by a slash in the
+    kinds' order ("detractor/dissatisfied"); "low-band" and "high-band" for none. The API's
+    `band` stays low/high: this is for the pages, where "high band" meant nothing to a reader."""
+    given = set(kinds)
+    chosen = [k for k in SurveyKind if k.value in given]
+    if not chosen:
+        return BandWords("low-band", "high-band", "low-band", "high-band")
+    ends = [(band_name(k, scale_of(k).low), band_name(k, scale_of(k).high)) for k in chosen]
+
+    def said(words: Iterable[Category], plural: bool) -> str:
+        return "/".join(f"{w}s" if plural and w in _NOUNS else w.value for w in words)
+
+    return BandWords(said((low for low, _ in ends), False), said((high for _, high in ends), False),
+                     said((low for low, _ in ends), True), said((high for _, high in ends), True))
+
+
 # The names the templates use (report_macros.html hands the numbers on to the report pages).
 TEMPLATE_GLOBALS: Final = {"typeset_num": num, "typeset_signed": signed, "typeset_count": count,
-                           "bdi": bdi, "isolated": isolated, "balanced": balanced}
+                           "bdi": bdi, "isolated": isolated, "balanced": balanced,
+                           "band_words": band_words}
