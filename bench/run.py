@@ -3,7 +3,7 @@
 Sizes come from the environment so that a quick run is possible:
 BENCH_RESPONSES (1,000,000), BENCH_RESPONSES_SMALL (100,000), BENCH_DURATION seconds per load
 (10), BENCH_CONNECTIONS (32), BENCH_WRK_THREADS (1), BENCH_WORKERS (1), BENCH_REPEAT report
-timings (30), BENCH_OUTPUT (bench/results.md), BENCH_ONLY (a comma list of ingest, reports,
+timings (30), BENCH_OUTPUT (bench/results.md), BENCH_QUICK (1: ingest (a) and (b) only), BENCH_ONLY (a comma list of ingest, reports,
 sentiment: run only those parts; the default runs all three).
 """
 
@@ -226,7 +226,11 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
             notes.append("- synchronous_commit: " + _sync_commit(url))
         else:
             notes.append(f"- (b) `POST {harness.RESPONSES_PATH}` is not served yet: not measured.")
-        if "/s/{token:str}" in paths:
+        # BENCH_QUICK=1: (a) and (b) alone, for comparing two versions of the code in turns.
+        quick = env_int("BENCH_QUICK", 0) == 1
+        if quick:
+            notes.append("- BENCH_QUICK=1: (c) and the extra (b) runs were left out.")
+        elif "/s/{token:str}" in paths:
             wanted = env_int("BENCH_INVITATIONS", max(3000, int(max(results[-1].rate, 500) * seconds * 1.5)))
             tokens = asyncio.run(_invitations(service.base_url, admin, tps, min(wanted, 40_000)))
             if tokens:
@@ -242,7 +246,7 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
         label = {"healthz": "(a) GET /healthz", "responses": "(b) POST /api/v1/responses + comment",
                  "form": "(c) POST /s/{token} form"}
         extra: list[loadgen.WrkResult] = []
-        if harness.RESPONSES_PATH in paths:
+        if harness.RESPONSES_PATH in paths and not quick:
             # The same (b) with more clients at once, then with comments read in a child process.
             for more in (64, 128):
                 script = loadgen.responses_script(path=harness.RESPONSES_PATH, key=ingest_key,

@@ -21,7 +21,7 @@ from litestar import Litestar
 from feedback.access.models import NewKey, Role
 from feedback.access.service import create_key
 from feedback.service import migrations
-from feedback.service.app import create_app
+from feedback.service.app import create_app, served
 from feedback.service.database import Connection, connect
 from feedback.settings import Settings
 
@@ -151,7 +151,8 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     task = asyncio.create_task(run_lifespan())
     await asyncio.wait_for(started.wait(), 30)
     try:
-        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        # As the server runs it: behind the ingest lane's front door.
+        transport = httpx.ASGITransport(app=served(app))  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as test_client:
             yield test_client
     finally:

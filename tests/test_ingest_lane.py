@@ -4,8 +4,10 @@ both answer alike (same bytes stored, same headers, same problem details)."""
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 
@@ -206,3 +208,68 @@ async def test_a_body_running_past_its_content_length_goes_to_the_framework(app:
     await exchange(body, _json_headers(ingest, body, **{"transfer-encoding": "chunked"}))
     assert exchange.passed_on == [body] and exchange.sent == []
     assert await conn.fetchval("SELECT count(*) FROM responses") == 0
+
+
+class FrameworkSpy:
+    """Counts the requests that reach the framework's stack (router, app-wide middlewares)."""
+
+    def __init__(self, app: Litestar, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.paths: list[str] = []
+        handler = app.asgi_handler
+
+        async def spy(scope: Any, receive: Any, send: Any) -> None:
+            self.paths.append(scope["path"])
+            await handler(scope, receive, send)
+
+        monkeypatch.setattr(app, "asgi_handler", spy)
+
+
+async def test_the_front_door_serves_an_ordinary_answer_before_the_framework(
+        app: Litestar, client: Client, ingest: str, conn: Connection, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    spy = FrameworkSpy(app, monkeypatch)
+    caplog.set_level(logging.INFO, "touchpulse.access")
+    headers = {**bearer(ingest), "Accept": "application/json", "X-Request-ID": "trace-42"}
+    door = await client.post(PATH, headers=headers, json={"touchpoint": "checkout", "score": 6, "comment": "Easy"})
+    assert spy.paths == [] and door.status_code == 201
+    stored = door.json()
+    assert door.headers["location"] == f"{PATH}/{stored['id']}" and door.headers["x-request-id"] == "trace-42"
+    assert await conn.fetchval("SELECT comment FROM responses WHERE id = $1::uuid", stored["id"]) == "Easy"
+    assert [r.getMessage() for r in caplog.records if r.name == "touchpulse.access"] == [f"POST {PATH} 201"]
+    # The same answer through the framework's handler (a JSON type the lane leaves to it): the
+    # same headers, names and values, but for the length, the new answer's URL and the request id.
+    framework = await client.post(PATH, headers={**bearer(ingest), "Content-Type": "application/vnd.shop+json"},
+                                  content=b'{"touchpoint": "checkout", "score": 6, "comment": "Easy"}')
+    assert spy.paths == [PATH] and framework.status_code == 201
+
+    def shown(r: httpx.Response) -> dict[str, str]:
+        return {k: v for k, v in r.headers.items() if k not in {"content-length", "location", "x-request-id", "date"}}
+
+    assert shown(door) == shown(framework) and framework.headers["x-request-id"] != "trace-42"
+    # Errors keep the error map, the security headers and a request id of their own.
+    refused = await client.post(PATH, headers=bearer(ingest), json={"touchpoint": "nope", "score": 6})
+    assert spy.paths == [PATH] and refused.status_code == 422
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert refused.headers["content-security-policy"] and len(refused.headers["x-request-id"]) == 32
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 2
+
+
+@pytest.mark.parametrize(("case", "status"), [
+    ("query", 422), ("accept csv", 406), ("two accepts", 406), ("gzip", 415), ("text", 415),
+    ("bad host", 400), ("vendor json", 201)])
+async def test_what_the_framework_checks_goes_through_the_framework(
+        app: Litestar, client: Client, ingest: str, conn: Connection, monkeypatch: pytest.MonkeyPatch,
+        case: str, status: int) -> None:
+    spy = FrameworkSpy(app, monkeypatch)
+    body = json.dumps({"touchpoint": "checkout", "score": 6}).encode()
+    headers: list[tuple[str, str]] = [*bearer(ingest).items(), ("Content-Type", "application/json")]
+    url = PATH + ("?touchpoint=checkout" if case == "query" else "")
+    extra = {"accept csv": [("Accept", "text/csv")],
+             "two accepts": [("Accept", "application/json;q=0"), ("Accept", "text/csv")],
+             "gzip": [("Content-Encoding", "gzip")],
+             "bad host": [("Host", "exa mple.com")]}.get(case, [])
+    if case in {"text", "vendor json"}:
+        headers[-1] = ("Content-Type", "text/plain" if case == "text" else "application/vnd.shop+json")
+    answer = await client.post(url, headers=[*headers, *extra], content=body)
+    assert answer.status_code == status and spy.paths == [PATH]
+    assert await conn.fetchval("SELECT count(*) FROM responses") == (status == 201)

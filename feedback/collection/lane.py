@@ -11,16 +11,20 @@ handler with its body replayed, so those answers stay exactly the framework's.
 
 from __future__ import annotations
 
+import logging
+import time
 from contextlib import suppress
 from typing import Any
 
 import msgspec
-from litestar import Request
+from litestar import Litestar, Request
+from litestar._asgi.utils import is_valid_host
 from litestar.types import (
     ASGIApp,
     HTTPRequestEvent,
     HTTPResponseBodyEvent,
     HTTPResponseStartEvent,
+    Message,
     Receive,
     Scope,
     Send,
@@ -30,6 +34,8 @@ from feedback.access.models import Role
 from feedback.access.service import require
 from feedback.collection import service
 from feedback.collection.models import ResponseCreate
+from feedback.service.logs import SECURITY_HEADERS, access_log, fresh_request_id, request_id
+from feedback.service.negotiation import best_media_type
 from feedback.service.problems import error_response
 
 # The app's request_max_body_size: a larger body goes to the framework for its 413.
@@ -155,3 +161,88 @@ def _replay(body: bytes, receive: Receive, *, more: bool) -> Receive:
         return message
 
     return replay
+
+
+def front_door(app: Litestar) -> ASGIApp:
+    """The served app: an ordinary answer goes to the ingest lane before the framework's stack.
+
+    The lane is also the route's own middleware, but there it runs after the app's router and
+    its four app-wide middlewares, which cost an answer more CPU than its checks. An answer
+    those would not touch (POST to the exact path, no query string, JSON or no Content-Type, no
+    Content-Encoding, an Accept that takes JSON, a valid Host) comes here straight to the lane,
+    with what request_context and the security-headers hook give every answer: the request id,
+    the security headers and the access line. Anything else, and whatever the lane passes on,
+    goes through the whole framework, untouched by this door.
+    """
+    handler: Any = None
+
+    async def door(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal handler
+        if (scope.get("method") != "POST" or scope["path"] != RESPONSES
+                or scope["query_string"] or scope.get("root_path")):
+            await app(scope, receive, send)
+            return
+        rid: str | None = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":  # the last one, as request_context reads it
+                rid = value.decode("latin-1")[:100]
+            elif name == b"content-type":
+                if value.split(b";", 1)[0].strip().lower() != b"application/json":
+                    break
+            elif name == b"accept":
+                # Several Accept headers are one list (RFC 9110): the framework joins them.
+                if best_media_type(value.decode("latin-1"), _JSON) is None or _repeated(scope, name):
+                    break
+            elif name == b"content-encoding" or (name == b"host" and not is_valid_host(value)):
+                break
+        else:
+            if handler is None:
+                handler = app.asgi_router.handle_routing(path=RESPONSES, method="POST")[1]
+            scope["app"] = scope["litestar_app"] = app
+            scope.setdefault("state", {})
+            scope["path_params"] = {}
+            scope["route_handler"] = handler
+            await _served(scope, receive, send, app, rid if rid and rid.isprintable() else fresh_request_id())
+            return
+        await app(scope, receive, send)
+
+    return door
+
+
+_JSON = ["application/json"]
+
+
+def _repeated(scope: Scope, header: bytes) -> bool:
+    return sum(1 for name, _ in scope["headers"] if name == header) > 1
+
+
+async def _served(scope: Scope, receive: Receive, send: Send, app: Litestar, rid: str) -> None:
+    """The lane with the request id, security headers and access line every answer has; what
+    the lane passes on goes to the framework with the client's own `send`."""
+    token = request_id.set(rid)
+    started = time.perf_counter()
+    status = 0
+    passed = False
+
+    async def framework(scope: Scope, receive: Receive, _send: Send) -> None:
+        nonlocal passed
+        passed = True
+        request_id.reset(token)  # the framework's request_context names the request itself
+        await app(scope, receive, send)
+
+    async def answered(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            message["headers"] = [*message.get("headers", ()), *SECURITY_HEADERS,
+                                  (b"x-request-id", rid.encode())]
+        await send(message)
+
+    try:
+        await ingest_lane(framework)(scope, receive, answered)
+    finally:
+        if not passed:
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info("%s %s %s", "POST", RESPONSES, status, extra={
+                    "status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+            request_id.reset(token)

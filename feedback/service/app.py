@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.response import Response
+from litestar.types import ASGIApp
 
 from feedback.access.service import KeyCache
 from feedback.admin.controllers import ROUTES as ADMIN_ROUTES
@@ -149,9 +150,17 @@ def create_app(settings: Settings, database_url: str | None = None) -> Litestar:
     return app
 
 
-def app_from_env() -> Litestar:
+def served(app: Litestar) -> ASGIApp:
+    """What the server runs: the app behind the ingest lane's front door (an ordinary answer
+    skips the framework's stack; feedback/collection/lane.py)."""
+    from feedback.collection.lane import front_door
+
+    return front_door(app)
+
+
+def app_from_env() -> ASGIApp:
     """Entry point for uvicorn workers: settings from the environment, the URL the CLI resolved."""
     settings = load_settings()
     configure_logging(log_level_number(settings))
-    return create_app(settings, os.environ.get("TOUCHPULSE_RESOLVED_DATABASE_URL"))
+    return served(create_app(settings, os.environ.get("TOUCHPULSE_RESOLVED_DATABASE_URL")))
 

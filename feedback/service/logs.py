@@ -121,7 +121,11 @@ def request_context(app: ASGIApp) -> ASGIApp:
 def _request_id(scope: Scope) -> str:
     """The caller's X-Request-ID when it is printable (100 characters at most), else a new one."""
     incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:100]
-    return incoming if incoming and incoming.isprintable() else uuid.uuid4().hex
+    return incoming if incoming and incoming.isprintable() else fresh_request_id()
+
+
+def fresh_request_id() -> str:
+    return uuid.uuid4().hex
 
 
 async def security_headers(message: Message, scope: Scope) -> None:
