@@ -62,7 +62,7 @@ async def _drive(url: str, answers: int, connections: int) -> None:
         async def answer(n: int) -> None:
             body = (b'{"touchpoint":"%s","score":%d,"customer":"c-%d","comment":"%s"}'
                     % (tps[n % len(tps)].encode(), n % 11, n, COMMENTS[n % len(COMMENTS)].encode()))
-            scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+            scope: Any = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
                      "server": ("127.0.0.1", 8000), "client": ("127.0.0.1", 40000 + n % 1000),
                      "scheme": "http", "method": "POST", "root_path": "", "path": "/api/v1/responses",
                      "raw_path": b"/api/v1/responses", "query_string": b"", "state": {},
