@@ -60,7 +60,9 @@ def answer_headers(stored: service.Stored) -> dict[str, str]:
     (RFC 9110 8.7: Location means nothing on a 200). Read from the body, so that a replay of it
     (Idempotency-Key) says what the first answer said."""
     name = {201: "Location", 200: "Content-Location"}.get(stored.status)
-    return {} if name is None else {name: f"{RESPONSES}/{_answer.decode(stored.body).id}"}
+    if name is None:
+        return {}
+    return {name: f"{RESPONSES}/{_answer.decode(stored.body).id if stored.id is None else stored.id}"}
 
 
 def ingest_lane(app: ASGIApp) -> ASGIApp:

@@ -105,10 +105,12 @@ class PageView:
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """An API answer as bytes: what an Idempotency-Key replays."""
+    """An API answer as bytes: what an Idempotency-Key replays; `id` the answer's where known
+    without reading the body again (a replay's is in its body alone)."""
 
     status: int
     body: bytes
+    id: UUID | None = None
 
 
 def _context_json(context: dict[str, Any]) -> str:
@@ -719,7 +721,7 @@ async def _answer_invitation(pool: Pool, writer: ResponseWriter, principal: Prin
                                               status=status, body=body)
     if alerting:
         writer.alerts_queued()
-    return Stored(status, body)
+    return Stored(status, body, answer.id)
 
 
 async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentReader, touchpoints: TouchpointCache,
@@ -762,7 +764,7 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
         principal.key_id, idempotency_key, request_hash, 201, body)
     for _ in range(_CLAIMS):
         if await writer.write(Pending(row, record)):
-            return Stored(201, body)
+            return Stored(201, body, row.id)
         # Another request with this key committed first: answer as it did.
         replay = await _replayed(pool, principal, idempotency_key or "", request_hash)
         if replay is not None:
