@@ -29,8 +29,36 @@ import httpx
 
 from bench import harness
 from bench.run import COMMENTS, _key, _make_db
+from feedback.collection.writer import ResponseWriter
 from feedback.service.app import create_app, served
 from feedback.settings import load_settings
+
+
+class _Flushes:
+    """How the group commit ran: flushes, answers per flush, and each flush's time in PostgreSQL
+    as the writer saw it (send to result read, so it includes waiting for the event loop)."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.seconds: list[float] = []
+        commit = ResponseWriter._commit
+
+        async def timed(writer: ResponseWriter, items: list[Any]) -> Any:
+            started = time.perf_counter()
+            try:
+                return await commit(writer, items)
+            finally:
+                self.sizes.append(len(items))
+                self.seconds.append(time.perf_counter() - started)
+
+        ResponseWriter._commit = timed  # type: ignore[method-assign]
+
+    def summary(self, wall: float) -> str:
+        if not self.sizes:
+            return "no flushes"
+        busy = sum(self.seconds)
+        return (f"{len(self.sizes)} flushes of {sum(self.sizes) / len(self.sizes):.1f} answers on average, "
+                f"{busy / len(self.sizes) * 1e3:.2f} ms each; a flush in flight {busy / wall:.0%} of the time")
 
 
 def _callgrind(on: bool) -> None:
@@ -93,6 +121,7 @@ async def _drive(url: str, answers: int, connections: int) -> None:
         # Warm-up: caches, prepared statements, the writer's connections.
         await asyncio.gather(*(client_loop(300) for _ in range(connections)))
         state["ok"] = 0
+        flushes = _Flushes()
         _callgrind(True)
         cpu, wall = time.process_time(), time.perf_counter()
         await asyncio.gather(*(client_loop(300 + answers) for _ in range(connections)))
@@ -100,6 +129,7 @@ async def _drive(url: str, answers: int, connections: int) -> None:
         _callgrind(False)
         print(f"answers: {state['ok']} acknowledged of {answers}; {connections} at a time")
         print(f"CPU per answer: {cpu / answers * 1e6:.0f} µs (wall {wall / answers * 1e6:.0f} µs)")
+        print("group commit: " + flushes.summary(wall))
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ lookup per touchpoint, expired Idempotency-Keys reusable, form answers through t
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import asyncpg
@@ -47,6 +48,37 @@ async def test_writer_runs_at_most_its_lanes_of_flushes_at_once(
     assert most == lanes  # a burst of 40 rows, 7 a batch, keeps every lane busy
     assert await conn.fetchval("SELECT count(*) FROM responses") == 120
     assert await conn.fetchval("SELECT sum(responses) FROM touchpoint_daily") == 120
+
+
+async def test_a_burst_of_answers_lets_the_batch_due_among_them_start_its_flush(
+        database_url: str, client: Client, admin: Headers, conn: Connection) -> None:
+    """32 answers ready in one turn of the event loop, each with 0.5 ms of CPU work (reading its
+    comment): the batch whose 1 ms is up goes to PostgreSQL while the rest are still read, rather
+    than all 32 waiting for one flush and PostgreSQL idle until then."""
+    w = await world(client, admin)
+    tp = await touchpoint(client, admin, w, "delivery")
+    batches: list[int] = []
+
+    class Watched(ResponseWriter):
+        async def _commit(self, items: list[Pending]) -> list[Outcome]:
+            batches.append(len(items))
+            return await super()._commit(items)
+
+    pool = await create_pool(database_url)
+    try:
+        writer = Watched(pool, max_wait=0.001)
+
+        async def answer(n: int) -> bool:
+            await writer.turn()
+            time.sleep(0.0005)  # noqa: ASYNC251 - the request's CPU work, holding the event loop
+            return await writer.write(Pending(_row(n, tp["id"], w)))
+
+        assert all(await asyncio.gather(*(answer(n) for n in range(32))))
+        await writer.close()
+    finally:
+        await pool.close()
+    assert sum(batches) == 32 and len(batches) >= 2 and batches[0] <= 8
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 32
 
 
 async def test_touchpoint_cache_looks_up_once_for_a_burst(database_url: str, client: Client, admin: Headers,

@@ -742,6 +742,7 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
         raise invalid("Idempotency-Key", "must be 1–255 characters")
     if idempotency_key is not None and "\x00" in idempotency_key:
         raise invalid("Idempotency-Key", NUL_MESSAGE)
+    await writer.turn()
     try:
         tp, row, link = await _prepare(touchpoints, pool, comments, data)
     except ApplicationError:

@@ -111,6 +111,7 @@ class ResponseWriter:
         self._shift_read = 0.0  # time.monotonic() of the reading
         self._pending: list[tuple[Pending, asyncio.Future[bool]]] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._starting = 0  # flushes created that have not taken their batch yet
         self._flushes: set[asyncio.Task[None]] = set()
         # The writer's own connections, kept between flushes: no pool round trip per batch,
         # and synchronous_commit is set once per session.
@@ -129,6 +130,18 @@ class ResponseWriter:
         # and it skips futures already done.
         return await future
 
+    async def turn(self) -> None:
+        """Let a batch whose wait is over start its flush before this request's CPU work.
+
+        The event loop runs every request that is ready before it looks at its timers, so a
+        burst of answers would otherwise all be read before the batch due among them is sent,
+        and PostgreSQL would sit idle while the worker reads, then the worker while it writes.
+        """
+        loop = asyncio.get_running_loop()
+        # No event marks a timer falling due: this looks once a turn, for a turn or two.
+        while self._starting or (self._timer is not None and self._timer.when() <= loop.time()):  # noqa: ASYNC110
+            await asyncio.sleep(0)
+
     def _flush_now(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -138,6 +151,7 @@ class ResponseWriter:
         batches = -(-len(self._pending) // self.max_rows)
         for _ in range(min(batches, self.lanes - len(self._flushes))):
             task = asyncio.get_running_loop().create_task(self._drain())
+            self._starting += 1
             self._flushes.add(task)
             task.add_done_callback(self._lane_done)
 
@@ -148,6 +162,7 @@ class ResponseWriter:
             self._timer = asyncio.get_running_loop().call_later(self.max_wait, self._flush_now)
 
     async def _drain(self) -> None:
+        self._starting -= 1
         while self._pending:
             batch, self._pending = self._pending[:self.max_rows], self._pending[self.max_rows:]
             await self._flush(batch)
