@@ -51,7 +51,7 @@ class _Flushes:
                 self.sizes.append(len(items))
                 self.seconds.append(time.perf_counter() - started)
 
-        ResponseWriter._commit = timed  # type: ignore[method-assign]
+        ResponseWriter._commit = timed  # type: ignore[method-assign,assignment]
 
     def summary(self, wall: float) -> str:
         if not self.sizes:
