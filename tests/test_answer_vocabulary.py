@@ -13,8 +13,8 @@ import pytest
 from feedback.collection.models import ResponseOut
 from feedback.insight.models import ResponseFilter, Verbatim
 from feedback.insight.service import CSV_COLUMNS, inert
-from feedback.sentiment.analyzer import SentimentLabel
 from feedback.sentiment.models import SentimentOut
+from feedback.sentiment.reading import SentimentLabel
 from feedback.service.database import Connection
 from surveys.kinds import SCALES, Band, SurveyKind, placing
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world

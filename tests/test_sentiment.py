@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from feedback.sentiment import CommentInsight, read_comment
-from feedback.sentiment.analyzer import ANALYZER_VERSION, Sentiment, SentimentLabel, analyse
+from feedback.sentiment.analyzer import ANALYZER_VERSION, analyse
 from feedback.sentiment.evaluate import (
     CX_HOLDOUT,
     CX_SET,
@@ -21,6 +21,7 @@ from feedback.sentiment.evaluate import (
     ours,
     score,
 )
+from feedback.sentiment.reading import Sentiment, SentimentLabel
 
 
 def polarity(text: str) -> float:

@@ -34,7 +34,7 @@ from feedback.insight.models import (
     TouchpointReport,
     TouchpointScores,
 )
-from feedback.sentiment.analyzer import SentimentLabel
+from feedback.sentiment.reading import SentimentLabel
 from feedback.service.conditional import ETAG_DOC, REVALIDATE, Conditional, ConditionalTemplate
 from feedback.service.database import Pool
 from feedback.service.dependencies import (

@@ -9,8 +9,8 @@ from uuid import UUID
 
 import msgspec
 
-from feedback.sentiment.analyzer import SentimentLabel
 from feedback.sentiment.models import SentimentOut
+from feedback.sentiment.reading import SentimentLabel
 from surveys.kinds import Band
 from surveys.models import Output
 

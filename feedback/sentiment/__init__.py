@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import msgspec
 
-from feedback.sentiment.analyzer import ANALYZER_VERSION, Sentiment, analyse
-from feedback.sentiment.themes import extract_themes
+from feedback.sentiment import native
 
-__all__ = ["ANALYZER_VERSION", "CommentInsight", "Sentiment", "analyse", "extract_themes",
+# Before the readers are first imported: compiled ones only if built from these sources.
+COMPILED = native.use_current()
+
+from feedback.sentiment.analyzer import ANALYZER_VERSION, analyse  # noqa: E402
+from feedback.sentiment.reading import Sentiment  # noqa: E402
+from feedback.sentiment.themes import extract_themes  # noqa: E402
+
+__all__ = ["ANALYZER_VERSION", "COMPILED", "CommentInsight", "Sentiment", "analyse", "extract_themes",
            "read_comment"]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import re
 from functools import lru_cache
 from typing import Final
@@ -10,6 +9,7 @@ from typing import Final
 import msgspec
 
 from feedback.sentiment import lexicon as lx
+from feedback.sentiment.reading import Sentiment, SentimentLabel
 
 # Bump whenever a change to the lexicon or rules can change any Sentiment output or theme.
 ANALYZER_VERSION: Final[int] = 5
@@ -35,24 +35,6 @@ RETURN_AGAIN: Final = 0.5  # "will definitely book again"
 _CLAUSE_END: Final = frozenset({".", "!", "?", ";", "..."})
 _PAIR_STARTS: Final = frozenset(a for a, _ in (*lx.NEGATING_PAIRS, *lx.CONTRAST_PAIRS))
 _COUNTED_UNITS: Final = lx.DURATION_UNITS | lx.SHORT_WAIT_UNITS | lx.CONTACT_UNITS
-
-
-class SentimentLabel(enum.StrEnum):
-    """A comment's sentiment label: as the analyser gives it, answers show it and `label` filters."""
-
-    NEGATIVE = "negative"
-    NEUTRAL = "neutral"
-    POSITIVE = "positive"
-    MIXED = "mixed"
-
-
-class Sentiment(msgspec.Struct, frozen=True):
-    """Sentiment of one comment; all scores None when its language can't be read."""
-
-    polarity: float | None
-    subjectivity: float | None
-    label: SentimentLabel | None
-    language: str
 
 
 def analyse(text: str) -> Sentiment:

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import msgspec
 
-from feedback.sentiment.analyzer import PLACES, SentimentLabel
+from feedback.sentiment.analyzer import PLACES
+from feedback.sentiment.reading import SentimentLabel
 from surveys.models import Output
 
 
