@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import random
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from feedback.sentiment import CommentInsight, read_comment
+from feedback.sentiment import CommentInsight, analyzer, read_comment
+from feedback.sentiment import lexicon as lx
 from feedback.sentiment.analyzer import ANALYZER_VERSION, analyse
 from feedback.sentiment.evaluate import (
     CX_HOLDOUT,
@@ -226,6 +229,52 @@ def test_short_english_is_still_english() -> None:
 
 def test_typo_of_a_sentiment_word_is_read() -> None:
     assert polarity("Very satisifed with the service") > 0
+
+
+def _every_one_edit_candidate(word: str) -> str | None:
+    """The typo look-up as first written: try all 54 one-edit candidates per letter."""
+    if len(word) < 5 or not word.isascii() or not word.isalpha() or word in lx.english_vocabulary():
+        return None
+    table, letters = lx.word_table(), "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:k], word[k:]) for k in range(len(word) + 1)]
+    candidates = [a + b[1:] for a, b in splits if b]
+    candidates += [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
+    candidates += [a + c + b[1:] for a, b in splits if b for c in letters]
+    candidates += [a + c + b for a, b in splits for c in letters]
+    hits = sorted({c for c in candidates if c in table and table[c][0] != 0.0})
+    return hits[0] if hits else None
+
+
+def test_typo_look_up_finds_what_trying_every_candidate_finds() -> None:
+    rng = random.Random(7)
+    letters = "abcdefghijklmnopqrstuvwxyzA"
+    words = [*rng.sample(sorted(lx.word_table()), 400), "gut", "bueno", "unacceptible", "helpfull"]
+    for word in list(words):
+        for _ in range(2):  # one and two edits away
+            k, c = rng.randrange(len(word) + 1), rng.choice(letters)
+            word = rng.choice([word[:k] + word[k + 1 :], word[:k] + word[k + 1 : k + 2] + word[k : k + 1] + word[k + 2 :],
+                               word[:k] + c + word[k + 1 :], word[:k] + c + word[k:]])
+            words.append(word)
+    words += ["".join(rng.choices(letters, k=rng.randrange(4, 10))) for _ in range(200)]
+    found = [analyzer._spelling(word) for word in words]
+    assert found == [_every_one_edit_candidate(word) for word in words]
+    assert sum(hit is not None for hit in found) > 300
+
+
+def test_a_comment_reads_as_its_space_separated_chunks() -> None:
+    """The analyser and themes tokenise a comment chunk by chunk (each chunk cached), which
+    gives the tokens of the whole text only because no token holds or looks past a space."""
+    rng = random.Random(3)
+    rare = [*(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()), *lx.EMOTICONS]
+    common = [" ", "a", "B", "don", "'", "\u2019", "-", "/", "4", ".", "!", "?", ",", ";", ":", "(",
+              ")", "<", "3", "d", "\ufe0f", "\U0001f44d", "\u2764", "й", "_", "\u00e9", "\n"]
+    for _ in range(20000):
+        text = "".join(rng.choice(rare) if rng.random() < 0.15 else rng.choice(common)
+                       for _ in range(rng.randrange(1, 10)))
+        whole = [(m.lastgroup, m.group()) for m in lx.TOKEN_RE.finditer(text)]
+        by_chunk = [(m.lastgroup, m.group()) for chunk in text.split()
+                    for m in lx.TOKEN_RE.finditer(chunk)]
+        assert by_chunk == whole, text
 
 
 def test_scores_stay_in_bounds() -> None:

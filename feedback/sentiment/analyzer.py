@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Final
 
 import msgspec
@@ -40,18 +41,21 @@ _COUNTED_UNITS: Final = lx.DURATION_UNITS | lx.SHORT_WAIT_UNITS | lx.CONTACT_UNI
 def analyse(text: str) -> Sentiment:
     """Score one comment from its text alone (pure and thread-safe)."""
     tokens = _tokens(text)
-    language = _language(text, tokens)
+    words = [term for term, kind, _ in tokens if kind == "word"]
+    language = _language(text, words)
     if language == "ru":
         return _score_ru(text)
     if language != "en":
         return Sentiment(polarity=None, subjectivity=None, label=None, language=language)
-    return _score_en(tokens)
+    return _score_en(tokens, len(words))
 
 
 # --- tokens ---------------------------------------------------------------------------------
 
-# (normalised term, kind, was ALL CAPS); kinds: word, num, emo, punct.
+# (normalised term, kind, was ALL CAPS); kinds: word, num, emo, punct. Only a word is in caps.
 Token = tuple[str, str, bool]
+_TERM: Final = itemgetter(0)
+_CAPS: Final = itemgetter(2)
 
 
 @lru_cache(maxsize=65536)
@@ -62,8 +66,16 @@ def _word_tokens(raw: str) -> tuple[Token, ...]:
 
 
 def _tokens(text: str) -> list[Token]:
+    return [token for chunk in text.split() for token in _chunk_tokens(chunk)]
+
+
+@lru_cache(maxsize=32768)  # about 230 bytes a chunk: at most 8 MB
+def _chunk_tokens(chunk: str) -> tuple[Token, ...]:
+    """Tokens of one run of non-space characters ("late,", "didn't", ":)"): no token holds or
+    looks past a space (lx.TOKEN_RE), so a comment's tokens are its chunks' tokens, and a
+    chunk read once is not read again."""
     out: list[Token] = []
-    for match in lx.TOKEN_RE.finditer(text):
+    for match in lx.TOKEN_RE.finditer(chunk):
         kind = match.lastgroup or "punct"
         raw = match.group()
         if kind == "word":
@@ -83,31 +95,30 @@ def _tokens(text: str) -> list[Token]:
             out.append((low, kind, False))
         else:
             out.append((raw.lower(), kind, False))
-    return out
+    return tuple(out)
 
 
 # --- language -------------------------------------------------------------------------------
 
 
-def _language(text: str, tokens: list[Token]) -> str:
-    if not text.isascii():  # an all-ASCII text has no Cyrillic: skip the count
-        cyrillic = latin = 0
-        for char in text:
-            if "\u0400" <= char <= "\u04ff":
-                cyrillic += 1
-            elif char.isascii() and char.isalpha():
-                latin += 1
-        if cyrillic > latin:
-            return "ru"
-    words = [tok for tok, kind, _ in tokens if kind == "word"]
+_CYRILLIC: Final = re.compile("[\u0400-\u04ff]")
+_LATIN: Final = re.compile("[A-Za-z]")
+
+
+def _language(text: str, words: list[str]) -> str:
+    # Russian: more Cyrillic letters than Latin ones (an all-ASCII text has none: no count).
+    if (not text.isascii() and _CYRILLIC.search(text)
+            and len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text))):
+        return "ru"
     if not words:
         return "unknown"
     vocabulary = lx.english_vocabulary()
-    english = foreign = 0
-    for word in words:
-        if word in vocabulary:
-            english += 1
-        elif word in lx.FOREIGN_STOPWORDS:
+    if vocabulary.issuperset(words):
+        return "en"  # the common case, with the counts below all English
+    unknown = [word for word in words if word not in vocabulary]
+    english, foreign = len(words) - len(unknown), 0
+    for word in unknown:
+        if word in lx.FOREIGN_STOPWORDS:
             foreign += 1
         elif _spelling(word) is not None:
             english += 1
@@ -136,25 +147,43 @@ def _word_score(word: str) -> tuple[float, float] | None:
     return hit
 
 
-_LETTERS: Final = "abcdefghijklmnopqrstuvwxyz"
-
-
 @lru_cache(maxsize=65536)
 def _spelling(word: str) -> str | None:
-    """The sentiment word one edit away from an unknown word ("satisifed"), if any."""
+    """The sentiment word one edit away from an unknown word ("satisifed"), if any: a letter
+    left out, two swapped, one replaced or one added (a to z)."""
     if len(word) < 5 or not word.isascii() or not word.isalpha():
         return None
     if word in lx.english_vocabulary():
         return None  # a real word, not a typo
-    table = lx.word_table()
-    splits = [(word[:k], word[k:]) for k in range(len(word) + 1)]
-    candidates = [a + b[1:] for a, b in splits if b]
-    candidates += [a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1]
-    candidates += [a + c + b[1:] for a, b in splits if b for c in _LETTERS]
-    candidates += [a + c + b for a, b in splits for c in _LETTERS]
-    # Sorted so the choice between two equally close words is deterministic.
-    hits = sorted({c for c in candidates if c in table and table[c][0] != 0.0})
-    return hits[0] if hits else None
+    scored, one_out = _misspelling_index()
+    n = len(word)
+    deletes = [word[:k] + word[k + 1 :] for k in range(n)]
+    swaps = [word[:k] + word[k + 1] + word[k] + word[k + 2 :] for k in range(n - 1)]
+    hits = [
+        *scored.intersection(deletes), *scored.intersection(swaps),
+        # One letter added: a sentiment word that, without one letter, is this word.
+        *one_out.get(word, ()),
+        # Letter k replaced: a sentiment word that, without one letter, is this word
+        # without letter k, and is this word but for letter k.
+        *(hit for k, key in enumerate(deletes) for hit in one_out.get(key, ())
+          if hit[:k] == word[:k] and hit[k + 1 :] == word[k + 1 :]),
+    ]
+    # The smallest, so the choice between two equally close words is deterministic.
+    return min(hits) if hits else None
+
+
+@cache
+def _misspelling_index() -> tuple[frozenset[str], dict[str, tuple[str, ...]]]:
+    """The sentiment words, and those of five or more letters a to z by each way of leaving
+    one letter out: a typo is found in a few look-ups, not among 54 candidates per letter.
+    (A typo has five letters or more, so a word one letter added or replaced away has too.)"""
+    scored = frozenset(word for word, (polarity, _) in lx.word_table().items() if polarity != 0.0)
+    one_out: dict[str, set[str]] = {}
+    for word in scored:
+        if len(word) >= 5 and word.isascii() and word.isalpha() and word.islower():
+            for k in range(len(word)):
+                one_out.setdefault(word[:k] + word[k + 1 :], set()).add(word)
+    return scored, {key: tuple(sorted(words)) for key, words in one_out.items()}
 
 
 def _base_forms(word: str) -> list[str]:
@@ -198,10 +227,11 @@ class _Item(msgspec.Struct):
     clause: int
 
 
-def _score_en(tokens: list[Token]) -> Sentiment:
-    items = _assess(tokens)
-    letters = [caps for _, kind, caps in tokens if kind == "word"]
-    if len(letters) > 1 and sum(letters) * 2 > len(letters):
+def _score_en(tokens: list[Token], words: int) -> Sentiment:
+    # When most words are capitals, capitals are no longer emphasis.
+    all_caps = sum(map(_CAPS, tokens)) * 2 > words
+    items = _assess(tokens, all_caps)
+    if words > 1 and all_caps:
         # Shouting: an all-capitals comment means what it says more strongly.
         for item in items:
             item.polarity = _clip(item.polarity * SHOUTING)
@@ -243,14 +273,19 @@ _LY_ADJECTIVES: Final = frozenset({
 })
 
 
+# Words with a rule of their own (Reader.word); any other word only scores, if at all.
+_RULE_WORDS: Final = frozenset({
+    *lx.EMOTICONS, *_PAIR_STARTS, *lx.CONTRAST_AFTER, *lx.CONTRAST_BEFORE, *_COUNTED_UNITS,
+    *lx.NEGATORS, *lx.INTENSIFIERS, "again", "within",
+})
+
+
 class _Reader:
     """Left-to-right pass over one comment's tokens, collecting weighted items."""
 
-    def __init__(self, tokens: list[Token]) -> None:
+    def __init__(self, tokens: list[Token], all_caps: bool) -> None:
         self.tokens = tokens
-        words = [caps for _, kind, caps in tokens if kind == "word"]
-        # When most words are capitals, capitals are no longer emphasis.
-        self.all_caps = sum(words) * 2 > len(words)
+        self.all_caps = all_caps
         self.items: list[_Item] = []
         self.clause = 0
         self.clause_start = 0  # index into items where the current clause begins
@@ -261,10 +296,17 @@ class _Reader:
         self.excess = False  # after "too": a good word turns into a complaint
 
     def read(self) -> list[_Item]:
-        i, n = 0, len(self.tokens)
+        tokens, pairs = self.tokens, lx.phrase_pairs()
+        i, n = 0, len(tokens)
         while i < n:
-            term, kind, caps = self.tokens[i]
-            if kind == "punct":
+            term, kind, caps = tokens[i]
+            if kind == "word" and term not in _RULE_WORDS and (
+                    i + 1 == n or (term, tokens[i + 1][0]) not in pairs):
+                # Most words start no phrase and have no rule: only their score counts.
+                score = _word_score(term)
+                if score is not None or self.negation or self.excess or self.boost_left:
+                    self.plain_word(i, term, caps, score)
+            elif kind == "punct":
                 self.punctuation(i, term)
             elif kind in {"emo", "emoji"}:
                 polarity = lx.EMOTICONS.get(term)
@@ -354,19 +396,21 @@ class _Reader:
             self.boost_left = 2
             self.excess = self.excess or term == "too"
             return 1
-        score = _word_score(term) if kind == "word" else None
+        self.plain_word(i, term, caps, _word_score(term))
+        return 1
+
+    def plain_word(self, i: int, term: str, caps: bool, score: tuple[float, float] | None) -> None:
+        """A word with no rule of its own: scored, a wanted thing negated, or skipped."""
         if score is not None and self.is_adverb_of_next(i, term):
             # "quickly disappointed": the adverb grades the next word, its own sign is moot.
             self.boost *= 1.2
             self.boost_left = 1
-            return 1
-        if score is not None:
+        elif score is not None:
             self.score_word(term, score, caps)
         elif self.negation and term in lx.WANTED_NOUNS:
             self.add(WANTED_MISSING, 0.5)
         else:
             self.skip(term)
-        return 1
 
     def pair(self, i: int, term: str) -> int:
         """Two-word negators and contrasts; returns the tokens used, or 0."""
@@ -509,15 +553,15 @@ class _Reader:
         for length in lengths:
             if length > len(tokens) - i:
                 continue
-            key = tuple(t for t, _, _ in tokens[i : i + length])
+            key = tuple(map(_TERM, tokens[i : i + length]))
             value = phrases.get(key)
             if value is None:
                 continue
             if value:
                 polarity = value * self.boost
-                if self.negation and not any(t in lx.NEGATORS for t in key):
+                if self.negation and lx.NEGATORS.isdisjoint(key):
                     polarity = _negate(polarity)
-                if not self.all_caps and any(c for _, _, c in tokens[i : i + length]):
+                if not self.all_caps and any(map(_CAPS, tokens[i : i + length])):
                     polarity *= CAPS_BOOST
                 self.add(polarity, lx.phrase_subjectivity(value))
             return length
@@ -533,9 +577,9 @@ class _Reader:
         return i + 1 >= len(self.tokens) or self.tokens[i + 1][1] == "punct"
 
 
-def _assess(tokens: list[Token]) -> list[_Item]:
+def _assess(tokens: list[Token], all_caps: bool) -> list[_Item]:
     """Turn tokens into weighted sentiment items, applying the rules left to right."""
-    return _Reader(tokens).read()
+    return _Reader(tokens, all_caps).read()
 
 
 def _negate(polarity: float) -> float:
