@@ -240,10 +240,10 @@ def _score_en(tokens: list[Token], words: int) -> Sentiment:
     total = sum(item.weight for item in items)
     polarity = sum(item.polarity * item.weight for item in items) / total
     subjectivity = sum(item.subjectivity * item.weight for item in items) / total
-    polarity = max(-1.0, min(1.0, polarity))
+    polarity = _clip(polarity)
     return Sentiment(
         polarity=round(polarity, PLACES),
-        subjectivity=round(max(0.0, min(1.0, subjectivity)), PLACES),
+        subjectivity=round(_clip(subjectivity, 0.0), PLACES),
         label=_label(polarity, items),
         language="en",
     )
@@ -563,7 +563,7 @@ class _Reader:
                     polarity = _negate(polarity)
                 if not self.all_caps and any(map(_CAPS, tokens[i : i + length])):
                     polarity *= CAPS_BOOST
-                self.add(polarity, lx.phrase_subjectivity(value))
+                self.add(polarity, _phrase_subjectivity(value))
             return length
         return 0
 
@@ -577,6 +577,10 @@ class _Reader:
         return i + 1 >= len(self.tokens) or self.tokens[i + 1][1] == "punct"
 
 
+# Of a phrase's polarity, one of a few dozen values: rounding costs more than a look-up.
+_phrase_subjectivity: Final = cache(lx.phrase_subjectivity)
+
+
 def _assess(tokens: list[Token], all_caps: bool) -> list[_Item]:
     """Turn tokens into weighted sentiment items, applying the rules left to right."""
     return _Reader(tokens, all_caps).read()
@@ -586,8 +590,10 @@ def _negate(polarity: float) -> float:
     return polarity * (NEGATED_POSITIVE if polarity > 0 else NEGATED_NEGATIVE)
 
 
-def _clip(value: float) -> float:
-    return max(-1.0, min(1.0, value))
+def _clip(value: float, low: float = -1.0) -> float:
+    """max(low, min(1.0, value)), without two calls that each parse keyword arguments."""
+    value = value if value < 1.0 else 1.0
+    return value if value > low else low
 
 
 _RU_TOKEN: Final = re.compile(r"[а-яё]+|!+|[.?;,]", re.IGNORECASE)

@@ -320,6 +320,9 @@ def _themes(text: str, terms_of: TermReader) -> list[str]:
         found: set[str] | None = None  # the concepts the qualifiers pair with
         modifier = None  # the word before, if it may start a two-word theme
         for lemma, concept, qualifier, role, shown in terms:
+            if not (role or concept or qualifier):  # a stop word: no theme, nor part of one
+                modifier = None
+                continue
             if qualifier:
                 if found is None:
                     # A qualifier pairs with concepts in its own clause, or anywhere in the
@@ -386,24 +389,25 @@ _EN_NEGATION_GOES_ON: Final = frozenset({"or", "nor", "and"})
 def _terms_en(clause: str) -> list[Term]:
     """Terms of an English clause, two-word concepts ("customer service") merged."""
     words: list[str] = []
-    terms: list[Term] = []
+    own: list[Term] = []  # each word's own term
     commas: list[int] = []  # indexes of the words that follow a comma
-    plain = True
+    start = -1  # the first word that may start a negation or a two-word concept
     for chunk in clause.split():
         chunk_words, chunk_terms, chunk_commas, chunk_plain = _chunk_en(chunk)
         if chunk_commas:
             commas += [len(words) + k for k in chunk_commas]
+        if not chunk_plain and start < 0:
+            start = len(words)
         words += chunk_words
-        terms += chunk_terms
-        plain = plain and chunk_plain
-    if plain:
-        return terms  # no negation and no two-word concept: each word's own term
-    terms = []
-    i, n = 0, len(words)
+        own += chunk_terms
+    if start < 0:
+        return own  # no negation and no two-word concept
+    # Up to `start`, each word is its own term.
+    terms, i, n = own[:start], start, len(words)
     negation, negator = 0, ""
     while i < n:
         word = words[i]
-        term = _term_en(word)
+        term = own[i]
         # Most words start no two-word concept: look the pair up only for those that may.
         if i + 1 < n and term[0] in _PAIR_STARTS_EN:
             pair = f"{term[0]} {_lemma_en(words[i + 1])}"
