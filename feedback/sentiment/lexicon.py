@@ -700,7 +700,7 @@ TOKEN_RE: Final = re.compile(
 )
 
 
-@cache
+@lru_cache(maxsize=65536)  # bounded: these are customers' own words
 def split_word(word: str) -> tuple[str, ...]:
     """Lower-case a word token and split negative contractions into "<verb> not"."""
     low = word.lower().replace("\u2019", "'")
