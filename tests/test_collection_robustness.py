@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -114,3 +116,22 @@ async def test_collection_routes_are_in_the_openapi_document(client: Client) -> 
     for path in ("/api/v1/touchpoints/{key}/invitations", "/api/v1/invitations:batch",
                  "/api/v1/invitations/{invitation_id}", "/api/v1/responses", "/api/v1/customers/{customer}"):
         assert path in paths
+
+
+def test_answer_ids_are_uuid7_unique_ordered_and_not_shared_with_a_forked_child() -> None:
+    ids = [new_id() for _ in range(20_000)]  # several 4 kB refills of the random bytes
+    assert len(set(ids)) == len(ids) and {i.version for i in ids} == {7}
+    assert all(i.variant == uuid.RFC_4122 for i in ids)
+    assert [i.bytes[:6] for i in ids] == sorted(i.bytes[:6] for i in ids)  # by millisecond
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id, through the pipe
+        os.write(write, new_id().bytes)
+        os._exit(0)
+    os.close(write)
+    child = uuid.UUID(bytes=os.read(read, 16))
+    os.waitpid(pid, 0)
+    os.close(read)
+    parent_next = new_id()
+    # Without the reset at fork, both would take the same next bytes of one inherited buffer.
+    assert child.bytes[6:] != parent_next.bytes[6:] and child not in ids

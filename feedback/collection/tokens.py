@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import os
 import re
+import threading
 import time
 import uuid
 
@@ -17,10 +18,34 @@ def new_nonce() -> bytes:
     return os.urandom(16)
 
 
+class _RandomBytes:
+    """os.urandom read 4 kB at a time: an id's random bits without a system call per id."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._lock = threading.Lock()  # no two threads get the same bytes
+        self._buffer = b""
+        self._at = 0
+
+    def take(self, n: int) -> bytes:
+        with self._lock:
+            if self._at + n > len(self._buffer):
+                self._buffer, self._at = os.urandom(4096), 0
+            start, self._at = self._at, self._at + n
+            return self._buffer[start:self._at]
+
+
+_random = _RandomBytes()
+# A child process (os.fork) must not hand out its parent's next bytes.
+os.register_at_fork(after_in_child=_random.reset)
+
+
 def new_id() -> uuid.UUID:
     """A UUIDv7: time-ordered, so new rows land at the end of the index."""
     millis = time.time_ns() // 1_000_000
-    value = (millis & (2**48 - 1)) << 80 | int.from_bytes(os.urandom(10), "big")
+    value = (millis & (2**48 - 1)) << 80 | int.from_bytes(_random.take(10), "big")
     value = (value & ~(0xF << 76)) | (0x7 << 76)
     value = (value & ~(0x3 << 62)) | (0x2 << 62)
     return uuid.UUID(int=value)
