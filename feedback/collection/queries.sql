@@ -98,17 +98,20 @@ FROM unnest($1::bigint[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[], 
 -- Group commit in one statement: the Idempotency-Keys the batch wins (an expired key left
 -- behind by the purge is taken over) and the rows that go with them, plus rows without a
 -- key. Returns the keys won, and the rows not written because their customer was erased after
--- they were received (`erased`: neither stored nor keyed; $2 is how far the database's clock is
+-- they were received (`erased`: neither stored nor keyed; $3 is how far the database's clock is
 -- ahead of the writer's, see migrations 0008 and 0010); the rollup
--- triggers run once for the whole batch. The rows come as one JSON array ($1): encoding them
--- is one msgspec call, where binding two dozen typed arrays cost the service more than the
--- rest of the request. The keys come as six arrays ($3 to $8), the stored answers as bytea:
--- as JSON their base64 cost PostgreSQL more to read (and decode) than the rows themselves.
+-- triggers run once for the whole batch. The rows come as one JSON array ($1) and the keys as
+-- another ($2): encoding them is one msgspec call, where binding two dozen typed arrays cost
+-- the service more than the rest of the request. The keys' stored answers come apart, as one
+-- bytea array ($4; each key's `body` is its position): inside the JSON, in base64, reading and
+-- decoding them cost PostgreSQL more than reading the rows.
 WITH erased AS MATERIALIZED (
-    SELECT id FROM erased_answers($1::json, $2::interval) AS id
+    SELECT id FROM erased_answers($1::json, $3::interval) AS id
 ), keyed AS (
-    SELECT * FROM unnest($3::uuid[], $4::bigint[], $5::text[], $6::bytea[], $7::int[], $8::bytea[])
-        AS r(response_id, api_key_id, key, request_hash, status, body)
+    SELECT r.response_id, r.api_key_id, r.key, decode(r.request_hash, 'base64') AS request_hash,
+           r.status, ($4::bytea[])[r.body] AS body
+    FROM json_to_recordset($2::json)
+        AS r(response_id uuid, api_key_id bigint, key text, request_hash text, status int, body int)
     WHERE r.response_id NOT IN (SELECT id FROM erased)
 ), won AS (
     INSERT INTO idempotency_keys AS k (api_key_id, key, request_hash, status, body)
