@@ -207,3 +207,25 @@ async def test_a_batch_that_meets_a_deadlock_is_written_again(database_url: str,
     assert not failures
     assert await conn.fetchval("SELECT count(*) FROM responses") == 20
     assert await conn.fetchval("SELECT sum(responses) FROM touchpoint_daily") == 20
+
+
+async def test_a_group_commit_sends_the_stored_answers_as_bytea_and_keeps_them_byte_for_byte(
+        client: Client, admin: Headers, conn: Connection) -> None:
+    # The keys' stored answers travel beside the JSON, as one bytea array: as base64 inside the
+    # JSON, reading and decoding them cost PostgreSQL more than the rows themselves.
+    statement = await conn.prepare(repo.Q["insert-batch"])
+    assert [t.name for t in statement.get_parameters()] == ["json", "json", "interval", "bytea[]"]
+    w = await world(client, admin)
+    tp = await touchpoint(client, admin, w, "delivery")
+    rows = [_row(n, tp["id"], w) for n in range(3)]
+    records = [repo.IdempotencyRecord(7, f"key-{n}", bytes([n]) * 32, 201, b'{"a":"\xc3\xa9"}\x00\xff' * (n + 1))
+               for n in range(2)]
+    won, erased = await repo.insert_batch(conn, [(rows[0], records[0]), (rows[1], None), (rows[2], records[1])],
+                                          shift=await repo.clock_shift(conn))
+    assert won == {(7, "key-0"), (7, "key-1")} and erased == set()
+    for record in records:
+        stored = await repo.get_idempotency_key(conn, api_key_id=7, key=record.key)
+        assert stored is not None
+        assert (bytes(stored["request_hash"]), stored["status"], bytes(stored["body"])) == \
+            (record.request_hash, record.status, record.body)
+    assert await conn.fetchval("SELECT count(*) FROM responses") == 3

@@ -406,3 +406,29 @@ async def test_week_parts_start_on_mondays_and_first_days_of_months(conn: Any) -
             assert whole_from >= whole_to or repo.part_start(whole_to) == whole_to
             assert whole_from - start < timedelta(days=7)
             assert end + timedelta(days=1) - whole_to < timedelta(days=7)
+
+
+# --- what a group commit costs PostgreSQL (migration 0017) ----------------------------------
+
+ROLLUP_TABLES = ("touchpoint_daily", "touchpoint_week_parts", "touchpoint_daily_themes",
+                 "touchpoint_monthly_themes", "response_theme_comments")
+
+
+async def test_one_function_writes_every_rollup_of_responses_and_no_rollup_has_a_trigger(conn: Any) -> None:
+    # A statement on responses runs one rollup function, not two; writing a rollup fires
+    # nothing more (0004's week parts ran two more functions on touchpoint_daily per batch).
+    rows = await conn.fetch(
+        "SELECT tgrelid::regclass::text AS rel, tgname, tgfoid::regproc::text AS fn FROM pg_trigger "
+        "WHERE NOT tgisinternal AND tgrelid = ANY($1::regclass[])", ["responses", *ROLLUP_TABLES])
+    assert {(r["rel"], r["tgname"], r["fn"]) for r in rows} == {
+        ("responses", f"responses_rollups_{op}", "responses_rollups") for op in ("insert", "update", "delete")}
+
+
+async def test_week_part_is_inlined_where_it_is_called(conn: Any) -> None:
+    # The week parts' GROUP BY and CHECK call it for every row: inlined, it is an expression,
+    # not a run of the SQL function executor each time.
+    plan = await conn.fetchval(
+        "EXPLAIN (VERBOSE, FORMAT JSON) SELECT week_part(d::date) "
+        "FROM generate_series(date '2026-01-01', date '2026-03-01', interval '1 day') AS d")
+    assert "week_part" not in str(plan) and "GREATEST" in str(plan), plan
+    assert await conn.fetchval("SELECT week_part(NULL) IS NULL")

@@ -230,14 +230,15 @@ async def insert_responses(conn: Connection, rows: list[NewResponse]) -> None:
 
 
 class _Keyed(msgspec.Struct):
-    """An Idempotency-Key record as insert-batch reads it, tied to its response by id."""
+    """An Idempotency-Key record as insert-batch reads it, tied to its response by id and to its
+    stored answer by position (from 1) in the array of answers sent beside it."""
 
     response_id: UUID
     api_key_id: int
     key: str
     request_hash: bytes
     status: int
-    body: bytes
+    body: int
 
 
 async def clock_shift(conn: Connection) -> timedelta:
@@ -258,10 +259,15 @@ async def insert_batch(conn: Connection, rows: list[tuple[NewResponse, Idempoten
     written because their customer was erased after they were received (their keys unclaimed;
     `shift` is clock_shift's, to compare their received times with the erasures').
     """
-    keyed = [_Keyed(row.id, r.api_key_id, r.key, r.request_hash, r.status, r.body)
-             for row, r in rows if r is not None]
-    # Both parameters are json: the connection's codec encodes them with msgspec.
-    got = await conn.fetch(Q["insert-batch"], [row for row, _ in rows], keyed, shift)
+    keyed: list[_Keyed] = []
+    bodies: list[bytes] = []
+    for row, r in rows:
+        if r is not None:
+            bodies.append(r.body)
+            keyed.append(_Keyed(row.id, r.api_key_id, r.key, r.request_hash, r.status, len(bodies)))
+    # Rows and keys are json (the connection's codec encodes them with msgspec); the stored
+    # answers are bytea.
+    got = await conn.fetch(Q["insert-batch"], [row for row, _ in rows], keyed, shift, bodies)
     won = {(int(r["api_key_id"]), str(r["key"])) for r in got if r["erased"] is None}
     return won, {r["erased"] for r in got if r["erased"] is not None}
 
