@@ -11,7 +11,6 @@ handler with its body replayed, so those answers stay exactly the framework's.
 
 from __future__ import annotations
 
-import logging
 import time
 from contextlib import suppress
 from typing import Any
@@ -34,7 +33,7 @@ from feedback.access.models import Role
 from feedback.access.service import require
 from feedback.collection import service
 from feedback.collection.models import ResponseCreate
-from feedback.service.logs import SECURITY_HEADERS, access_log, fresh_request_id, request_id
+from feedback.service.logs import SECURITY_HEADERS, fresh_request_id, log_access, request_id
 from feedback.service.negotiation import best_media_type
 from feedback.service.problems import error_response
 
@@ -244,7 +243,5 @@ async def _served(scope: Scope, receive: Receive, send: Send, app: Litestar, rid
         await ingest_lane(framework)(scope, receive, answered)
     finally:
         if not passed:
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info("%s %s %s", "POST", RESPONSES, status, extra={
-                    "status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+            log_access("POST", RESPONSES, status, started)
             request_id.reset(token)

@@ -108,14 +108,18 @@ def request_context(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_headers)
         finally:
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "%s %s %s", scope.get("method"), loggable_path(scope["path"]), status,
-                    extra={"status": status, "duration_ms": round((time.perf_counter() - started) * 1000, 2)},
-                )
+            log_access(scope.get("method"), scope["path"], status, started)
             request_id.reset(token)
 
     return middleware
+
+
+def log_access(method: object, path: str, status: int, started: float | None) -> None:
+    """The one access line of a request; `started` is its time.perf_counter() when known."""
+    if access_log.isEnabledFor(logging.INFO):
+        duration = None if started is None else round((time.perf_counter() - started) * 1000, 2)
+        access_log.info("%s %s %s", method, loggable_path(path), status,
+                        extra={"status": status, "duration_ms": duration})
 
 
 def _request_id(scope: Scope) -> str:
@@ -150,11 +154,9 @@ async def security_headers(message: Message, scope: Scope) -> None:
         rid = _request_id(scope)
         headers.append((b"x-request-id", rid.encode()))
         if access_log.isEnabledFor(logging.INFO):
-            status = message["status"]
             token = request_id.set(rid)
             try:
-                access_log.info("%s %s %s", scope.get("method"), loggable_path(scope["path"]), status,
-                                extra={"status": status, "duration_ms": None})
+                log_access(scope.get("method"), scope["path"], message["status"], None)
             finally:
                 request_id.reset(token)
     message["headers"] = headers
