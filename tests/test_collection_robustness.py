@@ -12,6 +12,7 @@ from feedback.collection.repository import NewResponse
 from feedback.collection.tokens import new_id
 from feedback.collection.writer import Outcome, Pending, ResponseWriter
 from feedback.service.database import create_pool
+from feedback.service.logs import fresh_request_id
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
 
 
@@ -135,3 +136,20 @@ def test_answer_ids_are_uuid7_unique_ordered_and_not_shared_with_a_forked_child(
     parent_next = new_id()
     # Without the reset at fork, both would take the same next bytes of one inherited buffer.
     assert child.bytes[6:] != parent_next.bytes[6:] and child not in ids
+
+
+def test_request_ids_are_unique_hex_and_not_shared_with_a_forked_child() -> None:
+    ids = [fresh_request_id() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    assert len({i[0] for i in ids}) == 16  # leading zeros kept: always 32 digits
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child (a uvicorn worker is one): its next id, through the pipe
+        os.write(write, fresh_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 32).decode()
+    os.waitpid(pid, 0)
+    os.close(read)
+    assert child != fresh_request_id() and child not in ids
