@@ -333,6 +333,7 @@ async def test_changing_kind_or_wording_never_rewrites_history(
     assert r.status_code == 200
     row = await conn.fetchrow("SELECT kind, scale_min, scale_max, score FROM responses")
     assert dict(row) == {"kind": "csat", "scale_min": 1, "scale_max": 5, "score": 4}
+    await conn.execute("SELECT fold_rollups()")  # the rollups as a reader sees them
     rollup = await conn.fetchrow("SELECT kind, s4, responses FROM touchpoint_daily")
     assert dict(rollup) == {"kind": "csat", "s4": 1, "responses": 1}
     r = await client.delete("/api/v1/touchpoints/support-call", headers=admin)

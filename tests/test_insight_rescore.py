@@ -54,6 +54,7 @@ async def test_rescore_rewrites_stale_answers_in_batches_and_keeps_rollups_exact
         assert row["language"] == (expected.sentiment.language if row["comment"] else None)
     await _same(conn, DAILY_SCAN, DAILY_ROLLUP)
     await _same(conn, THEMES_SCAN, THEMES_ROLLUP)
+    await conn.execute("SELECT fold_rollups()")  # the rollups as a reader sees them
     assert await conn.fetchval("SELECT count(*) FROM touchpoint_daily_themes "
                                "WHERE theme = 'stale' AND responses <> 0") == 0
     # Nothing is stale now; --all re-reads everything, the current one included.

@@ -62,6 +62,7 @@ FROM touchpoint_daily_themes WHERE responses <> 0
 
 
 async def _same(conn: Any, scan: str, rollup: str) -> None:
+    await repo.fold_rollups(conn)  # as every reader of the rollups does first
     expected = {tuple(r.values()) for r in await conn.fetch(scan)}
     actual = {tuple(r.values()) for r in await conn.fetch(rollup)}
     assert actual == expected, (sorted(expected - actual)[:3], sorted(actual - expected)[:3])
@@ -244,6 +245,7 @@ async def test_monthly_rollup_and_comment_index_equal_a_full_scan(conn: Any) -> 
     await _same(conn, MONTHLY_SCAN, MONTHLY_ROLLUP)
     await _same(conn, COMMENTS_SCAN, COMMENTS_INDEX)
     await conn.execute("DELETE FROM responses")
+    await repo.fold_rollups(conn)
     assert await conn.fetchval("SELECT count(*) FROM response_theme_comments") == 0
     assert await conn.fetchval("SELECT count(*) FROM touchpoint_week_parts "
                                "WHERE responses <> 0 OR s0 + s5 + s10 + comments <> 0") == 0
@@ -268,6 +270,7 @@ async def test_reports_read_the_same_numbers_from_months_as_from_days(conn: Any)
     await catalogue(conn)
     rng = random.Random(11)
     await _random_writes(conn, rng)
+    await repo.fold_rollups(conn)
     ids = [r["id"] for r in await conn.fetch("SELECT id FROM touchpoints ORDER BY id")]
     for start, end in _periods(rng):
         for chosen in (ids, ids[:1], ids[1:3]):
@@ -291,6 +294,7 @@ async def test_verbatims_are_the_ones_the_full_query_picks(conn: Any) -> None:
     await catalogue(conn)
     rng = random.Random(5)
     await _random_writes(conn, rng)
+    await repo.fold_rollups(conn)
     ids = [r["id"] for r in await conn.fetch("SELECT id FROM touchpoints ORDER BY id")]
     # At least one theme has more than 200 candidates, so the cut at 200 is exercised.
     assert await conn.fetchval(
@@ -414,14 +418,16 @@ ROLLUP_TABLES = ("touchpoint_daily", "touchpoint_week_parts", "touchpoint_daily_
                  "touchpoint_monthly_themes", "response_theme_comments")
 
 
-async def test_one_function_writes_every_rollup_of_responses_and_no_rollup_has_a_trigger(conn: Any) -> None:
-    # A statement on responses runs one rollup function, not two; writing a rollup fires
-    # nothing more (0004's week parts ran two more functions on touchpoint_daily per batch).
+async def test_one_function_queues_every_rollup_of_responses_and_no_rollup_has_a_trigger(conn: Any) -> None:
+    # A statement on responses runs one function, which only queues its rows (migration 0018);
+    # writing a rollup fires nothing (0004's week parts ran two more functions per batch).
     rows = await conn.fetch(
         "SELECT tgrelid::regclass::text AS rel, tgname, tgfoid::regproc::text AS fn FROM pg_trigger "
-        "WHERE NOT tgisinternal AND tgrelid = ANY($1::regclass[])", ["responses", *ROLLUP_TABLES])
+        "WHERE NOT tgisinternal AND tgrelid = ANY($1::regclass[])",
+        ["responses", "rollup_queue", *ROLLUP_TABLES])
     assert {(r["rel"], r["tgname"], r["fn"]) for r in rows} == {
-        ("responses", f"responses_rollups_{op}", "responses_rollups") for op in ("insert", "update", "delete")}
+        ("responses", f"responses_queue_rollups_{op}", "responses_queue_rollups")
+        for op in ("insert", "update", "delete")}
 
 
 async def test_week_part_is_inlined_where_it_is_called(conn: Any) -> None:

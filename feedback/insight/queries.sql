@@ -291,3 +291,11 @@ SELECT pg_try_advisory_lock($1);
 
 -- name: rescore-unlock$
 SELECT pg_advisory_unlock($1);
+
+-- name: fold-rollups$
+-- The answers committed so far, folded into the rollups (migration 0018); $1: wait for a fold
+-- in progress (a reader) or skip the turn (a folder). Returns how many row images it folded.
+SELECT fold_rollups($1);
+
+-- name: rollup-queue-pages$
+SELECT pg_relation_size('rollup_queue') / current_setting('block_size')::bigint;

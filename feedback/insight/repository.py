@@ -73,6 +73,16 @@ class FunnelRow(msgspec.Struct, frozen=True, kw_only=True):
     not_asked: int
 
 
+async def fold_rollups(conn: Conn, *, wait: bool = True) -> int:
+    """Fold the queued answers into the rollups (migration 0018): readers call it first, so
+    what they read includes every answer committed before; returns the row images folded."""
+    return int(await conn.fetchval(Q["fold-rollups"], wait))
+
+
+async def rollup_queue_pages(conn: Conn) -> int:
+    return int(await conn.fetchval(Q["rollup-queue-pages"]))
+
+
 async def selected_touchpoints(conn: Conn, sel: Selection) -> list[Touchpoint]:
     rows = await conn.fetch(
         Q["selected-touchpoints"], sel.journey, sel.stage, sel.owner, sel.touchpoint, sel.channel,

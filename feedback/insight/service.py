@@ -482,6 +482,7 @@ def _nothing_to_score(sel: Selection, *, bucket: Bucket, min_n: int, today: date
 
 
 async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int, today: date) -> Scores:
+    await repo.fold_rollups(conn)  # every answer committed so far is in what follows
     touchpoints = await _touchpoints(conn, sel)
     kind = _select_kind(touchpoints, sel)
     if kind is None:
@@ -511,6 +512,7 @@ async def scores(conn: Conn, sel: Selection, *, bucket: Bucket, min_n: int, toda
 async def touchpoint_scores(conn: Conn, sel: Selection, *, min_n: int) -> TouchpointScores:
     """Each selected touchpoint's score, as `scores` gives it for that touchpoint alone, from one
     read of the rollups (a row per touchpoint, kind and week part) for all of them."""
+    await repo.fold_rollups(conn)
     touchpoints = await _touchpoints(conn, sel)
     if sel.kind is not None:
         touchpoints = [t for t in touchpoints if t.ref.kind == sel.kind]
@@ -764,6 +766,7 @@ async def _read_period(conn: Conn, touchpoints: Sequence[Touchpoint], start: dat
                        today: date) -> _Period:
     prev_start, prev_end = previous_period(start, end)
     ids = [t.id for t in touchpoints]
+    await repo.fold_rollups(conn)
     # Reports bucket by week or month only: a row per touchpoint, kind, week and month.
     rows = _current_kind(await repo.period_rollups(
         conn, touchpoint_ids=ids, start=prev_start, end=end, split=start), touchpoints)
@@ -1027,6 +1030,7 @@ async def journey_map(conn: Conn, journey_id: int, *, start: date, end: date, sc
         # One owner's view: only the stages where that owner has touchpoints.
         held = {t.ref.stage_id for t in touchpoints}
         stages = [s for s in stages if s[0] in held]
+    await repo.fold_rollups(conn)
     rows = _current_kind(await repo.daily_rollups(
         conn, touchpoint_ids=[t.id for t in touchpoints], start=start, end=end), touchpoints)
     placed, worst, best = journey_stages(stages, touchpoints, rows, min_n)

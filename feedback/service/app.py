@@ -83,9 +83,11 @@ def _lifespans() -> Sequence[Any]:
     from feedback.collection.retention import retention_lifespan
     from feedback.collection.writer import writer_lifespan
     from feedback.insight.catchup import catchup_lifespan
+    from feedback.insight.folding import folding_lifespan
 
-    # The alert worker stops after the writer, which may queue deliveries until it is drained.
-    return [alerts_lifespan, writer_lifespan, retention_lifespan, catchup_lifespan]
+    # The alert worker stops after the writer, which may queue deliveries until it is drained;
+    # the rollups' folder too, which folds what the writer wrote.
+    return [alerts_lifespan, folding_lifespan, writer_lifespan, retention_lifespan, catchup_lifespan]
 
 
 def create_app(settings: Settings, database_url: str | None = None) -> Litestar:

@@ -1,0 +1,127 @@
+"""The rollups folded after the answers' commit (migration 0018, feedback/insight/folding.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import asyncpg
+import pytest
+
+from feedback.insight import folding
+from feedback.insight import repository as repo
+from feedback.service.database import Connection, create_pool
+from tests.conftest import bearer
+from tests.test_collection_support import Client, Headers, touchpoint, world
+from tests.test_insight_data import answer, at, catalogue, days_ago
+
+LOCK = 7_463_021_911
+
+
+async def _daily(conn: Connection) -> int:
+    return int(await conn.fetchval("SELECT coalesce(sum(responses), 0) FROM touchpoint_daily"))
+
+
+async def test_an_answer_is_queued_in_its_own_commit_and_summed_by_the_fold(conn: Connection) -> None:
+    await catalogue(conn)
+    await repo.fold_rollups(conn)
+    before = await _daily(conn)
+    await answer(conn, "support-call", 2, when=at(days_ago(1)), comment="slow and rude",
+                 themes=["waiting time"], polarity=-0.6, label="negative")
+    # The write itself touched no rollup row: only the queue.
+    assert await _daily(conn) == before
+    assert await conn.fetchval("SELECT count(*) FROM rollup_queue") == 1
+    assert await repo.fold_rollups(conn) == 1
+    assert await _daily(conn) == before + 1
+    assert await conn.fetchval("SELECT count(*) FROM rollup_queue") == 0
+    assert await conn.fetchval("SELECT count(*) FROM response_theme_comments") == 1
+    assert await repo.fold_rollups(conn) == 0  # nothing left: a reader's fold costs a look
+
+
+async def test_a_folder_skips_a_fold_in_progress_and_a_reader_waits_for_it(
+        conn: Connection, database_url: str) -> None:
+    await catalogue(conn)
+    await repo.fold_rollups(conn)
+    await answer(conn, "support-call", 5, when=at(days_ago(2)))
+    other = await asyncpg.connect(database_url)
+    try:
+        holder = other.transaction()
+        await holder.start()
+        await other.execute("SELECT pg_advisory_xact_lock($1)", LOCK)  # a fold in progress
+        assert await repo.fold_rollups(conn, wait=False) == 0  # the folder skips its turn
+        assert await conn.fetchval("SELECT count(*) FROM rollup_queue") == 1
+        reader = asyncio.create_task(repo.fold_rollups(conn))
+        await asyncio.sleep(0.3)
+        assert not reader.done()  # a reader waits, then reads what the fold left
+        await holder.commit()
+        assert await asyncio.wait_for(reader, 10) == 1
+    finally:
+        await other.close()
+
+
+async def test_two_sessions_folding_at_once_count_every_answer_once(
+        conn: Connection, database_url: str) -> None:
+    await catalogue(conn)
+    await repo.fold_rollups(conn)
+    before = await _daily(conn)
+    others = [await asyncpg.connect(database_url) for _ in range(3)]
+    try:
+        async def write(n: int) -> None:
+            for i in range(40):
+                await answer(conn if n == 0 else others[n - 1], "support-chat", 1 + i % 5,
+                             when=at(days_ago(i % 3)))
+
+        async def fold(c: Any, wait: bool) -> None:
+            for _ in range(30):
+                await repo.fold_rollups(c, wait=wait)
+                await asyncio.sleep(0)
+
+        await asyncio.gather(write(0), write(1), fold(others[1], True), fold(others[2], False))
+        await repo.fold_rollups(conn)
+        assert await _daily(conn) == before + 80
+        assert await conn.fetchval("SELECT count(*) FROM rollup_queue") == 0
+    finally:
+        for c in others:
+            await c.close()
+
+
+async def test_the_service_folds_by_itself_and_reports_read_every_acknowledged_answer(
+        client: Client, admin: Headers, conn: Connection, make_key: Any) -> None:
+    w = await world(client, admin)
+    await touchpoint(client, admin, w, "delivery")
+    ingest = bearer(await make_key("ingest"))
+    for score in (1, 5, 5):
+        r = await client.post("/api/v1/responses", headers=ingest,
+                              json={"touchpoint": "delivery", "score": score, "comment": "late again"})
+        assert r.status_code == 201
+    # A report asked for at once counts all three: the reader folds what the folder has not yet.
+    r = await client.get("/api/v1/scores", headers=admin, params={"touchpoint": "delivery"})
+    assert r.status_code == 200 and r.json()["total"]["n"] == 3, r.json()
+    await client.post("/api/v1/responses", headers=ingest, json={"touchpoint": "delivery", "score": 4})
+    # With no reader, the instance's own folder empties the queue within a few folds.
+    deadline = time.monotonic() + 10
+    while await conn.fetchval("SELECT count(*) FROM rollup_queue") and time.monotonic() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    assert await conn.fetchval("SELECT count(*) FROM rollup_queue") == 0
+    assert await _daily(conn) == 4
+
+
+async def test_the_folder_vacuums_the_queue_once_it_grows(
+        conn: Connection, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    await catalogue(conn)
+    await answer(conn, "support-call", 3, when=at(days_ago(1)))
+    monkeypatch.setattr(folding, "VACUUM_PAGES", 0)  # any size is past it
+    pool = await create_pool(database_url, min_size=1, max_size=2)
+    try:
+        assert await folding.fold_once(pool) == 1
+    finally:
+        await pool.close()
+    # Statistics reach other sessions a moment later.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        if await conn.fetchval("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'rollup_queue'"):
+            break
+        await asyncio.sleep(0.1)
+    assert await conn.fetchval("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'rollup_queue'") >= 1
