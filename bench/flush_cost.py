@@ -10,7 +10,8 @@ exact to the nanosecond where stat counts 10 ms ticks), WAL bytes per answer and
 flush. Batch sizes take turns `--runs` times; the summary shows medians.
 
 Options: --answers per measurement (4096), --batch (16 and 32; repeatable), --runs (3),
---warmup flushes (20).
+--warmup flushes (20), --fold (320: the answers a fold takes, as a service's folder does at about
+3,000 answers a second; migration 0018). The folding backend's CPU per answer is reported apart.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class Measurement:
     wal_bytes: float  # per answer
     flush_ms: float  # median wall time of a flush
     client_us: float  # per answer, this process's CPU (the writer, asyncpg, msgspec)
+    fold_us: float  # per answer, the folding backend's CPU (schedstat), folds of `fold` answers
 
 
 def _cpu_seconds(pid: int) -> tuple[float, float]:
@@ -111,8 +113,9 @@ def make_answers(touchpoints: list[Touchpoint], count: int, run: str) -> list[Pe
 
 
 async def measure(server: str, name: str, touchpoints: list[Touchpoint], *, batch: int, answers: int,
-                  warmup: int, template: str = TEMPLATE) -> Measurement:
-    """Write `answers` (after `warmup` flushes) in flushes of `batch` to a clone of `template`."""
+                  warmup: int, fold: int = 320, template: str = TEMPLATE) -> Measurement:
+    """Write `answers` (after `warmup` flushes) in flushes of `batch` to a clone of `template`,
+    folding the rollups (migration 0018) on a connection of their own after every `fold` answers."""
     admin = await asyncpg.connect(server)
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
@@ -121,6 +124,7 @@ async def measure(server: str, name: str, touchpoints: list[Touchpoint], *, batc
         await admin.close()
     url = server.rsplit("/", 1)[0] + "/" + name
     pool = await create_pool(url, min_size=1, max_size=2)
+    folder = await asyncpg.connect(url)
     writer = ResponseWriter(pool, max_rows=batch, max_wait=0.001)
     try:
         await writer.warm()  # takes a connection and keeps it between flushes: the backend measured
@@ -132,6 +136,10 @@ async def measure(server: str, name: str, touchpoints: list[Touchpoint], *, batc
         groups = [rows[i:i + batch] for i in range(0, len(rows), batch)]
         for group in groups[:warmup]:
             await asyncio.gather(*(writer.write(p) for p in group))
+        await folder.fetchval("SELECT fold_rollups()")  # the warm-up's rows: not counted
+        folder_pid: int = folder.get_server_pid()
+        fold_cpu = 0.0
+        unfolded = 0
         async with pool.acquire() as conn:
             wal_before: str = await conn.fetchval("SELECT pg_current_wal_insert_lsn()::text")
         cpu_before, sched_before = _cpu_seconds(pid)
@@ -142,6 +150,12 @@ async def measure(server: str, name: str, touchpoints: list[Touchpoint], *, batc
             stored = await asyncio.gather(*(writer.write(p) for p in group))
             times.append(time.perf_counter() - start)
             assert all(stored), "every answer of the bench is new: all are stored"
+            unfolded += len(group)
+            if unfolded >= fold or group is groups[-1]:
+                before = _cpu_seconds(folder_pid)[1]
+                assert await folder.fetchval("SELECT fold_rollups()") == unfolded
+                fold_cpu += _cpu_seconds(folder_pid)[1] - before
+                unfolded = 0
         client = time.process_time() - client_before
         cpu_after, sched_after = _cpu_seconds(pid)
         async with pool.acquire() as conn:
@@ -151,6 +165,7 @@ async def measure(server: str, name: str, touchpoints: list[Touchpoint], *, batc
     finally:
         await writer.close()
         await pool.close()
+        await folder.close()
     admin = await asyncpg.connect(server)
     try:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
@@ -158,7 +173,7 @@ async def measure(server: str, name: str, touchpoints: list[Touchpoint], *, batc
         await admin.close()
     return Measurement(batch, answers, (cpu_after - cpu_before) / answers * 1e6,
                        (sched_after - sched_before) / answers * 1e6, float(wal) / answers,
-                       statistics.median(times) * 1e3, client / answers * 1e6)
+                       statistics.median(times) * 1e3, client / answers * 1e6, fold_cpu / answers * 1e6)
 
 
 async def _main(args: argparse.Namespace) -> None:
@@ -173,22 +188,23 @@ async def _main(args: argparse.Namespace) -> None:
         print(f"PostgreSQL {version}; {args.answers} answers per measurement after {args.warmup} "
               f"flushes of warm-up; load average {os.getloadavg()[0]:.2f}", flush=True)
         print("run  batch  CPU µs/answer (stat)  (schedstat)  WAL bytes/answer  flush ms (median)"
-              "  client µs/answer", flush=True)
+              f"  client µs/answer  fold µs/answer (every {args.fold})", flush=True)
         found: dict[int, list[Measurement]] = {b: [] for b in args.batch}
         for run in range(args.runs):
             for batch in args.batch:
                 m = await measure(pg.url, f"flush_{batch}_{run}", touchpoints, batch=batch,
-                                   answers=args.answers, warmup=args.warmup)
+                                   answers=args.answers, warmup=args.warmup, fold=args.fold)
                 found[batch].append(m)
                 print(f"{run:>3}  {batch:>5}  {m.cpu_us:>20.1f}  {m.sched_us:>11.1f}  {m.wal_bytes:>16.0f}"
-                      f"  {m.flush_ms:>17.2f}  {m.client_us:>16.1f}", flush=True)
+                      f"  {m.flush_ms:>17.2f}  {m.client_us:>16.1f}  {m.fold_us:>14.1f}", flush=True)
         print("median over runs:")
         for batch, ms in found.items():
             print(f"  batch {batch}: {statistics.median(m.cpu_us for m in ms):.1f} µs CPU per answer "
                   f"(stat), {statistics.median(m.sched_us for m in ms):.1f} (schedstat), "
                   f"{statistics.median(m.wal_bytes for m in ms):.0f} WAL bytes per answer, "
                   f"{statistics.median(m.flush_ms for m in ms):.2f} ms per flush; this process "
-                  f"{statistics.median(m.client_us for m in ms):.1f} µs per answer", flush=True)
+                  f"{statistics.median(m.client_us for m in ms):.1f} µs per answer; folding "
+                  f"{statistics.median(m.fold_us for m in ms):.1f} µs per answer", flush=True)
     finally:
         pg.remove()
 
@@ -199,6 +215,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, action="append")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--fold", type=int, default=320)
     args = parser.parse_args()
     args.batch = args.batch or [16, 32]
     asyncio.run(_main(args))
