@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -205,6 +206,30 @@ def histogram(rows: Iterable[DailyRow], kind: str) -> dict[int, int]:
     return dict(counts)
 
 
+# (bucket start, first day, last day, days, days of the whole bucket, ongoing, partial)
+_Frame = tuple[date, date, date, int, int, bool, bool]
+
+
+@functools.lru_cache(maxsize=256)
+def _frames(start: date, end: date, bucket: Bucket, today: date | None) -> tuple[_Frame, ...]:
+    """The buckets of a series: the same for every touchpoint of a report (a year-long owner
+    report plots 15 touchpoints' weeks and months), so worked out once."""
+    frames = []
+    current = bucket_start(start, bucket)
+    while current <= end:
+        following = _next_bucket(current, bucket)
+        first, last = max(current, start), min(following - timedelta(days=1), end)
+        days, whole = (last - first).days + 1, (following - current).days
+        ongoing = today is not None and first <= today <= last
+        frames.append((current, first, last, days, whole, ongoing, ongoing or days < whole))
+        current = following
+    return tuple(frames)
+
+
+# A report puts each of its rows' days in a bucket once per series: a year has 365 days.
+_bucket_of = functools.lru_cache(maxsize=4096)(bucket_start)
+
+
 def series(rows: Sequence[DailyRow], kind: str, start: date, end: date, bucket: Bucket,
            min_n: int, *, today: date | None = None) -> list[Point]:
     """One point per bucket from start to end, empty buckets included (n = 0); a bucket cut by
@@ -215,7 +240,7 @@ def series(rows: Sequence[DailyRow], kind: str, start: date, end: date, bucket: 
     by_bucket: dict[date, list[int]] = {}
     for row in rows:
         if row.kind == kind and start <= row.day <= end:
-            first = bucket_start(row.day, bucket)
+            first = _bucket_of(row.day, bucket)
             n, high, low, total, total_sq = tally(survey_kind, row.counts)
             acc = by_bucket.get(first)
             if acc is None:
@@ -227,19 +252,13 @@ def series(rows: Sequence[DailyRow], kind: str, start: date, end: date, bucket: 
                 acc[3] += total
                 acc[4] += total_sq
     points = []
-    current = bucket_start(start, bucket)
-    while current <= end:
+    for current, first, last, days, whole, ongoing, partial in _frames(start, end, bucket, today):
         acc = by_bucket.get(current)
         score = tally_score(survey_kind, EMPTY_TALLY if acc is None else (
             acc[0], acc[1], acc[2], acc[3], acc[4]), min_n)
-        following = _next_bucket(current, bucket)
-        first, last = max(current, start), min(following - timedelta(days=1), end)
-        days, whole = (last - first).days + 1, (following - current).days
-        ongoing = today is not None and first <= today <= last
         points.append(Point(start=current, n=score.n, value=score.value, ci_low=score.ci_low,
                             ci_high=score.ci_high, first_day=first, last_day=last, days=days,
-                            bucket_days=whole, ongoing=ongoing, partial=ongoing or days < whole))
-        current = following
+                            bucket_days=whole, ongoing=ongoing, partial=partial))
     return points
 
 
