@@ -171,7 +171,10 @@ def trend(report: TouchpointReport) -> Trend:
     """The report's trend chart in both layouts (the page's CSS shows one) and its partial notes."""
     tp, bucket = report.touchpoint, report.trend_bucket
     title = f"{'Weekly' if bucket is Bucket.WEEK else 'Monthly'} {tp.kind.upper()} of {isolated(tp.name)}"
-    charts = [trend_chart(report.trend, tp.kind, report.target, title, bucket, layout)
+    # What both layouts take from the points alike is worked out once: a year-long owner report
+    # draws 15 cards of 53 weeks twice, and the charts were a quarter of the page's time.
+    plot = placed(report.trend, tp.kind, report.target, bucket)
+    charts = [trend_chart(report.trend, tp.kind, report.target, title, bucket, layout, plot)
               for layout in (WIDE, NARROW)]
     notes = [f"{partial_label(p, bucket)} ({_days(p.first_day, p.last_day)})"
              for p in report.trend if p.partial and p.value is not None]
@@ -210,10 +213,40 @@ def trend_text(points: Sequence[Point], kind: str, target: float | None, bucket:
     return f"{text}. Latest: {said(plotted[-1])}. Lowest: {said(lowest)}. Highest: {said(highest)}."
 
 
+class Placed(NamedTuple):
+    """What a trend chart's layouts share: its description, and each point's value and 95 %
+    band as heights on the kind's scale (0 at its low end, 1 at its high end). A value of None
+    is not plotted; a band is drawn only where the point's ci_low is known."""
+
+    desc: str
+    value: list[float | None]
+    ci_high: list[float]
+    ci_low: list[float]
+
+
+def placed(points: Sequence[Point], kind: str, target: float | None, bucket: Bucket) -> Placed:
+    scale = scale_of(kind)
+    low, high = scale.metric_low, scale.metric_high
+    span = high - low
+
+    def height(v: float) -> float:
+        return (min(max(v, low), high) - low) / span
+
+    return Placed(
+        desc=trend_text(points, kind, target, bucket),
+        value=[None if p.value is None else height(p.value) for p in points],
+        ci_high=[height(p.ci_high or 0.0) for p in points],
+        ci_low=[height(p.ci_low or 0.0) for p in points],
+    )
+
+
 def trend_chart(points: Sequence[Point], kind: str, target: float | None, title: str,
-                bucket: Bucket = Bucket.WEEK, layout: _Layout = WIDE) -> Markup:
+                bucket: Bucket = Bucket.WEEK, layout: _Layout = WIDE, plot: Placed | None = None) -> Markup:
     """Score per bucket with its 95 % band and the target line, on the kind's full scale; a
-    partial point is hollow, the line to it dashed, and a legend says what it covers."""
+    partial point is hollow, the line to it dashed, and a legend says what it covers. `plot`:
+    the points' `placed`, when the caller draws them in more than one layout."""
+    if plot is None:
+        plot = placed(points, kind, target, bucket)
     scale = scale_of(kind)
     low, high = scale.metric_low, scale.metric_high
     width, left, right, top = layout.width, layout.left, layout.right, layout.top
@@ -245,7 +278,7 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" role="img" aria-label="{escape(title)}" class="{layout.css}">',
         f"<title>{escape(title)}</title>",
-        f"<desc>{escape(trend_text(points, kind, target, bucket))}</desc>",
+        f"<desc>{escape(plot.desc)}</desc>",
     ]
     for tick in (low, (low + high) / 2, high):
         y = y_of(tick)
@@ -264,13 +297,10 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
                          f'width="8" height="{_fmt(ci_bottom - ci_top)}" '
                          f'fill="#93c5fd" fill-opacity="0.5"/>')
         else:
-            # y_of inlined: three values per point.
-            upper = [f"{xs[i]},"
-                     f"{top + plot_h * (1 - (min(max(points[i].ci_high or 0.0, low), high) - low) / span):.1f}"
-                     for i in run]
-            lower = [f"{xs[i]},"
-                     f"{top + plot_h * (1 - (min(max(points[i].ci_low or 0.0, low), high) - low) / span):.1f}"
-                     for i in reversed(run)]
+            # y_of from the shared heights: three values per point.
+            tops, bottoms = plot.ci_high, plot.ci_low
+            upper = [f"{xs[i]},{top + plot_h * (1 - tops[i]):.1f}" for i in run]
+            lower = [f"{xs[i]},{top + plot_h * (1 - bottoms[i]):.1f}" for i in reversed(run)]
             parts.append(f'<polygon points="{" ".join(upper + lower)}" fill="#93c5fd" '
                          f'fill-opacity="0.45" stroke="none"/>')
     if target is not None:
@@ -279,8 +309,7 @@ def trend_chart(points: Sequence[Point], kind: str, target: float | None, title:
                      f'stroke="#b45309" stroke-width="1.5" stroke-dasharray="6 4"/>')
         parts.append(f'<text x="{width - right}" y="{_fmt(y - 4)}" text-anchor="end" {font} '
                      f'fill="#b45309">target {_said(target, "g")}</text>')
-    ys = [None if p.value is None else
-          f"{top + plot_h * (1 - (min(max(p.value, low), high) - low) / span):.1f}" for p in points]
+    ys = [None if v is None else f"{top + plot_h * (1 - v):.1f}" for v in plot.value]
     for run in _runs([y is not None for y in ys]):
         # A step to or from a partial point is dashed: that point covers fewer days.
         for dashed, steps in groupby(pairwise(run),
