@@ -98,6 +98,7 @@ SCALES: Mapping[SurveyKind, Scale] = {
         },
     ),
 }
+_SCALES_BY_TEXT: Mapping[str, Scale] = {kind.value: scale for kind, scale in SCALES.items()}
 
 # Default wording per kind and locale; {touchpoint} is the touchpoint's name mid-sentence
 # (see _mid_sentence), {Touchpoint} as written (starting a sentence). English puts "the" before
@@ -124,7 +125,10 @@ SUPPORTED_LOCALES: tuple[str, ...] = ("en", "ru")
 
 
 def scale_of(kind: SurveyKind | str) -> Scale:
-    return SCALES[SurveyKind(kind)]
+    # A StrEnum member hashes and compares as its text, so the text finds its scale without
+    # making the member (an Enum call is a microsecond, and an answer asks several times).
+    scale = _SCALES_BY_TEXT.get(kind)
+    return scale if scale is not None else SCALES[SurveyKind(kind)]  # else: ValueError, naming it
 
 
 def default_question(kind: SurveyKind | str, locale: str, touchpoint_name: str) -> str:
@@ -180,16 +184,16 @@ def name_language(name: str) -> str | None:
 
 def band_name(kind: SurveyKind | str, score: int) -> Category:
     """The customer-experience word for a score: promoter, passive, detractor and the like."""
-    return _BAND_NAMES[SurveyKind(kind)][scale_of(kind).band(score)]
+    return placing(kind, score)[1]
 
 
 def placing(kind: SurveyKind | str, score: int) -> tuple[Band, Category]:
     """A score's band and its kind's word for it: every output of an answer shows both."""
     band = scale_of(kind).band(score)
-    return band, _BAND_NAMES[SurveyKind(kind)][band]
+    return band, _BAND_NAMES[kind][band]  # kind is known by then, as text or member (scale_of)
 
 
-_BAND_NAMES: Mapping[SurveyKind, Mapping[Band, Category]] = {
+_BAND_NAMES: Mapping[str, Mapping[Band, Category]] = {
     SurveyKind.NPS: {Band.HIGH: Category.PROMOTER, Band.MIDDLE: Category.PASSIVE,
                      Band.LOW: Category.DETRACTOR},
     SurveyKind.CSAT: {Band.HIGH: Category.SATISFIED, Band.MIDDLE: Category.NEUTRAL,

@@ -125,3 +125,32 @@ async def test_the_folder_vacuums_the_queue_once_it_grows(
             break
         await asyncio.sleep(0.1)
     assert await conn.fetchval("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'rollup_queue'") >= 1
+
+
+async def test_the_folder_folds_after_enough_answers_or_enough_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    folds: list[float] = []
+
+    async def fold_once(pool: Any) -> int:
+        folds.append(time.monotonic())
+        return 0
+
+    monkeypatch.setattr(folding, "fold_once", fold_once)
+    written = 0
+    task = asyncio.create_task(folding.fold_forever(None, lambda: written, after=100, every=0.6, look=0.01))  # type: ignore[arg-type]
+    try:
+        await asyncio.sleep(0.2)
+        written = 99  # one short of a fold's worth
+        await asyncio.sleep(0.15)
+        assert folds == []
+        written = 100
+        started = time.monotonic()
+        while not folds and time.monotonic() - started < 5:  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+        assert len(folds) == 1 and folds[0] - started < 0.2  # the count, not the clock
+        # Then nothing is written: the next fold comes with the clock, `every` after this one.
+        while len(folds) < 2 and time.monotonic() - started < 5:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        assert 0.55 <= folds[1] - folds[0] < 1.5
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -74,15 +74,18 @@ class KeyCache:
         if scheme.lower() != "bearer" or not key.strip().startswith(_PREFIX):
             raise Unauthorized("The Authorization header must be 'Bearer <API key>'.")
         digest = hash_key(key.strip())
+        cached = self._cache.fresh(digest)  # every request of a busy client: no await for it
+        found = cached[1] if cached is not None else await self._load(pool, digest)
+        if found is None:
+            raise Unauthorized("This API key is not valid or has been revoked.")
+        return found
 
+    async def _load(self, pool: Pool, digest: bytes) -> Principal | None:
         async def load() -> Principal | None:
             async with pool.acquire() as conn:
                 return await repository.principal_by_hash(conn, key_hash=digest)
 
-        found = await self._cache.get(digest, load)
-        if found is None:
-            raise Unauthorized("This API key is not valid or has been revoked.")
-        return found
+        return await self._cache.get(digest, load)
 
     def drop(self, key_id: str) -> None:
         """Forget the key with this id, and the remembered unknown keys (a key made valid

@@ -112,6 +112,11 @@ class TouchpointCache:
     def __init__(self, ttl: float = 5.0, size: int = 10_000) -> None:
         self._cache: TtlCache[str, Touchpoint] = TtlCache(ttl, size, keep_none=False)
 
+    def fresh(self, key: str) -> Touchpoint | None:
+        """The cached touchpoint, or None when `get` must look (a hit without a coroutine)."""
+        cached = self._cache.fresh(key)
+        return None if cached is None else cached[1]
+
     async def get(self, pool: Pool, key: str) -> Touchpoint | None:
         async def load() -> Touchpoint | None:
             async with pool.acquire() as conn:

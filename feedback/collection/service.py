@@ -621,7 +621,7 @@ async def _prepare(touchpoints: TouchpointCache, pool: Pool, comments: CommentRe
                    ) -> tuple[Touchpoint, NewResponse, LinkInvitation | None]:
     if data.customer is not None:
         _check_customer(data.customer)
-    tp = await touchpoints.get(pool, data.touchpoint)
+    tp = touchpoints.fresh(data.touchpoint) or await touchpoints.get(pool, data.touchpoint)
     if tp is None:
         raise invalid("touchpoint", f"no touchpoint has the key {data.touchpoint!r}")
     if isinstance(data.invitation_id, UUID):
@@ -737,7 +737,8 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
     its key left unclaimed. An answer naming its invitation is that invitation's answer, changed
     within `edit_days` of the first as the survey link's is (_answer_invitation).
     """
-    request_hash = hashlib.sha256(msgspec.json.encode(data)).digest()
+    # Only a key's replays compare bodies: a request without one is not encoded again to hash it.
+    request_hash = b"" if idempotency_key is None else hashlib.sha256(msgspec.json.encode(data)).digest()
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
         raise invalid("Idempotency-Key", "must be 1–255 characters")
     if idempotency_key is not None and "\x00" in idempotency_key:

@@ -116,6 +116,8 @@ class ResponseWriter:
         # The writer's own connections, kept between flushes: no pool round trip per batch,
         # and synchronous_commit is set once per session.
         self._idle: list[PoolConnection] = []
+        # Rows committed by this writer's flushes (the rollups' folder folds by it).
+        self.written = 0
 
     async def write(self, item: Pending) -> bool:
         loop = asyncio.get_running_loop()
@@ -239,6 +241,7 @@ class ResponseWriter:
             await self._release(conn)
             raise
         self._idle.append(conn)
+        self.written += len(items)
         if alerting and self.alerts is not None:
             self.alerts.queued.set()  # this process's worker posts them now, not at its next poll
         for n, pair in keyed:

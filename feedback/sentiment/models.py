@@ -33,4 +33,6 @@ def stored_sentiment(polarity: float | None, subjectivity: float | None, label: 
     return SentimentOut(
         polarity=None if polarity is None else round(polarity, PLACES),
         subjectivity=None if subjectivity is None else round(subjectivity, PLACES),
-        label=None if label is None else SentimentLabel(label), language=language)
+        # An answer just read carries the member already: no Enum call (a microsecond) for it.
+        label=label if label is None or isinstance(label, SentimentLabel) else SentimentLabel(label),
+        language=language)

@@ -31,6 +31,11 @@ class TtlCache(Generic[K, V]):
         # row, so its result is returned but not kept.
         self._generation = 0
 
+    def fresh(self, key: K) -> tuple[float, V | None] | None:
+        """The entry for `key` while it lasts, (expiry, value), or None: a hit without a coroutine."""
+        cached = self._entries.get(key)
+        return cached if cached is not None and cached[0] > time.monotonic() else None
+
     async def get(self, key: K, load: Callable[[], Awaitable[V | None]]) -> V | None:
         now = time.monotonic()
         cached = self._entries.get(key)
