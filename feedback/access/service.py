@@ -68,17 +68,15 @@ class KeyCache:
         self._cache: TtlCache[bytes, Principal] = TtlCache(ttl, size, keep_none=True)
 
     async def principal(self, pool: Pool, authorization: str | None) -> Principal:
-        if not authorization:
-            raise Unauthorized()
-        scheme, _, key = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not key.strip().startswith(_PREFIX):
-            raise Unauthorized("The Authorization header must be 'Bearer <API key>'.")
-        digest = hash_key(key.strip())
-        cached = self._cache.fresh(digest)  # every request of a busy client: no await for it
-        found = cached[1] if cached is not None else await self._load(pool, digest)
-        if found is None:
-            raise Unauthorized("This API key is not valid or has been revoked.")
-        return found
+        digest = _digest(authorization)
+        cached = self._cache.fresh(digest)
+        return _valid(cached[1] if cached is not None else await self._load(pool, digest))
+
+    def principal_now(self, authorization: str | None) -> Principal | None:
+        """As `principal` for a key checked in the last seconds, without a coroutine (every
+        request of a busy client); None when `principal` must look it up."""
+        cached = self._cache.fresh(_digest(authorization))
+        return None if cached is None else _valid(cached[1])
 
     async def _load(self, pool: Pool, digest: bytes) -> Principal | None:
         async def load() -> Principal | None:
@@ -95,6 +93,21 @@ class KeyCache:
 
     def clear(self) -> None:
         self._cache.clear()
+
+
+def _digest(authorization: str | None) -> bytes:
+    if not authorization:
+        raise Unauthorized()
+    scheme, _, key = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip().startswith(_PREFIX):
+        raise Unauthorized("The Authorization header must be 'Bearer <API key>'.")
+    return hash_key(key.strip())
+
+
+def _valid(found: Principal | None) -> Principal:
+    if found is None:
+        raise Unauthorized("This API key is not valid or has been revoked.")
+    return found
 
 
 def require(principal: Principal, *roles: Role) -> None:

@@ -92,8 +92,9 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
             return
         try:
             state = scope["app"].state
-            principal = await state.key_cache.principal(
-                state.pool, None if authorization is None else authorization.decode("latin-1"))
+            keys, pool = state.key_cache, state.pool
+            auth = None if authorization is None else authorization.decode("latin-1")
+            principal = keys.principal_now(auth) or await keys.principal(pool, auth)
             require(principal, Role.INGEST)  # a refused key is a 401/403 before the body is read
             read = await _body(receive, length)
             if read is None:
@@ -106,7 +107,7 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
                 data = _decoder.decode(body) if whole else None
             if data is not None:
                 stored = await service.submit_response(
-                    state.pool, state.response_writer, state.comment_reader, state.touchpoints,
+                    pool, state.response_writer, state.comment_reader, state.touchpoints,
                     principal, data, None if key is None else key.decode("latin-1"),
                     edit_days=state.settings.edit_window_days)
         except Exception as exc:  # every failure goes through the one error map

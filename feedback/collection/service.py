@@ -637,7 +637,7 @@ async def _prepare(touchpoints: TouchpointCache, pool: Pool, comments: CommentRe
     # Trimmed as on the survey page: a comment of nothing but spaces is none, not one that
     # counts in comment rates and matches has_comment=true.
     comment = (data.comment or "").strip()
-    row = _row(tp, data.score, comment, await comments.read(comment),
+    row = _row(tp, data.score, comment, comments.read_here(comment) or await comments.read(comment),
                customer=data.customer, locale=data.locale or "en",
                channel=(data.channel or tp.channel).value, source="api",
                context=_context_json(data.context), occurred_at=occurred_at)
@@ -743,7 +743,8 @@ async def submit_response(pool: Pool, writer: ResponseWriter, comments: CommentR
         raise invalid("Idempotency-Key", "must be 1–255 characters")
     if idempotency_key is not None and "\x00" in idempotency_key:
         raise invalid("Idempotency-Key", NUL_MESSAGE)
-    await writer.turn()
+    if writer.due():
+        await writer.turn()
     try:
         tp, row, link = await _prepare(touchpoints, pool, comments, data)
     except ApplicationError:

@@ -145,6 +145,10 @@ class ResponseWriter:
         # and it skips futures already done.
         return await future
 
+    def due(self) -> bool:
+        """Whether `turn` would wait: a flush is starting, or a batch's wait is over."""
+        return bool(self._starting) or (self._timer is not None and self._timer.when() <= self._running_loop().time())
+
     async def turn(self) -> None:
         """Let a batch whose wait is over start its flush before this request's CPU work.
 

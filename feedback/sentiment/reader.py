@@ -69,6 +69,11 @@ class CommentReader:
         if self.offload:
             await self._spawn()
 
+    def read_here(self, text: str) -> CommentInsight | None:
+        """The comment read in this process when no child takes it (`offload` off, the default),
+        without a coroutine; None when `read` must decide."""
+        return read_comment(text) if not self.offload else None
+
     async def read(self, text: str) -> CommentInsight:
         if not text or text.isspace():
             return read_comment(text)
