@@ -25,6 +25,7 @@ from litestar.types import (
     HTTPResponseStartEvent,
     Message,
     Receive,
+    ReceiveMessage,
     Scope,
     Send,
 )
@@ -96,7 +97,11 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
             auth = None if authorization is None else authorization.decode("latin-1")
             principal = keys.principal_now(auth) or await keys.principal(pool, auth)
             require(principal, Role.INGEST)  # a refused key is a 401/403 before the body is read
-            read = await _body(receive, length)
+            message = await receive()
+            body = message.get("body", b"") if message["type"] == "http.request" else b""
+            # The usual answer is one message holding the whole body; anything else is read on.
+            read = (body, True) if len(body) == length and not message.get("more_body", False) \
+                else await _body(receive, length, message)
             if read is None:
                 return  # the client left before sending its answer: nothing to store or say
             body, whole = read
@@ -129,8 +134,9 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
     return lane
 
 
-async def _body(receive: Receive, length: int) -> tuple[bytes, bool] | None:
-    """The body read so far and whether it is whole; None if the client disconnected.
+async def _body(receive: Receive, length: int, message: ReceiveMessage) -> tuple[bytes, bool] | None:
+    """The body read so far, from the first `message` on, and whether it is whole; None if the
+    client disconnected.
 
     Reading stops once more than Content-Length arrived (a server that lets a body run past
     its announced length): the rest is the framework's to read, and to refuse past its limit.
@@ -138,7 +144,8 @@ async def _body(receive: Receive, length: int) -> tuple[bytes, bool] | None:
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
+        if chunks or size:
+            message = await receive()
         if message["type"] != "http.request":
             return None
         chunk = message.get("body", b"")
@@ -177,9 +184,10 @@ def front_door(app: Litestar) -> ASGIApp:
     goes through the whole framework, untouched by this door.
     """
     handler: Any = None
+    known_host = b""
 
     async def door(scope: Scope, receive: Receive, send: Send) -> None:
-        nonlocal handler
+        nonlocal handler, known_host
         if (scope.get("method") != "POST" or scope["path"] != RESPONSES
                 or scope["query_string"] or scope.get("root_path")):
             await app(scope, receive, send)
@@ -195,8 +203,12 @@ def front_door(app: Litestar) -> ASGIApp:
                 # Several Accept headers are one list (RFC 9110): the framework joins them.
                 if best_media_type(value.decode("latin-1"), _JSON) is None or _repeated(scope, name):
                     break
-            elif name == b"content-encoding" or (name == b"host" and not is_valid_host(value)):
+            elif name == b"content-encoding":
                 break
+            elif name == b"host" and value != known_host:
+                if not is_valid_host(value):
+                    break
+                known_host = value  # a client sends the same Host every time: checked once
         else:
             if handler is None:
                 handler = app.asgi_router.handle_routing(path=RESPONSES, method="POST")[1]
