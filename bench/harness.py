@@ -74,6 +74,11 @@ class PostgresInstance:
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    def socket_url(self, database: str) -> str:
+        """`database` on this server through its unix socket: how a service on the same machine
+        reaches it, as it reaches the embedded server by default (no TCP on loopback)."""
+        return f"postgresql://postgres@/{database}?host={self.dir}&port={self.port}"
+
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None

@@ -160,7 +160,7 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
     threads = env_int("BENCH_WRK_THREADS", 1)
     workers = env_int("BENCH_WORKERS", 1)
     url = asyncio.run(_make_db(pg, "ingest"))
-    service = harness.ServiceProcess(url, workers=workers, data_dir=work / "svc")
+    service = harness.ServiceProcess(pg.socket_url("ingest"), workers=workers, data_dir=work / "svc")
     (work / "svc").mkdir()
     service.start()
     try:
@@ -256,7 +256,7 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
                 label[r.name] = f"(b) with {more} connections"
                 extra.append(r)
             (work / "svc-child").mkdir()
-            offloaded = harness.ServiceProcess(url, workers=workers, data_dir=work / "svc-child",
+            offloaded = harness.ServiceProcess(pg.socket_url("ingest"), workers=workers, data_dir=work / "svc-child",
                                                settings={"TOUCHPULSE_SENTIMENT_PROCESS": "1"})
             offloaded.start()
             try:
@@ -486,7 +486,7 @@ def bench_reports(rep: Report, pg: harness.PostgresInstance, work: Path) -> None
                 "(bounded by touchpoints × days × themes, not by answers).")
         for name, samples in asyncio.run(_time_sql(url, owner, repeat)).items():
             rows.append([f"{size:,}", "SQL: " + name, _ms(_pct(samples, 50)), _ms(_pct(samples, 99))])
-        service = harness.ServiceProcess(url, data_dir=work / f"rep-{size}")
+        service = harness.ServiceProcess(pg.socket_url("reports"), data_dir=work / f"rep-{size}")
         (work / f"rep-{size}").mkdir()
         service.start()
         try:
@@ -562,7 +562,8 @@ def main() -> int:
                 f"{_mem_gb():.0f} GB RAM, {platform.system()} {platform.release()}",
                 f"- Python {platform.python_version()}; {_versions()}",
                 f"- PostgreSQL {server_version}, a fresh cluster with default settings "
-                "(fsync on, synchronous_commit on), on the same machine",
+                "(fsync on, synchronous_commit on), on the same machine; the service reaches it "
+                "through its unix socket, as it reaches the embedded server by default",
                 f"- Sizes: BENCH_RESPONSES={env_int('BENCH_RESPONSES', 1_000_000):,}, "
                 f"BENCH_DURATION={env_int('BENCH_DURATION', 10)} s",
                 f"- Load average when the run started: {_loadavg()} (the cores are shared with other "
