@@ -69,7 +69,22 @@ class Outcome(enum.Enum):
     ERASED = "erased"
 
 
-class ResponseWriter:
+class _OnOneLoop:
+    """Remembers the event loop it works on (its connections are bound to it anyway): on
+    Python 3.11 asyncio.get_running_loop() asks the kernel for the process id every time (to
+    notice a fork), and the writer asked twice an answer, about 2 % of the worker's time each
+    under load."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        loop = self._loop
+        if loop is None:
+            loop = self._loop = asyncio.get_running_loop()
+        return loop
+
+
+class ResponseWriter(_OnOneLoop):
     """Collects rows, then writes them at once: group commit, `lanes` flushes in flight at most.
 
     A row arriving while a flush commits waits for the next one, so under load batches form by
@@ -118,19 +133,6 @@ class ResponseWriter:
         self._idle: list[PoolConnection] = []
         # Rows committed by this writer's flushes (the rollups' folder folds by it).
         self.written = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def _running_loop(self) -> asyncio.AbstractEventLoop:
-        """The loop this writer works on (its connections are bound to it anyway).
-
-        Remembered, because on Python 3.11 asyncio.get_running_loop() asks the kernel for the
-        process id every time (to notice a fork): two system calls an answer, measured at
-        about 2 % of the worker's time each under load.
-        """
-        loop = self._loop
-        if loop is None:
-            loop = self._loop = asyncio.get_running_loop()
-        return loop
 
     async def write(self, item: Pending) -> bool:
         loop = self._running_loop()
@@ -156,9 +158,8 @@ class ResponseWriter:
         burst of answers would otherwise all be read before the batch due among them is sent,
         and PostgreSQL would sit idle while the worker reads, then the worker while it writes.
         """
-        loop = self._running_loop()
         # No event marks a timer falling due: this looks once a turn, for a turn or two.
-        while self._starting or (self._timer is not None and self._timer.when() <= loop.time()):  # noqa: ASYNC110
+        while self.due():  # noqa: ASYNC110
             await asyncio.sleep(0)
 
     def _flush_now(self) -> None:
@@ -397,7 +398,7 @@ class ResponseWriter:
             await self._release(self._idle.pop())
 
 
-class LinkReader:
+class LinkReader(_OnOneLoop):
     """Survey-link lookups by token hash, many in one query on a connection of its own.
 
     Lookups arriving while a query runs go in the next one; an idle reader queries at once.
@@ -411,13 +412,9 @@ class LinkReader:
         self._pending: list[tuple[bytes, asyncio.Future[LinkInvitation | None]]] = []
         self._task: asyncio.Task[None] | None = None
         self._conn: PoolConnection | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def get(self, token_hash: bytes) -> LinkInvitation | None:
-        # Remembered, as ResponseWriter's: asyncio.get_running_loop() is a system call on 3.11.
-        loop = self._loop
-        if loop is None:
-            loop = self._loop = asyncio.get_running_loop()
+        loop = self._running_loop()
         future: asyncio.Future[LinkInvitation | None] = loop.create_future()
         self._pending.append((token_hash, future))
         if self._task is None:
