@@ -58,7 +58,9 @@ def read_token(token: str) -> tuple[bytes, bytes]:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except (binascii.Error, ValueError):
         raise NotFound("No such report.") from None
-    if len(raw) != _TOKEN_BYTES:
+    # The last character holds 2 bits of the MAC and 4 spare bits: a token whose spare bits are
+    # not zero decodes to the same bytes, so only the one spelling make_token writes is accepted.
+    if len(raw) != _TOKEN_BYTES or len(token) != _TOKEN_CHARS or base64.urlsafe_b64encode(raw)[:_TOKEN_CHARS] != token.encode():
         raise NotFound("No such report.")
     return raw[:_EXPIRY_BYTES], raw[_EXPIRY_BYTES:]
 
