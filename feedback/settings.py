@@ -36,6 +36,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Read comments (sentiment, themes) in a child process per worker, off the event loop:
     # less CPU on the loop, one more hop per answer (see docs/scaling.md).
     sentiment_process: bool = False
+    # Under load, how long a worker's event loop keeps turning while a flush of answers commits,
+    # rather than sleeping (feedback/collection/writer.py, _flush); 0: never.
+    commit_spin_ms: int = 5
     company_name: str = "Touchpulse Demo Shop"
     brand_colour: str = "#1d4ed8"
     logo_url: str | None = None
@@ -202,6 +205,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         log_level=log_level,
         workers=_int(env, "TOUCHPULSE_WORKERS", 1, 1, 64),
         sentiment_process=_int(env, "TOUCHPULSE_SENTIMENT_PROCESS", 0, 0, 1) == 1,
+        commit_spin_ms=_int(env, "TOUCHPULSE_COMMIT_SPIN_MS", 5, 0, 100),
         company_name=env.get("TOUCHPULSE_COMPANY_NAME") or "Touchpulse Demo Shop",
         brand_colour=colour,
         logo_url=env.get("TOUCHPULSE_LOGO_URL") or None,

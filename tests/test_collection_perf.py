@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import pytest
@@ -13,7 +13,7 @@ import pytest
 from feedback.collection import repository as repo
 from feedback.collection.repository import TouchpointCache
 from feedback.collection.writer import LinkReader, Outcome, Pending, ResponseWriter
-from feedback.service.database import Connection, create_pool
+from feedback.service.database import Connection, Pool, create_pool
 from surveys import repository as surveys_repo
 from tests.test_collection_robustness import _row
 from tests.test_collection_support import Client, Headers, invite, token_of, touchpoint, world
@@ -80,6 +80,59 @@ async def test_a_burst_of_answers_lets_the_batch_due_among_them_start_its_flush(
         await pool.close()
     assert sum(batches) == 32 and len(batches) >= 2 and batches[0] <= 8
     assert await conn.fetchval("SELECT count(*) FROM responses") == 32
+
+
+class _Turning(ResponseWriter):
+    """A writer whose flushes take `commit_seconds` and store nothing, counting its loop's turns."""
+
+    def __init__(self, commit_seconds: float, **options: Any) -> None:
+        super().__init__(cast(Pool, None), **options)
+        self.commit_seconds = commit_seconds
+        self.turns: list[float] = []
+        self.flushed: list[tuple[float, float]] = []
+
+    async def _commit(self, items: list[Pending]) -> list[Outcome]:
+        started = time.perf_counter()
+        await asyncio.sleep(self.commit_seconds)
+        self.flushed.append((started, time.perf_counter()))
+        return [Outcome.STORED] * len(items)
+
+    def _keep_turning(self) -> None:
+        self.turns.append(time.perf_counter())
+        super()._keep_turning()
+
+
+async def test_a_busy_flush_keeps_the_event_loop_turning_for_spin_seconds_at_most() -> None:
+    # 10 answers in one flush of 60 ms: the loop turns (never sleeping) for the 20 ms of `spin`,
+    # then sleeps until the flush is back.
+    writer = _Turning(0.06, spin=0.02, spin_rows=8)
+    cpu = time.process_time()
+    assert all(await asyncio.gather(*(writer.write(Pending(_row(n))) for n in range(10))))
+    cpu = time.process_time() - cpu
+    (started, _ended), = writer.flushed
+    assert len(writer.turns) > 100, len(writer.turns)
+    assert started - 0.005 <= writer.turns[0] and writer.turns[-1] <= started + 0.02 + 0.01
+    assert writer.turns[-1] >= started + 0.015  # it did keep turning, nearly all of `spin`
+    assert cpu < 0.045, cpu  # and then slept: not the 60 ms of the flush
+
+
+async def test_a_busy_flush_stops_the_turning_when_it_is_back() -> None:
+    writer = _Turning(0.01, spin=1.0, spin_rows=8)
+    assert all(await asyncio.gather(*(writer.write(Pending(_row(n))) for n in range(10))))
+    await asyncio.sleep(0.05)
+    (_started, ended), = writer.flushed
+    assert writer.turns and writer.turns[-1] <= ended + 0.005, (writer.turns[-1] - ended)
+
+
+async def test_a_quiet_writer_sleeps_while_it_flushes() -> None:
+    # Fewer than spin_rows answers at once: an ordinary idle server, asleep until PostgreSQL answers.
+    writer = _Turning(0.03, spin=0.02, spin_rows=8)
+    for n in range(3):
+        assert all(await asyncio.gather(*(writer.write(Pending(_row(10 * n + k))) for k in range(7))))
+    assert len(writer.flushed) == 3 and writer.turns == []
+    off = _Turning(0.03, spin=0.0, spin_rows=1)  # spin=0 turns it off
+    assert all(await asyncio.gather(*(off.write(Pending(_row(n))) for n in range(10))))
+    assert off.turns == []
 
 
 async def test_touchpoint_cache_looks_up_once_for_a_burst(database_url: str, client: Client, admin: Headers,

@@ -95,6 +95,10 @@ def test_settings_defaults(tmp_path: Path) -> None:
     assert on.sentiment_process
     with pytest.raises(SettingsError, match="TOUCHPULSE_SENTIMENT_PROCESS"):
         load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), "TOUCHPULSE_SENTIMENT_PROCESS": "yes"})
+    assert s.commit_spin_ms == 5
+    assert load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), "TOUCHPULSE_COMMIT_SPIN_MS": "0"}).commit_spin_ms == 0
+    with pytest.raises(SettingsError, match="TOUCHPULSE_COMMIT_SPIN_MS=500 must be between 0 and 100"):
+        load_settings({"TOUCHPULSE_DATA_DIR": str(tmp_path), "TOUCHPULSE_COMMIT_SPIN_MS": "500"})
 
 
 FreshDatabase = Callable[[str], Awaitable[str]]

@@ -94,7 +94,8 @@ class ResponseWriter(_OnOneLoop):
     in key order, so one waits for the other's commit; should a multi-statement flush (a
     survey answer edited twice in one batch) still deadlock with another, PostgreSQL aborts
     one and its whole batch is written again. An idle writer waits `max_wait` seconds for
-    company; a batch holds at most `max_rows` rows.
+    company; a batch holds at most `max_rows` rows. While a flush of `spin_rows` answers or more
+    commits, the event loop keeps turning instead of sleeping, `spin` seconds at most (_flush).
 
     `write` returns only after the row's transaction committed (synchronous_commit on): True
     when stored, False when another request with the same Idempotency-Key won (the caller
@@ -114,7 +115,8 @@ class ResponseWriter(_OnOneLoop):
     """
 
     def __init__(self, pool: Pool, *, max_wait: float = 0.001, max_rows: int = 200, lanes: int = 1,
-                 retries: int = 3, clock_every: float = 1.0, alerts: AlertRules | None = None) -> None:
+                 retries: int = 3, clock_every: float = 1.0, alerts: AlertRules | None = None,
+                 spin: float = 0.005, spin_rows: int = 8) -> None:
         self.pool = pool
         self.alerts = alerts
         self.max_wait = max_wait
@@ -133,6 +135,11 @@ class ResponseWriter(_OnOneLoop):
         self._idle: list[PoolConnection] = []
         # Rows committed by this writer's flushes (the rollups' folder folds by it).
         self.written = 0
+        self.spin = spin
+        self.spin_rows = spin_rows
+        self._busy = 0  # flushes in flight of spin_rows answers or more
+        self._spin_until = 0.0
+        self._spinning = False
 
     async def write(self, item: Pending) -> bool:
         loop = self._running_loop()
@@ -162,6 +169,13 @@ class ResponseWriter(_OnOneLoop):
         while self.due():  # noqa: ASYNC110
             await asyncio.sleep(0)
 
+    def _keep_turning(self) -> None:
+        """Turn the event loop again while a busy flush commits (see _flush), `spin` at most."""
+        if self._busy and time.perf_counter() < self._spin_until:
+            self._running_loop().call_soon(self._keep_turning)
+        else:
+            self._spinning = False
+
     def _flush_now(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
@@ -188,6 +202,26 @@ class ResponseWriter(_OnOneLoop):
             await self._flush(batch)
 
     async def _flush(self, batch: list[tuple[Pending, asyncio.Future[bool]]]) -> None:
+        # Under load, the worker does not sleep while a flush commits: with nothing else to do,
+        # its loop turns (polling for I/O, never blocking) until the flush is back, `spin` at
+        # most. Asleep, it lost its core to PostgreSQL and the load's other processes and woke
+        # late: on two cores, an eighth of (b)'s time went to waiting for a core again, and the
+        # flush's answers, and the next batch, waited as long. A quiet writer (flushes of fewer
+        # than `spin_rows` answers) sleeps as any idle server does.
+        busy = self.spin > 0 and len(batch) >= self.spin_rows
+        if busy:
+            self._busy += 1
+            self._spin_until = time.perf_counter() + self.spin
+            if not self._spinning:
+                self._spinning = True
+                self._running_loop().call_soon(self._keep_turning)
+        try:
+            await self._flush_batch(batch)
+        finally:
+            if busy:
+                self._busy -= 1
+
+    async def _flush_batch(self, batch: list[tuple[Pending, asyncio.Future[bool]]]) -> None:
         items = [item for item, _ in batch]
         for attempt in range(self.retries + 1):
             try:
@@ -463,7 +497,8 @@ class LinkReader(_OnOneLoop):
 @asynccontextmanager
 async def writer_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Lifespan hook: one writer per app, on the app's pool; drained before the pool closes."""
-    writer = ResponseWriter(app.state.pool, alerts=app.state.alert_rules)
+    writer = ResponseWriter(app.state.pool, alerts=app.state.alert_rules,
+                            spin=app.state.settings.commit_spin_ms / 1000)
     app.state.response_writer = writer
     reader = LinkReader(app.state.pool)
     app.state.link_reader = reader
