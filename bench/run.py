@@ -160,7 +160,8 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
     threads = env_int("BENCH_WRK_THREADS", 1)
     workers = env_int("BENCH_WORKERS", 1)
     url = asyncio.run(_make_db(pg, "ingest"))
-    service = harness.ServiceProcess(pg.socket_url("ingest"), workers=workers, data_dir=work / "svc")
+    served = pg.socket_url("ingest")  # the services' way in: the unix socket
+    service = harness.ServiceProcess(served, workers=workers, data_dir=work / "svc")
     (work / "svc").mkdir()
     service.start()
     try:
@@ -258,7 +259,7 @@ def bench_ingest(rep: Report, mem: Report, pg: harness.PostgresInstance, work: P
                 label[r.name] = f"(b) with {more} connections"
                 extra.append(r)
             (work / "svc-child").mkdir()
-            offloaded = harness.ServiceProcess(pg.socket_url("ingest"), workers=workers, data_dir=work / "svc-child",
+            offloaded = harness.ServiceProcess(served, workers=workers, data_dir=work / "svc-child",
                                                settings={"TOUCHPULSE_SENTIMENT_PROCESS": "1"})
             offloaded.start()
             try:
