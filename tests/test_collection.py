@@ -1106,7 +1106,7 @@ async def _waiting_for_locks(conn: Connection, count: int) -> None:
 async def _queued(app: Litestar, count: int) -> None:
     """Until `count` answers wait in the writer's queue for the next flush."""
     for _ in range(500):
-        if len(app.state.response_writer._pending) >= count:
+        if len(app.state.intake.writer._pending) >= count:
             return
         await asyncio.sleep(0.02)
     raise AssertionError(f"{count} answers never reached the writer")

@@ -95,7 +95,7 @@ class _Turning(ResponseWriter):
         started = time.perf_counter()
         await asyncio.sleep(self.commit_seconds)
         self.flushed.append((started, time.perf_counter()))
-        return [Outcome.STORED] * len(items)
+        return ["stored"] * len(items)
 
     def _keep_turning(self) -> None:
         self.turns.append(time.perf_counter())

@@ -176,7 +176,7 @@ def settings(settings: Settings) -> Settings:
 
 async def test_answers_through_the_child_carry_its_reading(
         app: Litestar, client: httpx.AsyncClient, admin: dict[str, str]) -> None:
-    pid = app.state.comment_reader.child_pid
+    pid = app.state.intake.comments.child_pid
     assert pid is not None
     w = await world(client, admin)
     await touchpoint(client, admin, w, "courier")
@@ -196,6 +196,6 @@ async def test_answers_through_the_child_carry_its_reading(
 
 async def test_the_child_ends_with_the_app(app: Litestar) -> None:
     async with app.lifespan():
-        pid = app.state.comment_reader.child_pid
+        pid = app.state.intake.comments.child_pid
         assert pid is not None and _alive(pid)
     assert not _alive(pid)

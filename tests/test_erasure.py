@@ -50,8 +50,8 @@ async def test_an_answer_queued_before_an_erasure_is_not_written_after_it(
     w = await world(client, admin)
     await touchpoint(client, admin, w, "delivery")
     token = token_of((await invite(client, admin, "delivery", "racing")).json()["url"])
-    own, held = app.state.response_writer, _HeldWriter(app.state.pool, expect=2)
-    app.state.response_writer = held
+    own, held = app.state.intake, _HeldWriter(app.state.pool, expect=2)
+    app.state.intake = msgspec.structs.replace(own, writer=held)
     try:
         api = asyncio.create_task(client.post(
             "/api/v1/responses", headers={**admin, "Idempotency-Key": "before"},
@@ -65,7 +65,7 @@ async def test_an_answer_queued_before_an_erasure_is_not_written_after_it(
         page: httpx.Response = await form
     finally:
         held.release.set()
-        app.state.response_writer = own
+        app.state.intake = own
         await held.close()
     # Not stored, and the waiting requests are told so: never a 201 for an answer that is gone.
     assert answered.status_code == 409, answered.text
@@ -102,8 +102,8 @@ async def test_which_answers_an_erasure_drops_does_not_depend_on_the_instances_c
     await touchpoint(client, admin, w, "delivery")
     monkeypatch.setattr(clock, "now", lambda: datetime.now(UTC) + skew)
     # A writer started with the skewed clock, as on that instance.
-    own, held = app.state.response_writer, _HeldWriter(app.state.pool, expect=1)
-    app.state.response_writer = held
+    own, held = app.state.intake, _HeldWriter(app.state.pool, expect=1)
+    app.state.intake = msgspec.structs.replace(own, writer=held)
     try:
         queued = asyncio.create_task(client.post(
             "/api/v1/responses", headers=admin,
@@ -117,7 +117,7 @@ async def test_which_answers_an_erasure_drops_does_not_depend_on_the_instances_c
                                   json={"touchpoint": "delivery", "score": 5, "customer": "skewed", "comment": "after"})
     finally:
         held.release.set()
-        app.state.response_writer = own
+        app.state.intake = own
         await held.close()
     assert before.status_code == 409, before.text
     assert after.status_code == 201, after.text
@@ -141,12 +141,12 @@ async def test_a_form_answer_dropped_by_an_erasure_says_so_in_the_invitations_la
     w = await world(client, admin)
     await touchpoint(client, admin, w, "delivery")
     token = token_of((await invite(client, admin, "delivery", "erased", locale=locale)).json()["url"])
-    own, erasing = app.state.response_writer, _ErasingWriter(app.state.pool)
-    app.state.response_writer = erasing
+    own, erasing = app.state.intake, _ErasingWriter(app.state.pool)
+    app.state.intake = msgspec.structs.replace(own, writer=erasing)
     try:
         page = await client.post(f"/s/{token}", data={"score": "2"})
     finally:
-        app.state.response_writer = own
+        app.state.intake = own
         await erasing.close()
     assert page.status_code == 409 and page.headers["content-type"].startswith("text/html"), page.text
     assert f"<title>{title} ·" in page.text and f"<h1>{title}</h1>" in page.text and body in page.text

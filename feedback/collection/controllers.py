@@ -34,6 +34,7 @@ from feedback.collection.models import (
     ResponseOut,
 )
 from feedback.collection.texts import text
+from feedback.collection.writer import Intake
 from feedback.service.created import ANSWER_HEADERS, content_location_doc, created, location_doc
 from feedback.service.dependencies import Caller, Db, KeyParam, PoolDep, authenticate
 from feedback.service.methods import get_and_head
@@ -186,9 +187,10 @@ class ResponseController(Controller):
     async def submit(self, request: AnyRequest, data: JSONBody[ResponseCreate], state: State,
                      idempotency_key: IdempotencyKey = None) -> ASGIResponse:
         # The stored answer's bytes go out as they are, with no response conversion.
-        stored = await service.submit_response(state.pool, state.response_writer, state.comment_reader,
-                                               state.touchpoints, request.state.principal, data, idempotency_key,
-                                               edit_days=state.settings.edit_window_days)
+        intake: Intake = state.intake
+        stored = await service.submit_response(intake.pool, intake.writer, intake.comments, intake.touchpoints,
+                                               request.state.principal, data, idempotency_key,
+                                               edit_days=intake.edit_days)
         return ASGIResponse(body=stored.body, status_code=stored.status, media_type="application/json",
                             headers=answer_headers(stored))
 
@@ -256,7 +258,7 @@ class SurveyPages(Controller):
     async def send(self, request: AnyRequest, token: TokenParam, data: Form, pool: PoolDep,
                    state: State) -> Template:
         view = await _guarding_guesses(request, state, service.submit_link(
-            pool, state.response_writer, state.link_reader, state.comment_reader, state.touchpoints,
+            pool, state.intake.writer, state.link_reader, state.intake.comments, state.touchpoints,
             state.settings, token, service.read_form(data), preferred_locale(request)))
         return _render(request, view)
 
@@ -278,7 +280,7 @@ class WidgetPages(Controller):
     async def send(self, request: AnyRequest, key: WidgetKey, data: Form, pool: PoolDep,
                    state: State) -> Template:
         client = request.client.host if request.client else "unknown"
-        view = await service.submit_widget(pool, state.response_writer, state.comment_reader,
+        view = await service.submit_widget(pool, state.intake.writer, state.intake.comments,
                                            state.widget_limiter, key, service.read_form(data), client,
                                            preferred_locale(request))
         return _render(request, view)

@@ -34,6 +34,7 @@ from feedback.access.models import Role
 from feedback.access.service import require
 from feedback.collection import service
 from feedback.collection.models import ResponseCreate
+from feedback.collection.writer import Intake
 from feedback.service.logs import SECURITY_HEADERS, fresh_request_id, log_access, request_id
 from feedback.service.negotiation import best_media_type
 from feedback.service.problems import error_response
@@ -52,6 +53,7 @@ class _Answer(msgspec.Struct):
 
 
 _answer = msgspec.json.Decoder(_Answer)
+_INGEST = Role.INGEST  # read once (EnumType.__getattr__, feedback/access/service.py)
 
 
 def answer_headers(stored: service.Stored) -> dict[str, str]:
@@ -92,11 +94,11 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         try:
-            state = scope["app"].state
-            keys, pool = state.key_cache, state.pool
+            intake: Intake = scope["app"].state["intake"]  # an item, not an attribute: see Intake
+            keys, pool = intake.keys, intake.pool
             auth = None if authorization is None else authorization.decode("latin-1")
             principal = keys.principal_now(auth) or await keys.principal(pool, auth)
-            require(principal, Role.INGEST)  # a refused key is a 401/403 before the body is read
+            require(principal, _INGEST)  # a refused key is a 401/403 before the body is read
             message = await receive()
             body = message.get("body", b"") if message["type"] == "http.request" else b""
             # The usual answer is one message holding the whole body; anything else is read on.
@@ -112,9 +114,9 @@ def ingest_lane(app: ASGIApp) -> ASGIApp:
                 data = _decoder.decode(body) if whole else None
             if data is not None:
                 stored = await service.submit_response(
-                    pool, state.response_writer, state.comment_reader, state.touchpoints,
+                    pool, intake.writer, intake.comments, intake.touchpoints,
                     principal, data, None if key is None else key.decode("latin-1"),
-                    edit_days=state.settings.edit_window_days)
+                    edit_days=intake.edit_days)
         except Exception as exc:  # every failure goes through the one error map
             await error_response(Request(scope, receive), exc)(scope, receive, send)
             return

@@ -589,7 +589,7 @@ def _out(tp: Touchpoint, row: NewResponse, context: dict[str, Any]) -> ResponseO
         band=band, category=category, scale_min=row.scale_min, scale_max=row.scale_max,
         comment=row.comment, customer=row.customer_ref, locale=row.locale, channel=row.channel,
         source=row.source, context=context,
-        sentiment=stored_sentiment(row.polarity, row.subjectivity, row.label, row.language),
+        sentiment=stored_sentiment(row.polarity, row.subjectivity, row.label, row.language, rounded=True),
         themes=row.themes, analyzer_version=row.analyzer_version, occurred_at=row.occurred_at,
         created_at=row.created_at, updated_at=row.created_at, edits=0,
     )

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import enum
 import gc
 import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 from uuid import UUID
 
 import asyncpg
 import msgspec
 from litestar import Litestar
 
+from feedback.access.service import KeyCache
 from feedback.alerts import repository as alerts_repo
 from feedback.alerts.repository import AlertRules, Candidate, Wanted
 from feedback.collection import repository as repo
 from feedback.collection.errors import CustomerErased
 from feedback.collection.ratelimit import TokenBuckets
-from feedback.collection.repository import IdempotencyRecord, LinkInvitation, NewResponse
+from feedback.collection.repository import (
+    IdempotencyRecord,
+    LinkInvitation,
+    NewResponse,
+    TouchpointCache,
+)
 from feedback.sentiment import read_comment
 from feedback.sentiment.reader import CommentReader
 from feedback.service.database import Connection, Pool
@@ -59,14 +64,12 @@ class Pending(msgspec.Struct, frozen=True, gc=False):
     edit_days: int = 0
 
 
-class Outcome(enum.Enum):
-    """What became of one row of a group commit."""
-
-    STORED = "stored"
-    # Another request with the same Idempotency-Key won, or a link's edit window had closed.
-    NOT_STORED = "not stored"
-    # Its customer was erased after it was received (migration 0008): not written.
-    ERASED = "erased"
+# What became of one row of a group commit: "stored"; "not stored" (another request with the
+# same Idempotency-Key won, or a link's edit window had closed); or "erased" (its customer was
+# erased after it was received, migration 0008: not written). Strings, not an Enum: on Python
+# 3.11 each read of an Enum class's member goes through EnumType.__getattr__'s slow hook (about
+# 1,300 instructions), and the writer read them twice an answer.
+Outcome: TypeAlias = Literal["stored", "not stored", "erased"]
 
 
 class _OnOneLoop:
@@ -238,10 +241,10 @@ class ResponseWriter(_OnOneLoop):
         for (_item, future), outcome in zip(batch, won, strict=True):
             if future.done():
                 continue
-            if outcome is Outcome.ERASED:
+            if outcome == "erased":
                 future.set_exception(CustomerErased())
             else:
-                future.set_result(outcome is Outcome.STORED)
+                future.set_result(outcome == "stored")
 
     @staticmethod
     def _fail(batch: list[tuple[Pending, asyncio.Future[bool]]], exc: Exception) -> None:
@@ -251,7 +254,7 @@ class ResponseWriter(_OnOneLoop):
                 future.set_exception(exc)
 
     async def _commit(self, items: list[Pending]) -> list[Outcome]:
-        stored = [Outcome.STORED] * len(items)
+        stored: list[Outcome] = ["stored"] * len(items)
         rows: list[tuple[NewResponse, IdempotencyRecord | None]] = []
         keyed: list[tuple[int, tuple[int, str]]] = []
         seen: set[tuple[int, str]] = set()
@@ -264,7 +267,7 @@ class ResponseWriter(_OnOneLoop):
             else:
                 pair = (item.idempotency.api_key_id, item.idempotency.key)
                 if pair in seen:  # two requests with one key in one batch: only the first is written
-                    stored[n] = Outcome.NOT_STORED
+                    stored[n] = "not stored"
                     continue
                 seen.add(pair)
                 keyed.append((n, pair))
@@ -298,11 +301,11 @@ class ResponseWriter(_OnOneLoop):
             self.alerts.queued.set()  # this process's worker posts them now, not at its next poll
         for n, pair in keyed:
             if pair not in winners:
-                stored[n] = Outcome.NOT_STORED
+                stored[n] = "not stored"
         if erased:
             for n, item in enumerate(items):
                 if item.row.id in erased:
-                    stored[n] = Outcome.ERASED
+                    stored[n] = "erased"
         return stored
 
     @staticmethod
@@ -341,7 +344,7 @@ class ResponseWriter(_OnOneLoop):
     @staticmethod
     def _kept(item: Pending, outcome: Outcome, winners: set[tuple[int, str]], erased: set[UUID]) -> bool:
         """Whether the batch's statements wrote this row (its outcome is settled after commit)."""
-        if outcome is not Outcome.STORED or item.row.id in erased:
+        if outcome != "stored" or item.row.id in erased:
             return False
         key = item.idempotency
         return item.link is not None or key is None or (key.api_key_id, key.key) in winners
@@ -378,7 +381,7 @@ class ResponseWriter(_OnOneLoop):
             erased |= gone
             for n, _row, link in members:
                 if link.id not in done:
-                    stored[n] = Outcome.NOT_STORED
+                    stored[n] = "not stored"
         return winners, erased
 
     async def _connection(self) -> PoolConnection:
@@ -494,16 +497,35 @@ class LinkReader(_OnOneLoop):
         await self._drop_connection()
 
 
+class Intake(msgspec.Struct, frozen=True, gc=False):
+    """Where answers go in: the app's writer and comment reader, with what taking an answer needs
+    beside them, as one entry of the app's state (`state.intake`; the ingest lane reads it as
+    `state["intake"]`).
+
+    One entry rather than six: Litestar's State keeps its entries in a dict behind `__getattr__`,
+    so each `state.name` first raises and clears an AttributeError and then runs a Python method.
+    Six of them cost an answer about 39k instructions, a tenth of the app's share of it
+    (bench.answer_cost under callgrind); an item (`state["name"]`) raises nothing.
+    """
+
+    pool: Pool
+    keys: KeyCache
+    touchpoints: TouchpointCache
+    writer: ResponseWriter
+    comments: CommentReader
+    edit_days: int
+
+
 @asynccontextmanager
 async def writer_lifespan(app: Litestar) -> AsyncIterator[None]:
     """Lifespan hook: one writer per app, on the app's pool; drained before the pool closes."""
     writer = ResponseWriter(app.state.pool, alerts=app.state.alert_rules,
                             spin=app.state.settings.commit_spin_ms / 1000)
-    app.state.response_writer = writer
     reader = LinkReader(app.state.pool)
     app.state.link_reader = reader
     comments = CommentReader(offload=app.state.settings.sentiment_process)
-    app.state.comment_reader = comments
+    app.state.intake = Intake(pool=app.state.pool, keys=app.state.key_cache, touchpoints=app.state.touchpoints,
+                              writer=writer, comments=comments, edit_days=app.state.settings.edit_window_days)
     # Ten widget answers a minute per address: enough for people, too few for a script.
     app.state.widget_limiter = TokenBuckets(rate=10, per=60.0)
     # Wrong survey tokens cost a client one token each: 30 a minute, then 429s.

@@ -80,8 +80,8 @@ async def folding_lifespan(app: Litestar) -> AsyncIterator[None]:
 
     def written() -> int:
         # The writer starts after the folder (which stops after it, to fold what it wrote last).
-        writer = app.state.get("response_writer")
-        return 0 if writer is None else int(writer.written)
+        intake = app.state.get("intake")
+        return 0 if intake is None else int(intake.writer.written)
 
     async with running_beside(fold_forever(app.state.pool, written)):
         yield

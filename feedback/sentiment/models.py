@@ -27,12 +27,16 @@ class SentimentOut(Output):
 
 
 def stored_sentiment(polarity: float | None, subjectivity: float | None, label: str | None,
-                     language: str | None) -> SentimentOut:
+                     language: str | None, *, rounded: bool = False) -> SentimentOut:
     """A stored answer's sentiment as its write showed it: the real columns give back 0.35 as
-    0.3499999940395355, so the numbers are rounded again to the analyser's places."""
+    0.3499999940395355, so the numbers are rounded again to the analyser's places. An answer
+    just read is `rounded` already by the analyser (round() costs it a few microseconds)."""
+    if not rounded:
+        polarity = None if polarity is None else round(polarity, PLACES)
+        subjectivity = None if subjectivity is None else round(subjectivity, PLACES)
     return SentimentOut(
-        polarity=None if polarity is None else round(polarity, PLACES),
-        subjectivity=None if subjectivity is None else round(subjectivity, PLACES),
+        polarity=polarity,
+        subjectivity=subjectivity,
         # An answer just read carries the member already: no Enum call (a microsecond) for it.
         label=label if label is None or isinstance(label, SentimentLabel) else SentimentLabel(label),
         language=language)
