@@ -39,6 +39,29 @@ async def test_an_answer_is_queued_in_its_own_commit_and_summed_by_the_fold(conn
     assert await repo.fold_rollups(conn) == 0  # nothing left: a reader's fold costs a look
 
 
+async def test_a_fold_that_meets_an_entry_already_there_keeps_it_and_folds_the_rest(conn: Connection) -> None:
+    # A fold adds new comment-index entries with a plain INSERT (migration 0019). An entry that
+    # exists all the same (nothing in the service makes one) must not stop every later fold,
+    # and with it every report: the fold runs again as ON CONFLICT DO NOTHING.
+    await catalogue(conn)
+    await repo.fold_rollups(conn)
+    before = await _daily(conn)
+    await answer(conn, "support-call", 2, when=at(days_ago(1)), comment="slow and rude",
+                 themes=["waiting time", "staff"], polarity=-0.6, label="negative")
+    await answer(conn, "support-call", 1, when=at(days_ago(1)), comment="never again",
+                 themes=["staff"], polarity=-0.8, label="negative")
+    planted = await conn.fetchrow(
+        "INSERT INTO response_theme_comments (touchpoint_id, theme, band, occurred_at, id, wording,"
+        " sentiment_polarity) SELECT touchpoint_id, 'staff', -1, occurred_at, id, '\\x00', 0.5"
+        " FROM responses WHERE comment = 'slow and rude' RETURNING id")
+    assert await repo.fold_rollups(conn) == 2
+    assert await _daily(conn) == before + 2
+    assert await conn.fetchval("SELECT count(*) FROM rollup_queue") == 0
+    entries = await conn.fetch("SELECT theme, id, wording FROM response_theme_comments ORDER BY theme, id")
+    assert len(entries) == 3  # each answer's themes once; the planted entry kept as it was
+    assert [bytes(e["wording"]) for e in entries if e["id"] == planted["id"] and e["theme"] == "staff"] == [b"\x00"]
+
+
 async def test_a_folder_skips_a_fold_in_progress_and_a_reader_waits_for_it(
         conn: Connection, database_url: str) -> None:
     await catalogue(conn)
