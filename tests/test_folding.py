@@ -54,6 +54,7 @@ async def test_a_fold_that_meets_an_entry_already_there_keeps_it_and_folds_the_r
         "INSERT INTO response_theme_comments (touchpoint_id, theme, band, occurred_at, id, wording,"
         " sentiment_polarity) SELECT touchpoint_id, 'staff', -1, occurred_at, id, '\\x00', 0.5"
         " FROM responses WHERE comment = 'slow and rude' RETURNING id")
+    assert planted is not None
     assert await repo.fold_rollups(conn) == 2
     assert await _daily(conn) == before + 2
     assert await conn.fetchval("SELECT count(*) FROM rollup_queue") == 0
