@@ -13,7 +13,7 @@ from feedback.sentiment import lexicon as lx
 from feedback.sentiment.reading import Sentiment, SentimentLabel
 
 # Bump whenever a change to the lexicon or rules can change any Sentiment output or theme.
-ANALYZER_VERSION: Final[int] = 5
+ANALYZER_VERSION: Final[int] = 6
 # Decimal places of polarity and subjectivity: few enough that the real columns storing them
 # read back as written (feedback/sentiment/models.py).
 PLACES: Final = 4

@@ -520,9 +520,16 @@ def en_tags() -> dict[str, str]:
 
 @lru_cache(maxsize=65536)
 def _lemma_en(word: str) -> str:
-    """Light lemma: plural -s/-es/-ies, -ed, -ing, -ly, checked against a word list."""
+    """Light lemma: plural -s/-es/-ies, -ed, -ing, -ly, checked against a word list.
+
+    An -ing word that is mostly a noun keeps its form unless its stem names a concept
+    ("messaging" is communication): "landing page", "booking", "dining" and "warning" are
+    things an owner looks for, where "land page", "book", "din" and "warn" read as other words."""
     if word in EN_CONCEPTS or word in EN_QUALIFIERS or word in EN_FAMILY_ONLY or len(word) < 4:
         return word
+    if word.endswith("ing") and en_tags().get(word, "").startswith("NN"):
+        return next((c for c in _en_candidates(word)
+                     if c in EN_CONCEPTS or c in EN_QUALIFIERS or c in EN_FAMILY_ONLY), word)
     known = lx.english_vocabulary()
     for candidate in _en_candidates(word):
         if (candidate in EN_CONCEPTS or candidate in EN_QUALIFIERS
